@@ -1,0 +1,230 @@
+/**
+ * The three ways to write an actor, and the adapters that give the runtime one shape to call.
+ *
+ * - A function `(msg, ctx) => void`: stateless, or state in a closure.
+ * - A behaviour object `{ init?, receive, info?, terminate? }` in the functional style: `receive`
+ *   gets the state and returns the next one (returning `undefined` keeps it).
+ * - A class extending {@link Actor}: gen_server's shape, state in fields, `init`/`receive`/`terminate`
+ *   as methods, the context as `this.ctx`.
+ *
+ * Any handler may return a promise: the actor takes its next message only after it settles.
+ */
+import type { ExitReason } from '../exit-reason.js';
+import type { Context } from './context.js';
+import type { InfoMessage } from './messages.js';
+import type { Ref } from './ref.js';
+
+type Maybe<T> = T | Promise<T>;
+
+/** An actor as a single function of its messages. */
+export type ReceiveFn<M> = (msg: M, ctx: Context<M>) => void | Promise<void>;
+
+/**
+ * An actor in the functional style.
+ * @typeParam M the messages it accepts
+ * @typeParam S its state; starts as what `init` returns (`undefined` without `init`)
+ * @typeParam A what `spawn(behavior, { args })` passes to `init`
+ * @example
+ * const counter: Behavior<{ type: 'inc' } | { type: 'get'; reply: Reply<number> }, number> = {
+ *   init: () => 0,
+ *   receive(count, msg) {
+ *     switch (msg.type) {
+ *       case 'inc': return count + 1;
+ *       case 'get': msg.reply(count); return count;
+ *     }
+ *   },
+ * };
+ */
+export interface Behavior<M, S = undefined, A = undefined> {
+  /** Runs before the first message; may be async. A throw fails `start()` with an `InitError`. */
+  init?(ctx: Context<M>, args: A): Maybe<S>;
+  /** Handles one message; returns the next state (`undefined` keeps the current one). */
+  receive(state: S, msg: M, ctx: Context<M>): Maybe<S | undefined | void>;
+  /** Handles `EXIT` (when trapping exits) and `DOWN` (from monitors). Ignored when absent. */
+  info?(state: S, msg: InfoMessage, ctx: Context<M>): Maybe<S | undefined | void>;
+  /** Runs once when the actor stops or crashes (not when killed, not after a failed init). */
+  terminate?(state: S, reason: ExitReason, ctx: Context<M>): Maybe<void>;
+}
+
+/**
+ * An actor as a class, in gen_server's shape. `this.ctx` is set before `init` runs (it is not
+ * available in the constructor). The constructor takes no arguments: pass them via `init(args)`.
+ * @example
+ * class Counter extends Actor<{ type: 'inc' } | { type: 'get'; reply: Reply<number> }> {
+ *   count = 0;
+ *   receive(msg: CounterMsg) {
+ *     if (msg.type === 'inc') this.count++;
+ *     else msg.reply(this.count);
+ *   }
+ * }
+ * const ref = system.spawn(Counter);
+ */
+export abstract class Actor<M, A = undefined> {
+  /** The actor's context: self, spawn, link, monitor, timers. Set before `init`. */
+  declare readonly ctx: Context<M>;
+
+  /** This actor's own ref. */
+  get self(): Ref<M> {
+    return this.ctx.self;
+  }
+
+  /** Runs before the first message; may be async. A throw fails `start()` with an `InitError`. */
+  init?(args: A): Maybe<void>;
+  /** Handles one message. */
+  abstract receive(msg: M): Maybe<void>;
+  /** Handles `EXIT` (when trapping exits) and `DOWN` (from monitors). Ignored when absent. */
+  info?(msg: InfoMessage): Maybe<void>;
+  /** Runs once when the actor stops or crashes (not when killed, not after a failed init). */
+  terminate?(reason: ExitReason): Maybe<void>;
+}
+
+/** A concrete subclass of {@link Actor}. */
+export type ActorClass<M, A = undefined> = new () => Actor<M, A>;
+
+/** Anything `spawn` accepts. */
+export type Spawnable<M, S = unknown, A = undefined> = ReceiveFn<M> | Behavior<M, S, A> | ActorClass<M, A>;
+
+/** The context an adapter needs to run a behaviour; implemented by the runtime's actor cell. */
+export interface Host {
+  state: unknown;
+}
+
+/**
+ * @internal The uniform shape the scheduler calls. Each method returns `undefined` when it finished
+ * synchronously, or a promise that settles when it is done.
+ */
+export interface Impl {
+  readonly hasInit: boolean;
+  readonly hasTerminate: boolean;
+  readonly name: string;
+  init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined;
+  receive(host: Host, msg: unknown, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
+  info(host: Host, msg: InfoMessage, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
+  terminate(host: Host, reason: ExitReason, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
+  /** Replaces the behaviour (hot upgrade); returns the new impl. */
+  readonly source: unknown;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+class FnImpl implements Impl {
+  readonly hasInit = false;
+  readonly hasTerminate = false;
+  readonly name: string;
+  constructor(readonly source: ReceiveFn<unknown>) {
+    this.name = source.name || 'anonymous';
+  }
+  init(): undefined {
+    return undefined;
+  }
+  receive(_host: Host, msg: unknown, ctx: Context<unknown>): PromiseLike<unknown> | undefined {
+    const r = this.source(msg, ctx);
+    return isThenable(r) ? r : undefined;
+  }
+  info(): undefined {
+    return undefined;
+  }
+  terminate(): undefined {
+    return undefined;
+  }
+}
+
+function keepState(host: Host, r: unknown): PromiseLike<unknown> | undefined {
+  if (r === undefined) return undefined;
+  if (isThenable(r)) {
+    return r.then((s) => {
+      if (s !== undefined) host.state = s;
+    });
+  }
+  host.state = r;
+  return undefined;
+}
+
+class ObjectImpl implements Impl {
+  readonly hasInit: boolean;
+  readonly hasTerminate: boolean;
+  readonly name = 'behavior';
+  constructor(readonly source: Behavior<unknown, unknown, unknown>) {
+    this.hasInit = typeof source.init === 'function';
+    this.hasTerminate = typeof source.terminate === 'function';
+  }
+  init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
+    const r = (this.source.init as NonNullable<Behavior<unknown, unknown, unknown>['init']>)(ctx, args);
+    if (isThenable(r)) {
+      return r.then((s) => {
+        host.state = s;
+      });
+    }
+    host.state = r;
+    return undefined;
+  }
+  receive(host: Host, msg: unknown, ctx: Context<unknown>): PromiseLike<unknown> | undefined {
+    return keepState(host, this.source.receive(host.state, msg, ctx));
+  }
+  info(host: Host, msg: InfoMessage, ctx: Context<unknown>): PromiseLike<unknown> | undefined {
+    const fn = this.source.info;
+    return fn === undefined ? undefined : keepState(host, fn.call(this.source, host.state, msg, ctx));
+  }
+  terminate(host: Host, reason: ExitReason, ctx: Context<unknown>): PromiseLike<unknown> | undefined {
+    const r = this.source.terminate?.(host.state, reason, ctx);
+    return isThenable(r) ? r : undefined;
+  }
+}
+
+type AnyActor = Actor<unknown, unknown> & { ctx: Context<unknown> };
+
+class ClassImpl implements Impl {
+  readonly hasInit = true;
+  readonly hasTerminate: boolean;
+  readonly name: string;
+  constructor(readonly source: ActorClass<unknown, unknown>) {
+    this.hasTerminate = typeof source.prototype.terminate === 'function';
+    this.name = source.name || 'Actor';
+  }
+  init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
+    const instance = new this.source() as AnyActor;
+    Object.defineProperty(instance, 'ctx', { value: ctx, enumerable: false });
+    host.state = instance;
+    const r = instance.init?.(args);
+    return isThenable(r) ? r : undefined;
+  }
+  receive(host: Host, msg: unknown): PromiseLike<unknown> | undefined {
+    const r = (host.state as AnyActor).receive(msg);
+    return isThenable(r) ? r : undefined;
+  }
+  info(host: Host, msg: InfoMessage): PromiseLike<unknown> | undefined {
+    const r = (host.state as AnyActor).info?.(msg);
+    return isThenable(r) ? r : undefined;
+  }
+  terminate(host: Host, reason: ExitReason): PromiseLike<unknown> | undefined {
+    const r = (host.state as AnyActor | undefined)?.terminate?.(reason);
+    return isThenable(r) ? r : undefined;
+  }
+}
+
+/** @internal Builds the adapter for anything `spawn` accepts; throws a teaching error otherwise. */
+export function toImpl(b: unknown, where: string): Impl {
+  if (typeof b === 'function') {
+    if (b.prototype instanceof Actor) return new ClassImpl(b as ActorClass<unknown, unknown>);
+    if (b.prototype !== undefined && /^class[\s{]/.test(Function.prototype.toString.call(b))) {
+      throw new TypeError(`${where}: class ${b.name} must extend Actor from 'troupe' to be spawned`);
+    }
+    return new FnImpl(b as ReceiveFn<unknown>);
+  }
+  if (b !== null && typeof b === 'object' && typeof (b as { receive?: unknown }).receive === 'function') {
+    return new ObjectImpl(b as Behavior<unknown, unknown, unknown>);
+  }
+  throw new TypeError(
+    `${where}: expected a function (msg, ctx) => void, a behaviour object with a receive(state, msg, ctx) method, or a class extending Actor; got ${
+      b === null ? 'null' : typeof b
+    }`,
+  );
+}
+
+export { isThenable };

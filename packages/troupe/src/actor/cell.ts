@@ -1,0 +1,591 @@
+/**
+ * The actor cell: the runtime's record of one actor. It owns the mailbox (a `denque`, created on the
+ * first message so an idle actor costs one small object), the behaviour and its state, and the rare
+ * parts (links, monitors, timers, pending calls, signals) in an `ext` object created on first use.
+ * The cell doubles as the actor's `Context`, so handing `ctx` to a handler allocates nothing.
+ *
+ * A turn (`turn`) runs up to `budget` messages to completion. Sends only queue: they never run the
+ * receiver. Exit signals are queued too and handled at the next message boundary, before mail.
+ */
+import Denque from 'denque';
+import { ExitError, InitError, toError } from '../errors.js';
+import type { ExitReason } from '../exit-reason.js';
+import { assertReason, describeReason } from '../exit-reason.js';
+import type { Bounded } from '../mailbox/bounded.js';
+import type { ActorSystem } from '../system.js';
+import { assertDelay, Timer, type TimerOwner } from '../timers/timer.js';
+import type { Host, Impl } from './behavior.js';
+import type { PendingCall } from './call.js';
+import type { Context, SpawnOptions } from './context.js';
+import {
+  CELL,
+  F_AWAIT,
+  F_BOUNDED,
+  F_DEAD,
+  F_INFO,
+  F_INIT,
+  F_NO_SCHEDULE,
+  F_RUNNING,
+  F_SCHEDULED,
+  F_SIGNALS,
+  F_STOPPING,
+  F_TRAP,
+} from './internal.js';
+import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef } from './messages.js';
+import { Ref } from './ref.js';
+
+type Watcher = Cell | ((reason: ExitReason) => void);
+
+interface Signal {
+  readonly reason: ExitReason;
+  /** A stop request waits for a running async handler; an exit signal does not. */
+  readonly polite: boolean;
+}
+
+/** @internal The rarely used parts of a cell, allocated on first use. */
+export interface Ext {
+  label?: string | undefined;
+  args?: unknown | undefined;
+  parent?: Cell | undefined;
+  links?: Set<Cell> | undefined;
+  monitors?: Map<MonitorRef, Watcher> | undefined;
+  watching?: Map<MonitorRef, Cell> | undefined;
+  timers?: Set<Timer> | undefined;
+  calls?: Set<PendingCall> | undefined;
+  signals?: Signal[] | undefined;
+  infoCount?: number | undefined;
+  bounded?: Bounded | undefined;
+  initWaiters?: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
+  exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
+}
+
+/** @internal */
+export class Cell implements Context<unknown>, Host, TimerOwner {
+  flags: number;
+  /** The behaviour's state; after death, the exit reason. */
+  state: unknown = undefined;
+  mailbox: Denque<unknown> | undefined = undefined;
+  ext: Ext | undefined = undefined;
+  /** Neighbours in the system's list of live cells (spawn order). */
+  prev: Cell | undefined = undefined;
+  next: Cell | undefined = undefined;
+  /** Messages handled, for introspection. */
+  handled = 0;
+  readonly ref: Ref<unknown>;
+  readonly system: ActorSystem;
+  impl: Impl;
+
+  constructor(system: ActorSystem, impl: Impl, id: number, flags: number) {
+    this.system = system;
+    this.impl = impl;
+    this.flags = flags;
+    this.ref = new Ref(id, this);
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  enqueue(msg: unknown): boolean {
+    const f = this.flags;
+    if ((f & (F_DEAD | F_BOUNDED)) !== 0) {
+      if ((f & F_DEAD) !== 0) {
+        this.system.deadLetter(this.ref, msg, 'dead');
+        return false;
+      }
+      return (this.ext as Ext & { bounded: Bounded }).bounded.offer(this, msg);
+    }
+    let mb = this.mailbox;
+    if (mb === undefined) mb = this.mailbox = new Denque();
+    mb.push(msg);
+    if ((f & F_NO_SCHEDULE) === 0) {
+      this.flags = f | F_SCHEDULED;
+      this.system.scheduler.push(this);
+    }
+    return true;
+  }
+
+  /** Puts a message in the mailbox past any bound (used by bounded mailboxes and info messages). */
+  push(msg: unknown): void {
+    let mb = this.mailbox;
+    if (mb === undefined) mb = this.mailbox = new Denque();
+    mb.push(msg);
+    this.wake();
+  }
+
+  enqueueWait(msg: unknown, timeoutMs: number | undefined): Promise<boolean> {
+    if ((this.flags & F_DEAD) !== 0) {
+      this.system.deadLetter(this.ref, msg, 'dead');
+      return Promise.resolve(false);
+    }
+    if ((this.flags & F_BOUNDED) === 0) return Promise.resolve(this.enqueue(msg));
+    return (this.ext as Ext & { bounded: Bounded }).bounded.offerWait(this, msg, timeoutMs);
+  }
+
+  /** Schedules the cell if it has something to do and is not already queued or busy. */
+  wake(): void {
+    const f = this.flags;
+    if ((f & F_NO_SCHEDULE) === 0) {
+      this.flags = f | F_SCHEDULED;
+      this.system.scheduler.push(this);
+    }
+  }
+
+  deliverInfo(info: InfoMessage): void {
+    if ((this.flags & F_DEAD) !== 0) return;
+    const ext = this.x();
+    ext.infoCount = (ext.infoCount ?? 0) + 1;
+    this.flags |= F_INFO;
+    this.push(info);
+  }
+
+  // ---- running ---------------------------------------------------------------------------------
+
+  /** Runs up to `budget` messages. Returns how many it handled (at least 1, to pace the scheduler). */
+  turn(budget: number): number {
+    let f = this.flags & ~F_SCHEDULED;
+    if ((f & F_DEAD) !== 0) {
+      this.flags = f;
+      return 1;
+    }
+    this.flags = f | F_RUNNING;
+    if ((f & F_SIGNALS) !== 0) this.processSignals();
+    if ((this.flags & F_INIT) !== 0 && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING)) === 0) this.runInit();
+    let n = 0;
+    const mb = this.mailbox;
+    if (mb !== undefined) {
+      while (n < budget && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_SIGNALS | F_INIT)) === 0) {
+        if (mb.length === 0) break;
+        const msg = mb.shift();
+        n++;
+        if ((this.flags & F_BOUNDED) !== 0) (this.ext as Ext & { bounded: Bounded }).bounded.taken(this);
+        let pending: PromiseLike<unknown> | undefined;
+        try {
+          if ((this.flags & F_INFO) !== 0 && (msg instanceof ExitInfo || msg instanceof DownInfo)) {
+            pending = this.takeInfo(msg);
+          } else {
+            pending = this.impl.receive(this, msg, this);
+          }
+        } catch (e) {
+          this.crash(e, msg);
+          break;
+        }
+        if (pending !== undefined) this.awaitHandler(pending, msg);
+      }
+      if ((this.flags & F_SIGNALS) !== 0) this.processSignals();
+    }
+    this.handled += n;
+    f = this.flags & ~F_RUNNING;
+    this.flags = f;
+    if ((f & F_NO_SCHEDULE) === 0 && ((f & F_SIGNALS) !== 0 || (mb !== undefined && mb.length > 0))) {
+      this.flags = f | F_SCHEDULED;
+      this.system.scheduler.push(this);
+    }
+    return n === 0 ? 1 : n;
+  }
+
+  private takeInfo(info: ExitInfo | DownInfo): PromiseLike<unknown> | undefined {
+    const ext = this.ext as Ext;
+    const left = (ext.infoCount ?? 1) - 1;
+    ext.infoCount = left;
+    if (left === 0) this.flags &= ~F_INFO;
+    return this.impl.info(this, info, this);
+  }
+
+  private runInit(): void {
+    const ext = this.ext;
+    const args = ext?.args;
+    if (ext !== undefined) ext.args = undefined;
+    let pending: PromiseLike<unknown> | undefined;
+    try {
+      pending = this.impl.init(this, this, args);
+    } catch (e) {
+      this.initFailed(e);
+      return;
+    }
+    if (pending === undefined) {
+      this.initDone();
+      return;
+    }
+    this.flags |= F_AWAIT;
+    pending.then(
+      () => {
+        if ((this.flags & F_DEAD) !== 0) return;
+        this.flags &= ~F_AWAIT;
+        this.initDone();
+        this.wake();
+      },
+      (e: unknown) => {
+        if ((this.flags & F_DEAD) !== 0) return;
+        this.flags &= ~F_AWAIT;
+        this.initFailed(e);
+      },
+    );
+  }
+
+  private initDone(): void {
+    this.flags &= ~F_INIT;
+    const waiters = this.ext?.initWaiters;
+    if (waiters !== undefined) {
+      (this.ext as Ext).initWaiters = undefined;
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  private initFailed(thrown: unknown): void {
+    const error = toError(thrown);
+    const waiters = this.ext?.initWaiters;
+    if (waiters !== undefined) {
+      (this.ext as Ext).initWaiters = undefined;
+      const e = new InitError(this.describe(), thrown);
+      for (const w of waiters) w.reject(e);
+    } else {
+      this.system.reportCrash(this, error, undefined, 'init');
+    }
+    this.finalize(error);
+  }
+
+  private awaitHandler(pending: PromiseLike<unknown>, msg: unknown): void {
+    this.flags |= F_AWAIT;
+    pending.then(
+      () => this.handlerSettled(),
+      (e: unknown) => {
+        if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) return;
+        this.flags &= ~F_AWAIT;
+        this.crash(e, msg);
+      },
+    );
+  }
+
+  private handlerSettled(): void {
+    const f = this.flags & ~F_AWAIT;
+    this.flags = f;
+    if ((f & (F_DEAD | F_STOPPING)) !== 0) return;
+    if ((f & F_SIGNALS) !== 0 || (this.mailbox !== undefined && this.mailbox.length > 0)) this.wake();
+  }
+
+  /** A handler threw or rejected: the actor exits with the error. */
+  crash(thrown: unknown, msg: unknown): void {
+    const error = toError(thrown);
+    this.system.reportCrash(this, error, msg, 'receive');
+    this.exitWith(error);
+  }
+
+  // ---- exiting ---------------------------------------------------------------------------------
+
+  /** Exits with `reason`, running `terminate` first if the behaviour has one and init finished. */
+  exitWith(reason: ExitReason): void {
+    const f = this.flags;
+    if ((f & (F_DEAD | F_STOPPING)) !== 0) return;
+    if (!this.impl.hasTerminate || (f & F_INIT) !== 0) {
+      this.finalize(reason);
+      return;
+    }
+    this.flags = f | F_STOPPING;
+    let pending: PromiseLike<unknown> | undefined;
+    try {
+      pending = this.impl.terminate(this, reason, this);
+    } catch (e) {
+      this.system.reportCrash(this, toError(e), undefined, 'terminate');
+    }
+    if (pending === undefined) {
+      this.finalize(reason);
+      return;
+    }
+    pending.then(
+      () => this.finalize(reason),
+      (e: unknown) => {
+        if ((this.flags & F_DEAD) === 0) this.system.reportCrash(this, toError(e), undefined, 'terminate');
+        this.finalize(reason);
+      },
+    );
+  }
+
+  /** Untrappable and immediate: no terminate; links and monitors see `killed`. */
+  killNow(): void {
+    if ((this.flags & F_DEAD) === 0) this.finalize('killed');
+  }
+
+  /** Receives an exit signal from `from` (a link, or `exit/2`), by OTP's rules. */
+  exitSignal(from: Ref<never>, reason: ExitReason): void {
+    const f = this.flags;
+    if ((f & F_DEAD) !== 0) return;
+    if ((f & F_TRAP) !== 0) {
+      this.deliverInfo(new ExitInfo(from, reason));
+    } else if (reason !== 'normal') {
+      this.signal(reason, false);
+    }
+  }
+
+  /** Queues a stop (`polite`) or an exit signal; handled at the next message boundary. */
+  signal(reason: ExitReason, polite: boolean): void {
+    if ((this.flags & F_DEAD) !== 0) return;
+    const ext = this.x();
+    if (ext.signals === undefined) ext.signals = [];
+    ext.signals.push({ reason, polite });
+    this.flags |= F_SIGNALS;
+    // A cell waiting on an async handler is scheduled anyway: exit signals do not wait for it.
+    const f = this.flags;
+    if ((f & (F_SCHEDULED | F_RUNNING | F_DEAD | F_STOPPING)) === 0) {
+      this.flags = f | F_SCHEDULED;
+      this.system.scheduler.push(this);
+    }
+  }
+
+  private processSignals(): void {
+    const sigs = (this.ext as Ext).signals as Signal[];
+    while (sigs.length > 0) {
+      const s = sigs[0] as Signal;
+      if (s.polite && (this.flags & F_AWAIT) !== 0) return;
+      sigs.shift();
+      this.exitWith(s.reason);
+      if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) break;
+    }
+    sigs.length = 0;
+    this.flags &= ~F_SIGNALS;
+  }
+
+  /** The last step of every exit: tell links and monitors, fail calls, free everything. */
+  finalize(reason: ExitReason): void {
+    if ((this.flags & F_DEAD) !== 0) return;
+    this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INFO);
+    const system = this.system;
+    system.unlist(this);
+    const mb = this.mailbox;
+    this.mailbox = undefined;
+    this.state = reason;
+    if (mb !== undefined && mb.length > 0) {
+      while (mb.length > 0) {
+        const m = mb.shift();
+        if (!(m instanceof ExitInfo || m instanceof DownInfo)) system.deadLetter(this.ref, m, 'dead');
+      }
+    }
+    const ext = this.ext;
+    if (ext === undefined) return;
+    ext.signals = undefined;
+    ext.bounded?.close(this);
+    if (ext.timers !== undefined) {
+      const timers = ext.timers;
+      ext.timers = undefined;
+      for (const t of timers) t.cancel();
+    }
+    if (ext.calls !== undefined) {
+      const calls = ext.calls;
+      ext.calls = undefined;
+      const error = new ExitError(this.describe(), reason);
+      for (const c of calls) c.fail(error);
+    }
+    if (ext.watching !== undefined) {
+      for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);
+      ext.watching = undefined;
+    }
+    if (ext.links !== undefined) {
+      const links = ext.links;
+      ext.links = undefined;
+      for (const other of links) {
+        other.ext?.links?.delete(this);
+        other.exitSignal(this.ref as Ref<never>, reason);
+      }
+    }
+    if (ext.monitors !== undefined) {
+      const monitors = ext.monitors;
+      ext.monitors = undefined;
+      for (const [id, w] of monitors) {
+        if (typeof w === 'function') w(reason);
+        else {
+          w.ext?.watching?.delete(id);
+          w.deliverInfo(new DownInfo(id, this.ref as Ref<never>, reason));
+        }
+      }
+    }
+    if (ext.initWaiters !== undefined) {
+      const e = new InitError(this.describe(), reason);
+      for (const w of ext.initWaiters) w.reject(e);
+      ext.initWaiters = undefined;
+    }
+    if (ext.exitWaiters !== undefined) {
+      const waiters = ext.exitWaiters;
+      ext.exitWaiters = undefined;
+      for (const w of waiters) w(reason);
+    }
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------------------
+
+  /** The ext record, created on first use. */
+  x(): Ext {
+    let ext = this.ext;
+    if (ext === undefined) ext = this.ext = {};
+    return ext;
+  }
+
+  isAlive(): boolean {
+    return (this.flags & F_DEAD) === 0;
+  }
+
+  /** The exit reason of a dead cell. */
+  get exitReason(): ExitReason | undefined {
+    return (this.flags & F_DEAD) !== 0 ? (this.state as ExitReason) : undefined;
+  }
+
+  describe(): string {
+    const label = this.ext?.label;
+    return label === undefined ? `Ref<${this.ref.id}>` : `Ref<${this.ref.id} ${label}>`;
+  }
+
+  /** Resolves with the exit reason once the actor has exited. */
+  whenExited(): Promise<ExitReason> {
+    if ((this.flags & F_DEAD) !== 0) return Promise.resolve(this.state as ExitReason);
+    return new Promise((resolve) => {
+      const ext = this.x();
+      if (ext.exitWaiters === undefined) ext.exitWaiters = [];
+      ext.exitWaiters.push(resolve);
+    });
+  }
+
+  whenStarted(): Promise<void> {
+    if ((this.flags & F_INIT) === 0) {
+      if ((this.flags & F_DEAD) !== 0) return Promise.reject(new InitError(this.describe(), this.state));
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const ext = this.x();
+      if (ext.initWaiters === undefined) ext.initWaiters = [];
+      ext.initWaiters.push({ resolve, reject });
+    });
+  }
+
+  /** Registers a watcher; delivers `noproc` at once if this cell is dead. */
+  addMonitor(watcher: Watcher): MonitorRef {
+    const id = this.system.nextMonitorId();
+    if ((this.flags & F_DEAD) !== 0) {
+      if (typeof watcher === 'function') watcher('noproc');
+      else watcher.deliverInfo(new DownInfo(id, this.ref as Ref<never>, 'noproc'));
+      return id;
+    }
+    const ext = this.x();
+    if (ext.monitors === undefined) ext.monitors = new Map();
+    ext.monitors.set(id, watcher);
+    return id;
+  }
+
+  timerDone(timer: Timer): void {
+    this.ext?.timers?.delete(timer);
+  }
+
+  // ---- Context ---------------------------------------------------------------------------------
+
+  get self(): Ref<unknown> {
+    return this.ref;
+  }
+
+  get parent(): Ref<never> | undefined {
+    return this.ext?.parent?.ref as Ref<never> | undefined;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the typed overloads live on Spawner.
+  spawn(behavior: unknown, options?: SpawnOptions<unknown>): Ref<any> {
+    return this.system.spawnCell(behavior, options, this, 'ctx.spawn').ref;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the typed overloads live on Spawner.
+  start(behavior: unknown, options?: SpawnOptions<unknown>): Promise<Ref<any>> {
+    let cell: Cell;
+    try {
+      cell = this.system.spawnCell(behavior, options, this, 'ctx.start');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return cell.whenStarted().then(() => cell.ref);
+  }
+
+  link(ref: Ref<never>): void {
+    const other = cellOf(ref, 'ctx.link');
+    if (other === this) return;
+    if ((other.flags & F_DEAD) !== 0) {
+      this.exitSignal(ref, 'noproc');
+      return;
+    }
+    const mine = this.x();
+    if (mine.links === undefined) mine.links = new Set();
+    mine.links.add(other);
+    const theirs = other.x();
+    if (theirs.links === undefined) theirs.links = new Set();
+    theirs.links.add(this);
+  }
+
+  unlink(ref: Ref<never>): void {
+    const other = cellOf(ref, 'ctx.unlink');
+    this.ext?.links?.delete(other);
+    other.ext?.links?.delete(this);
+  }
+
+  monitor(ref: Ref<never>): MonitorRef {
+    const target = cellOf(ref, 'ctx.monitor');
+    const id = target.addMonitor(this);
+    if ((target.flags & F_DEAD) === 0) {
+      const ext = this.x();
+      if (ext.watching === undefined) ext.watching = new Map();
+      ext.watching.set(id, target);
+    }
+    return id;
+  }
+
+  demonitor(monitor: MonitorRef): boolean {
+    const target = this.ext?.watching?.get(monitor);
+    if (target === undefined) return false;
+    (this.ext as Ext).watching?.delete(monitor);
+    return target.ext?.monitors?.delete(monitor) ?? false;
+  }
+
+  trapExit(on = true): void {
+    if (on) this.flags |= F_TRAP;
+    else this.flags &= ~F_TRAP;
+  }
+
+  exit(ref: Ref<never>, reason: ExitReason): void {
+    assertReason(reason, 'ctx.exit(ref, reason)');
+    cellOf(ref, 'ctx.exit').exitSignal(this.ref as Ref<never>, reason);
+  }
+
+  kill(ref?: Ref<never>): void {
+    (ref === undefined ? this : cellOf(ref, 'ctx.kill')).killNow();
+  }
+
+  stop(reason: ExitReason = 'normal'): void {
+    assertReason(reason, 'ctx.stop(reason)');
+    this.signal(reason, true);
+  }
+
+  sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    assertDelay(ms, 'ctx.sendAfter(ref, msg, ms)');
+    return this.addTimer(new Timer(this.system.clock, ms, () => ref.send(msg), undefined, this));
+  }
+
+  sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    assertDelay(ms, 'ctx.sendInterval(ref, msg, ms)', false);
+    return this.addTimer(new Timer(this.system.clock, ms, () => ref.send(msg), ms, this));
+  }
+
+  private addTimer(t: Timer): Timer {
+    if ((this.flags & F_DEAD) !== 0) {
+      t.cancel();
+      return t;
+    }
+    const ext = this.x();
+    if (ext.timers === undefined) ext.timers = new Set();
+    ext.timers.add(t);
+    return t;
+  }
+}
+
+/** @internal The cell behind a ref, with a teaching error for anything else. */
+export function cellOf(ref: unknown, where: string): Cell {
+  const cell = (ref as { [CELL]?: Cell } | null | undefined)?.[CELL];
+  if (cell === undefined) {
+    throw new TypeError(
+      `${where}: expected a Ref returned by spawn or start; got ${ref === null ? 'null' : typeof ref}`,
+    );
+  }
+  return cell;
+}
+
+export { describeReason };

@@ -1,0 +1,95 @@
+/**
+ * What an actor can do from inside its handlers: its own ref, spawning, links, monitors, trapping
+ * exits, timers. Function and object behaviours get it as `ctx`; class actors as `this.ctx`.
+ */
+import type { ExitReason } from '../exit-reason.js';
+import type { ActorSystem } from '../system.js';
+import type { Timer } from '../timers/timer.js';
+import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
+import type { MonitorRef } from './messages.js';
+import type { Ref } from './ref.js';
+
+/** What happens when a bounded mailbox is full and another message arrives. */
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
+
+/**
+ * A mailbox with room for at most `capacity` messages.
+ * - `drop-newest`: the arriving message goes to dead letters; `send` returns `false`.
+ * - `drop-oldest`: the oldest queued message goes to dead letters; the new one is queued.
+ * - `reject`: the arriving message is refused (`send` returns `false`) and stays the sender's:
+ *   it is not counted as a dead letter.
+ * `sendWait` waits for room under every policy.
+ */
+export interface MailboxOptions {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+}
+
+/** Options of `spawn` and `start`. Every field is optional. */
+export interface SpawnOptions<A = undefined> {
+  /** Passed to `init`. */
+  readonly args?: A;
+  /** Link the new actor to the spawning one (only from `ctx.spawn`). Default false. */
+  readonly link?: boolean;
+  /** Start with exits trapped. Default false. */
+  readonly trapExit?: boolean;
+  /** Bound the mailbox. Default: unbounded. */
+  readonly mailbox?: MailboxOptions;
+  /** A label for logs and introspection (not a registered name). */
+  readonly label?: string;
+}
+
+/** The spawning verbs shared by the system and every context. */
+export interface Spawner {
+  /**
+   * Starts an actor and returns its ref at once. `init`, if any, runs before its first message;
+   * if it fails, the actor exits with the error (links and monitors see it).
+   */
+  spawn<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Ref<M>;
+  spawn<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Ref<M>;
+  spawn<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Ref<M>;
+  /**
+   * Starts an actor and resolves once its `init` has finished; rejects with an `InitError` when
+   * `init` throws or rejects (the actor is then dead).
+   */
+  start<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Promise<Ref<M>>;
+  start<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
+  start<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
+}
+
+/** An actor's view of the runtime. */
+export interface Context<M> extends Spawner {
+  /** This actor's ref. */
+  readonly self: Ref<M>;
+  /** The system the actor runs in. */
+  readonly system: ActorSystem;
+  /** The actor that spawned this one, if any. */
+  readonly parent: Ref<never> | undefined;
+  /**
+   * Links this actor and `ref` both ways. When either exits abnormally, the other gets the exit
+   * signal: it dies with the same reason, or gets an `EXIT` message if it traps exits. A `normal`
+   * exit does not kill. Linking to a dead actor delivers `noproc` at once.
+   */
+  link(ref: Ref<never>): void;
+  /** Removes a link, both ways. No-op without one. */
+  unlink(ref: Ref<never>): void;
+  /** Watches `ref`: one `DOWN` message arrives when it exits (`noproc` if it is already dead). */
+  monitor(ref: Ref<never>): MonitorRef;
+  /** Stops a monitor; returns `false` if it had already fired or did not exist. */
+  demonitor(monitor: MonitorRef): boolean;
+  /** Turns exit signals into `EXIT` messages (`on`, default true) or back into deaths. */
+  trapExit(on?: boolean): void;
+  /**
+   * Sends an exit signal to `ref` (OTP's `exit/2`): a trapping target gets an `EXIT` message; a
+   * non-trapping one dies with `reason` unless it is `normal`. Use `kill` for an untrappable stop.
+   */
+  exit(ref: Ref<never>, reason: ExitReason): void;
+  /** Kills `ref` (or this actor) at once: untrappable, no `terminate`; links see `killed`. */
+  kill(ref?: Ref<never>): void;
+  /** Stops this actor after the current message: `terminate` runs, links and monitors see `reason` (default `normal`). */
+  stop(reason?: ExitReason): void;
+  /** Sends `msg` to `ref` after `ms`. Cancelled if this actor exits first. */
+  sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer;
+  /** Sends `msg` to `ref` every `ms` until cancelled or this actor exits. */
+  sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer;
+}

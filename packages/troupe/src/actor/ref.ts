@@ -1,0 +1,84 @@
+/**
+ * `Ref<M>`: the address of an actor that accepts messages of type `M`. It is all a holder can do
+ * with an actor: send, call, compare ids. It never exposes the actor's state or behaviour, so the
+ * same ref can later stand for an actor in another process. `Ref` is contravariant in `M`: a
+ * `Ref<A | B>` can be used where a `Ref<A>` is expected, never the other way round, and `Ref<never>`
+ * is "any actor" (for links and monitors, which send nothing).
+ */
+
+import { callCell } from './call.js';
+import type { Cell } from './cell.js';
+import { CELL } from './internal.js';
+import type { ReplyOf, RequestOf } from './messages.js';
+
+/** Options of `call`. */
+export interface CallOptions {
+  /** How long to wait for the reply before rejecting with a `TimeoutError`. Default 5,000 ms; `Infinity` waits forever. */
+  readonly timeoutMs?: number;
+}
+
+/** Options of `sendWait`. */
+export interface SendWaitOptions {
+  /** Give up (reject with a `TimeoutError`, message not queued) after this long. Default: wait as long as it takes. */
+  readonly timeoutMs?: number;
+}
+
+/** The typed address of an actor. */
+export class Ref<in M> {
+  /** @internal */
+  readonly [CELL]: Cell;
+  /** Unique within its system. */
+  readonly id: number;
+
+  /** @internal */
+  constructor(id: number, cell: Cell) {
+    this.id = id;
+    this[CELL] = cell;
+  }
+
+  /**
+   * Queues `msg` in the actor's mailbox; never runs the actor synchronously and never throws.
+   * Returns `false` when the message was not queued: the actor is dead (the message goes to dead
+   * letters) or its bounded mailbox refused it.
+   * @example counter.send({ type: 'inc', by: 2 });
+   */
+  send(msg: M): boolean {
+    return this[CELL].enqueue(msg);
+  }
+
+  /**
+   * Like `send`, but waits for room in a bounded mailbox (an unbounded one always has room).
+   * Resolves `true` once queued, `false` if the actor is or becomes dead.
+   */
+  sendWait(msg: M, options?: SendWaitOptions): Promise<boolean> {
+    return this[CELL].enqueueWait(msg, options?.timeoutMs);
+  }
+
+  /**
+   * Sends a request and resolves with the typed reply: the member of `M` whose `type` matches the
+   * request and has `reply: Reply<T>` makes this a `Promise<T>`. Rejects with `TimeoutError` after
+   * `timeoutMs` (default 5,000; a late reply is dropped) and with `ExitError` carrying the exit
+   * reason if the actor is dead or dies before replying.
+   * @example const n = await counter.call({ type: 'get' }); // n: number
+   */
+  call<Q extends RequestOf<M>>(request: Q, options?: CallOptions): Promise<ReplyOf<M, Q>> {
+    return callCell(this[CELL], request, options?.timeoutMs) as Promise<ReplyOf<M, Q>>;
+  }
+
+  /** `true` until the actor exits (a supervised actor that is restarted stays alive). */
+  get alive(): boolean {
+    return this[CELL].isAlive();
+  }
+
+  toString(): string {
+    return this[CELL].describe();
+  }
+
+  toJSON(): { ref: number } {
+    return { ref: this.id };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this[CELL].describe();
+  }
+}

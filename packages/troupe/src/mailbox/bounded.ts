@@ -1,0 +1,121 @@
+/**
+ * Bounded mailboxes: a capacity, an overflow policy, and a FIFO of senders waiting for room
+ * (`sendWait`). When the actor takes a message, the first waiter's message moves in, so waiting
+ * senders are served in arrival order and never overtaken by a waiter that came later.
+ */
+import Denque from 'denque';
+import type { Cell } from '../actor/cell.js';
+import type { MailboxOptions, OverflowPolicy } from '../actor/context.js';
+import { TimeoutError } from '../errors.js';
+import type { ClockTimer } from '../timers/clock.js';
+
+interface Waiter {
+  msg: unknown;
+  resolve: (queued: boolean) => void;
+  reject: (e: Error) => void;
+  timer: ClockTimer;
+  done: boolean;
+}
+
+const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reject'];
+
+/** @internal Validates `SpawnOptions.mailbox` with a teaching message. */
+export function assertMailboxOptions(o: unknown, where: string): asserts o is MailboxOptions {
+  const m = o as Partial<MailboxOptions> | null;
+  if (m === null || typeof m !== 'object') {
+    throw new TypeError(
+      `${where}: mailbox must be { capacity: number, overflow: ${POLICIES.join(' | ')} }; got ${String(o)}`,
+    );
+  }
+  if (typeof m.capacity !== 'number' || !Number.isInteger(m.capacity) || m.capacity < 1) {
+    throw new RangeError(`${where}: mailbox.capacity must be an integer >= 1; got ${String(m.capacity)}`);
+  }
+  if (!POLICIES.includes(m.overflow as OverflowPolicy)) {
+    throw new TypeError(`${where}: mailbox.overflow must be one of ${POLICIES.join(', ')}; got ${String(m.overflow)}`);
+  }
+}
+
+/** @internal */
+export class Bounded {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  waiters: Denque<Waiter> | undefined;
+
+  constructor(options: MailboxOptions) {
+    this.capacity = options.capacity;
+    this.overflow = options.overflow;
+  }
+
+  /** A plain `send`. */
+  offer(cell: Cell, msg: unknown): boolean {
+    const size = cell.mailbox?.length ?? 0;
+    if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
+      cell.push(msg);
+      return true;
+    }
+    switch (this.overflow) {
+      case 'drop-newest':
+        cell.system.deadLetter(cell.ref, msg, 'mailbox_full');
+        return false;
+      case 'reject':
+        return false;
+      case 'drop-oldest': {
+        const mb = cell.mailbox;
+        if (mb !== undefined && mb.length > 0) cell.system.deadLetter(cell.ref, mb.shift(), 'mailbox_full');
+        cell.push(msg);
+        return true;
+      }
+    }
+  }
+
+  /** `sendWait`: queue now if there is room, else wait in line. */
+  offerWait(cell: Cell, msg: unknown, timeoutMs: number | undefined): Promise<boolean> {
+    const size = cell.mailbox?.length ?? 0;
+    if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
+      cell.push(msg);
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { msg, resolve, reject, timer: undefined, done: false };
+      if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
+        w.timer = cell.system.clock.setTimeout(() => {
+          if (w.done) return;
+          w.done = true;
+          reject(new TimeoutError(timeoutMs, 'sendWait'));
+        }, timeoutMs);
+      }
+      if (this.waiters === undefined) this.waiters = new Denque();
+      this.waiters.push(w);
+    });
+  }
+
+  /** The actor took a message: let the first live waiter in. */
+  taken(cell: Cell): void {
+    const ws = this.waiters;
+    if (ws === undefined) return;
+    while (!ws.isEmpty()) {
+      const w = ws.shift() as Waiter;
+      if (w.done) continue;
+      w.done = true;
+      if (w.timer !== undefined) cell.system.clock.clearTimeout(w.timer);
+      cell.push(w.msg);
+      w.resolve(true);
+      return;
+    }
+  }
+
+  /** The actor died: every waiter's message goes to dead letters and its promise resolves `false`. */
+  close(cell: Cell): void {
+    const ws = this.waiters;
+    this.waiters = undefined;
+    if (ws === undefined) return;
+    while (!ws.isEmpty()) {
+      const w = ws.shift() as Waiter;
+      if (w.done) continue;
+      w.done = true;
+      if (w.timer !== undefined) cell.system.clock.clearTimeout(w.timer);
+      cell.system.deadLetter(cell.ref, w.msg, 'dead');
+      w.resolve(false);
+    }
+  }
+}

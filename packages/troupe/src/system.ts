@@ -1,0 +1,306 @@
+/**
+ * The actor system: it owns the scheduler, the clock, dead letters, the logger and the list of
+ * live actors, and it shuts all of them down in reverse spawn order. Most programs create one.
+ */
+import type { ActorClass, Behavior, ReceiveFn } from './actor/behavior.js';
+import { toImpl } from './actor/behavior.js';
+import { Cell, cellOf } from './actor/cell.js';
+import type { Spawner, SpawnOptions } from './actor/context.js';
+import { F_BOUNDED, F_INIT, F_SCHEDULED, F_TRAP } from './actor/internal.js';
+import type { MonitorRef } from './actor/messages.js';
+import type { Ref } from './actor/ref.js';
+import { SystemShutdownError } from './errors.js';
+import type { ExitReason } from './exit-reason.js';
+import { assertReason, describeReason } from './exit-reason.js';
+import { assertMailboxOptions, Bounded } from './mailbox/bounded.js';
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+import { type Clock, realClock } from './timers/clock.js';
+import { assertDelay, Timer } from './timers/timer.js';
+
+/** Why a message became a dead letter. */
+export type DeadLetterReason = 'dead' | 'mailbox_full';
+
+/** A message that could not be delivered. */
+export interface DeadLetter {
+  readonly to: Ref<never>;
+  readonly message: unknown;
+  readonly reason: DeadLetterReason;
+}
+
+/** What the system reports when an actor's handler, init or terminate throws. */
+export interface CrashReport {
+  readonly actor: string;
+  readonly id: number;
+  readonly label: string | undefined;
+  readonly behavior: string;
+  readonly phase: 'init' | 'receive' | 'terminate';
+  readonly reason: Error;
+  /** The message being handled when it crashed (for `receive`). */
+  readonly message?: unknown;
+}
+
+/**
+ * Where the runtime writes. The shape matches pino's (`logger.error(obj, msg)`), so a pino logger
+ * can be passed as it is.
+ */
+export interface Logger {
+  error(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Writes one readable line per event to stderr. The default logger. */
+export const consoleLogger: Logger = {
+  error(obj, msg) {
+    const r = (obj as { reason?: unknown }).reason;
+    console.error(`[troupe] ${msg ?? 'error'}${r instanceof Error ? `: ${r.stack ?? r.message}` : ''}`);
+  },
+  warn(_obj, msg) {
+    console.warn(`[troupe] ${msg ?? 'warning'}`);
+  },
+};
+
+/** A logger that drops everything (tests that provoke crashes on purpose). */
+export const silentLogger: Logger = { error() {}, warn() {} };
+
+/** Options of `new ActorSystem()`; every field optional. */
+export interface SystemOptions {
+  /** Time source for timers and call timeouts. Default: the real clock. Tests pass a `SimulatedClock`. */
+  readonly clock?: Clock;
+  /** Where crash reports go. Default: {@link consoleLogger}. */
+  readonly logger?: Logger;
+  /** Scheduler budget and time slice. */
+  readonly scheduler?: SchedulerOptions;
+  /** How long `shutdown` waits for `terminate`s before killing what is left. Default 5,000 ms. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/**
+ * Owns actors and everything they share.
+ * @example
+ * const system = new ActorSystem();
+ * const echo = system.spawn((msg: string) => console.log(msg));
+ * echo.send('hello');
+ * await system.shutdown();
+ */
+export class ActorSystem implements Spawner {
+  /** @internal */ readonly scheduler: Scheduler;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly shutdownTimeoutMs: number;
+  #ids = 0;
+  #monitorIds = 0;
+  #last: Cell | undefined = undefined;
+  #live = 0;
+  #deadLetters = 0;
+  #deadLetterListeners: Array<(dl: DeadLetter) => void> = [];
+  #closed = false;
+
+  constructor(options: SystemOptions = {}) {
+    this.clock = options.clock ?? realClock;
+    this.logger = options.logger ?? consoleLogger;
+    this.scheduler = new Scheduler(options.scheduler);
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+  }
+
+  spawn<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Ref<M>;
+  spawn<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Ref<M>;
+  spawn<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Ref<M>;
+  spawn(behavior: unknown, options?: SpawnOptions<unknown>): Ref<unknown> {
+    return this.spawnCell(behavior, options, undefined, 'system.spawn').ref;
+  }
+
+  start<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Promise<Ref<M>>;
+  start<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
+  start<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
+  start(behavior: unknown, options?: SpawnOptions<unknown>): Promise<Ref<unknown>> {
+    let cell: Cell;
+    try {
+      cell = this.spawnCell(behavior, options, undefined, 'system.start');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return cell.whenStarted().then(() => cell.ref);
+  }
+
+  /**
+   * Asks the actor to stop after its current message: `terminate` runs, links and monitors see
+   * `reason` (default `normal`). Resolves with the reason it exited with once it is dead (at once
+   * for a dead actor). Messages still queued go to dead letters.
+   */
+  stop(ref: Ref<never>, reason: ExitReason = 'normal'): Promise<ExitReason> {
+    assertReason(reason, 'system.stop(ref, reason)');
+    const cell = cellOf(ref, 'system.stop');
+    const done = cell.whenExited();
+    cell.signal(reason, true);
+    return done;
+  }
+
+  /** Kills the actor at once: untrappable, no `terminate`; links and monitors see `killed`. */
+  kill(ref: Ref<never>): void {
+    cellOf(ref, 'system.kill').killNow();
+  }
+
+  /** Sends an exit signal from outside any actor (OTP's `exit/2`); see `Context.exit`. */
+  exit(ref: Ref<never>, reason: ExitReason): void {
+    assertReason(reason, 'system.exit(ref, reason)');
+    cellOf(ref, 'system.exit').exitSignal(ref, reason);
+  }
+
+  /** Resolves with the actor's exit reason when it exits (`noproc`... no: its reason, at once, if already dead). */
+  exited(ref: Ref<never>): Promise<ExitReason> {
+    return cellOf(ref, 'system.exited').whenExited();
+  }
+
+  /**
+   * Calls `onDown(reason)` once when the actor exits (`noproc` at once if it is already dead).
+   * Returns a function that cancels the watch.
+   */
+  watch(ref: Ref<never>, onDown: (reason: ExitReason) => void): () => void {
+    const cell = cellOf(ref, 'system.watch');
+    const id = cell.addMonitor(onDown);
+    return () => {
+      cell.ext?.monitors?.delete(id);
+    };
+  }
+
+  /** Sends `msg` to `ref` after `ms` on the system clock. */
+  sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    assertDelay(ms, 'system.sendAfter(ref, msg, ms)');
+    return new Timer(this.clock, ms, () => ref.send(msg), undefined, undefined);
+  }
+
+  /** Sends `msg` to `ref` every `ms` until cancelled. */
+  sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    assertDelay(ms, 'system.sendInterval(ref, msg, ms)', false);
+    return new Timer(this.clock, ms, () => ref.send(msg), ms, undefined);
+  }
+
+  /** Counts of live actors, dead letters and scheduler work. */
+  stats(): { actors: number; deadLetters: number; queued: number; turns: number; yields: number } {
+    const s = this.scheduler;
+    return { actors: this.#live, deadLetters: this.#deadLetters, queued: s.queued, turns: s.turns, yields: s.yields };
+  }
+
+  /** Calls `listener` for every dead letter; returns a function that unsubscribes. */
+  onDeadLetter(listener: (dl: DeadLetter) => void): () => void {
+    this.#deadLetterListeners = [...this.#deadLetterListeners, listener];
+    return () => {
+      this.#deadLetterListeners = this.#deadLetterListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Stops every actor, newest first (children before the parents that spawned them): each is asked
+   * to stop with `shutdown` and its `terminate` runs; whatever is still alive after
+   * `shutdownTimeoutMs` is killed. Afterwards `spawn` throws `SystemShutdownError`.
+   */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    const waits: Array<Promise<ExitReason>> = [];
+    for (let c = this.#last; c !== undefined; c = c.prev) {
+      waits.push(c.whenExited());
+      c.signal('shutdown', true);
+    }
+    if (waits.length === 0) return;
+    let timer: unknown;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), this.shutdownTimeoutMs);
+    });
+    const outcome = await Promise.race([Promise.all(waits), timedOut]);
+    this.clock.clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (let c = this.#last; c !== undefined; c = this.#last) c.killNow();
+    }
+  }
+
+  // ---- internal --------------------------------------------------------------------------------
+
+  /** @internal */
+  spawnCell(
+    behavior: unknown,
+    options: SpawnOptions<unknown> | undefined,
+    parent: Cell | undefined,
+    where: string,
+  ): Cell {
+    if (this.#closed) throw new SystemShutdownError();
+    const impl = toImpl(behavior, where);
+    let flags = 0;
+    const cell = new Cell(this, impl, ++this.#ids, 0);
+    if (options !== undefined) {
+      if (options.trapExit === true) flags |= F_TRAP;
+      if (options.mailbox !== undefined) {
+        assertMailboxOptions(options.mailbox, where);
+        cell.x().bounded = new Bounded(options.mailbox);
+        flags |= F_BOUNDED;
+      }
+      if (options.label !== undefined) cell.x().label = String(options.label);
+      if (options.args !== undefined) cell.x().args = options.args;
+      if (options.link === true) {
+        if (parent === undefined) throw new TypeError(`${where}: { link: true } needs a spawning actor; use ctx.spawn`);
+      }
+    }
+    if (parent !== undefined) cell.x().parent = parent;
+    this.list(cell);
+    if (impl.hasInit) {
+      cell.flags = flags | F_INIT | F_SCHEDULED;
+      this.scheduler.push(cell);
+    } else {
+      cell.flags = flags;
+    }
+    if (options?.link === true && parent !== undefined) parent.link(cell.ref as Ref<never>);
+    return cell;
+  }
+
+  /** @internal */
+  deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason): void {
+    this.#deadLetters++;
+    const ls = this.#deadLetterListeners;
+    if (ls.length === 0) return;
+    const dl: DeadLetter = { to: to as Ref<never>, message, reason };
+    for (const l of ls) {
+      try {
+        l(dl);
+      } catch (e) {
+        this.logger.error({ err: e }, 'dead-letter listener threw');
+      }
+    }
+  }
+
+  /** @internal */
+  reportCrash(cell: Cell, reason: Error, message: unknown, phase: CrashReport['phase']): void {
+    const report: CrashReport = {
+      actor: cell.describe(),
+      id: cell.ref.id,
+      label: cell.ext?.label,
+      behavior: cell.impl.name,
+      phase,
+      reason,
+      ...(phase === 'receive' ? { message } : {}),
+    };
+    this.logger.error(report, `actor ${report.actor} crashed in ${phase}: ${describeReason(reason)}`);
+  }
+
+  /** @internal */
+  nextMonitorId(): MonitorRef {
+    return ++this.#monitorIds as MonitorRef;
+  }
+
+  /** @internal */
+  list(cell: Cell): void {
+    this.#live++;
+    const last = this.#last;
+    cell.prev = last;
+    if (last !== undefined) last.next = cell;
+    this.#last = cell;
+  }
+
+  /** @internal */
+  unlist(cell: Cell): void {
+    this.#live--;
+    const { prev, next } = cell;
+    if (prev !== undefined) prev.next = next;
+    if (next === undefined) this.#last = prev;
+    else next.prev = prev;
+    cell.prev = cell.next = undefined;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * `settle(system)`: runs the scheduler until its run queue stays empty across an event-loop turn,
+ * so every message sent so far, and every message those handlers sent, has been handled, and
+ * promise-returning handlers that only wait on other promises have finished. It does not move a
+ * simulated clock: advance it, then settle.
+ */
+import type { ActorSystem } from '../system.js';
+
+/** Options of {@link settle}. */
+export interface SettleOptions {
+  /** Give up (throw) after this many event-loop turns with work still queued. Default 10,000. */
+  readonly maxRounds?: number;
+}
+
+/**
+ * Runs the system until no actor has work.
+ * @example
+ * counter.send({ type: 'inc' });
+ * await settle(system);
+ */
+export async function settle(system: ActorSystem, options: SettleOptions = {}): Promise<void> {
+  const maxRounds = options.maxRounds ?? 10_000;
+  for (let round = 0; round < maxRounds; round++) {
+    system.scheduler.drainNow();
+    // Let promises (async handlers, init, terminate) and immediates run, then look again.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (system.scheduler.queued === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (system.scheduler.queued === 0) return;
+    }
+  }
+  throw new Error(`settle: actors still had work after ${maxRounds} rounds (an actor that messages itself forever?)`);
+}

@@ -1,0 +1,25 @@
+/**
+ * The clock every timer, call timeout and restart window reads. The runtime never calls
+ * `setTimeout` or `performance.now()` for actor time directly: it asks the system's clock, so tests
+ * can swap in the simulated clock from `troupe/testing` and advance time by hand.
+ */
+
+/** A handle returned by {@link Clock.setTimeout}; pass it back to {@link Clock.clearTimeout}. */
+export type ClockTimer = unknown;
+
+/** A monotonic clock with one-shot timers. */
+export interface Clock {
+  /** Monotonic milliseconds (fractions allowed). Only differences are meaningful. */
+  now(): number;
+  /** Calls `fn` once, `ms` milliseconds from now. */
+  setTimeout(fn: () => void, ms: number): ClockTimer;
+  /** Cancels a timer; a no-op for one that already fired or was cleared. */
+  clearTimeout(timer: ClockTimer): void;
+}
+
+/** The real clock: `performance.now()` and Node's timers. */
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+};

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs every test file under test/ with node:test, on the packages' TypeScript sources.
+// Node 20 does not expand `**` itself, and a shell glob that matches nothing would pass a literal
+// pattern, so the files are listed here. Extra arguments go to node (e.g. --test-name-pattern=...).
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function find(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'fixtures' && entry.name !== 'node_modules') out.push(...find(p));
+    } else if (entry.name.endsWith('.test.ts')) {
+      out.push(relative(root, p));
+    }
+  }
+  return out.sort();
+}
+
+const files = find(join(root, 'test'));
+if (files.length === 0) {
+  console.error('no test files found under test/');
+  process.exit(1);
+}
+const args = ['--conditions=source', '--import', 'tsx', '--test', ...process.argv.slice(2), ...files];
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);
