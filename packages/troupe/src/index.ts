@@ -22,6 +22,39 @@ export { ExitError, InitError, MailboxFullError, SystemShutdownError, TimeoutErr
 // Exit reasons and errors
 export { describeReason, type ExitReason, isCleanExit } from './exit-reason.js';
 export type { SchedulerOptions } from './scheduler/scheduler.js';
+export {
+  countChildren,
+  deleteChild,
+  restartChild,
+  startChild,
+  terminateChild,
+  whichChildren,
+} from './supervisor/api.js';
+export type { BackoffOptions } from './supervisor/backoff.js';
+export type { ChildStatus } from './supervisor/child.js';
+export type { ChildSpec, ChildTemplate, RestartType, Shutdown } from './supervisor/child-spec.js';
+export type { IntensityOptions } from './supervisor/core.js';
+export { shouldRestart } from './supervisor/core.js';
+export {
+  type DynamicSupervisorBehavior,
+  type DynamicSupervisorOptions,
+  dynamicSupervisor,
+} from './supervisor/dynamic.js';
+export type {
+  ChildCounts,
+  ChildInfo,
+  ChildResult,
+  DynamicSupervisorRef,
+  DynamicSupervisorRequest,
+  StartChildResult,
+  SupervisorRef,
+  SupervisorReport,
+  SupervisorRequest,
+} from './supervisor/messages.js';
+export { DEFAULT_MAX_RESTARTS, DEFAULT_WITHIN_MS, RestartWindow } from './supervisor/restart-window.js';
+export type { StrategyName } from './supervisor/strategy.js';
+// Supervision
+export { type SupervisorBehavior, type SupervisorOptions, supervisor } from './supervisor/supervisor.js';
 // The system
 export {
   ActorSystem,
@@ -33,6 +66,7 @@ export {
   type SystemOptions,
   silentLogger,
 } from './system.js';
+
 // Time
 export { type Clock, type ClockTimer, realClock } from './timers/clock.js';
 export { Timer } from './timers/timer.js';

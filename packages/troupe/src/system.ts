@@ -17,14 +17,21 @@ import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { type Clock, realClock } from './timers/clock.js';
 import { assertDelay, Timer } from './timers/timer.js';
 
-/** Why a message became a dead letter. */
-export type DeadLetterReason = 'dead' | 'mailbox_full';
+/**
+ * Why a message became a dead letter: its actor was `dead`; a bounded mailbox was full
+ * (`mailbox_full`); it `crashed` the actor (the poison message of a supervised restart, with the
+ * error); or it was queued when a supervised actor that does not keep its mailbox restarted
+ * (`dropped`).
+ */
+export type DeadLetterReason = 'dead' | 'mailbox_full' | 'crashed' | 'dropped';
 
 /** A message that could not be delivered. */
 export interface DeadLetter {
   readonly to: Ref<never>;
   readonly message: unknown;
   readonly reason: DeadLetterReason;
+  /** For `crashed`: why the actor exited. */
+  readonly error?: ExitReason;
 }
 
 /** What the system reports when an actor's handler, init or terminate throws. */
@@ -252,11 +259,14 @@ export class ActorSystem implements Spawner {
   }
 
   /** @internal */
-  deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason): void {
+  deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason, error?: ExitReason): void {
     this.#deadLetters++;
     const ls = this.#deadLetterListeners;
     if (ls.length === 0) return;
-    const dl: DeadLetter = { to: to as Ref<never>, message, reason };
+    const dl: DeadLetter =
+      error === undefined
+        ? { to: to as Ref<never>, message, reason }
+        : { to: to as Ref<never>, message, reason, error };
     for (const l of ls) {
       try {
         l(dl);

@@ -15,6 +15,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 export class PendingCall {
   done = false;
   timer: ClockTimer = undefined;
+  /** The request as queued, to tell whether it was taken when the actor restarts. */
+  msg: unknown = undefined;
   constructor(
     readonly cell: Cell,
     readonly resolve: (value: unknown) => void,
@@ -61,7 +63,9 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
     if (ms !== Number.POSITIVE_INFINITY) {
       pending.timer = cell.system.clock.setTimeout(() => pending.fail(new TimeoutError(ms)), ms);
     }
-    if (!cell.enqueue({ ...request, reply: (value: unknown) => pending.settle(value) })) {
+    const msg = { ...request, reply: (value: unknown) => pending.settle(value) };
+    pending.msg = msg;
+    if (!cell.enqueue(msg)) {
       pending.fail(cell.isAlive() ? new MailboxFullError(cell.describe()) : new ExitError(cell.describe(), 'noproc'));
     }
   });

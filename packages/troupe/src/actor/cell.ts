@@ -22,16 +22,18 @@ import {
   F_AWAIT,
   F_BOUNDED,
   F_DEAD,
+  F_DORMANT,
   F_INFO,
   F_INIT,
   F_NO_SCHEDULE,
+  F_RECORD,
   F_RUNNING,
   F_SCHEDULED,
   F_SIGNALS,
   F_STOPPING,
   F_TRAP,
 } from './internal.js';
-import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef } from './messages.js';
+import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef, RuntimeNotice } from './messages.js';
 import { Ref } from './ref.js';
 
 type Watcher = Cell | ((reason: ExitReason) => void);
@@ -57,6 +59,31 @@ export interface Ext {
   bounded?: Bounded | undefined;
   initWaiters?: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
+  /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
+  sup?: SupervisedHook | undefined;
+}
+
+/**
+ * @internal What a supervisor attaches to a child's cell. When an incarnation ends in `normal`
+ * mode the cell goes dormant (mail kept, ref valid) and `ended` tells the supervisor, which later
+ * calls `revive` or `finalize`. In `quiet` mode (the supervisor is stopping it to restart it) it goes
+ * dormant without telling; in `final` mode it dies for good. `halted` fires in every mode.
+ */
+export interface SupervisedHook {
+  mode: 'normal' | 'quiet' | 'final';
+  /** Queued messages survive a restart (default); false drops them to dead letters as OTP does. */
+  readonly keepMailbox: boolean;
+  /** Start the next incarnation with exits trapped. */
+  readonly trapExit: boolean;
+  /** The message being handled when the incarnation crashed. */
+  poison: { msg: unknown } | undefined;
+  /** The last handled messages, oldest first once unrolled; undefined when not recorded. */
+  readonly recent: unknown[] | undefined;
+  recentNext: number;
+  /** Bumped when an incarnation ends, so late promises of an old one are ignored. */
+  generation: number;
+  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void;
+  halted: (() => void) | undefined;
 }
 
 /** @internal */
@@ -105,6 +132,10 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   /** Puts a message in the mailbox past any bound (used by bounded mailboxes and info messages). */
   push(msg: unknown): void {
+    if ((this.flags & F_DEAD) !== 0) {
+      if (!(msg instanceof RuntimeNotice)) this.system.deadLetter(this.ref, msg, 'dead');
+      return;
+    }
     let mb = this.mailbox;
     if (mb === undefined) mb = this.mailbox = new Denque();
     mb.push(msg);
@@ -142,7 +173,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   /** Runs up to `budget` messages. Returns how many it handled (at least 1, to pace the scheduler). */
   turn(budget: number): number {
     let f = this.flags & ~F_SCHEDULED;
-    if ((f & F_DEAD) !== 0) {
+    if ((f & (F_DEAD | F_DORMANT)) !== 0) {
       this.flags = f;
       return 1;
     }
@@ -156,7 +187,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
         if (mb.length === 0) break;
         const msg = mb.shift();
         n++;
-        if ((this.flags & F_BOUNDED) !== 0) (this.ext as Ext & { bounded: Bounded }).bounded.taken(this);
+        if ((this.flags & (F_BOUNDED | F_RECORD)) !== 0) this.took(msg);
         let pending: PromiseLike<unknown> | undefined;
         try {
           if ((this.flags & F_INFO) !== 0 && (msg instanceof ExitInfo || msg instanceof DownInfo)) {
@@ -180,6 +211,18 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       this.system.scheduler.push(this);
     }
     return n === 0 ? 1 : n;
+  }
+
+  /** Bookkeeping for a taken message that only some cells need. */
+  private took(msg: unknown): void {
+    const ext = this.ext as Ext;
+    if ((this.flags & F_RECORD) !== 0) {
+      const sup = ext.sup as SupervisedHook;
+      const recent = sup.recent as unknown[];
+      recent[sup.recentNext] = msg;
+      sup.recentNext = (sup.recentNext + 1) % recent.length;
+    }
+    if ((this.flags & F_BOUNDED) !== 0) (ext.bounded as Bounded).taken(this);
   }
 
   private takeInfo(info: ExitInfo | DownInfo): PromiseLike<unknown> | undefined {
@@ -206,15 +249,16 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       return;
     }
     this.flags |= F_AWAIT;
+    const gen = this.generation();
     pending.then(
       () => {
-        if ((this.flags & F_DEAD) !== 0) return;
+        if ((this.flags & F_DEAD) !== 0 || this.generation() !== gen) return;
         this.flags &= ~F_AWAIT;
         this.initDone();
         this.wake();
       },
       (e: unknown) => {
-        if ((this.flags & F_DEAD) !== 0) return;
+        if ((this.flags & F_DEAD) !== 0 || this.generation() !== gen) return;
         this.flags &= ~F_AWAIT;
         this.initFailed(e);
       },
@@ -237,18 +281,26 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       (this.ext as Ext).initWaiters = undefined;
       const e = new InitError(this.describe(), thrown);
       for (const w of waiters) w.reject(e);
-    } else {
+    } else if (this.ext?.sup === undefined) {
       this.system.reportCrash(this, error, undefined, 'init');
     }
-    this.finalize(error);
+    this.ended(error);
+  }
+
+  /** The current incarnation (only supervised actors have more than one). */
+  private generation(): number {
+    return this.ext?.sup?.generation ?? 0;
   }
 
   private awaitHandler(pending: PromiseLike<unknown>, msg: unknown): void {
     this.flags |= F_AWAIT;
+    const gen = this.generation();
     pending.then(
-      () => this.handlerSettled(),
+      () => {
+        if (this.generation() === gen) this.handlerSettled();
+      },
       (e: unknown) => {
-        if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) return;
+        if ((this.flags & (F_DEAD | F_STOPPING)) !== 0 || this.generation() !== gen) return;
         this.flags &= ~F_AWAIT;
         this.crash(e, msg);
       },
@@ -265,7 +317,9 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   /** A handler threw or rejected: the actor exits with the error. */
   crash(thrown: unknown, msg: unknown): void {
     const error = toError(thrown);
-    this.system.reportCrash(this, error, msg, 'receive');
+    const sup = this.ext?.sup;
+    if (sup !== undefined) sup.poison = { msg };
+    else this.system.reportCrash(this, error, msg, 'receive');
     this.exitWith(error);
   }
 
@@ -276,7 +330,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const f = this.flags;
     if ((f & (F_DEAD | F_STOPPING)) !== 0) return;
     if (!this.impl.hasTerminate || (f & F_INIT) !== 0) {
-      this.finalize(reason);
+      this.ended(reason);
       return;
     }
     this.flags = f | F_STOPPING;
@@ -287,27 +341,103 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       this.system.reportCrash(this, toError(e), undefined, 'terminate');
     }
     if (pending === undefined) {
-      this.finalize(reason);
+      this.ended(reason);
       return;
     }
+    const gen = this.generation();
     pending.then(
-      () => this.finalize(reason),
+      () => {
+        if ((this.flags & F_STOPPING) !== 0 && this.generation() === gen) this.ended(reason);
+      },
       (e: unknown) => {
-        if ((this.flags & F_DEAD) === 0) this.system.reportCrash(this, toError(e), undefined, 'terminate');
-        this.finalize(reason);
+        if ((this.flags & F_STOPPING) === 0 || this.generation() !== gen) return;
+        this.system.reportCrash(this, toError(e), undefined, 'terminate');
+        this.ended(reason);
       },
     );
   }
 
   /** Untrappable and immediate: no terminate; links and monitors see `killed`. */
   killNow(): void {
-    if ((this.flags & F_DEAD) === 0) this.finalize('killed');
+    if ((this.flags & (F_DEAD | F_DORMANT)) === 0) this.ended('killed');
+  }
+
+  /** An incarnation is over: die, or (supervised) go dormant and let the supervisor decide. */
+  private ended(reason: ExitReason): void {
+    const sup = this.ext?.sup;
+    if (sup === undefined || sup.mode === 'final') {
+      this.finalize(reason);
+      sup?.halted?.();
+      return;
+    }
+    this.sleep(reason, sup);
+  }
+
+  /**
+   * Ends an incarnation but keeps the ref: timers and the incarnation's monitors are dropped, the
+   * poison message goes to dead letters, calls that can no longer be answered fail, and the mail
+   * waits for `revive` (or is dropped when the child does not keep its mailbox).
+   */
+  private sleep(reason: ExitReason, sup: SupervisedHook): void {
+    this.flags = (this.flags | F_DORMANT) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INIT | F_TRAP);
+    this.state = undefined;
+    sup.generation++;
+    const ext = this.ext as Ext;
+    ext.signals = undefined;
+    if (ext.timers !== undefined) {
+      const timers = ext.timers;
+      ext.timers = undefined;
+      for (const t of timers) t.cancel();
+    }
+    if (ext.watching !== undefined) {
+      for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);
+      ext.watching = undefined;
+    }
+    const mb = this.mailbox;
+    if (!sup.keepMailbox && mb !== undefined) {
+      while (mb.length > 0) {
+        const m = mb.shift();
+        if (!(m instanceof ExitInfo || m instanceof DownInfo)) this.system.deadLetter(this.ref, m, 'dropped');
+      }
+      ext.infoCount = 0;
+      this.flags &= ~F_INFO;
+    }
+    const poison = sup.poison;
+    sup.poison = undefined;
+    if (poison !== undefined) this.system.deadLetter(this.ref, poison.msg, 'crashed', reason);
+    if (ext.calls !== undefined && ext.calls.size > 0) {
+      // Calls whose request is still queued will be answered by the next incarnation.
+      const queued = new Set<unknown>();
+      if (mb !== undefined) for (let i = 0; i < mb.length; i++) queued.add(mb.peekAt(i));
+      const error = new ExitError(this.describe(), reason);
+      for (const c of [...ext.calls]) if (!queued.has(c.msg)) c.fail(error);
+    }
+    const mode = sup.mode;
+    if (mode === 'normal') sup.ended(this, reason, poison);
+    sup.halted?.();
+  }
+
+  /** Starts the next incarnation of a dormant supervised actor: `init` runs again with `args`. */
+  revive(args: unknown): void {
+    if ((this.flags & F_DORMANT) === 0) return;
+    const sup = (this.ext as Ext).sup as SupervisedHook;
+    sup.mode = 'normal';
+    (this.ext as Ext).args = args;
+    this.flags = (this.flags & ~F_DORMANT) | F_INIT | (sup.trapExit ? F_TRAP : 0);
+    this.wake();
+  }
+
+  /** Ends a dormant actor for good (its supervisor will not restart it). */
+  retire(reason: ExitReason): void {
+    if ((this.flags & F_DORMANT) === 0) return;
+    this.flags &= ~F_DORMANT;
+    this.finalize(reason);
   }
 
   /** Receives an exit signal from `from` (a link, or `exit/2`), by OTP's rules. */
   exitSignal(from: Ref<never>, reason: ExitReason): void {
     const f = this.flags;
-    if ((f & F_DEAD) !== 0) return;
+    if ((f & (F_DEAD | F_DORMANT)) !== 0) return;
     if ((f & F_TRAP) !== 0) {
       this.deliverInfo(new ExitInfo(from, reason));
     } else if (reason !== 'normal') {
@@ -317,14 +447,14 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   /** Queues a stop (`polite`) or an exit signal; handled at the next message boundary. */
   signal(reason: ExitReason, polite: boolean): void {
-    if ((this.flags & F_DEAD) !== 0) return;
+    if ((this.flags & (F_DEAD | F_DORMANT)) !== 0) return;
     const ext = this.x();
     if (ext.signals === undefined) ext.signals = [];
     ext.signals.push({ reason, polite });
     this.flags |= F_SIGNALS;
     // A cell waiting on an async handler is scheduled anyway: exit signals do not wait for it.
     const f = this.flags;
-    if ((f & (F_SCHEDULED | F_RUNNING | F_DEAD | F_STOPPING)) === 0) {
+    if ((f & (F_SCHEDULED | F_RUNNING | F_DEAD | F_STOPPING | F_DORMANT)) === 0) {
       this.flags = f | F_SCHEDULED;
       this.system.scheduler.push(this);
     }
@@ -346,7 +476,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   /** The last step of every exit: tell links and monitors, fail calls, free everything. */
   finalize(reason: ExitReason): void {
     if ((this.flags & F_DEAD) !== 0) return;
-    this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INFO);
+    this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INFO | F_DORMANT);
     const system = this.system;
     system.unlist(this);
     const mb = this.mailbox;
@@ -355,7 +485,9 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (mb !== undefined && mb.length > 0) {
       while (mb.length > 0) {
         const m = mb.shift();
-        if (!(m instanceof ExitInfo || m instanceof DownInfo)) system.deadLetter(this.ref, m, 'dead');
+        if (!(m instanceof ExitInfo || m instanceof DownInfo || m instanceof RuntimeNotice)) {
+          system.deadLetter(this.ref, m, 'dead');
+        }
       }
     }
     const ext = this.ext;

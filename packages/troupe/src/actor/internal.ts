@@ -24,5 +24,10 @@ export const F_INFO = 256;
 /** The mailbox is bounded. */
 export const F_BOUNDED = 512;
 
+/** A supervised actor between incarnations: its mail waits for the restart. */
+export const F_DORMANT = 1024;
+/** Keep the last few handled messages for crash reports. */
+export const F_RECORD = 2048;
+
 /** A cell that must not be scheduled when a message arrives. */
-export const F_NO_SCHEDULE = F_SCHEDULED | F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING;
+export const F_NO_SCHEDULE = F_SCHEDULED | F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT;

@@ -48,6 +48,12 @@ export class DownInfo implements DownMessage {
   ) {}
 }
 
+/**
+ * @internal Base of messages the runtime sends to its own actors (a supervisor's notices about its
+ * children). They are never counted as dead letters.
+ */
+export class RuntimeNotice {}
+
 declare const replyType: unique symbol;
 
 /**

@@ -1,0 +1,66 @@
+/**
+ * The supervisor verbs, OTP's ten, spelled the TypeScript way. Each is a `call` to the supervisor
+ * with no timeout (as OTP's), and answers expected outcomes as results:
+ * `{ ok: false, reason: 'not_found' | 'running' | 'already_started' | 'already_present' | 'max_children' | 'init_failed' }`.
+ */
+import type { Ref } from '../actor/ref.js';
+import type { ChildSpec } from './child-spec.js';
+import type {
+  ChildCounts,
+  ChildInfo,
+  ChildResult,
+  DynamicSupervisorRef,
+  StartChildResult,
+  SupervisorRef,
+} from './messages.js';
+
+const FOREVER = { timeoutMs: Number.POSITIVE_INFINITY } as const;
+
+/**
+ * Adds and starts a child: for a static supervisor from a spec (its id must be new), for a dynamic
+ * one with the arguments for its template.
+ * @example
+ * const r = await startChild(sup, { id: 'worker-2', behavior: Worker });
+ * if (!r.ok) console.log(r.reason); // 'already_started' | 'already_present' | 'init_failed'
+ */
+export function startChild<A, M>(sup: DynamicSupervisorRef<A, M>, args: A): Promise<StartChildResult<M>>;
+export function startChild(sup: SupervisorRef, spec: ChildSpec<unknown>): Promise<StartChildResult>;
+export function startChild(sup: Ref<never>, x: unknown): Promise<unknown> {
+  const r = sup as unknown as Ref<{ type: string; spec: unknown; args: unknown; reply: (v: unknown) => void }>;
+  return r.call({ type: 'supervisor.start_child', spec: x, args: x }, FOREVER);
+}
+
+/**
+ * Stops a child by its shutdown spec (static: by id, and the spec is kept unless temporary;
+ * dynamic: by ref, and it is forgotten). `not_found` if there is no such child.
+ */
+export function terminateChild<A, M>(sup: DynamicSupervisorRef<A, M>, child: Ref<never>): Promise<ChildResult>;
+export function terminateChild(sup: SupervisorRef, id: string): Promise<ChildResult>;
+export function terminateChild(sup: Ref<never>, x: unknown): Promise<ChildResult> {
+  const r = sup as unknown as Ref<{ type: string; id: unknown; child: unknown; reply: (v: ChildResult) => void }>;
+  return r.call({ type: 'supervisor.terminate_child', id: x, child: x }, FOREVER) as Promise<ChildResult>;
+}
+
+/** Starts a stopped child again from its spec (a new ref). `running` if it runs, `not_found` if unknown. */
+export function restartChild(sup: SupervisorRef, id: string): Promise<StartChildResult> {
+  return sup.call({ type: 'supervisor.restart_child', id }, FOREVER);
+}
+
+/** Forgets a stopped child's spec. `running` if it runs, `not_found` if unknown. */
+export function deleteChild(sup: SupervisorRef, id: string): Promise<ChildResult> {
+  return sup.call({ type: 'supervisor.delete_child', id }, FOREVER);
+}
+
+/** Every child with its id, ref, type, status and restart count, in start order. */
+export function whichChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildInfo[]>;
+export function whichChildren(sup: SupervisorRef): Promise<ChildInfo[]>;
+export function whichChildren(sup: Ref<never>): Promise<ChildInfo[]> {
+  return (sup as unknown as SupervisorRef).call({ type: 'supervisor.which_children' }, FOREVER);
+}
+
+/** Counts of specs, active children, supervisors and workers. */
+export function countChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildCounts>;
+export function countChildren(sup: SupervisorRef): Promise<ChildCounts>;
+export function countChildren(sup: Ref<never>): Promise<ChildCounts> {
+  return (sup as unknown as SupervisorRef).call({ type: 'supervisor.count_children' }, FOREVER);
+}

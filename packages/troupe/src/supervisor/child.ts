@@ -1,0 +1,188 @@
+/**
+ * What both kinds of supervisor share: the record of one child, the hook that turns the child's
+ * exits into notices in the supervisor's mailbox, and the three things a supervisor does to a child:
+ * start it, halt it (by its shutdown spec: ask, wait, then kill) and restart it in place (same ref,
+ * kept mailbox, optional backoff).
+ */
+import { type Cell, cellOf, type SupervisedHook } from '../actor/cell.js';
+import { F_DORMANT, F_RECORD } from '../actor/internal.js';
+import { RuntimeNotice } from '../actor/messages.js';
+import type { Ref } from '../actor/ref.js';
+import type { ExitReason } from '../exit-reason.js';
+import type { ClockTimer } from '../timers/clock.js';
+import { backoffDelay } from './backoff.js';
+import type { NormalizedSpec } from './child-spec.js';
+
+/** A child's state as `whichChildren` reports it. */
+export type ChildStatus = 'running' | 'restarting' | 'stopped';
+
+/** @internal */
+export class Child {
+  cell: Cell | undefined = undefined;
+  hook: Hook | undefined = undefined;
+  status: ChildStatus = 'stopped';
+  /** The generation of the running incarnation; notices from older ones are stale. */
+  gen = 0;
+  restarts = 0;
+  /** Restarts since the child last ran for `backoff.resetAfterMs`. */
+  consecutive = 0;
+  startedAt = 0;
+  timer: ClockTimer = undefined;
+  constructor(public spec: NormalizedSpec) {}
+
+  get ref(): Ref<never> | undefined {
+    return this.status === 'stopped' ? undefined : (this.cell?.ref as Ref<never> | undefined);
+  }
+}
+
+/** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
+export class ChildDown extends RuntimeNotice {
+  constructor(
+    readonly child: Child,
+    readonly gen: number,
+    readonly reason: ExitReason,
+    readonly messages: readonly unknown[],
+  ) {
+    super();
+  }
+}
+
+/** @internal */
+export class Hook implements SupervisedHook {
+  mode: 'normal' | 'quiet' | 'final' = 'normal';
+  readonly keepMailbox: boolean;
+  readonly trapExit: boolean;
+  poison: { msg: unknown } | undefined = undefined;
+  readonly recent: unknown[] | undefined;
+  recentNext = 0;
+  generation = 0;
+  halted: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly supervisor: Cell,
+    readonly child: Child,
+  ) {
+    const spec = child.spec;
+    this.keepMailbox = spec.keepMailbox;
+    this.trapExit = spec.trapExit;
+    this.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
+  }
+
+  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void {
+    if (!this.supervisor.isAlive()) {
+      cell.retire(reason);
+      return;
+    }
+    const messages: unknown[] = [];
+    const recent = this.recent;
+    if (recent !== undefined) {
+      for (let i = 0; i < recent.length; i++) {
+        const m = recent[(this.recentNext + i) % recent.length];
+        if (m !== undefined) messages.push(m);
+      }
+      recent.fill(undefined);
+      this.recentNext = 0;
+    }
+    if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
+    this.supervisor.push(new ChildDown(this.child, this.generation - 1, reason, messages));
+  }
+}
+
+/** @internal Starts a new incarnation in a new cell; resolves once its init finished. */
+export async function startChildCell(sup: Cell, child: Child): Promise<void> {
+  const spec = child.spec;
+  const cell = sup.system.spawnCell(
+    spec.behavior,
+    {
+      args: spec.args,
+      label: spec.label,
+      trapExit: spec.trapExit,
+      ...(spec.mailbox === undefined ? {} : { mailbox: spec.mailbox }),
+    },
+    sup,
+    'supervisor.startChild',
+  );
+  const hook = new Hook(sup, child);
+  const ext = cell.x();
+  ext.sup = hook;
+  if (hook.recent !== undefined) cell.flags |= F_RECORD;
+  child.cell = cell;
+  child.hook = hook;
+  child.gen = 0;
+  child.status = 'running';
+  child.startedAt = sup.system.clock.now();
+  child.consecutive = 0;
+  try {
+    await cell.whenStarted();
+  } catch (e) {
+    cell.retire(e instanceof Error ? e : 'shutdown');
+    child.cell = undefined;
+    child.hook = undefined;
+    child.status = 'stopped';
+    throw e;
+  }
+}
+
+/**
+ * Stops a child by its shutdown spec: `brutal_kill` kills at once; a number asks it to stop
+ * (its `terminate` runs) and kills it if it is not done within that many ms; `infinity` waits.
+ * `final` ends the ref for good; otherwise the child stays dormant, to be revived.
+ */
+export function haltChild(sup: Cell, child: Child, final: boolean, reason: ExitReason = 'shutdown'): Promise<void> {
+  const cell = child.cell;
+  const hook = child.hook;
+  if (child.timer !== undefined) {
+    sup.system.clock.clearTimeout(child.timer);
+    child.timer = undefined;
+  }
+  if (cell === undefined || hook === undefined || !cell.isAlive()) return Promise.resolve();
+  if ((cell.flags & F_DORMANT) !== 0) {
+    if (final) cell.retire(reason);
+    return Promise.resolve();
+  }
+  hook.mode = final ? 'final' : 'quiet';
+  return new Promise((resolve) => {
+    let timer: ClockTimer;
+    hook.halted = () => {
+      hook.halted = undefined;
+      if (timer !== undefined) sup.system.clock.clearTimeout(timer);
+      resolve();
+    };
+    const shutdown = child.spec.shutdown;
+    if (shutdown === 'brutal_kill') {
+      cell.killNow();
+    } else {
+      cell.signal(reason, true);
+      if (typeof shutdown === 'number') timer = sup.system.clock.setTimeout(() => cell.killNow(), shutdown);
+    }
+  });
+}
+
+/** The delay before the next restart of `child` under its backoff spec (0 without one). */
+export function nextDelay(sup: Cell, child: Child, random: () => number): number {
+  const b = child.spec.backoff;
+  if (b === undefined) return 0;
+  if (sup.system.clock.now() - child.startedAt >= b.resetAfterMs) child.consecutive = 0;
+  child.consecutive++;
+  return backoffDelay(b, child.consecutive, random);
+}
+
+/** Starts the next incarnation of a dormant child in place: same ref, kept mailbox. */
+export function reviveChild(sup: Cell, child: Child): void {
+  const cell = child.cell;
+  const hook = child.hook;
+  if (cell === undefined || hook === undefined || (cell.flags & F_DORMANT) === 0) return;
+  child.status = 'running';
+  child.gen = hook.generation;
+  child.restarts++;
+  child.startedAt = sup.system.clock.now();
+  cell.revive(child.spec.args);
+}
+
+/** Ends a child for good and marks it stopped. */
+export function retireChild(child: Child, reason: ExitReason): void {
+  child.cell?.retire(reason);
+  child.status = 'stopped';
+}
+
+export { cellOf };

@@ -1,0 +1,143 @@
+/**
+ * The part of a supervisor that does not depend on how children are named: handling a child's exit
+ * by its restart type and the restart-intensity window, crash reports, escalation, and stopping every
+ * child when the supervisor itself goes. `supervisor.ts` (children by id, strategies) and
+ * `dynamic.ts` (children of one template) build on it.
+ */
+import type { Cell } from '../actor/cell.js';
+import type { Ref } from '../actor/ref.js';
+import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
+import { type Child, type ChildDown, haltChild, nextDelay, retireChild, reviveChild } from './child.js';
+import type { RestartType } from './child-spec.js';
+import type { ChildInfo, SupervisorReport } from './messages.js';
+import { RestartWindow } from './restart-window.js';
+
+/** Options shared by both kinds of supervisor. */
+export interface IntensityOptions {
+  /** At most this many restarts... Default 3. */
+  readonly maxRestarts?: number;
+  /** ...within this many milliseconds, or the supervisor shuts down. Default 5,000. */
+  readonly withinMs?: number;
+  /** Random numbers in [0, 1) for backoff jitter. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** OTP's rule: permanent always, transient after an abnormal exit, temporary never. */
+export function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
+  return restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason));
+}
+
+/** @internal */
+export abstract class SupervisorCore {
+  readonly cell: Cell;
+  readonly window: RestartWindow;
+  readonly random: () => number;
+  stopping = false;
+
+  constructor(cell: Cell, options: IntensityOptions) {
+    this.cell = cell;
+    this.window = new RestartWindow(options.maxRestarts, options.withinMs);
+    this.random = options.random ?? Math.random;
+    // A supervisor that is killed (no terminate) takes its children with it, as a link would.
+    void cell.whenExited().then((reason) => this.orphaned(reason));
+  }
+
+  /** Every child, in start order. */
+  abstract all(): Iterable<Child>;
+  /** Forgets a child's spec (temporary children, deleteChild). */
+  abstract remove(child: Child): void;
+  /** Restarts `failed` (and whatever its strategy says) after `delay` ms. */
+  abstract restart(failed: Child, delay: number): undefined | Promise<void>;
+
+  onChildDown(n: ChildDown): undefined | Promise<void> {
+    const child = n.child;
+    if (this.stopping || child.status !== 'running' || child.gen !== n.gen || child.cell === undefined) return;
+    const reason = n.reason;
+    if (!isCleanExit(reason)) this.report(child, reason, n.messages);
+    if (!shouldRestart(child.spec.restart, reason)) {
+      retireChild(child, reason);
+      if (child.spec.restart === 'temporary') this.remove(child);
+      return;
+    }
+    if (!this.window.tryAdd(this.cell.system.clock.now())) {
+      this.cell.system.logger.error(
+        {
+          supervisor: this.cell.describe(),
+          childId: child.spec.id,
+          reason,
+          maxRestarts: this.window.maxRestarts,
+          withinMs: this.window.withinMs,
+        },
+        `supervisor ${this.cell.describe()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.spec.id}'; shutting down`,
+      );
+      child.status = 'restarting';
+      this.cell.stop('shutdown');
+      return;
+    }
+    return this.restart(child, nextDelay(this.cell, child, this.random));
+  }
+
+  /** Revives one child now or after `delay` ms. */
+  restartOne(child: Child, delay: number): undefined {
+    if (delay <= 0) {
+      reviveChild(this.cell, child);
+      return;
+    }
+    child.status = 'restarting';
+    child.timer = this.cell.system.clock.setTimeout(() => {
+      child.timer = undefined;
+      if (child.status === 'restarting' && !this.stopping) reviveChild(this.cell, child);
+    }, delay);
+    return;
+  }
+
+  report(child: Child, reason: ExitReason, messages: readonly unknown[]): void {
+    const report: SupervisorReport = {
+      supervisor: this.cell.describe(),
+      childId: child.spec.id,
+      child: child.cell?.describe() ?? '(none)',
+      reason,
+      spec: child.spec.given,
+      messages,
+      restarts: child.restarts,
+    };
+    this.cell.system.logger.error(
+      report,
+      `supervisor ${report.supervisor}: child '${report.childId}' (${report.child}) exited: ${describeReason(reason)}`,
+    );
+  }
+
+  info(child: Child): ChildInfo {
+    return {
+      id: child.spec.id,
+      ref: child.ref,
+      type: child.spec.type,
+      status: child.status,
+      restarts: child.restarts,
+    };
+  }
+
+  /** The supervisor's terminate: stop every child, newest first, each by its shutdown spec. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    const children = [...this.all()].reverse();
+    for (const c of children) {
+      if (c.status === 'stopped') continue;
+      await haltChild(this.cell, c, true);
+      c.status = 'stopped';
+    }
+  }
+
+  private orphaned(reason: ExitReason): void {
+    this.stopping = true;
+    for (const c of this.all()) {
+      const cell = c.cell;
+      if (c.status === 'stopped' || cell === undefined || !cell.isAlive()) continue;
+      if (c.hook !== undefined) c.hook.mode = 'final';
+      if (c.timer !== undefined) this.cell.system.clock.clearTimeout(c.timer);
+      c.status = 'stopped';
+      cell.retire(reason);
+      cell.exitSignal(this.cell.ref as Ref<never>, reason === 'normal' ? 'shutdown' : reason);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The dynamic supervisor: many children of one template, started at run time with their own
+ * arguments (every chat socket and room lives under one). Always one_for_one; `maxChildren` caps
+ * how many run at once; children that exit for good are forgotten. On shutdown every child is asked
+ * to stop at once (as Elixir's DynamicSupervisor), each by its shutdown spec.
+ */
+import type { Behavior, Spawnable } from '../actor/behavior.js';
+import type { Cell } from '../actor/cell.js';
+import { cellOf } from '../actor/cell.js';
+import type { Context } from '../actor/context.js';
+import type { Ref } from '../actor/ref.js';
+import { Child, ChildDown, haltChild, startChildCell } from './child.js';
+import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
+import { type IntensityOptions, SupervisorCore } from './core.js';
+import type { ChildCounts, ChildResult, DynamicSupervisorRequest, StartChildResult } from './messages.js';
+import { RestartWindow } from './restart-window.js';
+
+/** Options of `dynamicSupervisor()`. */
+export interface DynamicSupervisorOptions<M, S, A> extends IntensityOptions {
+  /** The spec every child shares; `startChild(sup, args)` supplies its args. */
+  readonly child: ChildTemplate<A> & { readonly behavior: Spawnable<M, S, A> };
+  /** How many children may run at once; `startChild` beyond it answers `max_children`. Default Infinity. */
+  readonly maxChildren?: number;
+}
+
+/** The behaviour `dynamicSupervisor()` returns. */
+export type DynamicSupervisorBehavior<A, M> = Behavior<DynamicSupervisorRequest<A, M>, DynamicCore> & {
+  readonly [SUPERVISOR_BEHAVIOR]: 'dynamic';
+};
+
+const OPTION_KEYS = new Set(['child', 'maxChildren', 'maxRestarts', 'withinMs', 'random']);
+
+/**
+ * Defines a dynamic supervisor.
+ * @example
+ * const rooms = await system.start(dynamicSupervisor({
+ *   child: { behavior: Room, restart: 'transient' },
+ *   maxChildren: 10_000,
+ * }));
+ * const r = await startChild(rooms, { name: 'lobby' }); // r.ok && r.ref: Ref<RoomMsg>
+ */
+export function dynamicSupervisor<M, S = unknown, A = undefined>(
+  options: DynamicSupervisorOptions<M, S, A>,
+): DynamicSupervisorBehavior<A, M> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('dynamicSupervisor(options): options must be an object like { child: { behavior: Worker } }');
+  }
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) {
+      throw new TypeError(
+        `dynamicSupervisor(options): unknown option '${k}'; accepted options are ${[...OPTION_KEYS].join(', ')}`,
+      );
+    }
+  }
+  if (options.child === null || typeof options.child !== 'object') {
+    throw new TypeError('dynamicSupervisor(options): child must be a child spec without id, like { behavior: Worker }');
+  }
+  if ('id' in options.child || 'args' in options.child) {
+    throw new TypeError(
+      'dynamicSupervisor(options): the child template takes no id (children are known by ref) and no args (startChild supplies them)',
+    );
+  }
+  const template = normalizeSpec({ ...options.child, id: 'dynamic' }, 'dynamicSupervisor(options)');
+  const maxChildren = options.maxChildren ?? Number.POSITIVE_INFINITY;
+  if (typeof maxChildren !== 'number' || Number.isNaN(maxChildren) || maxChildren < 0) {
+    throw new RangeError(`dynamicSupervisor(options): maxChildren must be a number >= 0; got ${String(maxChildren)}`);
+  }
+  new RestartWindow(options.maxRestarts, options.withinMs);
+  return {
+    [SUPERVISOR_BEHAVIOR]: 'dynamic',
+    init(ctx: Context<DynamicSupervisorRequest<A, M>>) {
+      return new DynamicCore(ctx as unknown as Cell, options, template, maxChildren);
+    },
+    receive(core: DynamicCore, msg: DynamicSupervisorRequest<A, M> | ChildDown) {
+      return core.handle(msg as DynamicSupervisorRequest<unknown, unknown> | ChildDown);
+    },
+    terminate(core: DynamicCore) {
+      return core.stopAll();
+    },
+  };
+}
+
+/** @internal */
+export class DynamicCore extends SupervisorCore {
+  readonly children = new Map<Cell, Child>();
+  readonly template: NormalizedSpec;
+  readonly maxChildren: number;
+
+  constructor(cell: Cell, options: IntensityOptions, template: NormalizedSpec, maxChildren: number) {
+    super(cell, options);
+    this.template = template;
+    this.maxChildren = maxChildren;
+  }
+
+  all(): Iterable<Child> {
+    return this.children.values();
+  }
+
+  remove(child: Child): void {
+    if (child.cell !== undefined) this.children.delete(child.cell);
+  }
+
+  restart(failed: Child, delay: number): undefined {
+    return this.restartOne(failed, delay);
+  }
+
+  handle(msg: DynamicSupervisorRequest<unknown, unknown> | ChildDown): undefined | Promise<void> {
+    if (msg instanceof ChildDown) {
+      const r = this.onChildDown(msg);
+      if (msg.child.status === 'stopped') this.remove(msg.child);
+      return r;
+    }
+    switch (msg.type) {
+      case 'supervisor.start_child':
+        return this.startChild(msg.args).then(msg.reply);
+      case 'supervisor.terminate_child':
+        return this.terminateChild(msg.child).then(msg.reply);
+      case 'supervisor.which_children':
+        msg.reply([...this.children.values()].map((c) => this.info(c)));
+        return;
+      case 'supervisor.count_children':
+        msg.reply(this.count());
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async startChild(args: unknown): Promise<StartChildResult<unknown>> {
+    if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
+    const child = new Child({ ...this.template, args });
+    try {
+      await startChildCell(this.cell, child);
+    } catch (e) {
+      return { ok: false, reason: 'init_failed', error: e as Error };
+    }
+    const cell = child.cell as Cell;
+    // Known by ref: the id is the ref's id.
+    child.spec = { ...child.spec, id: String(cell.ref.id) };
+    this.children.set(cell, child);
+    return { ok: true, ref: cell.ref };
+  }
+
+  private async terminateChild(ref: Ref<never>): Promise<ChildResult> {
+    let cell: Cell;
+    try {
+      cell = cellOf(ref, 'terminateChild');
+    } catch {
+      return { ok: false, reason: 'not_found' };
+    }
+    const child = this.children.get(cell);
+    if (child === undefined) return { ok: false, reason: 'not_found' };
+    await haltChild(this.cell, child, true);
+    child.status = 'stopped';
+    this.children.delete(cell);
+    return { ok: true };
+  }
+
+  /** Every child is asked to stop at once; resolves when all are gone. */
+  override async stopAll(): Promise<void> {
+    this.stopping = true;
+    const all = [...this.children.values()].reverse();
+    await Promise.all(
+      all.map(async (c) => {
+        await haltChild(this.cell, c, true);
+        c.status = 'stopped';
+      }),
+    );
+    this.children.clear();
+  }
+
+  private count(): ChildCounts {
+    const n = this.children.size;
+    const sup = this.template.type === 'supervisor';
+    return { specs: n, active: n, supervisors: sup ? n : 0, workers: sup ? 0 : n };
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What the supervisor verbs send and get back. Expected outcomes are results, never exceptions:
+ * `{ ok: false, reason: 'not_found' }` and friends. A crash of the supervisor itself reaches the
+ * caller as an `ExitError`, like any `call`.
+ */
+import type { Reply } from '../actor/messages.js';
+import type { Ref } from '../actor/ref.js';
+import type { ChildStatus } from './child.js';
+import type { ChildSpec } from './child-spec.js';
+
+/** The result of `startChild` and `restartChild`. */
+export type StartChildResult<M = never> =
+  | { readonly ok: true; readonly ref: Ref<M> }
+  | { readonly ok: false; readonly reason: 'already_started'; readonly ref: Ref<M> }
+  | { readonly ok: false; readonly reason: 'already_present' | 'not_found' | 'running' | 'max_children' }
+  | { readonly ok: false; readonly reason: 'init_failed'; readonly error: Error };
+
+/** The result of `terminateChild` and `deleteChild`. */
+export type ChildResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_found' | 'running' };
+
+/** One row of `whichChildren`, in start order. */
+export interface ChildInfo {
+  readonly id: string;
+  /** The child's ref while it is running or restarting; undefined once stopped. */
+  readonly ref: Ref<never> | undefined;
+  readonly type: 'worker' | 'supervisor';
+  readonly status: ChildStatus;
+  /** Restarts since the child was (last) started by spec. */
+  readonly restarts: number;
+}
+
+/** `countChildren`, as OTP's `count_children`. */
+export interface ChildCounts {
+  /** Child specs held (running or not). */
+  readonly specs: number;
+  /** Children running or restarting. */
+  readonly active: number;
+  readonly supervisors: number;
+  readonly workers: number;
+}
+
+/** The requests a static supervisor accepts. */
+export type SupervisorRequest =
+  | {
+      readonly type: 'supervisor.start_child';
+      readonly spec: ChildSpec<unknown>;
+      readonly reply: Reply<StartChildResult>;
+    }
+  | { readonly type: 'supervisor.terminate_child'; readonly id: string; readonly reply: Reply<ChildResult> }
+  | { readonly type: 'supervisor.restart_child'; readonly id: string; readonly reply: Reply<StartChildResult> }
+  | { readonly type: 'supervisor.delete_child'; readonly id: string; readonly reply: Reply<ChildResult> }
+  | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
+  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> };
+
+/** The requests a dynamic supervisor of children taking `A` and accepting `M` accepts. */
+export type DynamicSupervisorRequest<A, M> =
+  | { readonly type: 'supervisor.start_child'; readonly args: A; readonly reply: Reply<StartChildResult<M>> }
+  | { readonly type: 'supervisor.terminate_child'; readonly child: Ref<never>; readonly reply: Reply<ChildResult> }
+  | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
+  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> };
+
+/** A static supervisor's ref. */
+export type SupervisorRef = Ref<SupervisorRequest>;
+
+/** A dynamic supervisor's ref: its children take `A` at start and accept `M`. */
+export type DynamicSupervisorRef<A = unknown, M = never> = Ref<DynamicSupervisorRequest<A, M>>;
+
+/** What a supervisor logs (through the system logger) when a child exits abnormally. */
+export interface SupervisorReport {
+  readonly supervisor: string;
+  readonly childId: string;
+  readonly child: string;
+  readonly reason: unknown;
+  /** The child's spec as it was given. */
+  readonly spec: ChildSpec<unknown>;
+  /** The last messages it handled, oldest first; the last one crashed it when the reason is an error. */
+  readonly messages: readonly unknown[];
+  readonly restarts: number;
+}
