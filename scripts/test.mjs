@@ -22,11 +22,14 @@ function find(dir) {
   return out.sort();
 }
 
-const files = find(join(root, 'test'));
+// Test files named on the command line run alone; other arguments go to node.
+const named = process.argv.slice(2).filter((a) => a.endsWith('.test.ts'));
+const nodeArgs = process.argv.slice(2).filter((a) => !a.endsWith('.test.ts'));
+const files = named.length > 0 ? named : find(join(root, 'test'));
 if (files.length === 0) {
   console.error('no test files found under test/');
   process.exit(1);
 }
-const args = ['--conditions=source', '--import', 'tsx', '--test', ...process.argv.slice(2), ...files];
+const args = ['--conditions=source', '--import', 'tsx', '--test', ...nodeArgs, ...files];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -206,7 +206,8 @@ export class ActorSystem implements Spawner {
     const waits: Array<Promise<ExitReason>> = [];
     for (let c = this.#last; c !== undefined; c = c.prev) {
       waits.push(c.whenExited());
-      c.signal('shutdown', true);
+      // A supervised actor is stopped by its supervisor, in its supervisor's order.
+      if (c.ext?.sup === undefined) c.signal('shutdown', true);
     }
     if (waits.length === 0) return;
     let timer: unknown;
@@ -216,7 +217,12 @@ export class ActorSystem implements Spawner {
     const outcome = await Promise.race([Promise.all(waits), timedOut]);
     this.clock.clearTimeout(timer);
     if (outcome === 'timeout') {
-      for (let c = this.#last; c !== undefined; c = this.#last) c.killNow();
+      for (let c = this.#last; c !== undefined; c = this.#last) {
+        const sup = c.ext?.sup;
+        if (sup !== undefined) sup.mode = 'final';
+        c.retire('killed');
+        c.killNow();
+      }
     }
   }
 

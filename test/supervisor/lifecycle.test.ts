@@ -1,0 +1,409 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type ChildSpec,
+  countChildren,
+  type DeadLetter,
+  deleteChild,
+  dynamicSupervisor,
+  ExitError,
+  InitError,
+  restartChild,
+  type StrategyName,
+  type SupervisorReport,
+  startChild,
+  supervisor,
+  terminateChild,
+  whichChildren,
+} from 'troupe';
+import { settle } from 'troupe/testing';
+import { childRef, loggingWorker, newSystem, type WorkerArgs } from './helpers.js';
+
+function spec(id: string, log: string[], extra: Partial<ChildSpec<WorkerArgs>> = {}, args: Partial<WorkerArgs> = {}) {
+  const a: WorkerArgs = { name: id, log, ...args };
+  return { id, behavior: loggingWorker(a), args: a, ...extra } as ChildSpec<unknown>;
+}
+
+describe('supervisor start', () => {
+  it('starts children in order and stops them in reverse order on shutdown', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: ['a', 'b', 'c'].map((id) => spec(id, log)) }));
+    assert.deepEqual(log, ['init a', 'init b', 'init c']);
+    log.length = 0;
+    assert.equal(await system.stop(sup, 'shutdown'), 'shutdown');
+    assert.deepEqual(log, ['terminate c shutdown', 'terminate b shutdown', 'terminate a shutdown']);
+  });
+
+  it('fails its start when a child fails to start, after stopping the ones already started', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const started = system.start(
+      supervisor({ children: [spec('a', log), spec('b', log, {}, { failInit: () => true }), spec('c', log)] }),
+    );
+    await assert.rejects(
+      started,
+      (e: unknown) => e instanceof InitError && /init b failed/.test(String((e as Error).message)),
+    );
+    assert.deepEqual(log, ['init a', 'init b', 'terminate a shutdown']);
+    assert.equal(system.stats().actors, 0);
+  });
+
+  it('rejects bad specs when they are given, saying what is accepted', () => {
+    assert.throws(
+      () => supervisor({ children: [{ id: 'a', behavior: () => {}, restart: 'sometimes' as never }] }),
+      /restart must be 'permanent', 'transient' or 'temporary'; got 'sometimes'/,
+    );
+    assert.throws(
+      () => supervisor({ children: [{ id: 'a', behavior: () => {}, shutdown: -5 }] }),
+      /shutdown must be a number of milliseconds >= 0, 'brutal_kill' or 'infinity'; got -5/,
+    );
+    assert.throws(
+      () => supervisor({ children: [{ id: 'a', behavior: () => {}, resart: 'permanent' } as never] }),
+      /unknown child spec field 'resart'; accepted fields are id, behavior/,
+    );
+    assert.throws(
+      () =>
+        supervisor({
+          children: [
+            { id: 'a', behavior: () => {} },
+            { id: 'a', behavior: () => {} },
+          ],
+        }),
+      /two children have the id 'a'/,
+    );
+    assert.throws(
+      () => supervisor({ strategy: 'all_for_one' as StrategyName, children: [] }),
+      /strategy must be one of/,
+    );
+    assert.throws(() => supervisor({ children: [{ id: 'a', behavior: 42 }] }), /child 'a'.*expected a function/);
+    assert.throws(() => supervisor({ maxRestarts: -1, children: [] }), /maxRestarts must be an integer >= 0/);
+  });
+
+  it('defaults a supervisor child to type supervisor with shutdown infinity', async () => {
+    const { system } = newSystem();
+    const sup = await system.start(
+      supervisor({
+        children: [
+          { id: 'inner', behavior: supervisor({ children: [] }) },
+          { id: 'w', behavior: () => {} },
+        ],
+      }),
+    );
+    const rows = await whichChildren(sup);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.type]),
+      [
+        ['inner', 'supervisor'],
+        ['w', 'worker'],
+      ],
+    );
+    assert.deepEqual(await countChildren(sup), { specs: 2, active: 2, supervisors: 1, workers: 1 });
+    await system.shutdown();
+  });
+});
+
+describe('shutdown', () => {
+  it('kills a child whose terminate never settles after its shutdown time, and goes on', async () => {
+    const { system, clock } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(
+      supervisor({ children: [spec('a', log), spec('hangs', log, { shutdown: 2_000 }, { hangTerminate: true })] }),
+    );
+    const hangs = await childRef(sup, 'hangs');
+    const stopped = system.stop(sup, 'shutdown');
+    await settle(system);
+    assert.deepEqual(log.slice(2), ['terminate hangs shutdown']);
+    assert.equal(hangs.alive, true, 'still waiting for its terminate');
+    clock.advance(1_999);
+    await settle(system);
+    assert.equal(hangs.alive, true);
+    clock.advance(1);
+    await settle(system);
+    assert.equal(hangs.alive, false);
+    assert.equal(await stopped, 'shutdown');
+    assert.deepEqual(log.slice(2), ['terminate hangs shutdown', 'terminate a shutdown']);
+  });
+
+  it('kills a brutal_kill child without running its terminate', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('a', log, { shutdown: 'brutal_kill' })] }));
+    const a = await childRef(sup, 'a');
+    const reason = system.exited(a);
+    await system.stop(sup, 'shutdown');
+    assert.equal(await reason, 'killed');
+    assert.deepEqual(log, ['init a']);
+  });
+
+  it('takes its children down when it is killed', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('a', log)] }));
+    const a = await childRef(sup, 'a');
+    system.kill(sup);
+    await settle(system);
+    assert.equal(a.alive, false);
+  });
+});
+
+describe('group strategies', () => {
+  const cases: Array<[StrategyName, string, string[]]> = [
+    [
+      'one_for_all',
+      'b',
+      ['terminate d shutdown', 'terminate c shutdown', 'terminate a shutdown', 'init a', 'init b', 'init c', 'init d'],
+    ],
+    ['rest_for_one', 'b', ['terminate d shutdown', 'terminate c shutdown', 'init b', 'init c', 'init d']],
+    ['rest_for_one', 'd', ['init d']],
+    ['one_for_one', 'b', ['init b']],
+  ];
+  for (const [strategy, failing, expected] of cases) {
+    it(`${strategy} restarts exactly the right children in the right order when ${failing} fails`, async () => {
+      const { system } = newSystem();
+      const log: string[] = [];
+      const sup = await system.start(
+        supervisor({ strategy, children: ['a', 'b', 'c', 'd'].map((id) => spec(id, log)) }),
+      );
+      const refs = await Promise.all(['a', 'b', 'c', 'd'].map((id) => childRef(sup, id)));
+      log.length = 0;
+      (await childRef(sup, failing)).send({ type: 'throw' });
+      await settle(system);
+      // The failing child's own terminate runs first, as part of its crash.
+      assert.deepEqual(log, [`terminate ${failing} error`, ...expected]);
+      // Every ref stays valid across the restart.
+      for (const r of refs) assert.equal(r.alive, true);
+      await system.shutdown();
+    });
+  }
+
+  it('does not restart a temporary sibling stopped by a group restart, and forgets it', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(
+      supervisor({ strategy: 'one_for_all', children: [spec('a', log), spec('t', log, { restart: 'temporary' })] }),
+    );
+    (await childRef(sup, 'a')).send({ type: 'throw' });
+    await settle(system);
+    assert.deepEqual(
+      (await whichChildren(sup)).map((r) => r.id),
+      ['a'],
+    );
+    await system.shutdown();
+  });
+});
+
+describe('restart in place', () => {
+  it('keeps the mailbox: messages queued behind the poison message reach the restarted actor', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('w', log)] }));
+    const w = await childRef(sup, 'w');
+    const dead: DeadLetter[] = [];
+    system.onDeadLetter((d) => dead.push(d));
+    w.send({ type: 'add', n: 1 });
+    w.send({ type: 'throw' });
+    w.send({ type: 'add', n: 2 });
+    w.send({ type: 'add', n: 3 });
+    assert.deepEqual(await w.call({ type: 'get' }), [2, 3]);
+    assert.equal(dead.length, 1);
+    assert.deepEqual(dead[0]?.message, { type: 'throw' });
+    assert.equal(dead[0]?.reason, 'crashed');
+    assert.match(String(dead[0]?.error), /poison/);
+    await system.shutdown();
+  });
+
+  it('drops the queued messages to dead letters with keepMailbox: false, as OTP', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('w', log, { keepMailbox: false })] }));
+    const w = await childRef(sup, 'w');
+    const dead: DeadLetter[] = [];
+    system.onDeadLetter((d) => dead.push(d));
+    w.send({ type: 'throw' });
+    w.send({ type: 'add', n: 2 });
+    await settle(system);
+    assert.deepEqual(await w.call({ type: 'get' }), []);
+    assert.deepEqual(
+      dead.map((d) => d.reason),
+      ['dropped', 'crashed'],
+    );
+    await system.shutdown();
+  });
+
+  it('rejects the call that crashed the actor, and answers the calls queued behind it', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('w', log)] }));
+    const w = await childRef(sup, 'w');
+    w.send({ type: 'add', n: 5 });
+    const poisoned = w.call({ type: 'fail' });
+    w.send({ type: 'add', n: 6 });
+    const after = w.call({ type: 'get' });
+    await assert.rejects(poisoned, (e: unknown) => e instanceof ExitError && /poisoned request/.test(String(e.reason)));
+    assert.deepEqual(await after, [6], 'answered by the restarted actor');
+    await system.shutdown();
+  });
+
+  it('reports the crash with supervisor, child id, reason, spec and the last messages it handled', async () => {
+    const { system, captured } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('w', log, { reportMessages: 2 })] }));
+    const w = await childRef(sup, 'w');
+    w.send({ type: 'add', n: 1 });
+    w.send({ type: 'add', n: 2 });
+    w.send({ type: 'throw' });
+    await settle(system);
+    const report = captured.errors.find((e) => 'childId' in e.obj)?.obj as SupervisorReport | undefined;
+    assert.ok(report);
+    assert.equal(report.childId, 'w');
+    assert.match(report.supervisor, /^Ref<\d+>$/);
+    assert.match(String(report.reason), /poison/);
+    assert.equal(report.spec.id, 'w');
+    assert.deepEqual(report.messages, [{ type: 'add', n: 2 }, { type: 'throw' }]);
+    await system.shutdown();
+  });
+
+  it('waits out an exponential backoff on the simulated clock, and resets it after a stable period', async () => {
+    const { system, clock } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(
+      supervisor({
+        maxRestarts: 100,
+        children: [
+          spec('w', log, { backoff: { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0, resetAfterMs: 10_000 } }),
+        ],
+      }),
+    );
+    const w = await childRef(sup, 'w');
+    const initsAfter = async (ms: number) => {
+      clock.advance(ms);
+      await settle(system);
+      return log.filter((l) => l === 'init w').length;
+    };
+    log.length = 0;
+    w.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(await initsAfter(99), 0);
+    assert.equal(await initsAfter(1), 1, 'first restart after 100 ms');
+    w.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(await initsAfter(199), 1);
+    assert.equal(await initsAfter(1), 2, 'second after 200 ms');
+    w.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(await initsAfter(399), 2);
+    assert.equal(await initsAfter(1), 3, 'third after 400 ms');
+    // Messages sent during the backoff wait in the mailbox.
+    w.send({ type: 'throw' });
+    w.send({ type: 'add', n: 7 });
+    await settle(system);
+    assert.equal(await initsAfter(800), 4);
+    assert.deepEqual(await w.call({ type: 'get' }), [7]);
+    // Stable for resetAfterMs: back to 100 ms.
+    clock.advance(10_000);
+    w.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(await initsAfter(100), 5);
+    await system.shutdown();
+  });
+});
+
+describe('supervisor verbs', () => {
+  it('startChild, terminateChild, restartChild and deleteChild answer with results', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('a', log)] }));
+    const added = await startChild(sup, spec('b', log));
+    assert.equal(added.ok, true);
+    const again = await startChild(sup, spec('b', log));
+    assert.equal(again.ok === false && again.reason, 'already_started');
+    assert.deepEqual(await deleteChild(sup, 'b'), { ok: false, reason: 'running' });
+    assert.deepEqual(await terminateChild(sup, 'b'), { ok: true });
+    assert.deepEqual(
+      (await whichChildren(sup)).map((r) => [r.id, r.status, r.ref === undefined]),
+      [
+        ['a', 'running', false],
+        ['b', 'stopped', true],
+      ],
+    );
+    const present = await startChild(sup, spec('b', log));
+    assert.equal(present.ok === false && present.reason, 'already_present');
+    const restarted = await restartChild(sup, 'b');
+    assert.equal(restarted.ok, true);
+    assert.deepEqual(await restartChild(sup, 'b'), { ok: false, reason: 'running' });
+    assert.deepEqual(await terminateChild(sup, 'nope'), { ok: false, reason: 'not_found' });
+    assert.deepEqual(await restartChild(sup, 'nope'), { ok: false, reason: 'not_found' });
+    await terminateChild(sup, 'b');
+    assert.deepEqual(await deleteChild(sup, 'b'), { ok: true });
+    assert.deepEqual(await countChildren(sup), { specs: 1, active: 1, supervisors: 0, workers: 1 });
+    const failed = await startChild(sup, spec('c', log, {}, { failInit: () => true }));
+    assert.equal(failed.ok === false && failed.reason, 'init_failed');
+    await system.shutdown();
+  });
+
+  it('forgets a temporary child when it is terminated', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('t', log, { restart: 'temporary' })] }));
+    assert.deepEqual(await terminateChild(sup, 't'), { ok: true });
+    assert.deepEqual(await whichChildren(sup), []);
+    await system.shutdown();
+  });
+});
+
+describe('dynamicSupervisor', () => {
+  it('starts children of one template with their own args, up to maxChildren', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const dyn = await system.start(
+      dynamicSupervisor({ child: { behavior: loggingWorker({ name: 'dyn', log }) }, maxChildren: 2 }),
+    );
+    const a = await startChild(dyn, { name: 'x', log });
+    const b = await startChild(dyn, { name: 'y', log });
+    const c = await startChild(dyn, { name: 'z', log });
+    assert.deepEqual(log, ['init x', 'init y']);
+    assert.deepEqual(c, { ok: false, reason: 'max_children' });
+    assert.ok(a.ok && b.ok);
+    if (!a.ok) return;
+    assert.deepEqual(await a.ref.call({ type: 'get' }), []);
+    assert.deepEqual(await terminateChild(dyn, a.ref), { ok: true });
+    assert.deepEqual(await terminateChild(dyn, a.ref), { ok: false, reason: 'not_found' });
+    assert.equal((await startChild(dyn, { name: 'z', log })).ok, true, 'room again below maxChildren');
+    assert.deepEqual(await countChildren(dyn), { specs: 2, active: 2, supervisors: 0, workers: 2 });
+    await system.shutdown();
+  });
+
+  it('restarts a crashed child in place and forgets one that exits for good', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const dyn = await system.start(
+      dynamicSupervisor({ child: { behavior: loggingWorker({ name: 'dyn', log }), restart: 'transient' } }),
+    );
+    const r = await startChild(dyn, { name: 'x', log });
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    r.ref.send({ type: 'throw' });
+    r.ref.send({ type: 'add', n: 1 });
+    assert.deepEqual(await r.ref.call({ type: 'get' }), [1]);
+    r.ref.send({ type: 'exit', reason: 'normal' });
+    await settle(system);
+    assert.equal(r.ref.alive, false);
+    assert.deepEqual(await whichChildren(dyn), []);
+    await system.shutdown();
+  });
+
+  it('stops every child when it stops', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const dyn = await system.start(dynamicSupervisor({ child: { behavior: loggingWorker({ name: 'dyn', log }) } }));
+    const refs = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await startChild(dyn, { name: `c${i}`, log });
+      if (r.ok) refs.push(r.ref);
+    }
+    await system.stop(dyn, 'shutdown');
+    assert.equal(refs.filter((r) => r.alive).length, 0);
+    assert.equal(system.stats().actors, 0);
+  });
+});
