@@ -45,6 +45,20 @@ export class InitError extends Error {
   }
 }
 
+/**
+ * `spawn`/`start` with a `name` that another live actor holds. Use `system.register` (which answers
+ * a taken name as a result) or `whereis` first when a taken name is expected.
+ */
+export class NameTakenError extends Error {
+  override readonly name = 'NameTakenError';
+  constructor(
+    readonly key: unknown,
+    readonly holder: { readonly id: number },
+  ) {
+    super(`the name ${JSON.stringify(key) ?? String(key)} is taken by Ref<${holder.id}>`);
+  }
+}
+
 /** The system was shut down: it accepts no new actors. */
 export class SystemShutdownError extends Error {
   override readonly name = 'SystemShutdownError';

@@ -6,6 +6,7 @@
 // Actors, refs and messages
 export { Actor, type ActorClass, type Behavior, type ReceiveFn, type Spawnable } from './actor/behavior.js';
 export { DEFAULT_CALL_TIMEOUT_MS } from './actor/call.js';
+export type { UpgradeResult } from './actor/cell.js';
 export type { Context, MailboxOptions, OverflowPolicy, Spawner, SpawnOptions } from './actor/context.js';
 export type {
   DownMessage,
@@ -17,10 +18,25 @@ export type {
   RequestOf,
 } from './actor/messages.js';
 export { type CallOptions, Ref, type SendWaitOptions } from './actor/ref.js';
-export { ExitError, InitError, MailboxFullError, SystemShutdownError, TimeoutError } from './errors.js';
-
+export {
+  ExitError,
+  InitError,
+  MailboxFullError,
+  NameTakenError,
+  SystemShutdownError,
+  TimeoutError,
+} from './errors.js';
+export type { SystemEvent, SystemEventType } from './events.js';
 // Exit reasons and errors
 export { describeReason, type ExitReason, isCleanExit } from './exit-reason.js';
+export type { ActorInfo, ActorStatus, SystemSnapshot } from './introspection/inspect.js';
+// Registry, introspection, events, upgrades
+export {
+  DuplicateRegistry,
+  type NameService,
+  type RegisterResult,
+  UniqueRegistry,
+} from './registry/registry.js';
 export type { SchedulerOptions } from './scheduler/scheduler.js';
 export {
   countChildren,
@@ -28,6 +44,7 @@ export {
   restartChild,
   startChild,
   terminateChild,
+  upgradeChildren,
   whichChildren,
 } from './supervisor/api.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
@@ -50,6 +67,7 @@ export type {
   SupervisorRef,
   SupervisorReport,
   SupervisorRequest,
+  UpgradeChildrenResult,
 } from './supervisor/messages.js';
 export { DEFAULT_MAX_RESTARTS, DEFAULT_WITHIN_MS, RestartWindow } from './supervisor/restart-window.js';
 export type { StrategyName } from './supervisor/strategy.js';

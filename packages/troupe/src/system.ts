@@ -4,15 +4,18 @@
  */
 import type { ActorClass, Behavior, ReceiveFn } from './actor/behavior.js';
 import { toImpl } from './actor/behavior.js';
-import { Cell, cellOf } from './actor/cell.js';
+import { Cell, cellOf, type UpgradeResult } from './actor/cell.js';
 import type { Spawner, SpawnOptions } from './actor/context.js';
 import { F_BOUNDED, F_INIT, F_SCHEDULED, F_TRAP } from './actor/internal.js';
 import type { MonitorRef } from './actor/messages.js';
 import type { Ref } from './actor/ref.js';
-import { SystemShutdownError } from './errors.js';
+import { NameTakenError, SystemShutdownError } from './errors.js';
+import type { SystemEvent } from './events.js';
 import type { ExitReason } from './exit-reason.js';
 import { assertReason, describeReason } from './exit-reason.js';
+import { type SystemSnapshot, snapshot } from './introspection/inspect.js';
 import { assertMailboxOptions, Bounded } from './mailbox/bounded.js';
+import { type NameService, type RegisterResult, UniqueRegistry } from './registry/registry.js';
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { type Clock, realClock } from './timers/clock.js';
 import { assertDelay, Timer } from './timers/timer.js';
@@ -77,7 +80,7 @@ export interface SystemOptions {
   readonly logger?: Logger;
   /** Scheduler budget and time slice. */
   readonly scheduler?: SchedulerOptions;
-  /** How long `shutdown` waits for `terminate`s before killing what is left. Default 5,000 ms. */
+  /** How long `shutdown` waits for each actor's `terminate` before killing it. Default 5,000 ms. */
   readonly shutdownTimeoutMs?: number;
 }
 
@@ -100,7 +103,12 @@ export class ActorSystem implements Spawner {
   #live = 0;
   #deadLetters = 0;
   #deadLetterListeners: Array<(dl: DeadLetter) => void> = [];
+  #eventListeners: Array<(e: SystemEvent) => void> = [];
   #closed = false;
+  /** @internal True while anyone listens to events: every emit point tests it first. */
+  observed = false;
+  /** Registered names (the `name` spawn option, `register`, `whereis`). */
+  readonly registry: UniqueRegistry<unknown> = new UniqueRegistry<unknown>('system.registry');
 
   constructor(options: SystemOptions = {}) {
     this.clock = options.clock ?? realClock;
@@ -147,13 +155,16 @@ export class ActorSystem implements Spawner {
     cellOf(ref, 'system.kill').killNow();
   }
 
-  /** Sends an exit signal from outside any actor (OTP's `exit/2`); see `Context.exit`. */
+  /**
+   * Sends an exit signal from outside any actor (OTP's `exit/2`); see `Context.exit`. There is no
+   * sending actor, so a trapping target's `EXIT` message names the target itself as `from`.
+   */
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'system.exit(ref, reason)');
     cellOf(ref, 'system.exit').exitSignal(ref, reason);
   }
 
-  /** Resolves with the actor's exit reason when it exits (`noproc`... no: its reason, at once, if already dead). */
+  /** Resolves with the actor's exit reason once it has exited (at once for an actor already dead). */
   exited(ref: Ref<never>): Promise<ExitReason> {
     return cellOf(ref, 'system.exited').whenExited();
   }
@@ -179,7 +190,85 @@ export class ActorSystem implements Spawner {
   /** Sends `msg` to `ref` every `ms` until cancelled. */
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
     assertDelay(ms, 'system.sendInterval(ref, msg, ms)', false);
-    return new Timer(this.clock, ms, () => ref.send(msg), ms, undefined);
+    const t: Timer = new Timer(this.clock, ms, () => void (ref.send(msg) || ref.alive || t.cancel()), ms, undefined);
+    return t;
+  }
+
+  /**
+   * Registers `ref` under `name` in the system registry. A taken name is a result, not an error:
+   * `{ ok: false, reason: 'taken', ref }` gives the holder. The entry goes when the actor dies.
+   */
+  register(name: unknown, ref: Ref<never>): RegisterResult<unknown> {
+    return this.registry.register(name, ref);
+  }
+
+  /** Removes a name. Returns false if it was not registered. */
+  unregister(name: unknown): boolean {
+    return this.registry.unregister(name);
+  }
+
+  /** The live actor registered under `name`, or undefined; never a dead one. `M` is the caller's claim. */
+  whereis<M>(name: unknown): Ref<M> | undefined {
+    return this.registry.whereis<M>(name);
+  }
+
+  /** Calls `listener` for every {@link SystemEvent}; returns a function that unsubscribes. */
+  subscribe(listener: (event: SystemEvent) => void): () => void {
+    this.#eventListeners = [...this.#eventListeners, listener];
+    this.observed = true;
+    return () => {
+      this.#eventListeners = this.#eventListeners.filter((l) => l !== listener);
+      this.observed = this.#eventListeners.length > 0;
+    };
+  }
+
+  /** @internal */
+  emit(event: SystemEvent): void {
+    for (const l of this.#eventListeners) {
+      try {
+        l(event);
+      } catch (e) {
+        this.logger.error({ err: e }, 'event listener threw');
+      }
+    }
+  }
+
+  /** @internal Live cells, oldest first. */
+  liveCells(): Cell[] {
+    const out: Cell[] = [];
+    for (let c = this.#last; c !== undefined; c = c.prev) out.push(c);
+    return out.reverse();
+  }
+
+  /**
+   * A snapshot of every live actor as a tree (see {@link ActorInfo}), with dead-letter counts.
+   * @example console.dir(system.inspect(), { depth: null });
+   */
+  inspect(): SystemSnapshot {
+    return snapshot(this.liveCells(), this.#deadLetters, this.clock.now(), this.registry);
+  }
+
+  /**
+   * Replaces the behaviour of a running actor between two messages. `migrate(oldState)` makes the new
+   * state (default: the state as it is; for a class, the old instance's fields are copied onto a new
+   * instance). No message is lost or handled twice. If `migrate` throws, the old code keeps running
+   * and the result says why.
+   * @example await system.upgrade(counter, counterV2, { migrate: (n) => ({ count: n }) });
+   */
+  upgrade(
+    ref: Ref<never>,
+    behavior: unknown,
+    options: { readonly migrate?: (state: never) => unknown } = {},
+  ): Promise<UpgradeResult> {
+    const cell = cellOf(ref, 'system.upgrade');
+    const impl = toImpl(behavior, 'system.upgrade');
+    const migrate = options.migrate as ((state: unknown) => unknown) | undefined;
+    if (migrate !== undefined && typeof migrate !== 'function') {
+      throw new TypeError(
+        'system.upgrade(ref, behavior, { migrate }): migrate must be a function (oldState) => newState',
+      );
+    }
+    return new Promise((done) => cell.requestUpgrade({ impl, migrate, done }));
   }
 
   /** Counts of live actors, dead letters and scheduler work. */
@@ -197,31 +286,33 @@ export class ActorSystem implements Spawner {
   }
 
   /**
-   * Stops every actor, newest first (children before the parents that spawned them): each is asked
-   * to stop with `shutdown` and its `terminate` runs; whatever is still alive after
-   * `shutdownTimeoutMs` is killed. Afterwards `spawn` throws `SystemShutdownError`.
+   * Stops every actor, one at a time, newest first (children before the parents that spawned them):
+   * each is asked to stop with `shutdown`, its `terminate` runs, and if it has not exited within
+   * `shutdownTimeoutMs` it is killed before the next one is asked. Supervised actors are stopped by
+   * their supervisors, in reverse start order. Afterwards `spawn` throws `SystemShutdownError`.
    */
   async shutdown(): Promise<void> {
     this.#closed = true;
-    const waits: Array<Promise<ExitReason>> = [];
-    for (let c = this.#last; c !== undefined; c = c.prev) {
-      waits.push(c.whenExited());
-      // A supervised actor is stopped by its supervisor, in its supervisor's order.
-      if (c.ext?.sup === undefined) c.signal('shutdown', true);
-    }
-    if (waits.length === 0) return;
-    let timer: unknown;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = this.clock.setTimeout(() => resolve('timeout'), this.shutdownTimeoutMs);
-    });
-    const outcome = await Promise.race([Promise.all(waits), timedOut]);
-    this.clock.clearTimeout(timer);
-    if (outcome === 'timeout') {
-      for (let c = this.#last; c !== undefined; c = this.#last) {
-        const sup = c.ext?.sup;
+    // One at a time, newest first: each actor's terminate has finished (or it was killed after
+    // shutdownTimeoutMs) before the next one is asked. A supervised actor is left to its supervisor,
+    // which stops it in its own order.
+    for (let c = this.#last; c !== undefined; c = this.#last) {
+      let next: Cell | undefined = c;
+      while (next !== undefined && next.ext?.sup !== undefined) next = next.prev;
+      const target = next ?? c;
+      const exited = target.whenExited();
+      if (next !== undefined) target.signal('shutdown', true);
+      let timer: unknown;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = this.clock.setTimeout(() => resolve('timeout'), this.shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([exited, timedOut]);
+      this.clock.clearTimeout(timer);
+      if (outcome === 'timeout') {
+        const sup = target.ext?.sup;
         if (sup !== undefined) sup.mode = 'final';
-        c.retire('killed');
-        c.killNow();
+        target.retire('killed');
+        target.killNow();
       }
     }
   }
@@ -237,6 +328,16 @@ export class ActorSystem implements Spawner {
   ): Cell {
     if (this.#closed) throw new SystemShutdownError();
     const impl = toImpl(behavior, where);
+    const name = options?.name;
+    let naming: { service: NameService<unknown>; key: unknown } | undefined;
+    if (name !== undefined) {
+      naming =
+        typeof name === 'object' && name !== null && 'via' in name
+          ? { service: name.via as NameService<unknown>, key: name.key }
+          : { service: this.registry, key: name };
+      const holder = naming.service.whereis(naming.key);
+      if (holder !== undefined) throw new NameTakenError(naming.key, holder);
+    }
     let flags = 0;
     const cell = new Cell(this, impl, ++this.#ids, 0);
     if (options !== undefined) {
@@ -261,12 +362,22 @@ export class ActorSystem implements Spawner {
       cell.flags = flags;
     }
     if (options?.link === true && parent !== undefined) parent.link(cell.ref as Ref<never>);
+    if (naming !== undefined) naming.service.register(naming.key, cell.ref as Ref<never>);
+    if (this.observed) {
+      this.emit({
+        type: 'spawned',
+        ref: cell.ref as Ref<never>,
+        parent: parent?.ref as Ref<never> | undefined,
+        behavior: impl.name,
+      });
+    }
     return cell;
   }
 
   /** @internal */
   deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason, error?: ExitReason): void {
     this.#deadLetters++;
+    if (this.observed) this.emit({ type: 'dead_letter', to: to as Ref<never>, message, reason });
     const ls = this.#deadLetterListeners;
     if (ls.length === 0) return;
     const dl: DeadLetter =

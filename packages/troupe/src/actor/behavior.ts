@@ -101,7 +101,9 @@ export interface Impl {
   receive(host: Host, msg: unknown, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
   info(host: Host, msg: InfoMessage, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
   terminate(host: Host, reason: ExitReason, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
-  /** Replaces the behaviour (hot upgrade); returns the new impl. */
+  /** Hot upgrade: the state this behaviour runs on, from what `migrate` returned. */
+  adopt(ctx: Context<unknown>, migrated: unknown): unknown;
+  /** What was spawned. */
   readonly source: unknown;
 }
 
@@ -132,6 +134,9 @@ class FnImpl implements Impl {
   }
   terminate(): undefined {
     return undefined;
+  }
+  adopt(_ctx: Context<unknown>, migrated: unknown): unknown {
+    return migrated;
   }
 }
 
@@ -175,6 +180,9 @@ class ObjectImpl implements Impl {
     const r = this.source.terminate?.(host.state, reason, ctx);
     return isThenable(r) ? r : undefined;
   }
+  adopt(_ctx: Context<unknown>, migrated: unknown): unknown {
+    return migrated;
+  }
 }
 
 type AnyActor = Actor<unknown, unknown> & { ctx: Context<unknown> };
@@ -187,9 +195,19 @@ class ClassImpl implements Impl {
     this.hasTerminate = typeof source.prototype.terminate === 'function';
     this.name = source.name || 'Actor';
   }
-  init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
+  private create(ctx: Context<unknown>): AnyActor {
     const instance = new this.source() as AnyActor;
     Object.defineProperty(instance, 'ctx', { value: ctx, enumerable: false });
+    return instance;
+  }
+  /** A fresh instance of the new class, with the migrated fields (by default the old instance's own fields). */
+  adopt(ctx: Context<unknown>, migrated: unknown): unknown {
+    const instance = this.create(ctx);
+    if (migrated !== null && typeof migrated === 'object') Object.assign(instance, migrated);
+    return instance;
+  }
+  init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
+    const instance = this.create(ctx);
     host.state = instance;
     const r = instance.init?.(args);
     return isThenable(r) ? r : undefined;

@@ -12,6 +12,7 @@ import { ExitError, InitError, toError } from '../errors.js';
 import type { ExitReason } from '../exit-reason.js';
 import { assertReason, describeReason } from '../exit-reason.js';
 import type { Bounded } from '../mailbox/bounded.js';
+import type { Registration } from '../registry/registry.js';
 import type { ActorSystem } from '../system.js';
 import { assertDelay, Timer, type TimerOwner } from '../timers/timer.js';
 import type { Host, Impl } from './behavior.js';
@@ -40,9 +41,24 @@ type Watcher = Cell | ((reason: ExitReason) => void);
 
 interface Signal {
   readonly reason: ExitReason;
-  /** A stop request waits for a running async handler; an exit signal does not. */
+  /** A stop request (and an upgrade) waits for a running async handler; an exit signal does not. */
   readonly polite: boolean;
+  /** Set for a hot upgrade instead of an exit. */
+  readonly upgrade?: UpgradeRequest | undefined;
 }
+
+/** @internal A pending hot upgrade, applied between two messages. */
+export interface UpgradeRequest {
+  readonly impl: Impl;
+  readonly migrate: ((state: unknown) => unknown) | undefined;
+  readonly done: (result: UpgradeResult) => void;
+}
+
+/** The result of a hot upgrade. */
+export type UpgradeResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'dead' }
+  | { readonly ok: false; readonly reason: 'migrate_failed'; readonly error: Error };
 
 /** @internal The rarely used parts of a cell, allocated on first use. */
 export interface Ext {
@@ -59,6 +75,8 @@ export interface Ext {
   bounded?: Bounded | undefined;
   initWaiters?: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
+  /** Registry entries to remove when the actor dies. */
+  registrations?: Registration[] | undefined;
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
   sup?: SupervisedHook | undefined;
 }
@@ -84,6 +102,11 @@ export interface SupervisedHook {
   generation: number;
   ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void;
   halted: (() => void) | undefined;
+  /** For introspection: the child's id, restart count and the clock time its incarnation started. */
+  readonly childId: string;
+  readonly restarts: number;
+  readonly startedAt: number;
+  readonly supervisor: Cell;
 }
 
 /** @internal */
@@ -318,6 +341,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   crash(thrown: unknown, msg: unknown): void {
     const error = toError(thrown);
     const sup = this.ext?.sup;
+    if (this.system.observed)
+      this.system.emit({ type: 'crashed', ref: this.ref as Ref<never>, phase: 'receive', reason: error });
     if (sup !== undefined) sup.poison = { msg };
     else this.system.reportCrash(this, error, msg, 'receive');
     this.exitWith(error);
@@ -464,13 +489,58 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const sigs = (this.ext as Ext).signals as Signal[];
     while (sigs.length > 0) {
       const s = sigs[0] as Signal;
-      if (s.polite && (this.flags & F_AWAIT) !== 0) return;
+      if (s.polite && (this.flags & (s.upgrade === undefined ? F_AWAIT : F_AWAIT | F_INIT)) !== 0) return;
       sigs.shift();
+      if (s.upgrade !== undefined) {
+        this.applyUpgrade(s.upgrade);
+        continue;
+      }
       this.exitWith(s.reason);
       if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) break;
     }
+    for (const s of sigs) s.upgrade?.done({ ok: false, reason: 'dead' });
     sigs.length = 0;
     this.flags &= ~F_SIGNALS;
+  }
+
+  /** Queues a hot upgrade: applied between two messages, after any running async handler. */
+  requestUpgrade(req: UpgradeRequest): void {
+    if ((this.flags & F_DORMANT) !== 0) {
+      // Between incarnations: the next one starts on the new code (init runs, so no migration).
+      this.impl = req.impl;
+      req.done({ ok: true });
+      return;
+    }
+    if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) {
+      req.done({ ok: false, reason: 'dead' });
+      return;
+    }
+    const ext = this.x();
+    if (ext.signals === undefined) ext.signals = [];
+    ext.signals.push({ reason: 'normal', polite: true, upgrade: req });
+    this.flags |= F_SIGNALS;
+    this.wake();
+  }
+
+  private applyUpgrade(req: UpgradeRequest): void {
+    let next: unknown;
+    try {
+      const migrated = req.migrate === undefined ? this.state : req.migrate(this.state);
+      next = req.impl.adopt(this, migrated);
+    } catch (e) {
+      const error = toError(e);
+      this.system.logger.error(
+        { actor: this.describe(), reason: error },
+        `upgrade of ${this.describe()} failed in migrate; the old code keeps running: ${describeReason(error)}`,
+      );
+      if (this.system.observed) this.system.emit({ type: 'upgraded', ref: this.ref as Ref<never>, ok: false, error });
+      req.done({ ok: false, reason: 'migrate_failed', error });
+      return;
+    }
+    this.impl = req.impl;
+    this.state = next;
+    if (this.system.observed) this.system.emit({ type: 'upgraded', ref: this.ref as Ref<never>, ok: true });
+    req.done({ ok: true });
   }
 
   /** The last step of every exit: tell links and monitors, fail calls, free everything. */
@@ -479,9 +549,16 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INFO | F_DORMANT);
     const system = this.system;
     system.unlist(this);
+    const regs = this.ext?.registrations;
+    if (regs !== undefined) {
+      // First, so that no lookup can return this actor once it is dead.
+      (this.ext as Ext).registrations = undefined;
+      for (const r of regs) r.registry.drop(r.key, this);
+    }
     const mb = this.mailbox;
     this.mailbox = undefined;
     this.state = reason;
+    if (system.observed) system.emit({ type: 'exited', ref: this.ref as Ref<never>, reason });
     if (mb !== undefined && mb.length > 0) {
       while (mb.length > 0) {
         const m = mb.shift();
@@ -694,7 +771,9 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
     assertDelay(ms, 'ctx.sendInterval(ref, msg, ms)', false);
-    return this.addTimer(new Timer(this.system.clock, ms, () => ref.send(msg), ms, this));
+    // An interval stops by itself once its target is dead, as OTP's timers do.
+    const t: Timer = new Timer(this.system.clock, ms, () => void (ref.send(msg) || ref.alive || t.cancel()), ms, this);
+    return this.addTimer(t);
   }
 
   private addTimer(t: Timer): Timer {

@@ -3,6 +3,7 @@
  * exits, timers. Function and object behaviours get it as `ctx`; class actors as `this.ctx`.
  */
 import type { ExitReason } from '../exit-reason.js';
+import type { NameService } from '../registry/registry.js';
 import type { ActorSystem } from '../system.js';
 import type { Timer } from '../timers/timer.js';
 import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
@@ -37,6 +38,11 @@ export interface SpawnOptions<A = undefined> {
   readonly mailbox?: MailboxOptions;
   /** A label for logs and introspection (not a registered name). */
   readonly label?: string;
+  /**
+   * Register the actor under this name in the system registry, or in another naming service with
+   * `{ via, key }`. If the name is taken, spawn throws `NameTakenError` and nothing is started.
+   */
+  readonly name?: string | { readonly via: NameService<unknown>; readonly key: unknown };
 }
 
 /** The spawning verbs shared by the system and every context. */

@@ -6,7 +6,8 @@
 import Denque from 'denque';
 import type { Cell } from '../actor/cell.js';
 import type { MailboxOptions, OverflowPolicy } from '../actor/context.js';
-import { TimeoutError } from '../errors.js';
+import { DownInfo, ExitInfo, RuntimeNotice } from '../actor/messages.js';
+import { MailboxFullError, TimeoutError } from '../errors.js';
 import type { ClockTimer } from '../timers/clock.js';
 
 interface Waiter {
@@ -60,11 +61,30 @@ export class Bounded {
       case 'reject':
         return false;
       case 'drop-oldest': {
-        const mb = cell.mailbox;
-        if (mb !== undefined && mb.length > 0) cell.system.deadLetter(cell.ref, mb.shift(), 'mailbox_full');
+        this.evictOldest(cell);
         cell.push(msg);
         return true;
       }
+    }
+  }
+
+  /**
+   * Drops the oldest ordinary message (never a runtime EXIT/DOWN message, which only passes the
+   * bound). A dropped request fails its `call` at once.
+   */
+  private evictOldest(cell: Cell): void {
+    const mb = cell.mailbox;
+    if (mb === undefined) return;
+    for (let i = 0; i < mb.length; i++) {
+      const m = mb.peekAt(i);
+      if (m instanceof ExitInfo || m instanceof DownInfo || m instanceof RuntimeNotice) continue;
+      mb.removeOne(i);
+      cell.system.deadLetter(cell.ref, m, 'mailbox_full');
+      const calls = cell.ext?.calls;
+      if (calls !== undefined) {
+        for (const c of calls) if (c.msg === m) c.fail(new MailboxFullError(cell.describe()));
+      }
+      return;
     }
   }
 

@@ -102,17 +102,18 @@ export class Scheduler {
    * Drains the queue now, ignoring the time slice. For tests (`settle`); throws if called from
    * inside a handler, where it would run actors re-entrantly.
    */
-  drainNow(): void {
+  drainNow(maxMessages = Number.POSITIVE_INFINITY): void {
     if (this.state === RUNNING) {
       throw new Error('settle()/drainNow() cannot be called from inside an actor handler');
     }
     const q = this.queue;
     const prev = this.state;
     this.state = RUNNING;
+    let handled = 0;
     try {
-      while (q.length > 0) {
+      while (q.length > 0 && handled < maxMessages) {
         this.turns++;
-        (q.shift() as Cell).turn(this.budget);
+        handled += (q.shift() as Cell).turn(this.budget);
       }
     } finally {
       // A pending microtask or setImmediate will find an empty queue and go idle.

@@ -12,6 +12,7 @@ import type {
   DynamicSupervisorRef,
   StartChildResult,
   SupervisorRef,
+  UpgradeChildrenResult,
 } from './messages.js';
 
 const FOREVER = { timeoutMs: Number.POSITIVE_INFINITY } as const;
@@ -63,4 +64,30 @@ export function countChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<Ch
 export function countChildren(sup: SupervisorRef): Promise<ChildCounts>;
 export function countChildren(sup: Ref<never>): Promise<ChildCounts> {
   return (sup as unknown as SupervisorRef).call({ type: 'supervisor.count_children' }, FOREVER);
+}
+
+/**
+ * Hot upgrade of supervised children: a static supervisor's child `id`, or every child of a dynamic
+ * supervisor (omit `id`). Each running child switches between two of its messages, with
+ * `migrate(oldState)` making its new state; the spec changes too, so later restarts and new children
+ * run the new code. A child whose `migrate` throws keeps its old code and is listed in `failed`.
+ * @example
+ * await upgradeChildren(rooms, { behavior: roomV2, migrate: (s) => ({ ...s, topic: '' }) });
+ */
+export function upgradeChildren<A, M>(
+  sup: DynamicSupervisorRef<A, M>,
+  options: { readonly behavior: unknown; readonly migrate?: (state: never) => unknown },
+): Promise<UpgradeChildrenResult>;
+export function upgradeChildren(
+  sup: SupervisorRef,
+  options: { readonly id: string; readonly behavior: unknown; readonly migrate?: (state: never) => unknown },
+): Promise<UpgradeChildrenResult>;
+export function upgradeChildren(
+  sup: Ref<never>,
+  options: { readonly id?: string; readonly behavior: unknown; readonly migrate?: (state: never) => unknown },
+): Promise<UpgradeChildrenResult> {
+  return (sup as unknown as SupervisorRef).call(
+    { type: 'supervisor.upgrade', id: options.id, behavior: options.behavior, migrate: options.migrate },
+    FOREVER,
+  );
 }

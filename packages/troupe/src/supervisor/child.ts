@@ -68,6 +68,18 @@ export class Hook implements SupervisedHook {
     this.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
   }
 
+  get childId(): string {
+    return this.child.spec.id;
+  }
+
+  get restarts(): number {
+    return this.child.restarts;
+  }
+
+  get startedAt(): number {
+    return this.child.startedAt;
+  }
+
   ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void {
     if (!this.supervisor.isAlive()) {
       cell.retire(reason);
@@ -177,6 +189,16 @@ export function reviveChild(sup: Cell, child: Child): void {
   child.restarts++;
   child.startedAt = sup.system.clock.now();
   cell.revive(child.spec.args);
+  const system = sup.system;
+  if (system.observed) {
+    system.emit({
+      type: 'restarted',
+      ref: cell.ref as Ref<never>,
+      supervisor: sup.ref as Ref<never>,
+      childId: child.spec.id,
+      restarts: child.restarts,
+    });
+  }
 }
 
 /** Ends a child for good and marks it stopped. */

@@ -4,12 +4,14 @@
  * child when the supervisor itself goes. `supervisor.ts` (children by id, strategies) and
  * `dynamic.ts` (children of one template) build on it.
  */
-import type { Cell } from '../actor/cell.js';
+
+import { toImpl } from '../actor/behavior.js';
+import type { Cell, UpgradeResult } from '../actor/cell.js';
 import type { Ref } from '../actor/ref.js';
 import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
 import { type Child, type ChildDown, haltChild, nextDelay, retireChild, reviveChild } from './child.js';
 import type { RestartType } from './child-spec.js';
-import type { ChildInfo, SupervisorReport } from './messages.js';
+import type { ChildInfo, SupervisorReport, UpgradeChildrenResult } from './messages.js';
 import { RestartWindow } from './restart-window.js';
 
 /** Options shared by both kinds of supervisor. */
@@ -70,6 +72,15 @@ export abstract class SupervisorCore {
         },
         `supervisor ${this.cell.describe()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.spec.id}'; shutting down`,
       );
+      if (this.cell.system.observed) {
+        this.cell.system.emit({
+          type: 'intensity_exceeded',
+          supervisor: this.cell.ref as Ref<never>,
+          childId: child.spec.id,
+          maxRestarts: this.window.maxRestarts,
+          withinMs: this.window.withinMs,
+        });
+      }
       child.status = 'restarting';
       this.cell.stop('shutdown');
       return;
@@ -115,6 +126,38 @@ export abstract class SupervisorCore {
       status: child.status,
       restarts: child.restarts,
     };
+  }
+
+  /**
+   * Moves children to new code: their specs (so restarts use it too) and every running one, each
+   * between two of its messages, with `migrate` applied to its state.
+   */
+  async upgrade(
+    children: readonly Child[],
+    behavior: unknown,
+    migrate: ((state: never) => unknown) | undefined,
+  ): Promise<UpgradeChildrenResult> {
+    let impl: ReturnType<typeof toImpl>;
+    try {
+      impl = toImpl(behavior, 'upgradeChildren');
+    } catch {
+      return { ok: false, upgraded: 0, failed: [], reason: 'bad_behavior' };
+    }
+    const failed: Array<{ ref: Ref<never>; error: Error | 'dead' }> = [];
+    let upgraded = 0;
+    await Promise.all(
+      children.map(async (c) => {
+        c.spec = { ...c.spec, behavior };
+        const cell = c.cell;
+        if (cell === undefined || c.status === 'stopped' || !cell.isAlive()) return;
+        const r = await new Promise<UpgradeResult>((done) =>
+          cell.requestUpgrade({ impl, migrate: migrate as ((s: unknown) => unknown) | undefined, done }),
+        );
+        if (r.ok) upgraded++;
+        else failed.push({ ref: cell.ref as Ref<never>, error: r.reason === 'dead' ? 'dead' : r.error });
+      }),
+    );
+    return { ok: failed.length === 0, upgraded, failed };
   }
 
   /** The supervisor's terminate: stop every child, newest first, each by its shutdown spec. */

@@ -83,7 +83,7 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
 /** @internal */
 export class DynamicCore extends SupervisorCore {
   readonly children = new Map<Cell, Child>();
-  readonly template: NormalizedSpec;
+  template: NormalizedSpec;
   readonly maxChildren: number;
 
   constructor(cell: Cell, options: IntensityOptions, template: NormalizedSpec, maxChildren: number) {
@@ -121,6 +121,11 @@ export class DynamicCore extends SupervisorCore {
       case 'supervisor.count_children':
         msg.reply(this.count());
         return;
+      case 'supervisor.upgrade':
+        return this.upgrade([...this.children.values()], msg.behavior, msg.migrate).then((r) => {
+          if (r.reason === undefined) this.template = { ...this.template, behavior: msg.behavior };
+          msg.reply(r);
+        });
       default:
         return;
     }

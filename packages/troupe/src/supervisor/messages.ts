@@ -39,6 +39,24 @@ export interface ChildCounts {
   readonly workers: number;
 }
 
+/** The result of `upgradeChildren`: how many children moved to the new code, and which did not. */
+export interface UpgradeChildrenResult {
+  readonly ok: boolean;
+  readonly upgraded: number;
+  readonly failed: ReadonlyArray<{ readonly ref: Ref<never>; readonly error: Error | 'dead' }>;
+  /** Set when nothing was upgraded because the request was wrong (unknown id, bad behaviour). */
+  readonly reason?: 'not_found' | 'bad_behavior';
+}
+
+/** @internal The upgrade request both kinds of supervisor accept. */
+export interface UpgradeRequestMsg {
+  readonly type: 'supervisor.upgrade';
+  readonly id: string | undefined;
+  readonly behavior: unknown;
+  readonly migrate: ((state: never) => unknown) | undefined;
+  readonly reply: Reply<UpgradeChildrenResult>;
+}
+
 /** The requests a static supervisor accepts. */
 export type SupervisorRequest =
   | {
@@ -50,14 +68,16 @@ export type SupervisorRequest =
   | { readonly type: 'supervisor.restart_child'; readonly id: string; readonly reply: Reply<StartChildResult> }
   | { readonly type: 'supervisor.delete_child'; readonly id: string; readonly reply: Reply<ChildResult> }
   | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
-  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> };
+  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> }
+  | UpgradeRequestMsg;
 
 /** The requests a dynamic supervisor of children taking `A` and accepting `M` accepts. */
 export type DynamicSupervisorRequest<A, M> =
   | { readonly type: 'supervisor.start_child'; readonly args: A; readonly reply: Reply<StartChildResult<M>> }
   | { readonly type: 'supervisor.terminate_child'; readonly child: Ref<never>; readonly reply: Reply<ChildResult> }
   | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
-  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> };
+  | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> }
+  | UpgradeRequestMsg;
 
 /** A static supervisor's ref. */
 export type SupervisorRef = Ref<SupervisorRequest>;

@@ -145,6 +145,14 @@ export class StaticCore extends SupervisorCore {
       case 'supervisor.count_children':
         msg.reply(this.count());
         return;
+      case 'supervisor.upgrade': {
+        const child = msg.id === undefined ? undefined : this.byId.get(msg.id);
+        if (child === undefined) {
+          msg.reply({ ok: false, upgraded: 0, failed: [], reason: 'not_found' });
+          return;
+        }
+        return this.upgrade([child], msg.behavior, msg.migrate).then(msg.reply);
+      }
       default:
         return;
     }

@@ -40,8 +40,9 @@ function matches<M>(msg: M, matcher: Matcher<M>): boolean {
 }
 
 function show(v: unknown): string {
+  if (typeof v === 'function') return `the predicate ${String(v)}`;
   try {
-    return JSON.stringify(v);
+    return JSON.stringify(v) ?? String(v);
   } catch {
     return String(v);
   }

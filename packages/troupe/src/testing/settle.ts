@@ -8,8 +8,10 @@ import type { ActorSystem } from '../system.js';
 
 /** Options of {@link settle}. */
 export interface SettleOptions {
-  /** Give up (throw) after this many event-loop turns with work still queued. Default 10,000. */
+  /** Give up (throw) after this many rounds with work still queued. Default 1,000. */
   readonly maxRounds?: number;
+  /** Messages one round may handle before it lets the event loop turn. Default 100,000. */
+  readonly messagesPerRound?: number;
 }
 
 /**
@@ -19,9 +21,10 @@ export interface SettleOptions {
  * await settle(system);
  */
 export async function settle(system: ActorSystem, options: SettleOptions = {}): Promise<void> {
-  const maxRounds = options.maxRounds ?? 10_000;
+  const maxRounds = options.maxRounds ?? 1_000;
+  const perRound = options.messagesPerRound ?? 100_000;
   for (let round = 0; round < maxRounds; round++) {
-    system.scheduler.drainNow();
+    system.scheduler.drainNow(perRound);
     // Let promises (async handlers, init, terminate) and immediates run, then look again.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (system.scheduler.queued === 0) {

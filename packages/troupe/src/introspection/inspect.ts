@@ -1,0 +1,86 @@
+/**
+ * `system.inspect()`: a snapshot of the live tree. Every actor appears under the actor that spawned
+ * it (a supervisor's children under the supervisor), with its supervisor child id, registered names,
+ * status, mailbox length, messages handled, restarts and uptime (for supervised children, whose
+ * start time the supervisor keeps; plain actors keep none, to stay small).
+ */
+import type { Cell } from '../actor/cell.js';
+import { F_AWAIT, F_DEAD, F_DORMANT, F_INIT, F_SCHEDULED, F_STOPPING } from '../actor/internal.js';
+import type { Ref } from '../actor/ref.js';
+
+/** What an actor is doing. */
+export type ActorStatus = 'initializing' | 'idle' | 'runnable' | 'waiting' | 'stopping' | 'restarting' | 'dead';
+
+/** One actor in a {@link SystemSnapshot}. */
+export interface ActorInfo {
+  readonly ref: Ref<never>;
+  /** Its id in its supervisor's spec (dynamic children: the ref's id). */
+  readonly childId: string | undefined;
+  /** Names it holds in the system registry. */
+  readonly names: readonly unknown[];
+  readonly label: string | undefined;
+  /** The behaviour's name (function or class name). */
+  readonly behavior: string;
+  readonly status: ActorStatus;
+  /** Messages waiting. */
+  readonly mailbox: number;
+  /** Messages handled since it was spawned, over all its incarnations. */
+  readonly handled: number;
+  /** Restarts by its supervisor; undefined for unsupervised actors. */
+  readonly restarts: number | undefined;
+  /** Milliseconds since its current incarnation started (system clock); supervised actors only. */
+  readonly uptimeMs: number | undefined;
+  readonly children: readonly ActorInfo[];
+}
+
+/** The whole live tree and the system's counters. */
+export interface SystemSnapshot {
+  readonly actors: number;
+  readonly deadLetters: number;
+  /** Actors nobody (alive) spawned, oldest first. */
+  readonly roots: readonly ActorInfo[];
+}
+
+function statusOf(f: number): ActorStatus {
+  if ((f & F_DEAD) !== 0) return 'dead';
+  if ((f & F_DORMANT) !== 0) return 'restarting';
+  if ((f & F_STOPPING) !== 0) return 'stopping';
+  if ((f & F_INIT) !== 0) return 'initializing';
+  if ((f & F_AWAIT) !== 0) return 'waiting';
+  if ((f & F_SCHEDULED) !== 0) return 'runnable';
+  return 'idle';
+}
+
+/** @internal */
+export function snapshot(cells: readonly Cell[], deadLetters: number, now: number, registry: unknown): SystemSnapshot {
+  type Mutable = { -readonly [K in keyof ActorInfo]: ActorInfo[K] } & { children: ActorInfo[] };
+  const infos = new Map<Cell, Mutable>();
+  for (const c of cells) {
+    const ext = c.ext;
+    const sup = ext?.sup;
+    const names: unknown[] = [];
+    for (const r of ext?.registrations ?? []) if (r.registry === registry) names.push(r.key);
+    infos.set(c, {
+      ref: c.ref as Ref<never>,
+      childId: sup?.childId,
+      names,
+      label: ext?.label,
+      behavior: c.impl.name,
+      status: statusOf(c.flags),
+      mailbox: c.mailbox?.length ?? 0,
+      handled: c.handled,
+      restarts: sup?.restarts,
+      uptimeMs: sup === undefined ? undefined : now - sup.startedAt,
+      children: [],
+    });
+  }
+  const roots: ActorInfo[] = [];
+  for (const c of cells) {
+    const info = infos.get(c) as Mutable;
+    const parent = c.ext?.parent;
+    const p = parent === undefined ? undefined : infos.get(parent);
+    if (p === undefined) roots.push(info);
+    else p.children.push(info);
+  }
+  return { actors: cells.length, deadLetters, roots };
+}

@@ -1,0 +1,232 @@
+/**
+ * Registries: names and keys that lead to actors. `UniqueRegistry` maps a key to one actor (OTP's
+ * registered names, and the system's own `name` option); `DuplicateRegistry` maps a key to many
+ * actors, each with a value (Elixir's `Registry` with `keys: :duplicate`: every connection of a
+ * user, every member of a room). An actor's entries are removed synchronously when it dies, inside
+ * the same step that marks it dead, so a lookup never returns a dead actor (Elixir's registry cleans
+ * up lazily, after the DOWN message). A supervised actor that is restarted in place keeps its ref,
+ * and so keeps its entries.
+ *
+ * Lookups are one `Map.get`: `whereis` returns the ref, `lookup` on a duplicate registry returns
+ * the live inner map (read-only), so the hot path allocates nothing.
+ */
+import type { Cell } from '../actor/cell.js';
+import { cellOf } from '../actor/cell.js';
+import type { Ref } from '../actor/ref.js';
+
+/** The result of `register`: a taken key is an expected outcome, not an exception. */
+export type RegisterResult<M = never> =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'taken'; readonly ref: Ref<M> }
+  | { readonly ok: false; readonly reason: 'dead' };
+
+/**
+ * A pluggable naming service (OTP's `via`): anything that can register, unregister and resolve a
+ * name. `UniqueRegistry` is one; a cluster-wide registry can be another.
+ */
+export interface NameService<K = string> {
+  register(key: K, ref: Ref<never>): RegisterResult<unknown>;
+  unregister(key: K): boolean;
+  whereis<M>(key: K): Ref<M> | undefined;
+}
+
+/** @internal What a cell remembers so its entries go when it dies. */
+export interface Registration {
+  readonly registry: RegistryBase<unknown>;
+  readonly key: unknown;
+}
+
+/** @internal */
+export abstract class RegistryBase<K> {
+  readonly label: string;
+  constructor(label: string) {
+    this.label = label;
+  }
+  /** Removes the dead (or unregistering) cell's entry under `key`. */
+  abstract drop(key: K, cell: Cell): void;
+
+  protected remember(cell: Cell, key: K): void {
+    const ext = cell.x();
+    if (ext.registrations === undefined) ext.registrations = [];
+    ext.registrations.push({ registry: this as RegistryBase<unknown>, key });
+  }
+
+  protected forget(cell: Cell, key: K): void {
+    const regs = cell.ext?.registrations;
+    if (regs === undefined) return;
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i] as Registration;
+      if (r.registry === this && r.key === key) {
+        regs.splice(i, 1);
+        return;
+      }
+    }
+  }
+
+  /** Every key `ref` is registered under here. */
+  keysOf(ref: Ref<never>): K[] {
+    const regs = cellOf(ref, `${this.label}.keysOf`).ext?.registrations ?? [];
+    return regs.filter((r) => r.registry === this).map((r) => r.key as K);
+  }
+}
+
+interface UniqueEntry<V> {
+  readonly cell: Cell;
+  value: V;
+}
+
+/**
+ * One actor per key.
+ * @example
+ * const names = new UniqueRegistry<string>();
+ * names.register('cache', cacheRef);          // { ok: true }
+ * names.register('cache', otherRef);          // { ok: false, reason: 'taken', ref: cacheRef }
+ * names.whereis<CacheMsg>('cache')?.send(...);
+ */
+export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> implements NameService<K> {
+  readonly #entries = new Map<K, UniqueEntry<V>>();
+
+  constructor(label = 'registry') {
+    super(label);
+  }
+
+  /**
+   * Registers `ref` under `key` (with an optional value). Registering the same ref again is `ok` and
+   * updates the value; a key held by another actor is `taken`; a dead ref is `dead`.
+   */
+  register(key: K, ref: Ref<never>, value?: V): RegisterResult<unknown> {
+    const cell = cellOf(ref, `${this.label}.register`);
+    if (!cell.isAlive()) return { ok: false, reason: 'dead' };
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) {
+      if (existing.cell !== cell) return { ok: false, reason: 'taken', ref: existing.cell.ref };
+      existing.value = value as V;
+      return { ok: true };
+    }
+    this.#entries.set(key, { cell, value: value as V });
+    this.remember(cell, key);
+    return { ok: true };
+  }
+
+  /** Removes `key`. Returns false if it was not registered. */
+  unregister(key: K): boolean {
+    const e = this.#entries.get(key);
+    if (e === undefined) return false;
+    this.#entries.delete(key);
+    this.forget(e.cell, key);
+    return true;
+  }
+
+  /** The live actor under `key`, or undefined. `M` is the caller's claim about its messages. */
+  whereis<M>(key: K): Ref<M> | undefined {
+    return this.#entries.get(key)?.cell.ref as Ref<M> | undefined;
+  }
+
+  /** The actor and value under `key`. */
+  lookup<M>(key: K): { readonly ref: Ref<M>; readonly value: V } | undefined {
+    const e = this.#entries.get(key);
+    return e === undefined ? undefined : { ref: e.cell.ref as Ref<M>, value: e.value };
+  }
+
+  /** How many keys are registered. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every registered key. */
+  keys(): K[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** @internal */
+  drop(key: K, cell: Cell): void {
+    if (this.#entries.get(key)?.cell === cell) this.#entries.delete(key);
+  }
+}
+
+const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
+
+/**
+ * Many actors per key, each with a value: pub/sub and "every connection of a user".
+ * @example
+ * const rooms = new DuplicateRegistry<string, string>();
+ * rooms.register('lobby', socketRef, 'alice');
+ * rooms.dispatch('lobby', (ref, user) => ref.send({ type: 'joined', user }));
+ */
+export class DuplicateRegistry<K = string, V = undefined, M = never> extends RegistryBase<K> {
+  readonly #entries = new Map<K, Map<Ref<M>, V>>();
+  #count = 0;
+
+  constructor(label = 'registry') {
+    super(label);
+  }
+
+  /** Adds `ref` under `key`; registering the same (key, ref) again updates its value. */
+  register(key: K, ref: Ref<M>, value?: V): RegisterResult<M> {
+    const cell = cellOf(ref, `${this.label}.register`);
+    if (!cell.isAlive()) return { ok: false, reason: 'dead' };
+    let inner = this.#entries.get(key);
+    if (inner === undefined) {
+      inner = new Map();
+      this.#entries.set(key, inner);
+    }
+    const r = cell.ref as Ref<M>;
+    if (!inner.has(r)) {
+      this.#count++;
+      this.remember(cell, key);
+    }
+    inner.set(r, value as V);
+    return { ok: true };
+  }
+
+  /** Removes `ref` from `key`. Returns false if it was not there. */
+  unregister(key: K, ref: Ref<M>): boolean {
+    const cell = cellOf(ref, `${this.label}.unregister`);
+    const inner = this.#entries.get(key);
+    if (inner === undefined || !inner.delete(cell.ref as Ref<M>)) return false;
+    this.#count--;
+    if (inner.size === 0) this.#entries.delete(key);
+    this.forget(cell, key);
+    return true;
+  }
+
+  /** The actors under `key` with their values: a live read-only view (do not keep it across awaits). */
+  lookup(key: K): ReadonlyMap<Ref<M>, V> {
+    return this.#entries.get(key) ?? (EMPTY as ReadonlyMap<Ref<M>, V>);
+  }
+
+  /** How many actors are under `key`. */
+  count(key: K): number {
+    return this.#entries.get(key)?.size ?? 0;
+  }
+
+  /** Calls `fn` for every actor under `key`; returns how many. */
+  dispatch(key: K, fn: (ref: Ref<M>, value: V) => void): number {
+    const inner = this.#entries.get(key);
+    if (inner === undefined) return 0;
+    // Map.forEach tolerates fn unregistering entries as it goes, and allocates no iterator.
+    const n = inner.size;
+    inner.forEach((v, r) => {
+      fn(r, v);
+    });
+    return n;
+  }
+
+  /** Every key with at least one actor. */
+  keys(): K[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** Total entries over all keys. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** @internal */
+  drop(key: K, cell: Cell): void {
+    const inner = this.#entries.get(key);
+    if (inner === undefined || !inner.delete(cell.ref as Ref<M>)) return;
+    this.#count--;
+    if (inner.size === 0) this.#entries.delete(key);
+  }
+}

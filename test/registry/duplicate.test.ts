@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ActorSystem, DuplicateRegistry, type Ref, silentLogger, supervisor, whichChildren } from 'troupe';
+import { settle } from 'troupe/testing';
+
+type Msg = { type: 'hello'; from: string } | { type: 'boom' };
+
+describe('DuplicateRegistry', () => {
+  it('holds many actors under one key, each with a value', () => {
+    const system = new ActorSystem();
+    const reg = new DuplicateRegistry<string, string, Msg>();
+    const a = system.spawn((_m: Msg) => {});
+    const b = system.spawn((_m: Msg) => {});
+    reg.register('lobby', a, 'alice');
+    reg.register('lobby', b, 'bob');
+    reg.register('dev', a, 'alice');
+    assert.equal(reg.count('lobby'), 2);
+    assert.deepEqual(
+      [...reg.lookup('lobby')],
+      [
+        [a, 'alice'],
+        [b, 'bob'],
+      ],
+    );
+    assert.equal(reg.size, 3);
+    assert.deepEqual(reg.keysOf(a as Ref<never>).sort(), ['dev', 'lobby']);
+    reg.register('lobby', a, 'alice2');
+    assert.equal(reg.count('lobby'), 2, 're-registering updates the value');
+    assert.equal(reg.lookup('lobby').get(a), 'alice2');
+    assert.equal(reg.unregister('lobby', a), true);
+    assert.equal(reg.unregister('lobby', a), false);
+    assert.equal(reg.count('nobody'), 0);
+    assert.equal(reg.lookup('nobody').size, 0);
+  });
+
+  it('dispatches to every actor under a key, even one that unregisters during dispatch', async () => {
+    const system = new ActorSystem();
+    const reg = new DuplicateRegistry<string, string, Msg>();
+    const got: string[] = [];
+    const make = (name: string) =>
+      system.spawn((m: Msg) => void (m.type === 'hello' && got.push(`${name}<-${m.from}`)));
+    const a = make('a');
+    const b = make('b');
+    reg.register('room', a, 'a');
+    reg.register('room', b, 'b');
+    const n = reg.dispatch('room', (ref, value) => {
+      if (value === 'a') reg.unregister('room', ref);
+      ref.send({ type: 'hello', from: 'x' });
+    });
+    assert.equal(n, 2);
+    await settle(system);
+    assert.deepEqual(got.sort(), ['a<-x', 'b<-x']);
+    assert.equal(reg.count('room'), 1);
+  });
+
+  it('drops every entry of an actor synchronously when it dies, killed or crashed', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const reg = new DuplicateRegistry<string, undefined, Msg>();
+    const a = system.spawn((m: Msg) => {
+      if (m.type === 'boom') throw new Error('boom');
+    });
+    const b = system.spawn((_m: Msg) => {});
+    for (const k of ['x', 'y', 'z']) {
+      reg.register(k, a);
+      reg.register(k, b);
+    }
+    a.send({ type: 'boom' });
+    await settle(system);
+    assert.deepEqual(
+      ['x', 'y', 'z'].map((k) => reg.count(k)),
+      [1, 1, 1],
+    );
+    system.kill(b as Ref<never>);
+    assert.deepEqual(reg.keys(), [], 'gone the moment kill returns');
+    assert.equal(reg.size, 0);
+  });
+
+  it('keeps the entries of a supervised actor across a restart in place', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const reg = new DuplicateRegistry<string, undefined, Msg>();
+    const sup = await system.start(
+      supervisor({
+        children: [
+          {
+            id: 'm',
+            behavior: (m: Msg) => {
+              if (m.type === 'boom') throw new Error('boom');
+            },
+          },
+        ],
+      }),
+    );
+    const m = (await whichChildren(sup))[0]?.ref as unknown as Ref<Msg>;
+    reg.register('room', m);
+    m.send({ type: 'boom' });
+    await settle(system);
+    assert.equal(reg.count('room'), 1);
+    assert.equal(reg.lookup('room').has(m), true);
+    await system.shutdown();
+    assert.equal(reg.count('room'), 0);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The scheduler: sends only queue; each actor gets at most `budget` messages per turn; and an actor
+ * that floods itself forever does not starve the event loop (timers, immediates, sockets) or other
+ * actors. The flood test runs on the real event loop and asserts on what happened, never on how
+ * long it took.
+ */
+import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { ActorSystem, type Context } from 'troupe';
+import { settle } from 'troupe/testing';
+
+describe('send', () => {
+  it("never runs the receiver synchronously inside the sender's handler", async () => {
+    const system = new ActorSystem();
+    const log: string[] = [];
+    const receiver = system.spawn((msg: string) => {
+      log.push(`receiver got ${msg}`);
+    });
+    const sender = system.spawn((_: 'go') => {
+      log.push('sender before send');
+      receiver.send('hello');
+      log.push('sender after send');
+    });
+    sender.send('go');
+    assert.deepEqual(log, [], 'nor inside a send from outside');
+    await settle(system);
+    assert.deepEqual(log, ['sender before send', 'sender after send', 'receiver got hello']);
+  });
+});
+
+describe('scheduler budget', () => {
+  it('gives another actor a turn after at most `budget` messages of a busy one', async () => {
+    const system = new ActorSystem({ scheduler: { budget: 10 } });
+    let busyHandled = 0;
+    let seenByOther: number | undefined;
+    const busy = system.spawn((_: number) => {
+      busyHandled++;
+    });
+    const other = system.spawn((_: 'ping') => {
+      seenByOther = busyHandled;
+    });
+    for (let i = 0; i < 1_000; i++) busy.send(i);
+    other.send('ping');
+    await settle(system);
+    assert.equal(busyHandled, 1_000);
+    assert.ok(seenByOther !== undefined && seenByOther <= 10, `other ran after ${seenByOther} busy messages`);
+  });
+
+  it('rejects a budget or a time slice that is not one, with a teaching RangeError', () => {
+    assert.throws(
+      () => new ActorSystem({ scheduler: { budget: 0 } }),
+      (e: unknown) => e instanceof RangeError && /scheduler\.budget must be an integer >= 1; got 0/.test(e.message),
+    );
+    assert.throws(
+      () => new ActorSystem({ scheduler: { sliceMs: 0 } }),
+      (e: unknown) => e instanceof RangeError && /scheduler\.sliceMs must be a number > 0; got 0/.test(e.message),
+    );
+  });
+});
+
+describe('scheduler fairness under a flood', () => {
+  it('lets immediates, timers, a loopback TCP round trip and other actors run while an actor floods itself', {
+    timeout: 30_000,
+  }, async () => {
+    const BUDGET = 50;
+    const system = new ActorSystem({ scheduler: { budget: BUDGET } });
+    let floods = 0;
+    const gaps: number[] = [];
+    const other = system.spawn((msg: { sentAt: number; done?: () => void }) => {
+      gaps.push(floods - msg.sentAt);
+      msg.done?.();
+    });
+    // Every message sends the next one: this actor always has work. At its 10th message it also
+    // writes to `other`, which must get a turn within one budget of the flooder's messages.
+    const flooder = system.spawn((_: 'again', ctx: Context<'again'>) => {
+      floods++;
+      if (floods === 10) other.send({ sentAt: floods });
+      ctx.self.send('again');
+    });
+    // An actor behind a socket: it answers each chunk on the same connection.
+    const echo = system.spawn((msg: { socket: Socket; data: string }) => {
+      msg.socket.write(msg.data.toUpperCase());
+    });
+    const server = createServer((socket) => {
+      socket.setEncoding('utf8');
+      socket.on('data', (data: string) => echo.send({ socket, data }));
+    });
+    let client: Socket | undefined;
+    try {
+      flooder.send('again');
+      const progress: string[] = [];
+      /** Records that the flood went on across `step`. */
+      const during = async (name: string, step: () => Promise<unknown>) => {
+        const before = floods;
+        const out = await step();
+        progress.push(`${name}: ${floods > before ? 'flood running' : 'flood stalled'}`);
+        return out;
+      };
+
+      await during('setImmediate', () => new Promise((resolve) => setImmediate(resolve)));
+      await during('setTimeout(0)', () => new Promise((resolve) => setTimeout(resolve, 0)));
+      const reply = await during('tcp', async () => {
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const { port } = server.address() as AddressInfo;
+        return new Promise<string>((resolve, reject) => {
+          const c = connect(port, '127.0.0.1', () => c.write('ping'));
+          client = c;
+          c.setEncoding('utf8');
+          c.once('data', resolve);
+          c.once('error', reject);
+        });
+      });
+      await during('outside send', () => new Promise<void>((done) => other.send({ sentAt: floods, done })));
+
+      assert.equal(reply, 'PING');
+      assert.deepEqual(progress, [
+        'setImmediate: flood running',
+        'setTimeout(0): flood running',
+        'tcp: flood running',
+        'outside send: flood running',
+      ]);
+      assert.equal(gaps.length, 2, 'other got both messages while the flood ran');
+      for (const gap of gaps) assert.ok(gap <= BUDGET, `other waited ${gap} flood messages (budget ${BUDGET})`);
+      assert.ok(system.stats().yields > 0, 'the scheduler yielded to the event loop');
+      assert.equal(flooder.alive, true);
+    } finally {
+      system.kill(flooder);
+      client?.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const stoppedAt = floods;
+    await settle(system);
+    assert.equal(floods, stoppedAt, 'the flood ends with the kill');
+    assert.equal(system.stats().queued, 0);
+  });
+});

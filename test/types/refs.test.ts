@@ -1,0 +1,109 @@
+/**
+ * The type-level test: compiles the fixtures in ./fixtures with the TypeScript compiler API, the
+ * repo's strict options (test/tsconfig.json), NodeNext and `troupe` resolved to the workspace's
+ * sources, and checks the diagnostics. `fixtures/refs.ts` must compile cleanly: its
+ * `@ts-expect-error` lines are the errors a user relies on (a wrong message, a wrong reply type, a
+ * call without a reply, a ref used covariantly), and one that stops being an error is itself a
+ * diagnostic. `fixtures/wrong-message.ts` must fail with one known error, proving the harness sees
+ * errors at all.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixtures = join(root, 'test/types/fixtures');
+const clean = join(fixtures, 'refs.ts');
+const broken = join(fixtures, 'wrong-message.ts');
+
+let program: ts.Program;
+
+function compilerOptions(): ts.CompilerOptions {
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'test/tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
+  assert.ok(parsed !== undefined);
+  return {
+    ...parsed.options,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ['source'],
+    // The package's exports map lists `types` (always active in TypeScript) before `source`, so the
+    // condition alone would resolve to dist/*.d.ts, which may be stale or missing. Map the two entry
+    // points to the workspace sources instead, as the `source` condition means to.
+    paths: {
+      troupe: [join(root, 'packages/troupe/src/index.ts')],
+      'troupe/testing': [join(root, 'packages/troupe/src/testing.ts')],
+    },
+  };
+}
+
+function diagnostics(file: string): readonly ts.Diagnostic[] {
+  const sf = program.getSourceFile(file);
+  assert.ok(sf !== undefined, `${file} is in the program`);
+  return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+}
+
+function format(ds: readonly ts.Diagnostic[]): string {
+  return ts.formatDiagnostics(ds, {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => root,
+    getNewLine: () => '\n',
+  });
+}
+
+function lineOf(d: ts.Diagnostic): number {
+  assert.ok(d.file !== undefined && d.start !== undefined);
+  return d.file.getLineAndCharacterOfPosition(d.start).line + 1;
+}
+
+describe('Ref and call types', () => {
+  before(() => {
+    program = ts.createProgram([clean, broken], compilerOptions());
+  });
+
+  it('resolves troupe to the workspace sources through the source condition', () => {
+    const files = program.getSourceFiles().map((f) => f.fileName);
+    assert.ok(
+      files.some((f) => f.endsWith('/packages/troupe/src/index.ts')),
+      'troupe/src/index.ts is compiled',
+    );
+    assert.deepEqual(
+      files.filter((f) => f.includes('/packages/troupe/dist/')),
+      [],
+      'nothing comes from dist',
+    );
+    assert.deepEqual(program.getOptionsDiagnostics(), []);
+  });
+
+  it('rejects what it must and accepts the rest: every @ts-expect-error in the fixture is an error', () => {
+    const expectations = readFileSync(clean, 'utf8').match(/\/\/ @ts-expect-error/g) ?? [];
+    assert.ok(expectations.length >= 10, `the fixture holds its expected errors (${expectations.length})`);
+    const ds = diagnostics(clean);
+    assert.equal(ds.length, 0, `expected no diagnostics, got:\n${format(ds)}`);
+  });
+
+  it('reports a message outside the union as an error at that line (the harness sees errors)', () => {
+    const ds = diagnostics(broken);
+    const source = readFileSync(broken, 'utf8').split('\n');
+    const line = source.findIndex((l) => l.includes("ref.send({ type: 'dec'")) + 1;
+    assert.ok(line > 0);
+    assert.equal(ds.length, 1, format(ds));
+    const d = ds[0]!;
+    assert.equal(d.category, ts.DiagnosticCategory.Error);
+    assert.equal(lineOf(d), line);
+    assert.equal(d.code, 2322);
+    assert.match(ts.flattenDiagnosticMessageText(d.messageText, '\n'), /Type '"dec"' is not assignable to type/);
+  });
+});
