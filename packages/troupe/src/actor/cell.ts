@@ -41,10 +41,15 @@ type Watcher = Cell | ((reason: ExitReason) => void);
 
 interface Signal {
   readonly reason: ExitReason;
-  /** A stop request (and an upgrade) waits for a running async handler; an exit signal does not. */
+  /** A stop request waits for a running async handler; an exit signal does not. */
   readonly polite: boolean;
-  /** Set for a hot upgrade instead of an exit. */
-  readonly upgrade?: UpgradeRequest | undefined;
+}
+
+/** @internal A hot upgrade waiting in the mailbox, so it applies in order with the mail. */
+class UpgradeNotice extends RuntimeNotice {
+  constructor(readonly req: UpgradeRequest) {
+    super();
+  }
 }
 
 /** @internal A pending hot upgrade, applied between two messages. */
@@ -213,7 +218,10 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
         if ((this.flags & (F_BOUNDED | F_RECORD)) !== 0) this.took(msg);
         let pending: PromiseLike<unknown> | undefined;
         try {
-          if ((this.flags & F_INFO) !== 0 && (msg instanceof ExitInfo || msg instanceof DownInfo)) {
+          if (
+            (this.flags & F_INFO) !== 0 &&
+            (msg instanceof ExitInfo || msg instanceof DownInfo || msg instanceof UpgradeNotice)
+          ) {
             pending = this.takeInfo(msg);
           } else {
             pending = this.impl.receive(this, msg, this);
@@ -248,11 +256,15 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if ((this.flags & F_BOUNDED) !== 0) (ext.bounded as Bounded).taken(this);
   }
 
-  private takeInfo(info: ExitInfo | DownInfo): PromiseLike<unknown> | undefined {
+  private takeInfo(info: ExitInfo | DownInfo | UpgradeNotice): PromiseLike<unknown> | undefined {
     const ext = this.ext as Ext;
     const left = (ext.infoCount ?? 1) - 1;
     ext.infoCount = left;
     if (left === 0) this.flags &= ~F_INFO;
+    if (info instanceof UpgradeNotice) {
+      this.applyUpgrade(info.req);
+      return undefined;
+    }
     return this.impl.info(this, info, this);
   }
 
@@ -422,7 +434,13 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (!sup.keepMailbox && mb !== undefined) {
       while (mb.length > 0) {
         const m = mb.shift();
-        if (!(m instanceof ExitInfo || m instanceof DownInfo)) this.system.deadLetter(this.ref, m, 'dropped');
+        if (m instanceof UpgradeNotice) {
+          // The next incarnation starts on the new code (its init runs, so nothing to migrate).
+          this.impl = m.req.impl;
+          m.req.done({ ok: true });
+        } else if (!(m instanceof ExitInfo || m instanceof DownInfo)) {
+          this.system.deadLetter(this.ref, m, 'dropped');
+        }
       }
       ext.infoCount = 0;
       this.flags &= ~F_INFO;
@@ -489,21 +507,19 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const sigs = (this.ext as Ext).signals as Signal[];
     while (sigs.length > 0) {
       const s = sigs[0] as Signal;
-      if (s.polite && (this.flags & (s.upgrade === undefined ? F_AWAIT : F_AWAIT | F_INIT)) !== 0) return;
+      if (s.polite && (this.flags & F_AWAIT) !== 0) return;
       sigs.shift();
-      if (s.upgrade !== undefined) {
-        this.applyUpgrade(s.upgrade);
-        continue;
-      }
       this.exitWith(s.reason);
       if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) break;
     }
-    for (const s of sigs) s.upgrade?.done({ ok: false, reason: 'dead' });
     sigs.length = 0;
     this.flags &= ~F_SIGNALS;
   }
 
-  /** Queues a hot upgrade: applied between two messages, after any running async handler. */
+  /**
+   * Queues a hot upgrade behind the mail already queued, as OTP's code change goes through the
+   * mailbox: messages sent before it run on the old code, messages sent after it on the new.
+   */
   requestUpgrade(req: UpgradeRequest): void {
     if ((this.flags & F_DORMANT) !== 0) {
       // Between incarnations: the next one starts on the new code (init runs, so no migration).
@@ -516,10 +532,9 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       return;
     }
     const ext = this.x();
-    if (ext.signals === undefined) ext.signals = [];
-    ext.signals.push({ reason: 'normal', polite: true, upgrade: req });
-    this.flags |= F_SIGNALS;
-    this.wake();
+    ext.infoCount = (ext.infoCount ?? 0) + 1;
+    this.flags |= F_INFO;
+    this.push(new UpgradeNotice(req));
   }
 
   private applyUpgrade(req: UpgradeRequest): void {
@@ -562,7 +577,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (mb !== undefined && mb.length > 0) {
       while (mb.length > 0) {
         const m = mb.shift();
-        if (!(m instanceof ExitInfo || m instanceof DownInfo || m instanceof RuntimeNotice)) {
+        if (m instanceof UpgradeNotice) m.req.done({ ok: false, reason: 'dead' });
+        else if (!(m instanceof ExitInfo || m instanceof DownInfo || m instanceof RuntimeNotice)) {
           system.deadLetter(this.ref, m, 'dead');
         }
       }
