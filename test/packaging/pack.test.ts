@@ -2,16 +2,25 @@
  * The package as npm would publish it works outside the workspace. `pnpm pack` builds `dist/` (the
  * package's `prepack`) and makes the tarball; npm installs it into a fresh ESM project in a temp
  * dir; then plain `node` runs a program on it and the installed `tsc` type-checks a file against
- * its shipped types. Needs the npm registry (typescript, @types/node, denque); about 10 s with a
- * warm npm cache, up to a minute without.
+ * its shipped types. Needs the npm registry (typescript, @types/node, denque); 10-15 s on a
+ * 2-core machine, warm or cold npm cache; the hook allows three minutes for a slow network.
  */
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const packageDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 
@@ -282,7 +291,7 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
         after: 42,
         timedOut: 'call timed out after 5000 ms',
         probed: 'hello',
-        resolved: new URL('node_modules/troupe/dist/index.js', `file://${app}/`).href,
+        resolved: pathToFileURL(join(realpathSync(app), 'node_modules', 'troupe', 'dist', 'index.js')).href,
       });
     }
   });

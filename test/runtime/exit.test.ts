@@ -466,3 +466,25 @@ describe('system.shutdown order', () => {
     ]);
   });
 });
+
+describe('async handlers after death', () => {
+  it('keeps the exit reason when a killed actor’s pending receive resolves later', async () => {
+    const system = new ActorSystem();
+    let release!: (n: number) => void;
+    const ref = system.spawn<string, number>({
+      init: () => 0,
+      receive() {
+        return new Promise<number>((r) => {
+          release = r;
+        });
+      },
+    });
+    ref.send('go');
+    await settle(system);
+    system.kill(ref as never);
+    release(42);
+    await settle(system);
+    assert.equal(await system.exited(ref as never), 'killed');
+    await assert.rejects(ref.call({ type: 'x' } as never), /exited: killed/);
+  });
+});

@@ -87,6 +87,11 @@ export type Spawnable<M, S = unknown, A = undefined> = ReceiveFn<M> | Behavior<M
 /** The context an adapter needs to run a behaviour; implemented by the runtime's actor cell. */
 export interface Host {
   state: unknown;
+  /**
+   * Changes when the actor dies or a supervisor ends its incarnation: a promise that settles later
+   * must not write its state into a dead actor or into the next incarnation.
+   */
+  epoch(): number;
 }
 
 /**
@@ -143,8 +148,9 @@ class FnImpl implements Impl {
 function keepState(host: Host, r: unknown): PromiseLike<unknown> | undefined {
   if (r === undefined) return undefined;
   if (isThenable(r)) {
+    const epoch = host.epoch();
     return r.then((s) => {
-      if (s !== undefined) host.state = s;
+      if (s !== undefined && host.epoch() === epoch) host.state = s;
     });
   }
   host.state = r;
@@ -162,8 +168,9 @@ class ObjectImpl implements Impl {
   init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
     const r = (this.source.init as NonNullable<Behavior<unknown, unknown, unknown>['init']>)(ctx, args);
     if (isThenable(r)) {
+      const epoch = host.epoch();
       return r.then((s) => {
-        host.state = s;
+        if (host.epoch() === epoch) host.state = s;
       });
     }
     host.state = r;

@@ -327,6 +327,11 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     return this.ext?.sup?.generation ?? 0;
   }
 
+  /** Host.epoch: the incarnation, or -1 once dead. */
+  epoch(): number {
+    return (this.flags & F_DEAD) !== 0 ? -1 : this.generation();
+  }
+
   private awaitHandler(pending: PromiseLike<unknown>, msg: unknown): void {
     this.flags |= F_AWAIT;
     const gen = this.generation();
