@@ -135,3 +135,21 @@ describe('scheduler fairness under a flood', () => {
     assert.equal(system.stats().queued, 0);
   });
 });
+
+describe('system.onDrained', () => {
+  it('runs after each batch of work, once per batch, until removed', async () => {
+    const system = new ActorSystem();
+    const log: string[] = [];
+    const off = system.onDrained(() => log.push('drained'));
+    const ref = system.spawn((m: string) => void log.push(m));
+    ref.send('a');
+    ref.send('b');
+    await settle(system);
+    assert.deepEqual(log.slice(0, 3), ['a', 'b', 'drained']);
+    off();
+    const before = log.length;
+    ref.send('c');
+    await settle(system);
+    assert.deepEqual(log.slice(before), ['c']);
+  });
+});

@@ -11,6 +11,7 @@ import {
   restartChild,
   type StrategyName,
   type SupervisorReport,
+  spawnChild,
   startChild,
   supervisor,
   terminateChild,
@@ -405,5 +406,34 @@ describe('dynamicSupervisor', () => {
     await system.stop(dyn, 'shutdown');
     assert.equal(refs.filter((r) => r.alive).length, 0);
     assert.equal(system.stats().actors, 0);
+  });
+});
+
+describe('spawnChild', () => {
+  it('starts a dynamic child synchronously: messages sent at once are handled after its init', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const dyn = await system.start(
+      dynamicSupervisor({ child: { behavior: loggingWorker({ name: 'dyn', log }) }, maxChildren: 1 }),
+    );
+    const r = spawnChild(dyn, { name: 'now', log });
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    r.ref.send({ type: 'add', n: 1 });
+    assert.deepEqual(spawnChild(dyn, { name: 'over', log }), { ok: false, reason: 'max_children' });
+    assert.deepEqual(await r.ref.call({ type: 'get' }), [1]);
+    assert.deepEqual(log, ['init now']);
+    assert.equal((await whichChildren(dyn)).length, 1);
+    await system.stop(dyn, 'shutdown');
+    assert.equal(r.ref.alive, false);
+    assert.deepEqual(spawnChild(dyn, { name: 'late', log }), { ok: false, reason: 'shutting_down' });
+  });
+
+  it('rejects a ref that is not a dynamic supervisor', () => {
+    const { system } = newSystem();
+    assert.throws(
+      () => spawnChild(system.spawn(() => {}) as never, undefined),
+      /must be the ref of a started dynamicSupervisor/,
+    );
   });
 });

@@ -271,6 +271,15 @@ export class ActorSystem implements Spawner {
     return new Promise((done) => cell.requestUpgrade({ impl, migrate, done }));
   }
 
+  /**
+   * Calls `fn` each time the scheduler finishes a batch of work, before the event loop runs again.
+   * Output that actors write during a batch can be flushed here in one go (the uWebSockets.js
+   * adapter corks each socket once per batch). Returns a function that removes it.
+   */
+  onDrained(fn: () => void): () => void {
+    return this.scheduler.onDrained(fn);
+  }
+
   /** Counts of live actors, dead letters and scheduler work. */
   stats(): { actors: number; deadLetters: number; queued: number; turns: number; yields: number } {
     const s = this.scheduler;

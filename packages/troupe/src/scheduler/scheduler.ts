@@ -35,6 +35,8 @@ export class Scheduler {
   turns = 0;
   /** How often the scheduler yielded to the event loop with work left. */
   yields = 0;
+  /** Called when a drain ends (queue empty, or yielding): output batching flushes here. */
+  private flushers: Array<() => void> = [];
 
   constructor(options: SchedulerOptions = {}) {
     const budget = options.budget ?? 300;
@@ -85,6 +87,7 @@ export class Scheduler {
             this.yields++;
             this.state = YIELDED;
             setImmediate(this.run);
+            this.flush();
             return;
           }
         }
@@ -96,7 +99,29 @@ export class Scheduler {
       throw e;
     }
     this.state = IDLE;
+    this.flush();
   };
+
+  /** Registers a function to call at the end of every drain; returns a function that removes it. */
+  onDrained(fn: () => void): () => void {
+    this.flushers = [...this.flushers, fn];
+    return () => {
+      this.flushers = this.flushers.filter((f) => f !== fn);
+    };
+  }
+
+  private flush(): void {
+    const fs = this.flushers;
+    for (let i = 0; i < fs.length; i++) {
+      try {
+        (fs[i] as () => void)();
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
 
   /**
    * Drains the queue now, ignoring the time slice. For tests (`settle`); throws if called from
@@ -118,6 +143,7 @@ export class Scheduler {
     } finally {
       // A pending microtask or setImmediate will find an empty queue and go idle.
       this.state = prev === IDLE ? IDLE : prev;
+      this.flush();
     }
   }
 }

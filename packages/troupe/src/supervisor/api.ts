@@ -3,13 +3,16 @@
  * with no timeout (as OTP's), and answers expected outcomes as results:
  * `{ ok: false, reason: 'not_found' | 'running' | 'already_started' | 'already_present' | 'max_children' | 'init_failed' }`.
  */
+import { cellOf } from '../actor/cell.js';
 import type { Ref } from '../actor/ref.js';
+import { DynamicCore } from './dynamic.js';
 import type { ChildSpec } from './child-spec.js';
 import type {
   ChildCounts,
   ChildInfo,
   ChildResult,
   DynamicSupervisorRef,
+  SpawnChildResult,
   StartChildResult,
   SupervisorRef,
   UpgradeChildrenResult,
@@ -90,4 +93,24 @@ export function upgradeChildren(
     { type: 'supervisor.upgrade', id: options.id, behavior: options.behavior, migrate: options.migrate },
     FOREVER,
   );
+}
+
+/**
+ * Starts a child of a dynamic supervisor synchronously, in the caller's turn, and returns its ref at
+ * once; its `init` runs before its first message (as `spawn`, where `startChild` is `start`). For
+ * callers that cannot wait, such as a socket callback that must route the next frame: no frame can
+ * arrive before the actor exists. A failing init is a crash the supervisor restarts by its spec.
+ * Answers `max_children` or `shutting_down` as results.
+ * @example
+ * const r = spawnChild(sockets, { socket });
+ * if (r.ok) r.ref.send({ type: 'hello' });
+ */
+export function spawnChild<A, M>(sup: DynamicSupervisorRef<A, M>, args: A): SpawnChildResult<M> {
+  const cell = cellOf(sup, 'spawnChild');
+  const core = cell.isAlive() ? cell.state : undefined;
+  if (!(core instanceof DynamicCore)) {
+    if (!cell.isAlive()) return { ok: false, reason: 'shutting_down' };
+    throw new TypeError('spawnChild(sup, args): sup must be the ref of a started dynamicSupervisor()');
+  }
+  return core.spawnNow(args) as SpawnChildResult<M>;
 }

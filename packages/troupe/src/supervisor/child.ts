@@ -100,8 +100,8 @@ export class Hook implements SupervisedHook {
   }
 }
 
-/** @internal Starts a new incarnation in a new cell; resolves once its init finished. */
-export async function startChildCell(sup: Cell, child: Child): Promise<void> {
+/** @internal Spawns a child's first incarnation in a new cell; its init runs later. */
+export function spawnChildCell(sup: Cell, child: Child): Cell {
   const spec = child.spec;
   const cell = sup.system.spawnCell(
     spec.behavior,
@@ -124,6 +124,12 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
   child.status = 'running';
   child.startedAt = sup.system.clock.now();
   child.consecutive = 0;
+  return cell;
+}
+
+/** @internal Starts a new incarnation in a new cell; resolves once its init finished. */
+export async function startChildCell(sup: Cell, child: Child): Promise<void> {
+  const cell = spawnChildCell(sup, child);
   try {
     await cell.whenStarted();
   } catch (e) {

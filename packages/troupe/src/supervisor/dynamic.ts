@@ -9,10 +9,16 @@ import type { Cell } from '../actor/cell.js';
 import { cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
 import type { Ref } from '../actor/ref.js';
-import { Child, ChildDown, haltChild, startChildCell } from './child.js';
+import { Child, ChildDown, haltChild, spawnChildCell, startChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
-import type { ChildCounts, ChildResult, DynamicSupervisorRequest, StartChildResult } from './messages.js';
+import type {
+  ChildCounts,
+  ChildResult,
+  DynamicSupervisorRequest,
+  SpawnChildResult,
+  StartChildResult,
+} from './messages.js';
 import { RestartWindow } from './restart-window.js';
 
 /** Options of `dynamicSupervisor()`. */
@@ -129,6 +135,17 @@ export class DynamicCore extends SupervisorCore {
       default:
         return;
     }
+  }
+
+  /** `spawnChild`: a child now, init later; the caller's turn, not the supervisor's. */
+  spawnNow(args: unknown): SpawnChildResult<unknown> {
+    if (this.stopping) return { ok: false, reason: 'shutting_down' };
+    if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
+    const child = new Child({ ...this.template, args });
+    const cell = spawnChildCell(this.cell, child);
+    child.spec = { ...child.spec, id: String(cell.ref.id) };
+    this.children.set(cell, child);
+    return { ok: true, ref: cell.ref };
   }
 
   private async startChild(args: unknown): Promise<StartChildResult<unknown>> {

@@ -15,6 +15,11 @@ export type StartChildResult<M = never> =
   | { readonly ok: false; readonly reason: 'already_present' | 'not_found' | 'running' | 'max_children' }
   | { readonly ok: false; readonly reason: 'init_failed'; readonly error: Error };
 
+/** The result of `spawnChild`. */
+export type SpawnChildResult<M = never> =
+  | { readonly ok: true; readonly ref: Ref<M> }
+  | { readonly ok: false; readonly reason: 'max_children' | 'shutting_down' };
+
 /** The result of `terminateChild` and `deleteChild`. */
 export type ChildResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_found' | 'running' };
 
