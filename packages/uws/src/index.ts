@@ -1,0 +1,16 @@
+/**
+ * @troupe/uws: Troupe actors behind uWebSockets.js, one supervised actor per socket. Nothing here is
+ * specific to a protocol: the socket's actor gets frames as messages and writes through its handle.
+ */
+export { assertNativeUws, isNativeUws, UwsFallbackError, uWS } from './native.js';
+export {
+  type Server,
+  type ServerOptions,
+  type SocketArgs,
+  type SocketEvent,
+  serve,
+  socketServer,
+  type UpgradeDecision,
+  type UpgradeInfo,
+} from './server.js';
+export { type CloseInfo, type SendStatus, SocketHandle, type SocketStats } from './socket.js';

@@ -1,0 +1,333 @@
+/**
+ * A WebSocket server as a supervision tree. `socketServer(options)` is a supervisor behaviour:
+ *
+ *     server (rest_for_one)
+ *      ├── sockets   dynamicSupervisor: one actor per connection (transient by default)
+ *      └── listener  owns the uWS app and its listen socket
+ *
+ * Start it with `system.start(...)` or as a child of your own tree; `serve()` does the former and
+ * hands back the port. Stopping the tree stops the listener first (no new connections), then every
+ * socket actor; a socket whose actor ends for good is closed with `closeCode`. A socket actor that
+ * crashes is restarted in place by its supervisor and the connection stays open: what must survive
+ * lives in the `SocketHandle` (its `session`), not in the actor's state.
+ */
+
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import {
+  type ActorSystem,
+  type Behavior,
+  type ChildTemplate,
+  type Context,
+  countChildren,
+  type DynamicSupervisorRef,
+  dynamicSupervisor,
+  type Ref,
+  type Spawnable,
+  type SupervisorBehavior,
+  spawnChild,
+  supervisor,
+  terminateChild,
+  whichChildren,
+} from 'troupe';
+import { assertNativeUws, isNativeUws, uWS } from './native.js';
+import { type SocketHandle as Handle, SocketHandle, type SocketSlot } from './socket.js';
+
+/** What a socket's actor receives from its connection (besides your own messages). */
+export type SocketEvent =
+  | {
+      readonly type: 'socket.message';
+      /** A text frame as a string; a binary frame as a copy of its bytes. */
+      readonly data: string | Uint8Array;
+      readonly isBinary: boolean;
+    }
+  | { readonly type: 'socket.drain'; readonly bufferedAmount: number };
+
+/** What a socket's actor gets as `init` args, at its first start and every restart. */
+export interface SocketArgs<S> {
+  readonly socket: Handle<S>;
+}
+
+/** What `upgrade` sees of the HTTP upgrade request (copied: uWS's request dies with the callback). */
+export interface UpgradeInfo {
+  readonly url: string;
+  readonly query: URLSearchParams;
+  /** Lower-case header names. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly remoteAddress: string;
+}
+
+/** Accept with the connection's session, or refuse with an HTTP status. */
+export type UpgradeDecision<S> =
+  | { readonly ok: true; readonly session: S }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** Options of `socketServer` and `serve`. Only `socket` is required. */
+export interface ServerOptions<S, M> {
+  /** Listen address. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Listen port; 0 picks a free one. Default 0. */
+  readonly port?: number;
+  /** The WebSocket route. Default `/ws`. */
+  readonly path?: string;
+  /** The actor of each connection; `restart` defaults to `transient` (restarted after a crash, not after a close). */
+  readonly socket: ChildTemplate<SocketArgs<S>> & { readonly behavior: Spawnable<M, unknown, SocketArgs<S>> };
+  /** Decide an upgrade: accept with a session, or refuse with a status. Default: accept with an empty session. */
+  readonly upgrade?: (req: UpgradeInfo) => UpgradeDecision<S>;
+  /** Add HTTP routes to the app (called once per listener start). */
+  readonly routes?: (app: TemplatedApp) => void;
+  /** Largest accepted frame in bytes; a bigger one closes the connection with 1009. Default 64 KiB. */
+  readonly maxPayload?: number;
+  /** Seconds without traffic before uWS closes the connection; pings keep it alive. Default 120. */
+  readonly idleTimeoutS?: number;
+  /** Send pings automatically to keep idle connections alive. Default true. */
+  readonly sendPings?: boolean;
+  /** Connections at once; more are refused at upgrade with 503. Default Infinity. */
+  readonly maxConnections?: number;
+  /** The close code for a connection whose actor ended for good (server shutdown). Default 1001 (going away). */
+  readonly closeCode?: number;
+  /** Called once the listener is listening. */
+  readonly onListen?: (port: number) => void;
+  /** Run on uWebSockets.js's JavaScript fallback instead of refusing to start. Default false. */
+  readonly allowFallback?: boolean;
+}
+
+/** A started server, from `serve`. */
+export interface Server {
+  readonly port: number;
+  /** The server's supervisor. */
+  readonly ref: Ref<never>;
+  /** The dynamic supervisor of the socket actors. */
+  readonly sockets: DynamicSupervisorRef<SocketArgs<unknown>, unknown>;
+  /** Open connections (socket actors running). */
+  connections(): Promise<number>;
+  /** Stops accepting, then stops every socket actor (closing its connection), then the tree. */
+  stop(): Promise<void>;
+}
+
+type ListenerMsg = { readonly type: 'listener.port'; readonly reply: (port: number) => void };
+
+/** @internal Per server: the live connection count, shared by listener incarnations. */
+interface Shared {
+  connections: number;
+  port: number;
+  /** Set by the sockets supervisor's init, every time it starts. */
+  sockets: Ref<never> | undefined;
+}
+
+function copyRequest(req: HttpRequest, res: HttpResponse): UpgradeInfo {
+  // MUST copy everything out of req here: it is invalid after this callback returns.
+  const url = req.getUrl();
+  const query = new URLSearchParams(req.getQuery() ?? '');
+  const headers = new Map<string, string>();
+  req.forEach((k, v) => {
+    headers.set(k, v);
+  });
+  const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+  return { url, query, headers, remoteAddress };
+}
+
+function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<ListenerMsg, ListenerState> {
+  const maxPayload = options.maxPayload ?? 64 * 1024;
+  const closeCode = options.closeCode ?? 1001;
+  return {
+    async init(ctx: Context<ListenerMsg>) {
+      // Not a call to our supervisor: it is still starting us, and would not answer until we are up.
+      const sockets = shared.sockets as DynamicSupervisorRef<SocketArgs<S>, M> | undefined;
+      if (sockets === undefined || !sockets.alive)
+        throw new Error('socketServer: the sockets supervisor is not running');
+      const system = ctx.system;
+      const refs = new Map<SocketHandle<unknown>, Ref<SocketEvent>>();
+      const app = uWS.App();
+      app.ws<SocketSlot>(options.path ?? '/ws', {
+        // uWS drops the TCP connection without a close frame above maxPayloadLength, so it gets room
+        // to spare and the real limit is enforced below with a proper 1009.
+        maxPayloadLength: Math.min(Math.max(maxPayload * 4, 1024 * 1024), 64 * 1024 * 1024),
+        idleTimeout: options.idleTimeoutS ?? 120,
+        sendPingsAutomatically: options.sendPings ?? true,
+        // Never let uWS drop frames silently: slow consumers are the application's call.
+        maxBackpressure: 1024 * 1024 * 1024,
+        closeOnBackpressureLimit: 0,
+        upgrade(res, req, context) {
+          const info = copyRequest(req, res);
+          const key = req.getHeader('sec-websocket-key');
+          const protocol = req.getHeader('sec-websocket-protocol');
+          const extensions = req.getHeader('sec-websocket-extensions');
+          if (shared.connections >= (options.maxConnections ?? Number.POSITIVE_INFINITY)) {
+            res.writeStatus('503 Service Unavailable').end('too many connections');
+            return;
+          }
+          let decision: UpgradeDecision<S>;
+          try {
+            decision = options.upgrade ? options.upgrade(info) : { ok: true, session: {} as S };
+          } catch (e) {
+            system.logger.error({ err: e }, 'socketServer: upgrade callback threw');
+            decision = { ok: false, status: 500, message: 'internal error' };
+          }
+          if (!decision.ok) {
+            res.writeStatus(`${decision.status} ${statusText(decision.status)}`).end(decision.message);
+            return;
+          }
+          const handle = new SocketHandle<S>(decision.session, info.remoteAddress);
+          res.upgrade<SocketSlot>({ handle: handle as SocketHandle<unknown> }, key, protocol, extensions, context);
+        },
+        open(ws) {
+          const handle = ws.getUserData().handle as SocketHandle<S>;
+          handle.attach(ws);
+          const r = spawnChild(sockets, { socket: handle });
+          if (!r.ok) {
+            handle.end(1013, r.reason);
+            return;
+          }
+          shared.connections++;
+          refs.set(handle as SocketHandle<unknown>, r.ref as Ref<SocketEvent>);
+          system.watch(r.ref as Ref<never>, () => {
+            refs.delete(handle as SocketHandle<unknown>);
+            // The actor ended for good (shutdown, or it gave up): the connection goes with it.
+            handle.end(closeCode, 'server shutting down');
+          });
+        },
+        message(ws, message, isBinary) {
+          const handle = ws.getUserData().handle;
+          const ref = refs.get(handle);
+          if (ref === undefined) return;
+          if (message.byteLength > maxPayload) {
+            handle.end(1009, 'frame too large');
+            return;
+          }
+          // MUST copy: uWS reuses the ArrayBuffer after this callback returns.
+          const data = isBinary ? new Uint8Array(message.slice(0)) : Buffer.from(message).toString('utf8');
+          ref.send({ type: 'socket.message', data, isBinary });
+        },
+        drain(ws) {
+          const handle = ws.getUserData().handle;
+          refs.get(handle)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
+        },
+        close(ws, code, message) {
+          const handle = ws.getUserData().handle;
+          handle.detach(code, Buffer.from(message).toString('utf8'));
+          const ref = refs.get(handle);
+          if (ref === undefined) return;
+          refs.delete(handle);
+          shared.connections--;
+          void terminateChild(sockets, ref as Ref<never>);
+        },
+      });
+      options.routes?.(app);
+      const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+        app.listen(options.host ?? '127.0.0.1', options.port ?? 0, (ls) => {
+          if (ls === false)
+            reject(new Error(`could not listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}`));
+          else resolve(ls);
+        });
+      });
+      shared.port = uWS.us_socket_local_port(listenSocket as never);
+      options.onListen?.(shared.port);
+      return { listenSocket, port: shared.port };
+    },
+    receive(state, msg) {
+      msg.reply(state.port);
+      return state;
+    },
+    terminate(state) {
+      // Stop accepting; open connections are closed as their actors stop.
+      uWS.us_listen_socket_close(state.listenSocket);
+    },
+  };
+}
+
+interface ListenerState {
+  readonly listenSocket: us_listen_socket;
+  readonly port: number;
+}
+
+const STATUS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function statusText(status: number): string {
+  return STATUS[status] ?? 'Error';
+}
+
+/**
+ * The server's supervision tree as a behaviour: start it, or put it in your own tree.
+ * @example
+ * const sup = await system.start(socketServer({ port: 9001, socket: { behavior: Echo } }));
+ */
+export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBehavior {
+  if (!isNativeUws()) {
+    if (options.allowFallback !== true) assertNativeUws();
+    console.warn(
+      '[troupe/uws] WARNING: running on the slow JavaScript fallback of uWebSockets.js (allowFallback: true)',
+    );
+  }
+  if (options.socket === null || typeof options.socket !== 'object') {
+    throw new TypeError('socketServer(options): socket must be a child template like { behavior: Connection }');
+  }
+  const maxPayload = options.maxPayload ?? 64 * 1024;
+  if (!Number.isInteger(maxPayload) || maxPayload < 1) {
+    throw new RangeError(`socketServer(options): maxPayload must be an integer >= 1; got ${String(maxPayload)}`);
+  }
+  const shared: Shared = { connections: 0, port: 0, sockets: undefined };
+  const sockets = dynamicSupervisor({
+    child: { restart: 'transient', ...options.socket } as never,
+    maxChildren: options.maxConnections ?? Number.POSITIVE_INFINITY,
+    maxRestarts: 1_000_000,
+    withinMs: 1_000,
+  });
+  return supervisor({
+    strategy: 'rest_for_one',
+    children: [
+      {
+        id: 'sockets',
+        behavior: {
+          ...sockets,
+          init(ctx: Context<never>) {
+            shared.sockets = ctx.self;
+            return sockets.init?.(ctx as never, undefined) as never;
+          },
+        },
+      },
+      { id: 'listener', behavior: listener(options, shared), shutdown: 'infinity' },
+    ],
+  });
+}
+
+/**
+ * Starts a socket server under `system` and resolves once it listens.
+ * @example
+ * const server = await serve(system, { port: 0, socket: { behavior: Echo } });
+ * console.log(`listening on ${server.port}`);
+ * await server.stop();
+ */
+export async function serve<S, M>(system: ActorSystem, options: ServerOptions<S, M>): Promise<Server> {
+  let port = 0;
+  const ref = (await system.start(
+    socketServer({
+      ...options,
+      onListen: (p) => {
+        port = p;
+        options.onListen?.(p);
+      },
+    }),
+  )) as unknown as Ref<never>;
+  const rows = await whichChildren(ref as never);
+  const sockets = rows.find((r) => r.id === 'sockets')?.ref as unknown as DynamicSupervisorRef<
+    SocketArgs<unknown>,
+    unknown
+  >;
+  return {
+    port,
+    ref,
+    sockets,
+    connections: async () => (await countChildren(sockets)).active,
+    async stop() {
+      await system.stop(ref, 'shutdown');
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * `SocketHandle`: how actors write to a WebSocket. It lives with the connection, not with the actor
+ * that serves it, so it survives that actor's restarts along with `session` (whatever must outlive a
+ * crash: identity, subscriptions, rate-limit state). It knows uWebSockets.js's rules:
+ *
+ * - The native `ws` object is valid only until `close`; after that every method here is a no-op that
+ *   reports `closed`, never a crash.
+ * - Writes are queued and flushed once per batch of actor work, one cork per socket (many frames, one
+ *   syscall), in a microtask after the writing code returns: uWS callbacks run their microtasks at
+ *   once, and the scheduler runs a batch in one microtask, so nothing waits for the next loop turn.
+ * - `bufferedAmount` counts both uWS's buffer and frames not yet flushed.
+ */
+import type { WebSocket } from 'uWebSockets.js';
+
+/** What `send` did: written to the socket, queued for this batch's flush, or refused. */
+export type SendStatus = 'queued' | 'closed';
+
+/** Why and how a connection ended. */
+export interface CloseInfo {
+  /** The WebSocket close code (1006 when the connection dropped without a close frame). */
+  readonly code: number;
+  readonly reason: string;
+}
+
+interface Frame {
+  readonly data: string | Uint8Array;
+  readonly isBinary: boolean;
+}
+
+/** @internal What uWS keeps per socket. */
+export interface SocketSlot {
+  handle: SocketHandle<unknown>;
+}
+
+let nextId = 0;
+const dirty: SocketHandle<unknown>[] = [];
+let flushQueued = false;
+
+function flushAll(): void {
+  flushQueued = false;
+  // A flush can write more (nothing does today), so drain by index.
+  for (let i = 0; i < dirty.length; i++) (dirty[i] as SocketHandle<unknown>).flush();
+  dirty.length = 0;
+}
+
+/** The counters of one socket, for metrics. */
+export interface SocketStats {
+  framesOut: number;
+  bytesOut: number;
+  /** Frames uWS refused because the socket was over its backpressure limit. */
+  dropped: number;
+}
+
+/** A connection's write side and its long-lived state. */
+export class SocketHandle<S = unknown> {
+  /** Unique within the process. */
+  readonly id = ++nextId;
+  /** State that belongs to the connection and survives restarts of its actor. */
+  readonly session: S;
+  /** The peer's address, as text. */
+  readonly remoteAddress: string;
+  readonly stats: SocketStats = { framesOut: 0, bytesOut: 0, dropped: 0 };
+  #ws: WebSocket<SocketSlot> | undefined = undefined;
+  #outbox: Frame[] | undefined = undefined;
+  #pendingBytes = 0;
+  #closeInfo: CloseInfo | undefined = undefined;
+  #ending = false;
+
+  /** @internal */
+  constructor(session: S, remoteAddress: string) {
+    this.session = session;
+    this.remoteAddress = remoteAddress;
+  }
+
+  /** @internal Called from uWS's `open`. */
+  attach(ws: WebSocket<SocketSlot>): void {
+    this.#ws = ws;
+  }
+
+  /** @internal Called from uWS's `close`: from here on the native socket must not be touched. */
+  detach(code: number, reason: string): void {
+    this.#ws = undefined;
+    this.#outbox = undefined;
+    this.#pendingBytes = 0;
+    this.#closeInfo ??= { code, reason };
+  }
+
+  /** `true` once the connection is closed (or closing at our end). */
+  get closed(): boolean {
+    return this.#ws === undefined || this.#ending;
+  }
+
+  /** How it closed; undefined while open. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  /** Bytes waiting to go out: uWS's buffer plus frames queued in this batch. 0 once closed. */
+  get bufferedAmount(): number {
+    const ws = this.#ws;
+    return ws === undefined ? 0 : ws.getBufferedAmount() + this.#pendingBytes;
+  }
+
+  /**
+   * Queues a frame (text for a string, binary for bytes, unless `isBinary` says otherwise); it is
+   * written with the other frames of this batch. Returns `closed` (and writes nothing) once closed.
+   */
+  send(data: string | Uint8Array, isBinary: boolean = typeof data !== 'string'): SendStatus {
+    if (this.#ws === undefined || this.#ending) return 'closed';
+    let box = this.#outbox;
+    if (box === undefined) {
+      box = this.#outbox = [];
+      dirty.push(this as SocketHandle<unknown>);
+      if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flushAll);
+      }
+    }
+    box.push({ data, isBinary });
+    this.#pendingBytes += typeof data === 'string' ? data.length : data.byteLength;
+    return 'queued';
+  }
+
+  /** Subscribes the socket to a uWS topic (for `publish`). `false` if closed. */
+  subscribe(topic: string): boolean {
+    return this.#ws?.subscribe(topic);
+  }
+
+  /** Unsubscribes from a topic. `false` if closed or not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this.#ws?.unsubscribe(topic);
+  }
+
+  /** Publishes to every subscriber of `topic` (uWS's native fan-out), after this socket's queued frames. */
+  publish(topic: string, data: string | Uint8Array, isBinary: boolean = typeof data !== 'string'): boolean {
+    const ws = this.#ws;
+    if (ws === undefined) return false;
+    this.flush();
+    let ok = false;
+    ws.cork(() => {
+      ok = ws.publish(topic, data, isBinary);
+    });
+    return ok;
+  }
+
+  /**
+   * Closes the connection with a close frame, after the frames already queued. Later sends report
+   * `closed`. A no-op when already closed.
+   */
+  end(code = 1000, reason = ''): void {
+    const ws = this.#ws;
+    if (ws === undefined || this.#ending) return;
+    this.#ending = true;
+    this.#closeInfo = { code, reason };
+    this.flush();
+    ws.cork(() => ws.end(code, reason));
+  }
+
+  /** Drops the connection at once, without a close frame. */
+  terminate(): void {
+    const ws = this.#ws;
+    if (ws === undefined) return;
+    this.#ending = true;
+    this.#closeInfo ??= { code: 1006, reason: 'terminated' };
+    ws.close();
+  }
+
+  /** @internal Writes the queued frames in one cork. */
+  flush(): void {
+    const box = this.#outbox;
+    if (box === undefined) return;
+    this.#outbox = undefined;
+    this.#pendingBytes = 0;
+    const ws = this.#ws;
+    if (ws === undefined) return;
+    const stats = this.stats;
+    ws.cork(() => {
+      for (let i = 0; i < box.length; i++) {
+        const f = box[i] as Frame;
+        // 1: sent, 0: sent with backpressure building, 2: dropped over maxBackpressure.
+        if (ws.send(f.data, f.isBinary) === 2) stats.dropped++;
+        else {
+          stats.framesOut++;
+          stats.bytesOut += typeof f.data === 'string' ? f.data.length : f.data.byteLength;
+        }
+      }
+    });
+  }
+}

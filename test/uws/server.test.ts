@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Server, type SocketArgs, type SocketEvent, serve } from '@troupe/uws';
+import { ActorSystem, type Behavior, silentLogger, whichChildren } from 'troupe';
+import WebSocket from 'ws';
+
+interface Session {
+  name: string;
+  restarts: number;
+}
+
+type EchoMsg = SocketEvent;
+
+/** Echoes frames; 'crash' throws; 'bytes:N' sends N bytes of binary; reports restarts via the session. */
+const echo: Behavior<EchoMsg, SocketArgs<Session>, SocketArgs<Session>> = {
+  init(_ctx, args) {
+    args.socket.send(`hello ${args.socket.session.name} #${args.socket.session.restarts++}`);
+    return args;
+  },
+  receive(state, msg) {
+    const socket = state.socket;
+    switch (msg.type) {
+      case 'socket.message': {
+        if (msg.data === 'crash') throw new Error('crash on purpose');
+        if (typeof msg.data === 'string' && msg.data.startsWith('flood:')) {
+          const n = Number(msg.data.slice(6));
+          for (let i = 0; i < n; i++) socket.send(new Uint8Array(64 * 1024));
+          socket.send(`buffered ${socket.bufferedAmount > 0}`);
+          return state;
+        }
+        socket.send(msg.data, msg.isBinary);
+        return state;
+      }
+      case 'socket.drain':
+        socket.send(`drained ${msg.bufferedAmount}`);
+        return state;
+    }
+  },
+};
+
+async function start(extra: Partial<Parameters<typeof serve<Session, EchoMsg>>[1]> = {}) {
+  const system = new ActorSystem({ logger: silentLogger });
+  const server = await serve<Session, EchoMsg>(system, {
+    port: 0,
+    socket: { behavior: echo },
+    upgrade: (req) => {
+      const name = req.query.get('name');
+      if (name === null) return { ok: false, status: 400, message: 'name required' };
+      if (name === 'mallory') return { ok: false, status: 401, message: 'no' };
+      return { ok: true, session: { name, restarts: 0 } };
+    },
+    ...extra,
+  });
+  return { system, server };
+}
+
+class Client {
+  readonly ws: WebSocket;
+  readonly frames: Array<string | Buffer> = [];
+  #waiters: Array<() => void> = [];
+  closed: { code: number; reason: string } | undefined;
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.frames.push(isBinary ? data : data.toString());
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.ws.on('error', () => {});
+  }
+  async open(): Promise<void> {
+    await once(this.ws, 'open');
+  }
+  /** Waits until `n` frames have arrived (or the socket closed) and returns them all. */
+  async next(n = 1): Promise<Array<string | Buffer>> {
+    while (this.frames.length < n && this.closed === undefined) {
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+    return this.frames.splice(0, n);
+  }
+  async closedWith(): Promise<{ code: number; reason: string }> {
+    while (this.closed === undefined) await new Promise<void>((r) => this.#waiters.push(r));
+    return this.closed;
+  }
+}
+
+async function connect(server: Server, name = 'alice'): Promise<Client> {
+  const c = new Client(`ws://127.0.0.1:${server.port}/ws?name=${name}`);
+  await c.open();
+  return c;
+}
+
+describe('socketServer', () => {
+  it('serves each connection with its own actor: text and binary frames arrive as messages', async () => {
+    const { system, server } = await start();
+    const c = await connect(server);
+    assert.deepEqual(await c.next(), ['hello alice #0']);
+    c.ws.send('ping');
+    c.ws.send(Buffer.from([1, 2, 3]));
+    const [text, bin] = await c.next(2);
+    assert.equal(text, 'ping');
+    assert.deepEqual([...(bin as Buffer)], [1, 2, 3]);
+    assert.equal(await server.connections(), 1);
+    c.ws.close(1000);
+    await c.closedWith();
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('restarts a crashed socket actor in place and keeps the connection and its session', async () => {
+    const { system, server } = await start();
+    const c = await connect(server);
+    await c.next();
+    c.ws.send('crash');
+    assert.deepEqual(await c.next(), ['hello alice #1'], 'init ran again with the same socket and session');
+    c.ws.send('still here');
+    assert.deepEqual(await c.next(), ['still here']);
+    assert.equal(c.closed, undefined);
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('stops the actor when the client closes', async () => {
+    const { system, server } = await start();
+    const c = await connect(server);
+    await c.next();
+    c.ws.close(1000, 'bye');
+    await c.closedWith();
+    for (let i = 0; i < 50 && (await server.connections()) > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await server.connections(), 0);
+    assert.deepEqual(await whichChildren(server.sockets), []);
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('refuses an upgrade with the status the upgrade callback chose', async () => {
+    const { system, server } = await start();
+    for (const [query, status] of [
+      ['', 400],
+      ['?name=mallory', 401],
+    ] as const) {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${query}`);
+      ws.on('error', () => {});
+      const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(res.statusCode, status);
+      ws.terminate();
+    }
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('closes with 1009 a frame larger than maxPayload, and only that connection', async () => {
+    const { system, server } = await start({ maxPayload: 1024 });
+    const big = await connect(server, 'big');
+    const other = await connect(server, 'other');
+    await big.next();
+    await other.next();
+    big.ws.send('x'.repeat(1025));
+    assert.equal((await big.closedWith()).code, 1009);
+    other.ws.send('fine');
+    assert.deepEqual(await other.next(), ['fine']);
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('reports the buffered amount and a drain event to the actor of a slow reader', async () => {
+    const { system, server } = await start();
+    const c = await connect(server);
+    await c.next();
+    const raw = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    raw.pause();
+    c.ws.send('flood:200');
+    await new Promise((r) => setTimeout(r, 50));
+    raw.resume();
+    const frames = await c.next(202);
+    assert.ok(frames.includes('buffered true'));
+    assert.ok(
+      frames.some((f) => typeof f === 'string' && f.startsWith('drained ')),
+      'the actor heard the drain',
+    );
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('stops accepting and closes every connection with closeCode when the server stops', async () => {
+    const { system, server } = await start({ closeCode: 1012 });
+    const a = await connect(server, 'a');
+    const b = await connect(server, 'b');
+    await a.next();
+    await b.next();
+    await server.stop();
+    assert.equal((await a.closedWith()).code, 1012);
+    assert.equal((await b.closedWith()).code, 1012);
+    const late = new WebSocket(`ws://127.0.0.1:${server.port}/ws?name=late`);
+    const [err] = (await once(late, 'error')) as [Error & { code?: string }];
+    assert.equal(err.code, 'ECONNREFUSED');
+    await system.shutdown();
+  });
+});
+
+describe('uWebSockets.js fallback', () => {
+  it('refuses to start on the slow JavaScript fallback, with a clear error', () => {
+    const script = fileURLToPath(new URL('./fixtures/fallback.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
+      env: { ...process.env, UWS_USE_FALLBACK: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /UwsFallbackError: uWebSockets\.js did not load its native binary/);
+  });
+});
