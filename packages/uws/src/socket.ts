@@ -123,12 +123,12 @@ export class SocketHandle<S = unknown> {
 
   /** Subscribes the socket to a uWS topic (for `publish`). `false` if closed. */
   subscribe(topic: string): boolean {
-    return this.#ws?.subscribe(topic);
+    return this.#ws?.subscribe(topic) ?? false;
   }
 
   /** Unsubscribes from a topic. `false` if closed or not subscribed. */
   unsubscribe(topic: string): boolean {
-    return this.#ws?.unsubscribe(topic);
+    return this.#ws?.unsubscribe(topic) ?? false;
   }
 
   /** Publishes to every subscriber of `topic` (uWS's native fan-out), after this socket's queued frames. */
