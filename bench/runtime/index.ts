@@ -234,19 +234,15 @@ async function parent(o: Options): Promise<void> {
       process.exitCode = 1;
       continue;
     }
-    process.stderr.write(`  ${w.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    out.write(`  ${w.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     for (const f of w.figures) {
-      const { best: value, spread } = best(
-        mine.map((s) => s[f.name] as number),
-        f.better,
-      );
-      const b =
-        base === undefined
-          ? undefined
-          : best(
-              base.map((s) => s[f.name] as number),
-              f.better,
-            ).best;
+      const pick = (samples: readonly Sample[]) =>
+        best(
+          samples.map((s) => s[f.name] as number),
+          f.better,
+        );
+      const { best: value, spread } = pick(mine);
+      const b = base === undefined ? undefined : pick(base).best;
       const ratio = b === undefined ? undefined : value / b;
       rows.push({
         name: f.name,

@@ -40,7 +40,7 @@ export const pingPong = defineWorkload<PingPongParams>({
   name: 'ping-pong',
   about: 'two actors exchange 2,000,000 messages one at a time; msg/s',
   figures: [{ name: 'ping-pong', unit: 'msg/s', better: 'higher', decimals: 0, target: atLeast(10e6, '>= 10M msg/s') }],
-  params: { full: { messages: 2_000_000 }, quick: { messages: 500_000 } },
+  params: { full: { messages: 2_000_000 }, quick: { messages: 1_000_000 } },
   troupe,
   baseline: baseline.pingPong,
 });

@@ -348,7 +348,7 @@ export class ActorSystem implements Spawner {
       if (holder !== undefined) throw new NameTakenError(naming.key, holder);
     }
     let flags = 0;
-    const cell = new Cell(this, impl, ++this.#ids, 0);
+    const cell = new Cell(this, impl, ++this.#ids, 0, parent);
     if (options !== undefined) {
       if (options.trapExit === true) flags |= F_TRAP;
       if (options.mailbox !== undefined) {
@@ -362,7 +362,6 @@ export class ActorSystem implements Spawner {
         if (parent === undefined) throw new TypeError(`${where}: { link: true } needs a spawning actor; use ctx.spawn`);
       }
     }
-    if (parent !== undefined) cell.x().parent = parent;
     this.list(cell);
     if (impl.hasInit) {
       cell.flags = flags | F_INIT | F_SCHEDULED;

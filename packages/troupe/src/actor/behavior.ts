@@ -235,6 +235,20 @@ class ClassImpl implements Impl {
 
 /** @internal Builds the adapter for anything `spawn` accepts; throws a teaching error otherwise. */
 export function toImpl(b: unknown, where: string): Impl {
+  // Adapters hold nothing per actor: one per behaviour, made on first spawn.
+  if ((typeof b === 'function' || typeof b === 'object') && b !== null) {
+    const cached = impls.get(b);
+    if (cached !== undefined) return cached;
+    const made = makeImpl(b, where);
+    impls.set(b, made);
+    return made;
+  }
+  return makeImpl(b, where);
+}
+
+const impls = new WeakMap<object, Impl>();
+
+function makeImpl(b: unknown, where: string): Impl {
   if (typeof b === 'function') {
     if (b.prototype instanceof Actor) return new ClassImpl(b as ActorClass<unknown, unknown>);
     if (b.prototype !== undefined && /^class[\s{]/.test(Function.prototype.toString.call(b))) {

@@ -69,7 +69,6 @@ export type UpgradeResult =
 export interface Ext {
   label?: string | undefined;
   args?: unknown | undefined;
-  parent?: Cell | undefined;
   links?: Set<Cell> | undefined;
   monitors?: Map<MonitorRef, Watcher> | undefined;
   watching?: Map<MonitorRef, Cell> | undefined;
@@ -126,12 +125,15 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   next: Cell | undefined = undefined;
   /** Messages handled, for introspection. */
   handled = 0;
+  /** The actor that spawned this one (a supervisor for its children). */
+  readonly spawner: Cell | undefined;
   readonly ref: Ref<unknown>;
   readonly system: ActorSystem;
   impl: Impl;
 
-  constructor(system: ActorSystem, impl: Impl, id: number, flags: number) {
+  constructor(system: ActorSystem, impl: Impl, id: number, flags: number, spawner: Cell | undefined) {
     this.system = system;
+    this.spawner = spawner;
     this.impl = impl;
     this.flags = flags;
     this.ref = new Ref(id, this);
@@ -497,8 +499,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   signal(reason: ExitReason, polite: boolean): void {
     if ((this.flags & (F_DEAD | F_DORMANT)) !== 0) return;
     const ext = this.x();
-    if (ext.signals === undefined) ext.signals = [];
-    ext.signals.push({ reason, polite });
+    if (ext.signals === undefined) ext.signals = [{ reason, polite }];
+    else ext.signals.push({ reason, polite });
     this.flags |= F_SIGNALS;
     // A cell waiting on an async handler is scheduled anyway: exit signals do not wait for it.
     const f = this.flags;
@@ -517,7 +519,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       this.exitWith(s.reason);
       if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) break;
     }
-    sigs.length = 0;
+    (this.ext as Ext).signals = undefined;
     this.flags &= ~F_SIGNALS;
   }
 
@@ -708,7 +710,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   }
 
   get parent(): Ref<never> | undefined {
-    return this.ext?.parent?.ref as Ref<never> | undefined;
+    return this.spawner?.ref as Ref<never> | undefined;
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: the typed overloads live on Spawner.

@@ -77,7 +77,7 @@ export function snapshot(cells: readonly Cell[], deadLetters: number, now: numbe
   const roots: ActorInfo[] = [];
   for (const c of cells) {
     const info = infos.get(c) as Mutable;
-    const parent = c.ext?.parent;
+    const parent = c.spawner;
     const p = parent === undefined ? undefined : infos.get(parent);
     if (p === undefined) roots.push(info);
     else p.children.push(info);

@@ -5,8 +5,8 @@
  */
 import { cellOf } from '../actor/cell.js';
 import type { Ref } from '../actor/ref.js';
-import { DynamicCore } from './dynamic.js';
 import type { ChildSpec } from './child-spec.js';
+import { DynamicCore } from './dynamic.js';
 import type {
   ChildCounts,
   ChildInfo,
