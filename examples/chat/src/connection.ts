@@ -1,0 +1,205 @@
+/**
+ * A connection: one actor per WebSocket, under the sockets supervisor of `@troupe/uws`. It parses
+ * and checks every frame (rate limit, protocol, limits), answers what it can itself (ping, who, dm,
+ * errors) and hands room work to the room actors. What must survive its restarts (user, rooms,
+ * encoding, rate bucket) lives in the socket's session; a crash while handling a frame answers that
+ * frame with `internal` and the connection stays open.
+ */
+import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
+import type { Behavior, Context, Ref } from 'troupe';
+import { Encoded, sendFrame } from './codec.js';
+import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, type ServerFrame } from './protocol.js';
+import type { RoomMsg } from './room.js';
+import { recordLimited, type Session, takeToken } from './session.js';
+import { type ConnMsg, ensureRoom, type World } from './world.js';
+
+type Msg = SocketEvent | ConnMsg;
+
+interface ConnState {
+  readonly socket: SocketHandle<Session>;
+  readonly world: World;
+  slowTimer: boolean;
+}
+
+function withRef<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
+  if (ref !== undefined) frame.ref = ref;
+  return frame;
+}
+
+function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void {
+  const { socket, world } = s;
+  const session = socket.session;
+  const self = ctx.self as Ref<ConnMsg>;
+  switch (frame.type) {
+    case 'ping':
+      sendFrame(socket, withRef({ type: 'pong' }, frame.ref));
+      return;
+
+    case 'join': {
+      if (!session.rooms.has(frame.room) && session.rooms.size >= world.options.maxRooms) {
+        world.counters.errors++;
+        sendFrame(
+          socket,
+          withRef(
+            { type: 'error', code: 'too_many_rooms', reason: `at most ${world.options.maxRooms} rooms per connection` },
+            frame.ref,
+          ),
+        );
+        return;
+      }
+      const room = ensureRoom(world, frame.room);
+      if (room === undefined) {
+        sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
+        return;
+      }
+      session.rooms.add(frame.room);
+      const join: RoomMsg = { type: 'join', conn: self, socket };
+      room.send(
+        frame.since === undefined
+          ? withOptional(join, frame.ref)
+          : withOptional({ ...join, since: frame.since } as RoomMsg, frame.ref),
+      );
+      return;
+    }
+
+    case 'leave': {
+      if (!session.rooms.delete(frame.room)) {
+        world.counters.errors++;
+        sendFrame(
+          socket,
+          withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
+        );
+        return;
+      }
+      const room = world.rooms.whereis<RoomMsg>(frame.room);
+      if (room === undefined) sendFrame(socket, withRef({ type: 'left', room: frame.room }, frame.ref));
+      else room.send(withOptional({ type: 'leave', conn: self, socket } as RoomMsg, frame.ref));
+      return;
+    }
+
+    case 'message': {
+      world.counters.messagesIn++;
+      const room = session.rooms.has(frame.room) ? world.rooms.whereis<RoomMsg>(frame.room) : undefined;
+      if (room === undefined) {
+        world.counters.errors++;
+        sendFrame(
+          socket,
+          withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
+        );
+        return;
+      }
+      room.send(withOptional({ type: 'publish', conn: self, socket, content: frame.content } as RoomMsg, frame.ref));
+      return;
+    }
+
+    case 'dm': {
+      world.counters.dmsIn++;
+      const targets = world.users.lookup(frame.to);
+      if (targets.size === 0) {
+        world.counters.errors++;
+        sendFrame(
+          socket,
+          withRef({ type: 'error', code: 'no_such_user', reason: `${frame.to} is not connected` }, frame.ref),
+        );
+        return;
+      }
+      const dm = new Encoded({ type: 'dm', from: session.user, content: frame.content, ts: world.now() });
+      for (const target of targets.values()) {
+        world.counters.deliveries++;
+        dm.sendTo(target);
+      }
+      if (frame.ref !== undefined) sendFrame(socket, { type: 'ack', ref: frame.ref });
+      return;
+    }
+
+    case 'who': {
+      const users = new Set<string>();
+      for (const m of world.members.lookup(frame.room).values()) users.add(m.user);
+      sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [...users].sort() }, frame.ref));
+      return;
+    }
+  }
+}
+
+function withOptional(msg: RoomMsg, ref: ClientRef | undefined): RoomMsg {
+  return ref === undefined ? msg : ({ ...msg, ref } as RoomMsg);
+}
+
+/** The connection behaviour; `world` is bound by `connection(world)`. */
+export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Session>> {
+  return {
+    init(ctx, { socket }) {
+      // Idempotent: after a restart the same ref is registered already.
+      world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);
+      if (!socket.session.welcomed) {
+        socket.session.welcomed = true;
+        sendFrame(socket, { type: 'welcome', user: socket.session.user });
+      }
+      return { socket, world, slowTimer: false };
+    },
+
+    receive(s, msg, ctx) {
+      const { socket } = s;
+      const session = socket.session;
+      const o = world.options;
+      switch (msg.type) {
+        case 'socket.message': {
+          world.counters.framesIn++;
+          session.binary = msg.isBinary;
+          const now = ctx.system.clock.now();
+          const wait = takeToken(session, now, o.rate, o.burst);
+          if (wait > 0) {
+            world.counters.rateLimited++;
+            if (recordLimited(session, now, o.abuseLimit, o.abuseWindowMs)) {
+              world.counters.abuseClosed++;
+              socket.end(1008, 'rate limit abuse');
+              return s;
+            }
+            sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames' }, wait));
+            return s;
+          }
+          const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);
+          if (!parsed.ok) {
+            world.counters.errors++;
+            sendFrame(socket, errorFrame(parsed.error));
+            return s;
+          }
+          try {
+            handleFrame(s, ctx, parsed.frame);
+          } catch (e) {
+            // Answer the request, then let the actor crash and restart: the connection stays.
+            sendFrame(
+              socket,
+              errorFrame({ code: 'internal', reason: 'the server failed on this request', ...refOf(parsed.frame) }),
+            );
+            throw e;
+          }
+          return s;
+        }
+        case 'socket.drain':
+          return s;
+        case 'slow':
+          if (!s.slowTimer) {
+            s.slowTimer = true;
+            ctx.sendAfter(ctx.self, { type: 'slow.check' }, o.softLimitGraceMs);
+          }
+          return s;
+        case 'crash':
+          throw new Error(`injected crash in a connection of ${session.user}`);
+        case 'slow.check': {
+          // Still over the soft limit after the grace period: close with 1013.
+          s.slowTimer = false;
+          if (socket.bufferedAmount > o.softLimit) {
+            world.counters.slowClosed++;
+            socket.end(1013, 'slow consumer');
+          }
+          return s;
+        }
+      }
+    },
+  };
+}
+
+function refOf(frame: ClientFrame): { ref?: ClientRef } {
+  return frame.ref === undefined ? {} : { ref: frame.ref };
+}

@@ -1,0 +1,63 @@
+/**
+ * The HTTP side, on the same port: the browser page, `/healthz`, `/metrics` (Prometheus text), and,
+ * only with `--test-faults`, the fault-injection endpoints. Handlers answer synchronously, so no
+ * uWS `onAborted` bookkeeping is needed.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HttpResponse, TemplatedApp } from '@troupe/uws';
+import type { ActorSystem, Ref } from 'troupe';
+import { renderMetrics } from './metrics.js';
+import type { RoomMsg } from './room.js';
+import type { ConnMsg, World } from './world.js';
+
+const page = (() => {
+  // Built (dist/) and source (src/) layouts both keep the page in ../public.
+  const path = fileURLToPath(new URL('../public/index.html', import.meta.url));
+  return readFileSync(path);
+})();
+
+function json(res: HttpResponse, status: string, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+  });
+}
+
+export function routes(app: TemplatedApp, world: World, system: ActorSystem, health: () => boolean): void {
+  app.get('/', (res) => {
+    res.cork(() => {
+      res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache').end(page);
+    });
+  });
+  app.get('/healthz', (res) => {
+    const ok = health();
+    json(res, ok ? '200 OK' : '503 Service Unavailable', { ok });
+  });
+  app.get('/metrics', (res) => {
+    const body = renderMetrics(world, system);
+    res.cork(() => {
+      res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body);
+    });
+  });
+  app.post('/_test/crash', (res, req) => {
+    if (!world.options.testFaults) {
+      json(res, '404 Not Found', { error: 'not found' });
+      return;
+    }
+    const q = new URLSearchParams(req.getQuery() ?? '');
+    let crashed = 0;
+    const roomName = q.get('room');
+    const userName = q.get('user');
+    if (roomName !== null) {
+      const room = world.rooms.whereis<RoomMsg>(roomName);
+      if (room?.send({ type: 'crash' })) crashed++;
+    } else if (userName !== null) {
+      for (const conn of world.users.lookup(userName).keys())
+        if ((conn as Ref<ConnMsg>).send({ type: 'crash' })) crashed++;
+    }
+    json(res, '200 OK', { crashed });
+  });
+  app.any('/*', (res) => {
+    json(res, '404 Not Found', { error: 'not found' });
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * Server options, each a flag and an environment variable (flags win), with PROTOCOL.md's names and
+ * defaults. `parseOptions` reports a bad value as an error message instead of throwing, so `main`
+ * can print it with `--help`'s hint.
+ */
+
+export interface ChatOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly authSecret: string | undefined;
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly maxPayload: number;
+  readonly maxContent: number;
+  readonly maxRooms: number;
+  readonly rate: number;
+  readonly burst: number;
+  readonly abuseLimit: number;
+  readonly softLimit: number;
+  readonly hardLimit: number;
+  readonly history: number;
+  readonly testFaults: boolean;
+  /** Presence batching window. 250 ms by the protocol. */
+  readonly presenceMs: number;
+  /** A room with no members for this long stops. */
+  readonly roomIdleMs: number;
+  /** A socket over the soft limit this long is closed with 1013. 5 s by the protocol. */
+  readonly softLimitGraceMs: number;
+  /** The window of the abuse limit. 10 s by the protocol. */
+  readonly abuseWindowMs: number;
+  /** How many sockets the drain closes per batch on SIGTERM. */
+  readonly drainBatch: number;
+}
+
+export const DEFAULTS: ChatOptions = {
+  port: 9001,
+  host: '127.0.0.1',
+  authSecret: undefined,
+  allowedOrigins: undefined,
+  maxPayload: 65_536,
+  maxContent: 16_384,
+  maxRooms: 100,
+  rate: 100,
+  burst: 200,
+  abuseLimit: 50,
+  softLimit: 1024 * 1024,
+  hardLimit: 8 * 1024 * 1024,
+  history: 1000,
+  testFaults: false,
+  presenceMs: 250,
+  roomIdleMs: 30_000,
+  softLimitGraceMs: 5_000,
+  abuseWindowMs: 10_000,
+  drainBatch: 500,
+};
+
+interface Spec {
+  readonly flag: string;
+  readonly env: string;
+  readonly key: keyof ChatOptions;
+  readonly kind: 'int' | 'string' | 'list' | 'bool';
+  readonly help: string;
+}
+
+const SPECS: readonly Spec[] = [
+  {
+    flag: '--port',
+    env: 'PORT',
+    key: 'port',
+    kind: 'int',
+    help: 'listen port (0 = any free port; the startup log says which)',
+  },
+  { flag: '--host', env: 'HOST', key: 'host', kind: 'string', help: 'listen address' },
+  {
+    flag: '--auth-secret',
+    env: 'CHAT_AUTH_SECRET',
+    key: 'authSecret',
+    kind: 'string',
+    help: 'enables token auth; ?user= is then refused',
+  },
+  {
+    flag: '--allowed-origins',
+    env: 'CHAT_ALLOWED_ORIGINS',
+    key: 'allowedOrigins',
+    kind: 'list',
+    help: 'comma-separated list of allowed Origin values',
+  },
+  {
+    flag: '--max-payload',
+    env: 'CHAT_MAX_PAYLOAD',
+    key: 'maxPayload',
+    kind: 'int',
+    help: 'bytes per frame; bigger frames close with 1009',
+  },
+  {
+    flag: '--max-content',
+    env: 'CHAT_MAX_CONTENT',
+    key: 'maxContent',
+    kind: 'int',
+    help: 'bytes of content in one message or dm',
+  },
+  { flag: '--max-rooms', env: 'CHAT_MAX_ROOMS', key: 'maxRooms', kind: 'int', help: 'rooms per connection' },
+  {
+    flag: '--rate',
+    env: 'CHAT_RATE',
+    key: 'rate',
+    kind: 'int',
+    help: 'per-connection token bucket: frames per second',
+  },
+  { flag: '--burst', env: 'CHAT_BURST', key: 'burst', kind: 'int', help: 'per-connection token bucket: bucket size' },
+  {
+    flag: '--abuse-limit',
+    env: 'CHAT_ABUSE_LIMIT',
+    key: 'abuseLimit',
+    kind: 'int',
+    help: 'rate_limited answers within 10 s before a 1008 close',
+  },
+  {
+    flag: '--soft-limit',
+    env: 'CHAT_SOFT_LIMIT',
+    key: 'softLimit',
+    kind: 'int',
+    help: 'buffered bytes per socket above which room messages are dropped (one gap frame)',
+  },
+  {
+    flag: '--hard-limit',
+    env: 'CHAT_HARD_LIMIT',
+    key: 'hardLimit',
+    kind: 'int',
+    help: 'buffered bytes per socket above which it is closed with 1013',
+  },
+  { flag: '--history', env: 'CHAT_HISTORY', key: 'history', kind: 'int', help: 'messages kept per room for resume' },
+  {
+    flag: '--test-faults',
+    env: 'CHAT_TEST_FAULTS',
+    key: 'testFaults',
+    kind: 'bool',
+    help: 'enables POST /_test/crash?room=|user= (off otherwise)',
+  },
+];
+
+export function helpText(): string {
+  const lines = ['Usage: troupe-chat [options]', '', 'Every option also reads an environment variable; flags win.', ''];
+  for (const s of SPECS) {
+    const def = DEFAULTS[s.key];
+    const shown = def === undefined ? 'none' : Array.isArray(def) ? def.join(',') : String(def);
+    lines.push(
+      `  ${`${s.flag}${s.kind === 'bool' ? '' : ' <value>'}`.padEnd(26)} ${s.env.padEnd(22)} ${s.help} (default: ${shown})`,
+    );
+  }
+  lines.push(`  ${'--help'.padEnd(26)} ${''.padEnd(22)} prints this`);
+  return lines.join('\n');
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly options: ChatOptions; readonly help: boolean }
+  | { readonly ok: false; readonly error: string };
+
+/** Reads flags (`--port 9001` or `--port=9001`) over environment variables over defaults. */
+export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  const raw = new Map<Spec, string>();
+  for (const s of SPECS) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') raw.set(s, v);
+  }
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const spec = SPECS.find((s) => s.flag === flag);
+    if (spec === undefined) return { ok: false, error: `unknown option ${flag}` };
+    if (spec.kind === 'bool') {
+      raw.set(spec, inline ?? '1');
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) return { ok: false, error: `${flag} needs a value` };
+    raw.set(spec, value);
+  }
+  for (const [s, v] of raw) {
+    switch (s.kind) {
+      case 'int': {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || (s.key === 'port' && n > 65_535)) {
+          return { ok: false, error: `${s.flag} (${s.env}) must be a whole number >= 0; got ${JSON.stringify(v)}` };
+        }
+        out[s.key] = n;
+        break;
+      }
+      case 'string':
+        out[s.key] = v;
+        break;
+      case 'list':
+        out[s.key] = v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
+        break;
+      case 'bool':
+        out[s.key] = !['0', 'false', 'no', 'off', ''].includes(v.toLowerCase());
+        break;
+    }
+  }
+  const o = out as unknown as ChatOptions;
+  if (o.softLimit > o.hardLimit) return { ok: false, error: '--soft-limit must not exceed --hard-limit' };
+  if (o.rate < 1 || o.burst < 1) return { ok: false, error: '--rate and --burst must be at least 1' };
+  if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
+  return { ok: true, options: o, help };
+}

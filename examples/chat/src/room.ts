@@ -1,0 +1,265 @@
+/**
+ * A room: one actor per room name, under the rooms dynamic supervisor. It owns the room's order:
+ * it numbers messages, keeps the history for resume, writes each broadcast (encoded once per
+ * encoding) to every member's socket in id order, batches presence, and watches its members with
+ * monitors. Its members live in the `members` registry and its history in the `RoomStore` it gets
+ * as an argument, so a crash loses neither: the restarted room rebuilds its state from them, and ids
+ * continue. Slow members are skipped with one `gap` frame (they resume with `join` + `since`).
+ */
+import type { SocketHandle } from '@troupe/uws';
+import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
+import { Encoded, sendFrame } from './codec.js';
+import type { ClientRef, ServerFrame, Since } from './protocol.js';
+import type { Session } from './session.js';
+import type { RoomStore } from './store.js';
+import { type ConnMsg, ensureRoom, type Member, type World } from './world.js';
+
+export type RoomMsg =
+  | {
+      readonly type: 'join';
+      readonly conn: Ref<ConnMsg>;
+      readonly socket: SocketHandle<Session>;
+      readonly since?: Since;
+      readonly ref?: ClientRef;
+    }
+  | {
+      readonly type: 'leave';
+      readonly conn: Ref<ConnMsg>;
+      readonly socket: SocketHandle<Session>;
+      readonly ref?: ClientRef;
+    }
+  | {
+      readonly type: 'publish';
+      readonly conn: Ref<ConnMsg>;
+      readonly socket: SocketHandle<Session>;
+      readonly content: string;
+      readonly ref?: ClientRef;
+    }
+  | { readonly type: 'presence.flush' }
+  | { readonly type: 'idle.check' }
+  | { readonly type: 'close' }
+  | { readonly type: 'crash' };
+
+export interface RoomArgs {
+  readonly name: string;
+  readonly store: RoomStore;
+  readonly world: World;
+}
+
+interface RoomState {
+  readonly name: string;
+  readonly store: RoomStore;
+  readonly world: World;
+  /** Connections per user, for `members` (distinct users) and presence. */
+  readonly perUser: Map<string, number>;
+  /** The member connections this incarnation watches. */
+  readonly watched: Map<Ref<ConnMsg>, { readonly monitor: MonitorRef; readonly user: string }>;
+  readonly joins: Set<string>;
+  readonly leaves: Set<string>;
+  presenceTimer: Timer | undefined;
+  idleTimer: Timer | undefined;
+  /** Members whose room messages are being dropped until they resume. */
+  readonly gapped: Set<Ref<ConnMsg>>;
+  /** Unregistered and about to stop; a late join reopens it. */
+  closing: boolean;
+}
+
+function reply<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
+  if (ref !== undefined) frame.ref = ref;
+  return frame;
+}
+
+function watch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>, user: string): void {
+  s.watched.set(conn, { monitor: ctx.monitor(conn as Ref<never>), user });
+  s.perUser.set(user, (s.perUser.get(user) ?? 0) + 1);
+}
+
+/** Counts a member out; returns true if it was the user's last connection here. */
+function unwatch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>): string | undefined {
+  const w = s.watched.get(conn);
+  if (w === undefined) return undefined;
+  s.watched.delete(conn);
+  ctx.demonitor(w.monitor);
+  s.gapped.delete(conn);
+  const n = (s.perUser.get(w.user) ?? 1) - 1;
+  if (n > 0) {
+    s.perUser.set(w.user, n);
+    return undefined;
+  }
+  s.perUser.delete(w.user);
+  return w.user;
+}
+
+function presence(s: RoomState, ctx: Context<RoomMsg>, user: string, joined: boolean): void {
+  const [add, cancel] = joined ? [s.joins, s.leaves] : [s.leaves, s.joins];
+  if (cancel.has(user)) cancel.delete(user);
+  else add.add(user);
+  if (s.presenceTimer === undefined) {
+    s.presenceTimer = ctx.sendAfter(ctx.self, { type: 'presence.flush' }, s.world.options.presenceMs);
+  }
+}
+
+function becameEmpty(s: RoomState, ctx: Context<RoomMsg>): void {
+  if (s.perUser.size > 0) return;
+  s.idleTimer?.cancel();
+  s.idleTimer = ctx.sendAfter(ctx.self, { type: 'idle.check' }, s.world.options.roomIdleMs);
+}
+
+/** Writes a room frame to one member, unless it is too slow to take it. */
+function deliver(s: RoomState, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id: number): void {
+  if (s.gapped.has(conn)) return;
+  const socket = m.socket;
+  const o = s.world.options;
+  const buffered = socket.bufferedAmount;
+  if (buffered > o.softLimit) {
+    const c = s.world.counters;
+    c.droppedForSlow++;
+    if (buffered > o.hardLimit) {
+      c.slowClosed++;
+      socket.end(1013, 'slow consumer');
+      return;
+    }
+    s.gapped.add(conn);
+    c.gaps++;
+    sendFrame(socket, { type: 'gap', room: s.name, from: id });
+    // The connection closes itself if it stays over the soft limit for the grace period.
+    conn.send({ type: 'slow', room: s.name });
+    return;
+  }
+  s.world.counters.deliveries++;
+  frame.sendTo(socket);
+}
+
+export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
+  init(ctx, { name, store, world }) {
+    const s: RoomState = {
+      name,
+      store,
+      world,
+      perUser: new Map(),
+      watched: new Map(),
+      joins: new Set(),
+      leaves: new Set(),
+      presenceTimer: undefined,
+      idleTimer: undefined,
+      gapped: new Set(),
+      closing: false,
+    };
+    // After a restart the members are still in the registry: watch them again.
+    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m.user);
+    becameEmpty(s, ctx);
+    return s;
+  },
+
+  receive(s, msg, ctx) {
+    const world = s.world;
+    switch (msg.type) {
+      case 'join': {
+        if (s.closing) {
+          // Reopen, unless a new room took the name meanwhile: then the join belongs there.
+          const reg = world.rooms.register(s.name, ctx.self as Ref<never>);
+          if (!reg.ok) {
+            (reg.reason === 'taken' ? (reg.ref as Ref<RoomMsg>) : ensureRoom(world, s.name))?.send(msg);
+            return s;
+          }
+          s.closing = false;
+        }
+        const socket = msg.socket;
+        const user = socket.session.user;
+        if (!s.watched.has(msg.conn)) {
+          world.members.register(s.name, msg.conn, { user, socket });
+          watch(s, ctx, msg.conn, user);
+          if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
+          s.idleTimer?.cancel();
+          s.idleTimer = undefined;
+        }
+        s.gapped.delete(msg.conn);
+        const store = s.store;
+        const joined: ServerFrame = reply(
+          { type: 'joined', room: s.name, members: s.perUser.size, epoch: store.epoch, id: store.lastId },
+          msg.ref,
+        );
+        const since = msg.since;
+        if (since === undefined) {
+          sendFrame(socket, joined);
+          return s;
+        }
+        const recovered = since.epoch === store.epoch && store.covers(since.id);
+        sendFrame(socket, { ...joined, recovered } as ServerFrame);
+        if (recovered) for (const f of store.after(since.id)) f.sendTo(socket);
+        return s;
+      }
+
+      case 'leave': {
+        if (!world.members.unregister(s.name, msg.conn)) {
+          sendFrame(msg.socket, reply({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+          return s;
+        }
+        const gone = unwatch(s, ctx, msg.conn);
+        if (gone !== undefined) presence(s, ctx, gone, false);
+        sendFrame(msg.socket, reply({ type: 'left', room: s.name }, msg.ref));
+        becameEmpty(s, ctx);
+        return s;
+      }
+
+      case 'publish': {
+        if (!s.watched.has(msg.conn)) {
+          sendFrame(msg.socket, reply({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+          return s;
+        }
+        const store = s.store;
+        const id = store.lastId + 1;
+        const frame = new Encoded({
+          type: 'message',
+          room: s.name,
+          from: msg.socket.session.user,
+          content: msg.content,
+          ts: world.now(),
+          id,
+        });
+        store.append(frame);
+        for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
+        if (msg.ref !== undefined) sendFrame(msg.socket, { type: 'ack', ref: msg.ref, id });
+        return s;
+      }
+
+      case 'presence.flush': {
+        s.presenceTimer = undefined;
+        if (s.joins.size === 0 && s.leaves.size === 0) return s;
+        const frame = new Encoded({ type: 'presence', room: s.name, joins: [...s.joins], leaves: [...s.leaves] });
+        s.joins.clear();
+        s.leaves.clear();
+        for (const [conn, m] of world.members.lookup(s.name)) if (!s.gapped.has(conn)) frame.sendTo(m.socket);
+        return s;
+      }
+
+      case 'idle.check': {
+        s.idleTimer = undefined;
+        if (s.perUser.size > 0) return s;
+        // Unregister first, then stop behind whatever is already queued: a join that found this
+        // room before the unregister is still handled (it reopens the room).
+        if (world.rooms.whereis(s.name) === (ctx.self as Ref<never>)) world.rooms.unregister(s.name);
+        s.closing = true;
+        ctx.self.send({ type: 'close' });
+        return s;
+      }
+
+      case 'close':
+        if (s.closing && s.perUser.size === 0) ctx.stop('normal');
+        return s;
+
+      case 'crash':
+        world.counters.roomCrashes++;
+        throw new Error(`injected crash in room ${s.name}`);
+    }
+  },
+
+  info(s, msg: InfoMessage, ctx) {
+    if (msg.type !== 'DOWN') return s;
+    // A member connection ended for good; its registry entry is already gone.
+    const gone = unwatch(s, ctx, msg.actor as Ref<ConnMsg>);
+    if (gone !== undefined) presence(s, ctx, gone, false);
+    becameEmpty(s, ctx);
+    return s;
+  },
+};

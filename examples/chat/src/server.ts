@@ -1,0 +1,142 @@
+/**
+ * The chat server's supervision tree:
+ *
+ *     chat (one_for_one)
+ *      ├── rooms    dynamicSupervisor of room actors (transient: restarted after a crash)
+ *      └── server   socketServer from @troupe/uws
+ *           ├── sockets   dynamicSupervisor of connection actors (transient)
+ *           └── listener  the uWS app and its listen socket
+ *
+ * plus three registries (rooms by name, room members, each user's connections). `startChat`
+ * starts it under a system and returns the port and a graceful `drain`.
+ */
+import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo } from '@troupe/uws';
+import {
+  type ActorSystem,
+  DuplicateRegistry,
+  type DynamicSupervisorRef,
+  dynamicSupervisor,
+  type Ref,
+  supervisor,
+  UniqueRegistry,
+  whichChildren,
+} from 'troupe';
+import { verifyToken } from './auth.js';
+import { connection } from './connection.js';
+import { routes } from './http.js';
+import type { ChatOptions } from './options.js';
+import { isName } from './protocol.js';
+import { type RoomArgs, type RoomMsg, room } from './room.js';
+import { newSession, type Session } from './session.js';
+import { type ConnMsg, type Member, newCounters, type World } from './world.js';
+
+export interface Chat {
+  readonly port: number;
+  readonly world: World;
+  readonly ref: Ref<never>;
+  /**
+   * Graceful drain: stop accepting, close every connection with 1012 in batches (their queued
+   * frames are flushed first), then stop the tree in order. Resolves when everything is stopped.
+   */
+  drain(): Promise<void>;
+}
+
+function decideUpgrade(o: ChatOptions, system: ActorSystem, req: UpgradeInfo): UpgradeDecision<Session> {
+  const origin = req.headers.get('origin');
+  if (origin !== undefined && o.allowedOrigins !== undefined && !o.allowedOrigins.includes(origin)) {
+    return { ok: false, status: 403, message: 'origin not allowed' };
+  }
+  let user: string;
+  if (o.authSecret !== undefined) {
+    const token = req.query.get('token');
+    if (token === null) return { ok: false, status: 401, message: 'token required' };
+    const check = verifyToken(o.authSecret, token);
+    if (!check.ok) return { ok: false, status: 401, message: `bad token (${check.reason})` };
+    user = check.user;
+  } else {
+    const u = req.query.get('user');
+    if (u === null || !isName(u))
+      return { ok: false, status: 400, message: 'user must be 1 to 64 characters of A-Z a-z 0-9 _ . -' };
+    user = u;
+  }
+  return { ok: true, session: newSession(user, o.burst, system.clock.now()) };
+}
+
+export async function startChat(
+  system: ActorSystem,
+  options: ChatOptions,
+  now: () => number = Date.now,
+): Promise<Chat> {
+  const world: World = {
+    options,
+    rooms: new UniqueRegistry<string>('rooms'),
+    members: new DuplicateRegistry<string, Member, ConnMsg>('members'),
+    users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
+    roomSup: undefined,
+    counters: newCounters(),
+    now,
+  };
+  let port = 0;
+  let draining = false;
+  const rooms = dynamicSupervisor({
+    child: { behavior: room, restart: 'transient', reportMessages: 1 },
+    maxRestarts: 1_000,
+    withinMs: 1_000,
+  });
+  const chat = await system.start(
+    supervisor({
+      strategy: 'one_for_one',
+      children: [
+        {
+          id: 'rooms',
+          behavior: {
+            ...rooms,
+            init(ctx: never) {
+              world.roomSup = (ctx as { self: DynamicSupervisorRef<RoomArgs, RoomMsg> }).self;
+              return rooms.init?.(ctx, undefined) as never;
+            },
+          },
+        },
+        {
+          id: 'server',
+          behavior: socketServer<Session, unknown>({
+            host: options.host,
+            port: options.port,
+            path: '/ws',
+            maxPayload: options.maxPayload,
+            closeCode: 1012,
+            idleTimeoutS: 120,
+            socket: { behavior: connection(world), reportMessages: 1, shutdown: 1_000 },
+            upgrade: (req) => decideUpgrade(options, system, req),
+            routes: (app) => routes(app, world, system, () => !draining),
+            onListen: (p) => {
+              port = p;
+            },
+          }),
+        },
+      ],
+    }),
+  );
+  return {
+    port,
+    world,
+    ref: chat as Ref<never>,
+    async drain() {
+      draining = true;
+      const server = (await whichChildren(chat)).find((c) => c.id === 'server')?.ref;
+      if (server !== undefined) {
+        // Stop accepting first: the listener goes, the sockets supervisor stays.
+        const listener = (await whichChildren(server as never)).find((c) => c.id === 'listener')?.ref;
+        if (listener !== undefined) await system.stop(listener, 'shutdown');
+        // Close connections in batches so a large server does not stall its loop.
+        const batch = options.drainBatch;
+        const sockets = [...world.users.keys()].flatMap((u) => [...world.users.lookup(u).values()]);
+        for (let i = 0; i < sockets.length; i += batch) {
+          for (const s of sockets.slice(i, i + batch)) s.end(1012, 'server restarting');
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      await system.stop(chat, 'shutdown');
+    },
+  };
+}

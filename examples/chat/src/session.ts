@@ -1,0 +1,46 @@
+/**
+ * What belongs to a connection rather than to the actor that serves it, so that it survives that
+ * actor's restarts: the user, the rooms it joined, its encoding, its rate-limit bucket.
+ */
+export interface Session {
+  readonly user: string;
+  /** Rooms joined on this connection. */
+  readonly rooms: Set<string>;
+  /** The client last sent MessagePack: answer in MessagePack. */
+  binary: boolean;
+  /** Token bucket. */
+  tokens: number;
+  refilledAt: number;
+  /** Times of recent rate_limited answers, for the abuse limit. */
+  readonly limitedAt: number[];
+  welcomed: boolean;
+}
+
+export function newSession(user: string, burst: number, now: number): Session {
+  return { user, rooms: new Set(), binary: false, tokens: burst, refilledAt: now, limitedAt: [], welcomed: false };
+}
+
+/**
+ * Takes one token. Returns 0 when the frame may pass, else the milliseconds until a token is back.
+ */
+export function takeToken(s: Session, now: number, rate: number, burst: number): number {
+  const elapsed = now - s.refilledAt;
+  if (elapsed > 0) {
+    s.tokens = Math.min(burst, s.tokens + (elapsed * rate) / 1000);
+    s.refilledAt = now;
+  }
+  if (s.tokens >= 1) {
+    s.tokens -= 1;
+    return 0;
+  }
+  return Math.max(1, Math.ceil(((1 - s.tokens) * 1000) / rate));
+}
+
+/** Records a rate_limited answer; `true` when there were more than `limit` within `windowMs`: abuse. */
+export function recordLimited(s: Session, now: number, limit: number, windowMs: number): boolean {
+  const times = s.limitedAt;
+  times.push(now);
+  while (times.length > 0 && now - (times[0] as number) > windowMs) times.shift();
+  if (times.length > limit + 1) times.splice(0, times.length - limit - 1);
+  return times.length > limit;
+}

@@ -1,0 +1,83 @@
+/**
+ * What every chat actor shares: the options, the registries (rooms by name, room members, the
+ * connections of each user), the room supervisor and the counters. Registries are plain objects, not
+ * actors: their entries belong to the actors registered in them and vanish when those die.
+ */
+import type { SocketHandle } from '@troupe/uws';
+import { type DuplicateRegistry, type DynamicSupervisorRef, type Ref, spawnChild, type UniqueRegistry } from 'troupe';
+import type { ChatOptions } from './options.js';
+import type { RoomArgs, RoomMsg } from './room.js';
+import type { Session } from './session.js';
+import { RoomStore } from './store.js';
+
+/** A connection's actor accepts these (besides socket events). */
+export type ConnMsg =
+  | { readonly type: 'crash' }
+  | { readonly type: 'slow'; readonly room: string }
+  | { readonly type: 'slow.check' };
+
+/** What a room knows of a member connection. */
+export interface Member {
+  readonly user: string;
+  readonly socket: SocketHandle<Session>;
+}
+
+/** Counters for /metrics. */
+export interface Counters {
+  framesIn: number;
+  messagesIn: number;
+  dmsIn: number;
+  deliveries: number;
+  gaps: number;
+  droppedForSlow: number;
+  slowClosed: number;
+  rateLimited: number;
+  abuseClosed: number;
+  errors: number;
+  roomCrashes: number;
+}
+
+export interface World {
+  readonly options: ChatOptions;
+  /** Room name -> room actor. */
+  readonly rooms: UniqueRegistry<string>;
+  /** Room name -> member connections, with their user and socket. */
+  readonly members: DuplicateRegistry<string, Member, ConnMsg>;
+  /** User name -> that user's connections, with their socket. */
+  readonly users: DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>;
+  roomSup: DynamicSupervisorRef<RoomArgs, RoomMsg> | undefined;
+  readonly counters: Counters;
+  /** Wall-clock ms for `ts`; injectable for tests. */
+  readonly now: () => number;
+}
+
+export function newCounters(): Counters {
+  return {
+    framesIn: 0,
+    messagesIn: 0,
+    dmsIn: 0,
+    deliveries: 0,
+    gaps: 0,
+    droppedForSlow: 0,
+    slowClosed: 0,
+    rateLimited: 0,
+    abuseClosed: 0,
+    errors: 0,
+    roomCrashes: 0,
+  };
+}
+
+/**
+ * The room actor of `name`, started (synchronously, under the room supervisor) if there is none.
+ * Registering here, in the same step as the start, means two joins can never start two rooms.
+ */
+export function ensureRoom(world: World, name: string): Ref<RoomMsg> | undefined {
+  const existing = world.rooms.whereis<RoomMsg>(name);
+  if (existing !== undefined) return existing;
+  const sup = world.roomSup;
+  if (sup === undefined) return undefined;
+  const r = spawnChild(sup, { name, store: new RoomStore(world.options.history), world });
+  if (!r.ok) return undefined;
+  world.rooms.register(name, r.ref as Ref<never>);
+  return r.ref;
+}
