@@ -15,6 +15,8 @@ import type { FanParams } from './fan.js';
 import { check, collectGarbage, deferred, type Sample } from './harness.js';
 import type { IdleParams } from './idle-memory.js';
 import type { PingPongParams } from './ping-pong.js';
+import type { RegistryParams } from './registry.js';
+import type { RestartParams } from './restart.js';
 import type { SkynetParams } from './skynet.js';
 
 interface Queue<T> {
@@ -41,6 +43,8 @@ export class Proc<in M> {
   queued = false;
   dead = false;
   state: unknown = undefined;
+  /** Set for a "supervised" actor: called instead of stopping it when its handler throws. */
+  onCrash: ((error: unknown) => void) | undefined = undefined;
   readonly handler: (msg: unknown, self: Proc<never>) => void;
   constructor(handler: (msg: M, self: Proc<M>) => void) {
     this.handler = handler as (msg: unknown, self: Proc<never>) => void;
@@ -89,8 +93,11 @@ function drain(): void {
       try {
         p.handler(msg, p);
       } catch (e) {
-        console.error('baseline actor crashed:', e);
-        stop(p);
+        if (p.onCrash !== undefined) p.onCrash(e);
+        else {
+          console.error('baseline actor crashed:', e);
+          stop(p);
+        }
       }
     }
     // Still queued while it ran, so its own sends did not queue it twice.
@@ -262,4 +269,65 @@ export async function call(p: CallParams): Promise<Sample> {
   const s = (performance.now() - t0) / 1000;
   check(sum === p.calls, 'call replies');
   return { call: p.calls / s };
+}
+
+/**
+ * restart: the handler throws on every message; the crash handler "restarts" the actor in place the
+ * least a supervisor can: checks a ring-buffer restart window, runs init again, keeps the mailbox.
+ */
+export async function restart(p: RestartParams): Promise<Sample> {
+  const gaps: number[] = [];
+  let crashedAt = -1;
+  const done = deferred<void>();
+  let handled = 0;
+  const window = new Float64Array(p.maxRestarts);
+  let head = 0;
+  let count = 0;
+  const proc = spawn<number>((_n, self) => {
+    const now = performance.now();
+    if (crashedAt >= 0) gaps.push(now - crashedAt);
+    if (++handled === p.messages) done.resolve();
+    crashedAt = performance.now();
+    void self;
+    throw new Error('poison');
+  });
+  proc.onCrash = () => {
+    const now = performance.now();
+    if (count < p.maxRestarts) window[(head + count++) % p.maxRestarts] = now;
+    else if (now - (window[head] as number) <= p.withinMs) throw new Error('restart intensity exceeded');
+    else {
+      window[head] = now;
+      head = (head + 1) % p.maxRestarts;
+    }
+    proc.state = { incarnation: (proc.state as { incarnation: number } | undefined)?.incarnation ?? 0 };
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < p.messages; i++) send(proc, i);
+  await done.promise;
+  const s = (performance.now() - t0) / 1000;
+  check(handled === p.messages, 'every message handled');
+  return restartFigures(p.messages, s, gaps);
+}
+
+/** Restarts/s and the crash-to-next-message percentiles in µs. */
+export function restartFigures(messages: number, seconds: number, gapsMs: number[]): Sample {
+  gapsMs.sort((a, b) => a - b);
+  const q = (f: number) => (gapsMs[Math.min(gapsMs.length - 1, Math.floor(f * gapsMs.length))] as number) * 1000;
+  return { 'restart-rate': messages / seconds, 'restart-p50': q(0.5), 'restart-p99': q(0.99) };
+}
+
+/** registry-register: a plain Map from name to actor, the least a name registry is. */
+export async function registryRegister(p: RegistryParams): Promise<Sample> {
+  const procs = Array.from({ length: 1000 }, () => spawn<number>(() => {}));
+  const names = new Map<string, Proc<number>>();
+  const keys = Array.from({ length: p.names }, (_, i) => `name-${i}`);
+  const t0 = performance.now();
+  for (let i = 0; i < p.names; i++) {
+    const k = keys[i] as string;
+    if (names.has(k)) throw new Error('taken');
+    names.set(k, procs[i % 1000] as Proc<number>);
+  }
+  const s = (performance.now() - t0) / 1000;
+  check(names.size === p.names, 'every name registered');
+  return { 'registry-register': p.names / s };
 }

@@ -18,10 +18,12 @@ import { fanIn, fanOut } from './fan.js';
 import { type AnyWorkload, best, type Competitor, nextTurn, type Sample } from './harness.js';
 import { idleMemory } from './idle-memory.js';
 import { pingPong } from './ping-pong.js';
+import { registry } from './registry.js';
+import { restart } from './restart.js';
 import { skynet } from './skynet.js';
 
 /** Every runtime workload, in the order they run and print. Add a new one here. */
-const WORKLOADS: readonly AnyWorkload[] = [skynet, pingPong, fanIn, fanOut, idleMemory, call];
+const WORKLOADS: readonly AnyWorkload[] = [skynet, pingPong, fanIn, fanOut, idleMemory, call, restart, registry];
 
 interface Options {
   readonly quick: boolean;
