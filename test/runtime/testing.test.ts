@@ -269,7 +269,9 @@ describe('settle and probe limits', () => {
   it('gives up after maxRounds when an actor floods itself', async () => {
     const system = new ActorSystem();
     let handled = 0;
-    const LIMIT = 1_000_000; // a guard so that this test ends; the real flood is endless
+    // A guard so that this test ends; the real flood is endless. Far above what 3 rounds can run
+    // (each round is 100,000 messages, plus what the scheduler does between rounds).
+    const LIMIT = 20_000_000;
     const flooder = system.spawn((_: 'again', ctx: Context<'again'>) => {
       if (++handled < LIMIT) ctx.self.send('again');
     });
