@@ -176,11 +176,30 @@ describe('call', () => {
     assert.equal(await ref.call({ type: 'twice' }), 'first');
   });
 
-  it('clears its timer once the reply arrives', async () => {
+  it('leaves nothing behind after the reply: the timeout finds nothing to fail', async () => {
     const { clock, system } = simulated();
     const ref = system.spawn(server());
-    await ref.call({ type: 'get' });
+    assert.equal(await ref.call({ type: 'get' }), 42);
+    clock.advance(5_000);
+    await settle(system);
     assert.equal(clock.pending, 0);
+  });
+
+  it('shares one timer among all calls of one timeoutMs, and times them out in order', async () => {
+    const { clock, system } = simulated();
+    const silent = system.spawn((_: { type: 'get'; reply: Reply<number> }) => {});
+    const calls = Array.from({ length: 100 }, () => track(silent.call({ type: 'get' })));
+    clock.advance(10);
+    const later = track(silent.call({ type: 'get' }));
+    await settle(system);
+    assert.equal(clock.pending, 1, 'one timer, not one per call');
+    clock.advance(4_990);
+    await settle(system);
+    assert.ok(calls.every((c) => c.state === 'rejected' && c.error instanceof TimeoutError));
+    assert.equal(later.state, 'pending', 'made 10 ms later, it has 10 ms left');
+    clock.advance(10);
+    await settle(system);
+    assert.equal(later.state, 'rejected');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import type { ActorClass, Behavior, ReceiveFn } from './actor/behavior.js';
 import { toImpl } from './actor/behavior.js';
+import { TimeoutQueue } from './actor/call.js';
 import { Cell, cellOf, type UpgradeResult } from './actor/cell.js';
 import type { Spawner, SpawnOptions } from './actor/context.js';
 import { F_BOUNDED, F_INIT, F_SCHEDULED, F_TRAP } from './actor/internal.js';
@@ -380,6 +381,18 @@ export class ActorSystem implements Spawner {
       });
     }
     return cell;
+  }
+
+  readonly #callTimeouts = new Map<number, TimeoutQueue>();
+
+  /** @internal The timeout queue of calls with this `timeoutMs`. */
+  callTimeouts(ms: number): TimeoutQueue {
+    let q = this.#callTimeouts.get(ms);
+    if (q === undefined) {
+      q = new TimeoutQueue(this.clock, ms);
+      this.#callTimeouts.set(ms, q);
+    }
+    return q;
   }
 
   /** @internal */

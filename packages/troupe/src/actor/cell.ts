@@ -16,7 +16,7 @@ import type { Registration } from '../registry/registry.js';
 import type { ActorSystem } from '../system.js';
 import { assertDelay, Timer, type TimerOwner } from '../timers/timer.js';
 import type { Host, Impl } from './behavior.js';
-import type { PendingCall } from './call.js';
+import type { CallList } from './call.js';
 import type { Context, SpawnOptions } from './context.js';
 import {
   CELL,
@@ -73,7 +73,7 @@ export interface Ext {
   monitors?: Map<MonitorRef, Watcher> | undefined;
   watching?: Map<MonitorRef, Cell> | undefined;
   timers?: Set<Timer> | undefined;
-  calls?: Set<PendingCall> | undefined;
+  calls?: CallList | undefined;
   signals?: Signal[] | undefined;
   infoCount?: number | undefined;
   bounded?: Bounded | undefined;
@@ -460,7 +460,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       const queued = new Set<unknown>();
       if (mb !== undefined) for (let i = 0; i < mb.length; i++) queued.add(mb.peekAt(i));
       const error = new ExitError(this.describe(), reason);
-      for (const c of [...ext.calls]) if (!queued.has(c.msg)) c.fail(error);
+      for (const c of ext.calls.toArray()) if (!queued.has(c.msg)) c.fail(error);
     }
     const mode = sup.mode;
     if (mode === 'normal') sup.ended(this, reason, poison);
@@ -603,7 +603,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       const calls = ext.calls;
       ext.calls = undefined;
       const error = new ExitError(this.describe(), reason);
-      for (const c of calls) c.fail(error);
+      for (const c of calls.toArray()) c.fail(error);
     }
     if (ext.watching !== undefined) {
       for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);

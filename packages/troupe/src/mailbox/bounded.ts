@@ -82,7 +82,7 @@ export class Bounded {
       cell.system.deadLetter(cell.ref, m, 'mailbox_full');
       const calls = cell.ext?.calls;
       if (calls !== undefined) {
-        for (const c of calls) if (c.msg === m) c.fail(new MailboxFullError(cell.describe()));
+        for (const c of calls.toArray()) if (c.msg === m) c.fail(new MailboxFullError(cell.describe()));
       }
       return;
     }

@@ -11,8 +11,11 @@ export type ClockTimer = unknown;
 export interface Clock {
   /** Monotonic milliseconds (fractions allowed). Only differences are meaningful. */
   now(): number;
-  /** Calls `fn` once, `ms` milliseconds from now. */
-  setTimeout(fn: () => void, ms: number): ClockTimer;
+  /**
+   * Calls `fn` once, `ms` milliseconds from now. `unref`: the timer alone does not keep the process
+   * alive (a hint; a simulated clock ignores it).
+   */
+  setTimeout(fn: () => void, ms: number, unref?: boolean): ClockTimer;
   /** Cancels a timer; a no-op for one that already fired or was cleared. */
   clearTimeout(timer: ClockTimer): void;
 }
@@ -20,6 +23,10 @@ export interface Clock {
 /** The real clock: `performance.now()` and Node's timers. */
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms, unref) => {
+    const t = setTimeout(fn, ms);
+    if (unref === true) t.unref();
+    return t;
+  },
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };
