@@ -32,6 +32,7 @@ import {
   F_SCHEDULED,
   F_SIGNALS,
   F_STOPPING,
+  F_STOPSELF,
   F_TRAP,
 } from './internal.js';
 import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef, RuntimeNotice } from './messages.js';
@@ -511,6 +512,19 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   }
 
   private processSignals(): void {
+    if ((this.flags & F_STOPSELF) !== 0) {
+      // The common ctx.stop(): stop after this message, like a polite stop signal.
+      if ((this.flags & F_AWAIT) !== 0) return;
+      this.flags &= ~F_STOPSELF;
+      if (this.ext?.signals === undefined) this.flags &= ~F_SIGNALS;
+      this.exitWith('normal');
+      if ((this.flags & (F_DEAD | F_STOPPING | F_DORMANT)) !== 0) {
+        if (this.ext !== undefined) this.ext.signals = undefined;
+        this.flags &= ~F_SIGNALS;
+        return;
+      }
+      if ((this.flags & F_SIGNALS) === 0) return;
+    }
     const sigs = (this.ext as Ext).signals as Signal[];
     while (sigs.length > 0) {
       const s = sigs[0] as Signal;
@@ -783,6 +797,11 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   }
 
   stop(reason: ExitReason = 'normal'): void {
+    if (reason === 'normal' && (this.flags & (F_RUNNING | F_SIGNALS | F_DEAD | F_DORMANT)) === F_RUNNING) {
+      // From inside its own handler with nothing else pending: a flag, no allocation.
+      this.flags |= F_SIGNALS | F_STOPSELF;
+      return;
+    }
     assertReason(reason, 'ctx.stop(reason)');
     this.signal(reason, true);
   }
