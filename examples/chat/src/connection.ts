@@ -8,7 +8,14 @@
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, type ServerFrame } from './protocol.js';
+import {
+  type ClientFrame,
+  type ClientRef,
+  errorFrame,
+  parseClientFrame,
+  readRef,
+  type ServerFrame,
+} from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { recordLimited, type Session, takeToken } from './session.js';
 import { type ConnMsg, ensureRoom, type World } from './world.js';
@@ -155,7 +162,8 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
               socket.end(1008, 'rate limit abuse');
               return s;
             }
-            sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames' }, wait));
+            const ref = readRef(msg.data, msg.isBinary);
+            sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames', ...ref }, wait));
             return s;
           }
           const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
- * The chat server's command line: `troupe-chat [--port 9001] ...` (see `--help`). One line on start
- * with the address; SIGTERM or SIGINT drains gracefully (close 1012) and exits 0.
+ * The chat server's command line: `troupe-chat [--port 9001] ...` (see `--help`). One plain line on
+ * start with the address, then structured logs (pino, JSON lines on stdout): crash reports with their
+ * supervisor, child id, reason and last messages. SIGTERM or SIGINT drains gracefully (close 1012)
+ * and exits 0.
  */
+import { pino } from 'pino';
 import { ActorSystem } from 'troupe';
 import { helpText, parseOptions } from './options.js';
 import { startChat } from './server.js';
@@ -17,7 +20,12 @@ if (parsed.help) {
   process.exit(0);
 }
 const options = parsed.options;
-const system = new ActorSystem();
+// pino's shape is the runtime's Logger shape; errors under `reason` get pino's error serializer.
+const logger = pino({
+  base: { app: 'troupe-chat' },
+  serializers: { reason: pino.stdSerializers.err, err: pino.stdSerializers.err },
+});
+const system = new ActorSystem({ logger });
 let chat: Awaited<ReturnType<typeof startChat>>;
 try {
   chat = await startChat(system, options);
@@ -35,15 +43,16 @@ let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`troupe-chat: ${signal}, draining`);
+  logger.info({ signal }, 'draining');
   const deadline = setTimeout(() => {
-    console.error('troupe-chat: drain took over 10 s; exiting');
+    logger.error('drain took over 10 s; exiting');
     process.exit(1);
   }, 10_000);
   await chat.drain();
   await system.shutdown();
   clearTimeout(deadline);
-  console.log('troupe-chat: stopped');
+  logger.info('stopped');
+  logger.flush();
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));

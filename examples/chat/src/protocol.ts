@@ -91,6 +91,21 @@ function invalidName(field: string, ref?: ClientRef): Parsed {
   };
 }
 
+function isRef(v: unknown): v is ClientRef {
+  return (typeof v === 'string' && v.length <= 128) || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/**
+ * The valid `ref` of a frame, for an answer given without validating the frame (`rate_limited`):
+ * PROTOCOL.md echoes a ref on every answer.
+ */
+export function readRef(data: string | Uint8Array, isBinary: boolean): { ref?: ClientRef } {
+  const d = decode(data, isBinary);
+  if (!d.ok || d.value === null || typeof d.value !== 'object') return {};
+  const ref = (d.value as { ref?: unknown }).ref;
+  return isRef(ref) ? { ref } : {};
+}
+
 /** Decodes a frame's bytes: JSON for text, MessagePack for binary. */
 export function decode(data: string | Uint8Array, isBinary: boolean): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -106,9 +121,7 @@ export function validate(v: unknown, maxContent: number): Parsed {
   const o = v as Record<string, unknown>;
   let ref: ClientRef | undefined;
   if (o.ref !== undefined) {
-    if ((typeof o.ref !== 'string' || o.ref.length > 128) && (typeof o.ref !== 'number' || !Number.isFinite(o.ref))) {
-      return bad('ref must be a string of at most 128 characters or a finite number');
-    }
+    if (!isRef(o.ref)) return bad('ref must be a string of at most 128 characters or a finite number');
     ref = o.ref;
   }
   const type = o.type;

@@ -18,6 +18,7 @@ import {
   dynamicSupervisor,
   type Ref,
   supervisor,
+  terminateChild,
   UniqueRegistry,
   whichChildren,
 } from 'troupe';
@@ -125,9 +126,9 @@ export async function startChat(
       draining = true;
       const server = (await whichChildren(chat)).find((c) => c.id === 'server')?.ref;
       if (server !== undefined) {
-        // Stop accepting first: the listener goes, the sockets supervisor stays.
-        const listener = (await whichChildren(server as never)).find((c) => c.id === 'listener')?.ref;
-        if (listener !== undefined) await system.stop(listener, 'shutdown');
+        // Stop accepting first: the listener goes for good (terminateChild, not stop: a supervised
+        // actor that is merely stopped is restarted), the sockets supervisor stays.
+        await terminateChild(server as never, 'listener');
         // Close connections in batches so a large server does not stall its loop.
         const batch = options.drainBatch;
         const sockets = [...world.users.keys()].flatMap((u) => [...world.users.lookup(u).values()]);

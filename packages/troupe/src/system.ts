@@ -118,15 +118,56 @@ export class ActorSystem implements Spawner {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
   }
 
+  /**
+   * Starts an actor and returns its ref at once; `init`, if any, runs before its first message.
+   * Throws a `TypeError` for something that is not an actor, `NameTakenError` for a taken `name`,
+   * and `SystemShutdownError` after `shutdown()`.
+   * @example
+   * const log = system.spawn((line: string) => console.log(line), { label: 'log' });
+   * log.send('hello');
+   */
   spawn<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Ref<M>;
+  /**
+   * Starts an actor from a behaviour object and returns its ref at once; `args` goes to its `init`.
+   * @example
+   * const counter = system.spawn(counterBehavior, { args: 10, name: 'counter' });
+   * counter.send({ type: 'inc' }); // waits in the mailbox until init has run
+   */
   spawn<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Ref<M>;
+  /**
+   * Starts an actor from a class extending `Actor` and returns its ref at once; `args` goes to `init`.
+   * @example
+   * const stack = system.spawn(Stack, { args: ['a', 'b'], label: 'stack' });
+   */
   spawn<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Ref<M>;
   spawn(behavior: unknown, options?: SpawnOptions<unknown>): Ref<unknown> {
     return this.spawnCell(behavior, options, undefined, 'system.spawn').ref;
   }
 
+  /**
+   * Starts an actor and resolves with its ref once its `init` has finished (at once without one).
+   * Rejects with the errors `spawn` throws.
+   * @example
+   * const log = await system.start((line: string) => console.log(line));
+   */
   start<M>(behavior: ReceiveFn<M>, options?: SpawnOptions): Promise<Ref<M>>;
+  /**
+   * Starts an actor from a behaviour object and resolves with its ref once its `init` has
+   * finished; rejects with an `InitError` (its `cause` is what `init` threw) if `init` fails.
+   * @example
+   * try {
+   *   const db = await system.start(database, { args: { url } }); // ready: init has connected
+   * } catch (e) {
+   *   if (e instanceof InitError) console.error('no database:', e.cause);
+   * }
+   */
   start<M, S, A = undefined>(behavior: Behavior<M, S, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
+  /**
+   * Starts an actor from a class extending `Actor` and resolves with its ref once its `init` has
+   * finished; rejects with an `InitError` if `init` fails.
+   * @example
+   * const stack = await system.start(Stack, { args: ['a', 'b'] }); // Stack's init has run
+   */
   start<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Promise<Ref<M>>;
   start(behavior: unknown, options?: SpawnOptions<unknown>): Promise<Ref<unknown>> {
     let cell: Cell;
@@ -141,7 +182,12 @@ export class ActorSystem implements Spawner {
   /**
    * Asks the actor to stop after its current message: `terminate` runs, links and monitors see
    * `reason` (default `normal`). Resolves with the reason it exited with once it is dead (at once
-   * for a dead actor). Messages still queued go to dead letters.
+   * for a dead actor). Messages still queued go to dead letters. A supervised actor is only ended
+   * for this incarnation: its supervisor decides (a permanent child is restarted in place and the
+   * promise waits for the ref's real end); use `terminateChild` to stop a child for good.
+   * @example
+   * const reason = await system.stop(worker); // 'normal'
+   * await system.stop(cache, { shutdown: 'maintenance' });
    */
   stop(ref: Ref<never>, reason: ExitReason = 'normal'): Promise<ExitReason> {
     assertReason(reason, 'system.stop(ref, reason)');
@@ -151,7 +197,11 @@ export class ActorSystem implements Spawner {
     return done;
   }
 
-  /** Kills the actor at once: untrappable, no `terminate`; links and monitors see `killed`. */
+  /**
+   * Kills the actor at once: untrappable, no `terminate`; links and monitors see `killed`.
+   * @example
+   * system.kill(stuck); // stuck.alive is false from here on
+   */
   kill(ref: Ref<never>): void {
     cellOf(ref, 'system.kill').killNow();
   }
@@ -159,13 +209,20 @@ export class ActorSystem implements Spawner {
   /**
    * Sends an exit signal from outside any actor (OTP's `exit/2`); see `Context.exit`. There is no
    * sending actor, so a trapping target's `EXIT` message names the target itself as `from`.
+   * @example
+   * system.exit(worker, 'shutdown'); // dies with shutdown, or gets an EXIT message if it traps exits
    */
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'system.exit(ref, reason)');
     cellOf(ref, 'system.exit').exitSignal(ref, reason);
   }
 
-  /** Resolves with the actor's exit reason once it has exited (at once for an actor already dead). */
+  /**
+   * Resolves with the actor's exit reason once it has exited (at once for an actor already dead).
+   * @example
+   * const reason = await system.exited(job);
+   * if (!isCleanExit(reason)) console.error(`job failed: ${describeReason(reason)}`);
+   */
   exited(ref: Ref<never>): Promise<ExitReason> {
     return cellOf(ref, 'system.exited').whenExited();
   }
@@ -173,6 +230,9 @@ export class ActorSystem implements Spawner {
   /**
    * Calls `onDown(reason)` once when the actor exits (`noproc` at once if it is already dead).
    * Returns a function that cancels the watch.
+   * @example
+   * const unwatch = system.watch(worker, (reason) => console.log(`worker exited: ${describeReason(reason)}`));
+   * unwatch(); // no longer interested
    */
   watch(ref: Ref<never>, onDown: (reason: ExitReason) => void): () => void {
     const cell = cellOf(ref, 'system.watch');
@@ -182,13 +242,25 @@ export class ActorSystem implements Spawner {
     };
   }
 
-  /** Sends `msg` to `ref` after `ms` on the system clock. */
+  /**
+   * Sends `msg` to `ref` after `ms` on the system clock (`ms` finite and >= 0, else a `RangeError`).
+   * The timer belongs to no actor: it fires even if the sender is gone.
+   * @example
+   * const timer = system.sendAfter(session, { type: 'expire' }, 30_000);
+   * timer.cancel(); // true: it will not fire
+   */
   sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer {
     assertDelay(ms, 'system.sendAfter(ref, msg, ms)');
     return new Timer(this.clock, ms, () => ref.send(msg), undefined, undefined);
   }
 
-  /** Sends `msg` to `ref` every `ms` until cancelled. */
+  /**
+   * Sends `msg` to `ref` every `ms` (finite and > 0) until cancelled, or until `ref` is dead.
+   * @example
+   * const tick = system.sendInterval(metrics, { type: 'flush' }, 1_000);
+   * // later:
+   * tick.cancel();
+   */
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
     assertDelay(ms, 'system.sendInterval(ref, msg, ms)', false);
     const t: Timer = new Timer(this.clock, ms, () => void (ref.send(msg) || ref.alive || t.cancel()), ms, undefined);
@@ -198,6 +270,9 @@ export class ActorSystem implements Spawner {
   /**
    * Registers `ref` under `name` in the system registry. A taken name is a result, not an error:
    * `{ ok: false, reason: 'taken', ref }` gives the holder. The entry goes when the actor dies.
+   * @example
+   * const r = system.register('cache', cache);
+   * if (!r.ok && r.reason === 'taken') console.log(`cache is already ${r.ref}`);
    */
   register(name: unknown, ref: Ref<never>): RegisterResult<unknown> {
     return this.registry.register(name, ref);
@@ -208,12 +283,23 @@ export class ActorSystem implements Spawner {
     return this.registry.unregister(name);
   }
 
-  /** The live actor registered under `name`, or undefined; never a dead one. `M` is the caller's claim. */
+  /**
+   * The live actor registered under `name`, or undefined; never a dead one. `M` is the caller's claim.
+   * @example
+   * system.whereis<CacheMsg>('cache')?.send({ type: 'clear' });
+   */
   whereis<M>(name: unknown): Ref<M> | undefined {
     return this.registry.whereis<M>(name);
   }
 
-  /** Calls `listener` for every {@link SystemEvent}; returns a function that unsubscribes. */
+  /**
+   * Calls `listener` for every {@link SystemEvent}; returns a function that unsubscribes.
+   * @example
+   * const unsubscribe = system.subscribe((e) => {
+   *   if (e.type === 'restarted') console.log(`${e.ref} restarted (${e.restarts})`);
+   * });
+   * unsubscribe();
+   */
   subscribe(listener: (event: SystemEvent) => void): () => void {
     this.#eventListeners = [...this.#eventListeners, listener];
     this.observed = true;
@@ -300,6 +386,8 @@ export class ActorSystem implements Spawner {
    * each is asked to stop with `shutdown`, its `terminate` runs, and if it has not exited within
    * `shutdownTimeoutMs` it is killed before the next one is asked. Supervised actors are stopped by
    * their supervisors, in reverse start order. Afterwards `spawn` throws `SystemShutdownError`.
+   * @example
+   * process.once('SIGTERM', () => void system.shutdown().then(() => process.exit(0)));
    */
   async shutdown(): Promise<void> {
     this.#closed = true;
