@@ -18,7 +18,7 @@ import {
 } from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { recordLimited, type Session, takeToken } from './session.js';
-import { type ConnMsg, ensureRoom, type World } from './world.js';
+import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
 
 type Msg = SocketEvent | ConnMsg;
 
@@ -112,6 +112,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
       }
       const dm = new Encoded({ type: 'dm', from: session.user, content: frame.content, ts: world.now() });
       for (const target of targets.values()) {
+        if (closeIfOverHard(world, target)) continue;
         world.counters.deliveries++;
         dm.sendTo(target);
       }

@@ -12,7 +12,7 @@ import { Encoded, sendFrame } from './codec.js';
 import type { ClientRef, ServerFrame, Since } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
-import { type ConnMsg, ensureRoom, type Member, type World } from './world.js';
+import { type ConnMsg, closeIfOverHard, ensureRoom, type Member, type World } from './world.js';
 
 export type RoomMsg =
   | {
@@ -107,18 +107,14 @@ function becameEmpty(s: RoomState, ctx: Context<RoomMsg>): void {
 
 /** Writes a room frame to one member, unless it is too slow to take it. */
 function deliver(s: RoomState, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id: number): void {
-  if (s.gapped.has(conn)) return;
   const socket = m.socket;
   const o = s.world.options;
   const buffered = socket.bufferedAmount;
-  if (buffered > o.softLimit) {
+  if (buffered > o.softLimit || s.gapped.has(conn)) {
     const c = s.world.counters;
     c.droppedForSlow++;
-    if (buffered > o.hardLimit) {
-      c.slowClosed++;
-      socket.end(1013, 'slow consumer');
-      return;
-    }
+    if (closeIfOverHard(s.world, socket)) return;
+    if (s.gapped.has(conn)) return;
     s.gapped.add(conn);
     c.gaps++;
     sendFrame(socket, { type: 'gap', room: s.name, from: id });

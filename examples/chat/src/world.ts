@@ -81,3 +81,14 @@ export function ensureRoom(world: World, name: string): Ref<RoomMsg> | undefined
   world.rooms.register(name, r.ref as Ref<never>);
   return r.ref;
 }
+
+/**
+ * Closes a socket with 1013 when its buffer is over the hard limit, whatever is being written to it
+ * (room messages stop at the soft limit; DMs and answers do not). Returns true if it closed it.
+ */
+export function closeIfOverHard(world: World, socket: SocketHandle<Session>): boolean {
+  if (socket.closed || socket.bufferedAmount <= world.options.hardLimit) return false;
+  world.counters.slowClosed++;
+  socket.end(1013, 'slow consumer');
+  return true;
+}
