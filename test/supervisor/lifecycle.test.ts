@@ -15,6 +15,7 @@ import {
   startChild,
   supervisor,
   terminateChild,
+  upgradeChildren,
   whichChildren,
 } from 'troupe';
 import { settle } from 'troupe/testing';
@@ -435,5 +436,68 @@ describe('spawnChild', () => {
       () => spawnChild(system.spawn(() => {}) as never, undefined),
       /must be the ref of a started dynamicSupervisor/,
     );
+  });
+});
+
+describe('supervisor edge cases', () => {
+  it('restarts a behaviour object without init on undefined state, as it first started', async () => {
+    const { system } = newSystem();
+    const seen: unknown[] = [];
+    const sup = await system.start(
+      supervisor({
+        children: [
+          {
+            id: 'c',
+            behavior: {
+              receive(s: unknown, m: string) {
+                seen.push(s);
+                if (m === 'boom') throw new Error('boom');
+                return 'kept';
+              },
+            },
+          },
+        ],
+      }),
+    );
+    const c = (await whichChildren(sup))[0]?.ref as unknown as import('troupe').Ref<string>;
+    c.send('a');
+    c.send('boom');
+    c.send('b');
+    await settle(system);
+    assert.deepEqual(seen, [undefined, 'kept', undefined]);
+    assert.equal(sup.alive, true);
+    await system.shutdown();
+  });
+
+  it('completes upgradeChildren when the child crashes with the upgrade still queued', async () => {
+    const { system } = newSystem();
+    const v1 = {
+      init: () => 1,
+      receive(_s: number, m: string) {
+        if (m === 'crash') throw new Error('crash');
+      },
+    };
+    const v2 = { init: () => 2, receive() {} };
+    const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: v1 }] }));
+    const w = (await whichChildren(sup))[0]?.ref as unknown as import('troupe').Ref<string>;
+    w.send('crash');
+    const upgraded = upgradeChildren(sup, { id: 'w', behavior: v2 });
+    w.send('crash');
+    await settle(system);
+    assert.deepEqual(await upgraded, { ok: true, upgraded: 1, failed: [] });
+    assert.equal((await whichChildren(sup))[0]?.status, 'running');
+    await system.shutdown();
+  });
+
+  it('takes down children that trap exits when it is killed, running their terminate', async () => {
+    const { system } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('t', log, { trapExit: true })] }));
+    const t = await childRef(sup, 't');
+    system.kill(sup);
+    await settle(system);
+    assert.equal(t.alive, false);
+    assert.deepEqual(log, ['init t', 'terminate t killed']);
+    assert.equal(system.stats().actors, 0);
   });
 });

@@ -79,20 +79,30 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
         return;
       }
       const room = world.rooms.whereis<RoomMsg>(frame.room);
-      if (room === undefined) sendFrame(socket, withRef({ type: 'left', room: frame.room }, frame.ref));
-      else room.send(withOptional({ type: 'leave', conn: self, socket } as RoomMsg, frame.ref));
+      if (room === undefined) {
+        // No room to do it (it stopped for good): leave its members here, or its next one would
+        // count this connection in.
+        world.members.unregister(frame.room, self);
+        sendFrame(socket, withRef({ type: 'left', room: frame.room }, frame.ref));
+      } else room.send(withOptional({ type: 'leave', conn: self, socket } as RoomMsg, frame.ref));
       return;
     }
 
     case 'message': {
       world.counters.messagesIn++;
-      const room = session.rooms.has(frame.room) ? world.rooms.whereis<RoomMsg>(frame.room) : undefined;
-      if (room === undefined) {
+      if (!session.rooms.has(frame.room)) {
         world.counters.errors++;
         sendFrame(
           socket,
           withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
         );
+        return;
+      }
+      // Still a member when the room stopped for good (its supervisor gave up): a new room takes
+      // the name, tells its members the new epoch, and takes the message.
+      const room = ensureRoom(world, frame.room);
+      if (room === undefined) {
+        sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
       room.send(withOptional({ type: 'publish', conn: self, socket, content: frame.content } as RoomMsg, frame.ref));

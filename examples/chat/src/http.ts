@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HttpResponse, TemplatedApp } from '@troupe/uws';
-import type { ActorSystem, Ref } from 'troupe';
-import { renderMetrics } from './metrics.js';
+import type { Ref } from 'troupe';
+import type { ChatMetrics } from './metrics.js';
 import type { RoomMsg } from './room.js';
 import type { ConnMsg, World } from './world.js';
 
@@ -23,7 +23,7 @@ function json(res: HttpResponse, status: string, body: unknown): void {
   });
 }
 
-export function routes(app: TemplatedApp, world: World, system: ActorSystem, health: () => boolean): void {
+export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, health: () => boolean): void {
   app.get('/', (res) => {
     res.cork(() => {
       res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache').end(page);
@@ -34,10 +34,19 @@ export function routes(app: TemplatedApp, world: World, system: ActorSystem, hea
     json(res, ok ? '200 OK' : '503 Service Unavailable', { ok });
   });
   app.get('/metrics', (res) => {
-    const body = renderMetrics(world, system);
-    res.cork(() => {
-      res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body);
+    // prom-client renders asynchronously: uWS needs to hear if the client goes away meanwhile.
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
     });
+    void metrics.registry.metrics().then(
+      (body) => {
+        if (!aborted) res.cork(() => res.writeHeader('content-type', metrics.registry.contentType).end(body));
+      },
+      (e: unknown) => {
+        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end(String(e)));
+      },
+    );
   });
   app.post('/_test/crash', (res, req) => {
     if (!world.options.testFaults) {

@@ -1,39 +1,144 @@
 /**
- * `/metrics` in Prometheus text format: connections, rooms, frames and deliveries, errors, slow
- * consumers, actor restarts, mailbox depths, dead letters. Read from counters the actors keep and
- * from the runtime's introspection at scrape time, so the hot path only increments numbers.
+ * `/metrics` in Prometheus text format, with prom-client: connections, rooms, frames, messages and
+ * deliveries, the room fan-out latency histogram, gaps and drops for slow consumers, buffered bytes,
+ * errors and rate limiting, actor restarts and crashes (from the runtime's event stream), mailbox
+ * depths, dead letters, and Node's own metrics (event loop lag among them). Counters the actors keep
+ * as plain numbers are read at scrape time, so the hot path only increments numbers; each chat
+ * instance has its own registry.
  */
-import type { ActorSystem } from 'troupe';
-import type { World } from './world.js';
 
-function line(out: string[], name: string, type: 'counter' | 'gauge', help: string, value: number): void {
-  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ActorSystem, SystemEvent } from 'troupe';
+import type { Counters, World } from './world.js';
+
+export interface ChatMetrics {
+  readonly registry: Registry;
+  /** Seconds a room spent writing one broadcast to its members. */
+  readonly fanout: Histogram;
+  /** Stops listening to the runtime's events. */
+  close(): void;
 }
 
-export function renderMetrics(world: World, system: ActorSystem): string {
-  const c = world.counters;
-  const out: string[] = [];
-  const stats = system.stats();
-  line(out, 'chat_connections', 'gauge', 'Open WebSocket connections.', world.users.size);
-  line(out, 'chat_rooms', 'gauge', 'Rooms running.', world.rooms.size);
-  line(out, 'chat_frames_in_total', 'counter', 'Client frames received.', c.framesIn);
-  line(out, 'chat_messages_in_total', 'counter', 'Room messages received.', c.messagesIn);
-  line(out, 'chat_dms_in_total', 'counter', 'Direct messages received.', c.dmsIn);
-  line(out, 'chat_deliveries_total', 'counter', 'Room messages and DMs written to recipients.', c.deliveries);
-  line(out, 'chat_gaps_total', 'counter', 'Gap frames sent to slow consumers.', c.gaps);
-  line(out, 'chat_dropped_for_slow_total', 'counter', 'Room messages not sent to a slow consumer.', c.droppedForSlow);
-  line(out, 'chat_slow_closed_total', 'counter', 'Connections closed with 1013.', c.slowClosed);
-  line(out, 'chat_rate_limited_total', 'counter', 'rate_limited answers.', c.rateLimited);
-  line(out, 'chat_abuse_closed_total', 'counter', 'Connections closed with 1008.', c.abuseClosed);
-  line(out, 'chat_errors_total', 'counter', 'Error frames sent.', c.errors);
-  line(out, 'troupe_actors', 'gauge', 'Live actors.', stats.actors);
-  line(out, 'troupe_dead_letters_total', 'counter', 'Messages that could not be delivered.', stats.deadLetters);
-  line(
-    out,
-    'troupe_scheduler_yields_total',
-    'counter',
-    'Times the scheduler yielded to the event loop with work left.',
-    stats.yields,
-  );
-  return `${out.join('\n')}\n`;
+const COUNTERS: ReadonlyArray<[keyof Counters, string, string]> = [
+  ['framesIn', 'chat_frames_in_total', 'Client frames received.'],
+  ['messagesIn', 'chat_messages_in_total', 'Room messages received.'],
+  ['dmsIn', 'chat_dms_in_total', 'Direct messages received.'],
+  ['deliveries', 'chat_deliveries_total', 'Room messages and DMs written to recipients.'],
+  ['gaps', 'chat_gaps_total', 'Gap frames sent to slow consumers.'],
+  ['droppedForSlow', 'chat_dropped_for_slow_total', 'Room messages not written to a slow consumer.'],
+  ['slowClosed', 'chat_slow_closed_total', 'Connections closed with 1013 (slow consumer).'],
+  ['rateLimited', 'chat_rate_limited_total', 'rate_limited answers.'],
+  ['abuseClosed', 'chat_abuse_closed_total', 'Connections closed with 1008 (sustained abuse).'],
+  ['errors', 'chat_errors_total', 'Error frames sent.'],
+  ['roomCrashes', 'chat_room_crashes_injected_total', 'Room crashes injected through /_test/crash.'],
+];
+
+export function createMetrics(world: World, system: ActorSystem): ChatMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  for (const [key, name, help] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        // A counter set from the actors' own number at scrape time.
+        this.reset();
+        this.inc(world.counters[key]);
+      },
+    });
+  }
+  new Gauge({
+    name: 'chat_connections',
+    help: 'Open WebSocket connections.',
+    registers: [registry],
+    collect() {
+      this.set(world.users.size);
+    },
+  });
+  new Gauge({
+    name: 'chat_rooms',
+    help: 'Rooms running.',
+    registers: [registry],
+    collect() {
+      this.set(world.rooms.size);
+    },
+  });
+  new Gauge({
+    name: 'chat_buffered_bytes',
+    help: 'Bytes waiting to be written to clients, over all connections.',
+    registers: [registry],
+    collect() {
+      let sum = 0;
+      for (const user of world.users.keys()) for (const s of world.users.lookup(user).values()) sum += s.bufferedAmount;
+      this.set(sum);
+    },
+  });
+  const fanout = new Histogram({
+    name: 'chat_fanout_seconds',
+    help: 'Time a room spends writing one broadcast to all its members.',
+    registers: [registry],
+    buckets: [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05],
+  });
+  const restarts = new Counter({
+    name: 'troupe_actor_restarts_total',
+    help: 'Actors restarted in place by their supervisor.',
+    registers: [registry],
+  });
+  const crashes = new Counter({
+    name: 'troupe_actor_crashes_total',
+    help: 'Actor handlers that threw or rejected.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'troupe_actors',
+    help: 'Live actors.',
+    registers: [registry],
+    collect() {
+      this.set(system.stats().actors);
+    },
+  });
+  new Counter({
+    name: 'troupe_dead_letters_total',
+    help: 'Messages that could not be delivered.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(system.stats().deadLetters);
+    },
+  });
+  new Counter({
+    name: 'troupe_scheduler_yields_total',
+    help: 'Times the scheduler yielded to the event loop with work left.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(system.stats().yields);
+    },
+  });
+  const depth = new Gauge({
+    name: 'troupe_mailbox_messages',
+    help: 'Messages waiting in mailboxes: the sum over all actors, and the deepest one.',
+    labelNames: ['stat'],
+    registers: [registry],
+    collect() {
+      let sum = 0;
+      let max = 0;
+      const walk = (nodes: ReturnType<ActorSystem['inspect']>['roots']) => {
+        for (const n of nodes) {
+          sum += n.mailbox;
+          if (n.mailbox > max) max = n.mailbox;
+          walk(n.children);
+        }
+      };
+      walk(system.inspect().roots);
+      depth.set({ stat: 'sum' }, sum);
+      depth.set({ stat: 'max' }, max);
+    },
+  });
+  const off = system.subscribe((e: SystemEvent) => {
+    if (e.type === 'restarted') restarts.inc();
+    else if (e.type === 'crashed') crashes.inc();
+  });
+  return { registry, fanout, close: off };
 }

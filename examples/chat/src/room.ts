@@ -143,6 +143,22 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
     };
     // After a restart the members are still in the registry: watch them again.
     for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m.user);
+    if (!store.started) {
+      store.started = true;
+      // A new store, yet members: an earlier room of this name stopped for good with them in it
+      // (its supervisor gave up) and its history is gone. PROTOCOL.md: they stay members and get
+      // an unprompted `joined` with the new epoch.
+      if (s.perUser.size > 0) {
+        const joined = new Encoded({
+          type: 'joined',
+          room: name,
+          members: s.perUser.size,
+          epoch: store.epoch,
+          id: store.lastId,
+        });
+        for (const m of world.members.lookup(name).values()) joined.sendTo(m.socket);
+      }
+    }
     becameEmpty(s, ctx);
     return s;
   },
@@ -214,7 +230,9 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           id,
         });
         store.append(frame);
+        const t0 = performance.now();
         for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
+        world.fanout?.observe((performance.now() - t0) / 1000);
         if (msg.ref !== undefined) sendFrame(msg.socket, { type: 'ack', ref: msg.ref, id });
         return s;
       }

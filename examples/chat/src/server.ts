@@ -25,6 +25,7 @@ import {
 import { verifyToken } from './auth.js';
 import { connection } from './connection.js';
 import { routes } from './http.js';
+import { createMetrics } from './metrics.js';
 import type { ChatOptions } from './options.js';
 import { isName } from './protocol.js';
 import { type RoomArgs, type RoomMsg, room } from './room.js';
@@ -75,10 +76,13 @@ export async function startChat(
     users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
     roomSup: undefined,
     counters: newCounters(),
+    fanout: undefined,
     now,
   };
   let port = 0;
   let draining = false;
+  const metrics = createMetrics(world, system);
+  world.fanout = metrics.fanout;
   const rooms = dynamicSupervisor({
     child: { behavior: room, restart: 'transient', reportMessages: 1 },
     maxRestarts: 1_000,
@@ -109,7 +113,7 @@ export async function startChat(
             idleTimeoutS: 120,
             socket: { behavior: connection(world), reportMessages: 1, shutdown: 1_000 },
             upgrade: (req) => decideUpgrade(options, system, req),
-            routes: (app) => routes(app, world, system, () => !draining),
+            routes: (app) => routes(app, world, metrics, () => !draining),
             onListen: (p) => {
               port = p;
             },
@@ -138,6 +142,7 @@ export async function startChat(
         }
       }
       await system.stop(chat, 'shutdown');
+      metrics.close();
     },
   };
 }

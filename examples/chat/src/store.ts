@@ -10,6 +10,8 @@ import type { Encoded } from './codec.js';
 export class RoomStore {
   readonly epoch = randomBytes(6).toString('base64url');
   lastId = 0;
+  /** Set by the first room actor on this store; a later one is the same room restarted. */
+  started = false;
   readonly #ring: Array<Encoded | undefined>;
   readonly capacity: number;
 

@@ -47,6 +47,8 @@ export interface World {
   readonly users: DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>;
   roomSup: DynamicSupervisorRef<RoomArgs, RoomMsg> | undefined;
   readonly counters: Counters;
+  /** The room fan-out histogram (seconds); set once metrics exist. */
+  fanout: { observe(seconds: number): void } | undefined;
   /** Wall-clock ms for `ts`; injectable for tests. */
   readonly now: () => number;
 }

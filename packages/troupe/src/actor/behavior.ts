@@ -50,7 +50,8 @@ export interface Behavior<M, S = undefined, A = undefined> {
  * An actor as a class, in gen_server's shape. `this.ctx` is set before `init` runs (it is not
  * available in the constructor). The constructor takes no arguments: pass them via `init(args)`.
  * @example
- * class Counter extends Actor<{ type: 'inc' } | { type: 'get'; reply: Reply<number> }> {
+ * type CounterMsg = { type: 'inc' } | { type: 'get'; reply: Reply<number> };
+ * class Counter extends Actor<CounterMsg> {
  *   count = 0;
  *   receive(msg: CounterMsg) {
  *     if (msg.type === 'inc') this.count++;

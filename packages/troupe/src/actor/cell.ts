@@ -474,7 +474,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const sup = (this.ext as Ext).sup as SupervisedHook;
     sup.mode = 'normal';
     (this.ext as Ext).args = args;
-    this.flags = (this.flags & ~F_DORMANT) | F_INIT | (sup.trapExit ? F_TRAP : 0);
+    // A behaviour without init starts its next incarnation on undefined state, as its first did.
+    this.flags = (this.flags & ~F_DORMANT) | (this.impl.hasInit ? F_INIT : 0) | (sup.trapExit ? F_TRAP : 0);
     this.wake();
   }
 

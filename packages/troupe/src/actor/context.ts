@@ -75,27 +75,68 @@ export interface Context<M> extends Spawner {
    * Links this actor and `ref` both ways. When either exits abnormally, the other gets the exit
    * signal: it dies with the same reason, or gets an `EXIT` message if it traps exits. A `normal`
    * exit does not kill. Linking to a dead actor delivers `noproc` at once.
+   * @example
+   * case 'adopt':
+   *   ctx.link(msg.worker); // if the worker crashes, so does this actor (unless it traps exits)
+   *   return;
    */
   link(ref: Ref<never>): void;
   /** Removes a link, both ways. No-op without one. */
   unlink(ref: Ref<never>): void;
-  /** Watches `ref`: one `DOWN` message arrives when it exits (`noproc` if it is already dead). */
+  /**
+   * Watches `ref`: one `DOWN` message arrives when it exits (`noproc` if it is already dead).
+   * @example
+   * receive(state, msg, ctx) {
+   *   if (msg.type === 'watch') ctx.monitor(msg.target);
+   * },
+   * info(state, msg) {
+   *   if (msg.type === 'DOWN') console.log(`${msg.actor} exited: ${describeReason(msg.reason)}`);
+   * },
+   */
   monitor(ref: Ref<never>): MonitorRef;
   /** Stops a monitor; returns `false` if it had already fired or did not exist. */
   demonitor(monitor: MonitorRef): boolean;
-  /** Turns exit signals into `EXIT` messages (`on`, default true) or back into deaths. */
+  /**
+   * Turns exit signals into `EXIT` messages (`on`, default true) or back into deaths.
+   * @example
+   * init(ctx) {
+   *   ctx.trapExit(); // a linked worker's crash arrives as an EXIT message in `info`
+   *   return [];
+   * },
+   */
   trapExit(on?: boolean): void;
   /**
    * Sends an exit signal to `ref` (OTP's `exit/2`): a trapping target gets an `EXIT` message; a
    * non-trapping one dies with `reason` unless it is `normal`. Use `kill` for an untrappable stop.
+   * @example
+   * ctx.exit(worker, 'shutdown'); // the EXIT message a trapping worker gets names this actor as `from`
    */
   exit(ref: Ref<never>, reason: ExitReason): void;
   /** Kills `ref` (or this actor) at once: untrappable, no `terminate`; links see `killed`. */
   kill(ref?: Ref<never>): void;
-  /** Stops this actor after the current message: `terminate` runs, links and monitors see `reason` (default `normal`). */
+  /**
+   * Stops this actor after the current message: `terminate` runs, links and monitors see `reason`
+   * (default `normal`).
+   * @example
+   * case 'quit':
+   *   ctx.stop(); // or ctx.stop({ shutdown: 'idle' })
+   *   return state;
+   */
   stop(reason?: ExitReason): void;
-  /** Sends `msg` to `ref` after `ms`. Cancelled if this actor exits first. */
+  /**
+   * Sends `msg` to `ref` after `ms`. Cancelled if this actor exits first.
+   * @example
+   * const timer = ctx.sendAfter(ctx.self, { type: 'timeout' }, 5_000);
+   * return { ...state, timer }; // timer.cancel() when the answer comes first
+   */
   sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer;
-  /** Sends `msg` to `ref` every `ms` until cancelled or this actor exits. */
+  /**
+   * Sends `msg` to `ref` every `ms` until cancelled or this actor exits.
+   * @example
+   * init(ctx) {
+   *   ctx.sendInterval(ctx.self, { type: 'tick' }, 1_000);
+   *   return { ticks: 0 };
+   * },
+   */
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer;
 }

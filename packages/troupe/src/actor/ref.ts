@@ -23,7 +23,15 @@ export interface SendWaitOptions {
   readonly timeoutMs?: number;
 }
 
-/** The typed address of an actor. */
+/**
+ * The typed address of an actor.
+ * @example
+ * const account: Ref<AccountMsg> = system.spawn(accountBehavior);
+ * account.send({ type: 'deposit', amount: 10 });
+ * const balance = await account.call({ type: 'balance' }); // typed by the member's Reply<number>
+ * function payInterest(to: Ref<Deposit>) {} // accepts any ref whose messages include Deposit
+ * payInterest(account);
+ */
 export class Ref<in M> {
   /** @internal */
   readonly [CELL]: Cell;
@@ -49,6 +57,10 @@ export class Ref<in M> {
   /**
    * Like `send`, but waits for room in a bounded mailbox (an unbounded one always has room).
    * Resolves `true` once queued, `false` if the actor is or becomes dead.
+   * @example
+   * for (const chunk of chunks) {
+   *   if (!(await writer.sendWait(chunk, { timeoutMs: 1_000 }))) break; // the writer died
+   * }
    */
   sendWait(msg: M, options?: SendWaitOptions): Promise<boolean> {
     return this[CELL].enqueueWait(msg, options?.timeoutMs);

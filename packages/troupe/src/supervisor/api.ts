@@ -37,6 +37,9 @@ export function startChild(sup: Ref<never>, x: unknown): Promise<unknown> {
 /**
  * Stops a child by its shutdown spec (static: by id, and the spec is kept unless temporary;
  * dynamic: by ref, and it is forgotten). `not_found` if there is no such child.
+ * @example
+ * await terminateChild(sup, 'cache'); // { ok: true }; whichChildren shows it as 'stopped'
+ * await terminateChild(rooms, roomRef); // a dynamic supervisor's child, by ref
  */
 export function terminateChild<A, M>(sup: DynamicSupervisorRef<A, M>, child: Ref<never>): Promise<ChildResult>;
 export function terminateChild(sup: SupervisorRef, id: string): Promise<ChildResult>;
@@ -45,24 +48,43 @@ export function terminateChild(sup: Ref<never>, x: unknown): Promise<ChildResult
   return r.call({ type: 'supervisor.terminate_child', id: x, child: x }, FOREVER) as Promise<ChildResult>;
 }
 
-/** Starts a stopped child again from its spec (a new ref). `running` if it runs, `not_found` if unknown. */
+/**
+ * Starts a stopped child again from its spec (a new ref). `running` if it runs, `not_found` if unknown.
+ * @example
+ * await terminateChild(sup, 'cache');
+ * const r = await restartChild(sup, 'cache'); // r.ref is a new ref: the old one ended with the terminate
+ * if (!r.ok) console.error(r.reason);
+ */
 export function restartChild(sup: SupervisorRef, id: string): Promise<StartChildResult> {
   return sup.call({ type: 'supervisor.restart_child', id }, FOREVER);
 }
 
-/** Forgets a stopped child's spec. `running` if it runs, `not_found` if unknown. */
+/**
+ * Forgets a stopped child's spec. `running` if it runs, `not_found` if unknown.
+ * @example
+ * await terminateChild(sup, 'cache');
+ * await deleteChild(sup, 'cache'); // { ok: true }: whichChildren no longer lists it
+ */
 export function deleteChild(sup: SupervisorRef, id: string): Promise<ChildResult> {
   return sup.call({ type: 'supervisor.delete_child', id }, FOREVER);
 }
 
-/** Every child with its id, ref, type, status and restart count, in start order. */
+/**
+ * Every child with its id, ref, type, status and restart count, in start order.
+ * @example
+ * for (const c of await whichChildren(sup)) console.log(c.id, c.type, c.status, c.restarts);
+ */
 export function whichChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildInfo[]>;
 export function whichChildren(sup: SupervisorRef): Promise<ChildInfo[]>;
 export function whichChildren(sup: Ref<never>): Promise<ChildInfo[]> {
   return (sup as unknown as SupervisorRef).call({ type: 'supervisor.which_children' }, FOREVER);
 }
 
-/** Counts of specs, active children, supervisors and workers. */
+/**
+ * Counts of specs, active children, supervisors and workers.
+ * @example
+ * const { specs, active } = await countChildren(sup); // active: running or restarting
+ */
 export function countChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildCounts>;
 export function countChildren(sup: SupervisorRef): Promise<ChildCounts>;
 export function countChildren(sup: Ref<never>): Promise<ChildCounts> {

@@ -180,7 +180,9 @@ export abstract class SupervisorCore {
       if (c.timer !== undefined) this.cell.system.clock.clearTimeout(c.timer);
       c.status = 'stopped';
       cell.retire(reason);
-      cell.exitSignal(this.cell.ref as Ref<never>, reason === 'normal' ? 'shutdown' : reason);
+      // As a gen_server whose parent exits: it stops with the parent's reason, trapping or not
+      // (a trapped EXIT from the parent is not a message to handle but the end).
+      cell.signal(reason === 'normal' ? 'shutdown' : reason, false);
     }
   }
 }

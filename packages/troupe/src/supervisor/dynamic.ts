@@ -5,6 +5,7 @@
  * to stop at once (as Elixir's DynamicSupervisor), each by its shutdown spec.
  */
 import type { Behavior, Spawnable } from '../actor/behavior.js';
+import { toImpl } from '../actor/behavior.js';
 import type { Cell } from '../actor/cell.js';
 import { cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
@@ -20,6 +21,15 @@ import type {
   StartChildResult,
 } from './messages.js';
 import { RestartWindow } from './restart-window.js';
+
+function isSpawnable(b: unknown): boolean {
+  try {
+    toImpl(b, 'upgradeChildren');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Options of `dynamicSupervisor()`. */
 export interface DynamicSupervisorOptions<M, S, A> extends IntensityOptions {
@@ -127,11 +137,14 @@ export class DynamicCore extends SupervisorCore {
       case 'supervisor.count_children':
         msg.reply(this.count());
         return;
-      case 'supervisor.upgrade':
-        return this.upgrade([...this.children.values()], msg.behavior, msg.migrate).then((r) => {
-          if (r.reason === undefined) this.template = { ...this.template, behavior: msg.behavior };
-          msg.reply(r);
-        });
+      case 'supervisor.upgrade': {
+        const upgrading = this.upgrade([...this.children.values()], msg.behavior, msg.migrate);
+        // The specs (and so the template) switch now; replies come when every child has switched,
+        // without blocking the supervisor meanwhile.
+        if (isSpawnable(msg.behavior)) this.template = { ...this.template, behavior: msg.behavior };
+        void upgrading.then(msg.reply);
+        return;
+      }
       default:
         return;
     }

@@ -10,7 +10,14 @@
 export const DEFAULT_MAX_RESTARTS = 3;
 export const DEFAULT_WITHIN_MS = 5_000;
 
-/** A sliding window of restart times. */
+/**
+ * A sliding window of restart times. `new RestartWindow()` is 3 restarts within 5,000 ms.
+ * @example
+ * const w = new RestartWindow(3, 1_000);
+ * [w.tryAdd(0), w.tryAdd(10), w.tryAdd(20)]; // [true, true, true]
+ * w.tryAdd(1_000); // false: the restart at 0 is exactly 1,000 ms old and still counts
+ * w.tryAdd(1_001); // true: now it is forgotten
+ */
 export class RestartWindow {
   readonly maxRestarts: number;
   readonly withinMs: number;

@@ -151,7 +151,10 @@ export class StaticCore extends SupervisorCore {
           msg.reply({ ok: false, upgraded: 0, failed: [], reason: 'not_found' });
           return;
         }
-        return this.upgrade([child], msg.behavior, msg.migrate).then(msg.reply);
+        // Not awaited: the supervisor keeps handling its mailbox (a child that crashes before it
+        // reaches the upgrade must still be restarted for the upgrade to complete).
+        void this.upgrade([child], msg.behavior, msg.migrate).then(msg.reply);
+        return;
       }
       default:
         return;

@@ -11,7 +11,16 @@ interface SimTimer {
   fn: (() => void) | undefined;
 }
 
-/** A hand-driven clock for tests. Exported from `troupe/testing`. */
+/**
+ * A hand-driven clock for tests. Exported from `troupe/testing`.
+ * @example
+ * const clock = new SimulatedClock();
+ * const system = new ActorSystem({ clock });
+ * system.sendAfter(ref, { type: 'ping' }, 1_000);
+ * clock.advance(999); // nothing fires
+ * clock.advance(1); // the timer fires at 1,000 ms
+ * await settle(system); // and the actor handles the message
+ */
 export class SimulatedClock implements Clock {
   #now: number;
   #seq = 0;

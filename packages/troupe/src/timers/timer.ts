@@ -33,7 +33,13 @@ export class Timer {
     return this.#active;
   }
 
-  /** Cancels the timer. Returns `false` if it was no longer active. */
+  /**
+   * Cancels the timer. Returns `false` if it was no longer active.
+   * @example
+   * const timeout = ctx.sendAfter(ctx.self, { type: 'timeout' }, 5_000);
+   * timeout.cancel(); // true: it will not fire
+   * timeout.cancel(); // false: nothing left to cancel
+   */
   cancel(): boolean {
     if (!this.#active) return false;
     this.#active = false;
