@@ -1,7 +1,7 @@
 /**
- * `system.shutdown()` asks every live actor to stop with reason `shutdown`, newest first, so
- * `terminate` runs; whatever is still alive after `shutdownTimeoutMs` (default 5,000 ms, on the
- * system's clock) is killed. Afterwards the system spawns nothing.
+ * `system.shutdown()` asks every live actor to stop with reason `shutdown`, one at a time, newest
+ * first, so `terminate` runs; one still alive after `shutdownTimeoutMs` (default 5,000 ms, on the
+ * system's clock) is killed before the next is asked. Afterwards the system spawns nothing.
  * Run: `node --conditions=source --import tsx examples/snippets/shutdown.ts`.
  */
 import { ActorSystem, type Behavior, describeReason, SystemShutdownError } from 'troupe';
@@ -27,9 +27,9 @@ export async function main(): Promise<{ log: string[]; stuck: string; afterwards
     terminate: () => new Promise<void>(() => {}),
   });
 
-  const done = system.shutdown();
-  await settle(system); // the three polite actors have terminated
-  clock.advance(1_000); // the simulated clock must reach the timeout for shutdown to finish
+  const done = system.shutdown(); // asks stuck, the newest, first, and waits for it
+  await settle(system); // stuck's terminate hangs; the others have not been asked yet
+  clock.advance(1_000); // the timeout: stuck is killed, then third, second and first are asked in turn
   await done;
 
   let afterwards = '';

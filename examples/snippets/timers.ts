@@ -50,7 +50,8 @@ export async function main(): Promise<{
 
   clock.advance(3_500); // fires the nudge at 500 and ticks at 1,000, 2,000 and 3,000
   await settle(system);
-  const counts = await ref.call({ type: 'count' });
+  // No timeoutMs: a call's timeout timer would stay on the clock and count in clock.pending below.
+  const counts = await ref.call({ type: 'count' }, { timeoutMs: Number.POSITIVE_INFINITY });
   const nudgeActive = nudge.active; // false: a one-shot timer is done once it fired
 
   const pendingBeforeStop = clock.pending; // the interval's next tick

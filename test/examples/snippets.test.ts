@@ -7,24 +7,42 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main as boundedMailbox } from '../../examples/snippets/bounded-mailbox.js';
+import { main as childSpecs } from '../../examples/snippets/child-specs.js';
 import { main as classActor } from '../../examples/snippets/class-actor.js';
 import { main as counter } from '../../examples/snippets/counter.js';
 import { main as crashReports } from '../../examples/snippets/crash-reports.js';
 import { main as deadLetters } from '../../examples/snippets/dead-letters.js';
 import { main as deferredReply } from '../../examples/snippets/deferred-reply.js';
+import { main as duplicateRegistry } from '../../examples/snippets/duplicate-registry.js';
+import { main as dynamicSupervisor } from '../../examples/snippets/dynamic-supervisor.js';
 import { main as exitReasons } from '../../examples/snippets/exit-reasons.js';
 import { main as fairness } from '../../examples/snippets/fairness.js';
 import { main as functionActor } from '../../examples/snippets/function-actor.js';
+import { main as hotUpgrade } from '../../examples/snippets/hot-upgrade.js';
+import { main as inspectTree } from '../../examples/snippets/inspect-tree.js';
 import { main as linksAndTrapping } from '../../examples/snippets/links-and-trapping.js';
 import { main as monitors } from '../../examples/snippets/monitors.js';
 import { main as requestReply } from '../../examples/snippets/request-reply.js';
+import { main as restartBackoff } from '../../examples/snippets/restart-backoff.js';
+import { main as restartInPlace } from '../../examples/snippets/restart-in-place.js';
+import { main as restartIntensity } from '../../examples/snippets/restart-intensity.js';
+import { main as restartMatrix } from '../../examples/snippets/restart-matrix.js';
 import { main as runToCompletion } from '../../examples/snippets/run-to-completion.js';
 import { main as shutdown } from '../../examples/snippets/shutdown.js';
 import { main as startAndInit } from '../../examples/snippets/start-and-init.js';
 import { main as stateRules } from '../../examples/snippets/state-rules.js';
+import { main as strategies } from '../../examples/snippets/strategies.js';
+import { main as supervisionTree } from '../../examples/snippets/supervision-tree.js';
+import { main as supervisorReports } from '../../examples/snippets/supervisor-reports.js';
+import { main as supervisorShutdown } from '../../examples/snippets/supervisor-shutdown.js';
+import { main as supervisorVerbs } from '../../examples/snippets/supervisor-verbs.js';
+import { main as systemEvents } from '../../examples/snippets/system-events.js';
 import { main as testingWithProbe } from '../../examples/snippets/testing-with-probe.js';
 import { main as timers } from '../../examples/snippets/timers.js';
 import { main as typedRefs } from '../../examples/snippets/typed-refs.js';
+import { main as uniqueNames } from '../../examples/snippets/unique-names.js';
+import { main as upgradeChildren } from '../../examples/snippets/upgrade-children.js';
+import { main as upgradeMigrate } from '../../examples/snippets/upgrade-migrate.js';
 
 const snippetsDir = fileURLToPath(new URL('../../examples/snippets/', import.meta.url));
 const readmePath = fileURLToPath(new URL('../../packages/troupe/README.md', import.meta.url));
@@ -170,6 +188,285 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       { type: 'pong', seq: 1 },
       { type: 'pong', seq: 2 },
     ],
+  },
+
+  // Supervision
+  'supervision-tree.ts': {
+    main: supervisionTree,
+    returns: {
+      before: 12,
+      after: 11,
+      sameRef: true,
+      lobby: ['topic: lobby', 'hello'],
+      children: [
+        { id: 'counter', type: 'worker', status: 'running', restarts: 1 },
+        { id: 'rooms', type: 'supervisor', status: 'running', restarts: 0 },
+      ],
+    },
+  },
+  'child-specs.ts': {
+    main: childSpecs,
+    returns: {
+      defaults: ['cache: worker Ref<2 cache>', 'minimal: worker Ref<3 minimal>', 'nested: supervisor Ref<4 nested>'],
+      mistakes: [
+        "TypeError: supervisor(options): unknown child spec field 'resart'; accepted fields are id, behavior, args, restart, shutdown, type, mailbox, keepMailbox, backoff, trapExit, reportMessages, label",
+        "TypeError: supervisor(options) (child 'a'): restart must be 'permanent', 'transient' or 'temporary'; got 'sometimes'",
+        "TypeError: supervisor(options) (child 'a'): shutdown must be a number of milliseconds >= 0, 'brutal_kill' or 'infinity'; got -1",
+        "TypeError: supervisor(options) (child 'a'): expected a function (msg, ctx) => void, a behaviour object with a receive(state, msg, ctx) method, or a class extending Actor; got string",
+        "TypeError: supervisor(options): two children have the id 'a'; ids must be unique",
+      ],
+      atRunTime:
+        "init_failed: startChild(supervisor, spec) (child 'late'): shutdown must be a number of milliseconds >= 0, 'brutal_kill' or 'infinity'; got 'never'",
+    },
+  },
+  'strategies.ts': {
+    main: strategies,
+    returns: {
+      one_for_one: ['stop b (Error: boom)', 'start b'],
+      one_for_all: [
+        'stop b (Error: boom)',
+        'stop d (shutdown)',
+        'stop c (shutdown)',
+        'stop a (shutdown)',
+        'start a',
+        'start b',
+        'start c',
+        'start d',
+      ],
+      rest_for_one: ['stop b (Error: boom)', 'stop d (shutdown)', 'stop c (shutdown)', 'start b', 'start c', 'start d'],
+      'one_for_all, d temporary': [
+        'stop b (Error: boom)',
+        'stop d (shutdown)',
+        'stop c (shutdown)',
+        'stop a (shutdown)',
+        'start a',
+        'start b',
+        'start c',
+      ],
+      'children afterwards': ['a', 'b', 'c'],
+    },
+  },
+  'restart-intensity.ts': {
+    main: restartIntensity,
+    returns: {
+      window: [true, true, true, false, true],
+      log: [
+        'stop a (Error: boom)',
+        'start a',
+        'stop a (Error: boom)',
+        'start a',
+        'stop a (Error: boom)',
+        'stop c (shutdown)',
+        'stop b (shutdown)',
+        'start a',
+        'start b',
+        'start c',
+      ],
+      oldA: 'shutdown',
+      innerRestarts: 1,
+      sameInner: true,
+      newA: true,
+    },
+  },
+  'supervisor-shutdown.ts': {
+    main: supervisorShutdown,
+    returns: {
+      log: [
+        'stuck terminates at 0 ms, and hangs',
+        'db terminates at 2000 ms: shutdown',
+        'w terminates at 2000 ms: killed',
+      ],
+      reasons: { db: 'shutdown', stuck: 'killed', metrics: 'killed' },
+      stoppedAtMs: 2_000,
+      afterKill: 'killed',
+    },
+  },
+  'restart-matrix.ts': {
+    main: restartMatrix,
+    returns: {
+      table: {
+        permanent: {
+          normal: 'restarted',
+          shutdown: 'restarted',
+          '{ shutdown }': 'restarted',
+          killed: 'restarted',
+          noproc: 'restarted',
+          Error: 'restarted',
+        },
+        transient: {
+          normal: '-',
+          shutdown: '-',
+          '{ shutdown }': '-',
+          killed: 'restarted',
+          noproc: 'restarted',
+          Error: 'restarted',
+        },
+        temporary: { normal: '-', shutdown: '-', '{ shutdown }': '-', killed: '-', noproc: '-', Error: '-' },
+      },
+      agrees: true,
+    },
+  },
+  'restart-in-place.ts': {
+    main: restartInPlace,
+    returns: {
+      crashed: 'ExitError: Error: division by zero',
+      answered: 2,
+      alive: { summer: true, buddy: true, name: true },
+      downAtRestart: [],
+      deadLetters: [
+        'crashed: {"type":"divide","by":0} (Error: division by zero)',
+        'dropped: {"type":"add","n":1}',
+        'crashed: {"type":"divide","by":0} (Error: division by zero)',
+      ],
+      afterEnd: { down: ['shutdown'], buddy: 'shutdown' },
+    },
+  },
+  'restart-backoff.ts': {
+    main: restartBackoff,
+    returns: { delays: [80, 160, 320, 80], during: 'restarting', ping: 'pong at 5800 ms' },
+  },
+  'supervisor-reports.ts': {
+    main: supervisorReports,
+    returns: {
+      msg: "supervisor Ref<1 app>: child 'parser' (Ref<2 parser>) exited: Error: not an object: oops",
+      report: {
+        supervisor: 'Ref<1 app>',
+        childId: 'parser',
+        child: 'Ref<2 parser>',
+        reason: 'Error: not an object: oops',
+        spec: 'parser',
+        messages: ['{"b":2}', 'oops'],
+        restarts: 0,
+      },
+      gaveUp: "supervisor Ref<1 app> reached its restart intensity (1 in 5000 ms) on child 'parser'; shutting down",
+      entries: 3,
+    },
+  },
+  'supervisor-verbs.ts': {
+    main: supervisorVerbs,
+    returns: {
+      startChild: 'ok',
+      'startChild again': 'already_started',
+      'deleteChild running': 'running',
+      terminateChild: 'ok',
+      whichChildren: ['a running Ref<2 a>', 'b stopped -'],
+      'startChild stopped': 'already_present',
+      restartChild: 'ok',
+      'a new ref': true,
+      'restartChild running': 'running',
+      deleteChild: 'ok',
+      'terminateChild unknown': 'not_found',
+      countChildren: { specs: 1, active: 1, supervisors: 0, workers: 1 },
+    },
+  },
+  'dynamic-supervisor.ts': {
+    main: dynamicSupervisor,
+    returns: {
+      third: 'max_children',
+      whoami: 'alice',
+      ids: ['2', '3', '4'],
+      terminated: ['ok', 'not_found'],
+      spawned: 'Ref<4 session>',
+      counts: { specs: 2, active: 2 },
+      stoppedAtMs: 1_000,
+    },
+  },
+  // Registry
+  'unique-names.ts': {
+    main: uniqueNames,
+    returns: {
+      whereis: 'hello',
+      spawnTaken: 'NameTakenError: the name "cache" is taken by Ref<1>',
+      registerTaken: 'taken by Ref<1>',
+      holderIsCache: true,
+      register: 'ok',
+      unregister: true,
+      registerDead: 'dead',
+      afterDeath: undefined,
+      via: [true, undefined],
+      lookup: { plan: 'pro' },
+      keys: ['acme', 'globex'],
+      afterShutdown: 0,
+    },
+  },
+  'duplicate-registry.ts': {
+    main: duplicateRegistry,
+    returns: {
+      sent: 2,
+      inbox: ['alice got carol: hi alice', 'bob got carol: hi bob'],
+      before: ['alice', 'bob'],
+      after: ['alice'],
+      count: 1,
+      keysOfAlice: ['lobby', 'dev'],
+      unregister: true,
+      keys: ['lobby'],
+      size: 1,
+    },
+  },
+  // Introspection and events
+  'inspect-tree.ts': {
+    main: inspectTree,
+    returns: {
+      tree: [
+        'Ref<1 app> behavior id=- names=[app] idle mailbox=0 handled=1 restarts=- uptime=-',
+        '  Ref<2 rooms> behavior id=rooms names=[] idle mailbox=0 handled=2 restarts=0 uptime=1750',
+        '    Ref<4 room> room id=4 names=[] idle mailbox=0 handled=3 restarts=1 uptime=250',
+        '  Ref<3 janitor> janitor id=janitor names=[] idle mailbox=0 handled=0 restarts=0 uptime=1750',
+        'Ref<5 loner> anonymous id=- names=[] idle mailbox=0 handled=0 restarts=- uptime=-',
+      ],
+      actors: 5,
+      stats: { actors: 5, deadLetters: 1, queued: 0 },
+    },
+  },
+  'system-events.ts': {
+    main: systemEvents,
+    returns: {
+      events: [
+        'spawned Ref<1 app> (behavior) by nobody',
+        'spawned Ref<2 parser> (parse) by Ref<1 app>',
+        'crashed Ref<2 parser> in receive: not an object: oops',
+        'dead_letter to Ref<2 parser> (crashed): "oops"',
+        "restarted Ref<2 parser> as child 'parser' of Ref<1 app>, restart 1",
+        'crashed Ref<2 parser> in receive: not an object: again',
+        'dead_letter to Ref<2 parser> (crashed): "again"',
+        "intensity_exceeded in Ref<1 app> on 'parser' (1 in 5000 ms)",
+        'exited Ref<2 parser>: shutdown',
+        'exited Ref<1 app>: shutdown',
+        'spawned Ref<3 v1> (parse) by nobody',
+        'upgraded Ref<3 v1>: ok',
+      ],
+      flushes: ['one batch of words'],
+    },
+  },
+  // Upgrades
+  'hot-upgrade.ts': { main: hotUpgrade, returns: { before: 3, upgrade: { ok: true }, after: 6, later: 8 } },
+  'upgrade-migrate.ts': {
+    main: upgradeMigrate,
+    returns: {
+      migrated: { ok: true },
+      afterMigrate: 'v2: 12 by 10',
+      failed: 'migrate_failed: no way back',
+      afterFailure: 'v2: 12 by 10',
+      classes: 'TallyWithHistory: 2 after [2]',
+      dead: { ok: false, reason: 'dead' },
+      misuse:
+        'system.upgrade: expected a function (msg, ctx) => void, a behaviour object with a receive(state, msg, ctx) method, or a class extending Actor; got object',
+    },
+  },
+  'upgrade-children.ts': {
+    main: upgradeChildren,
+    returns: {
+      live: { ok: true, upgraded: 1, failed: [] },
+      dormant: { ok: true, upgraded: 1, failed: [] },
+      stopped: { ok: true, upgraded: 0, failed: [] },
+      liveNow: 'v2 (v1, started, migrated)',
+      dormantNow: 'v2 (v2, started)',
+      liveRestarted: 'v2 (v2, started)',
+      stoppedRestarted: 'v2 (v2, started)',
+      dynamic: { ok: false, upgraded: 2, failed: ['Ref<9 dynamic>: cannot migrate'] },
+      versions: ['v2 (v1, started as a, migrated)', 'v2 (v1, started as b, migrated)', 'v1 (v1, started as stubborn)'],
+      fresh: 'v2 (v2, started as new)',
+    },
   },
 };
 
