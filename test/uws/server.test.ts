@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Server, type SocketArgs, type SocketEvent, serve } from '@troupe/uws';
@@ -25,6 +26,10 @@ const echo: Behavior<EchoMsg, SocketArgs<Session>, SocketArgs<Session>> = {
     switch (msg.type) {
       case 'socket.message': {
         if (msg.data === 'crash') throw new Error('crash on purpose');
+        if (msg.data === 'bye') {
+          socket.end(4000, 'bye');
+          return state;
+        }
         if (typeof msg.data === 'string' && msg.data.startsWith('flood:')) {
           const n = Number(msg.data.slice(6));
           for (let i = 0; i < n; i++) socket.send(new Uint8Array(64 * 1024));
@@ -203,6 +208,50 @@ describe('socketServer', () => {
     await system.shutdown();
   });
 });
+
+describe('closing from the server', () => {
+  it('sends the close frame and then closes the TCP connection (FIN) when the actor ends the socket', async () => {
+    const { system, server } = await start();
+    const sock = connectRaw(server.port);
+    try {
+      const got: Buffer[] = [];
+      sock.on('data', (d: Buffer) => got.push(d));
+      // uWS may half-close right after its close frame: listen for the FIN from the start.
+      const ended = once(sock, 'end');
+      sock.write(
+        'GET /ws?name=raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      await until(() => Buffer.concat(got).includes('hello raw'));
+      sock.write(maskedFrame(0x1, Buffer.from('bye')));
+      // The close frame: opcode 8, code 4000.
+      await until(() => Buffer.concat(got).includes(Buffer.from([0x88, 0x05, 0x0f, 0xa0])));
+      sock.write(maskedFrame(0x8, Buffer.from([0x0f, 0xa0])));
+      const guard = new Promise((_, reject) => setTimeout(() => reject(new Error('no FIN within 2 s')), 2_000).unref());
+      await Promise.race([ended, guard]);
+    } finally {
+      sock.destroy();
+      await server.stop();
+      await system.shutdown();
+    }
+  });
+});
+
+function connectRaw(port: number): import('node:net').Socket {
+  return createConnection({ host: '127.0.0.1', port });
+}
+
+/** A client frame (clients must mask), FIN set, payload under 126 bytes. */
+function maskedFrame(opcode: number, payload: Buffer): Buffer {
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const body = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, body]);
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('condition not met within 2 s');
+}
 
 describe('uWebSockets.js fallback', () => {
   it('refuses to start on the slow JavaScript fallback, with a clear error', () => {

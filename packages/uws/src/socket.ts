@@ -153,7 +153,8 @@ export class SocketHandle<S = unknown> {
     this.#ending = true;
     this.#closeInfo = { code, reason };
     this.flush();
-    ws.cork(() => ws.end(code, reason));
+    // end() writes the close frame and half-closes by itself; no cork needed.
+    ws.end(code, reason);
   }
 
   /** Drops the connection at once, without a close frame. */
