@@ -21,7 +21,7 @@ function invalid(v: unknown): boolean {
 }
 
 const deepArray = fc.integer({ min: 100, max: 20_000 }).map((d) => '['.repeat(d) + ']'.repeat(d));
-const deepObject = fc.integer({ min: 100, max: 5_000 }).map((d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d));
+const deepObject = fc.integer({ min: 100, max: 5_000 }).map((d) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`);
 
 /** A MessagePack str8 whose bytes are not UTF-8, inside a frame that is otherwise a message. */
 const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 40 }).map((bytes) => {

@@ -24,7 +24,7 @@ async function metric(server: Server, name: string): Promise<number> {
 }
 
 /** Floods the room from `fast` until `done()` holds, checking every 20 messages; bounded. */
-async function floodUntil(server: Server, fast: ChatClient, done: () => Promise<boolean>): Promise<number> {
+async function floodUntil(_server: Server, fast: ChatClient, done: () => Promise<boolean>): Promise<number> {
   for (let sent = 0; sent < 6_000; ) {
     for (let i = 0; i < 20; i++, sent++) fast.send({ type: 'message', room: 'lobby', content: CONTENT });
     await fast.sync();
