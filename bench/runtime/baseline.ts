@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type { CallParams } from './call.js';
+import type { EventsParams } from './events.js';
 import type { FanParams } from './fan.js';
 import { check, collectGarbage, deferred, type Sample } from './harness.js';
 import type { IdleParams } from './idle-memory.js';
@@ -330,4 +331,19 @@ export async function registryRegister(p: RegistryParams): Promise<Sample> {
   const s = (performance.now() - t0) / 1000;
   check(names.size === p.names, 'every name registered');
   return { 'registry-register': p.names / s };
+}
+
+/** events: spawn, one message, stop; the same count reported under both figure names. */
+export async function spawnStop(p: EventsParams): Promise<Sample> {
+  let left = p.actors;
+  const done = deferred<void>();
+  const worker = (_: number, self: Proc<number>) => {
+    stop(self);
+    if (--left === 0) done.resolve();
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < p.actors; i++) send(spawn(worker), i);
+  await done.promise;
+  const rate = p.actors / ((performance.now() - t0) / 1000);
+  return { 'events-off': rate, 'events-on': rate };
 }

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { call } from './call.js';
+import { events } from './events.js';
 import { fanIn, fanOut } from './fan.js';
 import { type AnyWorkload, best, type Competitor, nextTurn, type Sample } from './harness.js';
 import { idleMemory } from './idle-memory.js';
@@ -23,7 +24,17 @@ import { restart } from './restart.js';
 import { skynet } from './skynet.js';
 
 /** Every runtime workload, in the order they run and print. Add a new one here. */
-const WORKLOADS: readonly AnyWorkload[] = [skynet, pingPong, fanIn, fanOut, idleMemory, call, restart, registry];
+const WORKLOADS: readonly AnyWorkload[] = [
+  skynet,
+  pingPong,
+  fanIn,
+  fanOut,
+  idleMemory,
+  call,
+  restart,
+  registry,
+  events,
+];
 
 interface Options {
   readonly quick: boolean;
