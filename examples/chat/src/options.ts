@@ -29,6 +29,8 @@ export interface ChatOptions {
   readonly abuseWindowMs: number;
   /** How many sockets the drain closes per batch on SIGTERM. */
   readonly drainBatch: number;
+  /** Seconds without traffic before a connection is closed; the server pings before that (uWS: 0 or >= 8). */
+  readonly idleTimeoutS: number;
 }
 
 export const DEFAULTS: ChatOptions = {
@@ -51,6 +53,7 @@ export const DEFAULTS: ChatOptions = {
   softLimitGraceMs: 5_000,
   abuseWindowMs: 10_000,
   drainBatch: 500,
+  idleTimeoutS: 120,
 };
 
 interface Spec {

@@ -134,8 +134,8 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       world,
       perUser: new Map(),
       watched: new Map(),
-      joins: new Set(),
-      leaves: new Set(),
+      joins: store.joins,
+      leaves: store.leaves,
       presenceTimer: undefined,
       idleTimer: undefined,
       gapped: new Set(),
@@ -143,6 +143,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
     };
     // After a restart the members are still in the registry: watch them again.
     for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m.user);
+    // A batch the previous incarnation did not get to send.
+    if (s.joins.size > 0 || s.leaves.size > 0) {
+      s.presenceTimer = ctx.sendAfter(ctx.self, { type: 'presence.flush' }, world.options.presenceMs);
+    }
     if (!store.started) {
       store.started = true;
       // A new store, yet members: an earlier room of this name stopped for good with them in it

@@ -110,7 +110,7 @@ export async function startChat(
             path: '/ws',
             maxPayload: options.maxPayload,
             closeCode: 1012,
-            idleTimeoutS: 120,
+            idleTimeoutS: options.idleTimeoutS,
             socket: { behavior: connection(world), reportMessages: 1, shutdown: 1_000 },
             upgrade: (req) => decideUpgrade(options, system, req),
             routes: (app) => routes(app, world, metrics, () => !draining),

@@ -12,6 +12,9 @@ export class RoomStore {
   lastId = 0;
   /** Set by the first room actor on this store; a later one is the same room restarted. */
   started = false;
+  /** The presence batch not yet sent: a restarted room sends it, so no join or leave is lost. */
+  readonly joins = new Set<string>();
+  readonly leaves = new Set<string>();
   readonly #ring: Array<Encoded | undefined>;
   readonly capacity: number;
 

@@ -140,8 +140,9 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
       const app = uWS.App();
       app.ws<SocketSlot>(options.path ?? '/ws', {
         // uWS drops the TCP connection without a close frame above maxPayloadLength, so it gets room
-        // to spare and the real limit is enforced below with a proper 1009.
-        maxPayloadLength: Math.min(Math.max(maxPayload * 4, 1024 * 1024), 64 * 1024 * 1024),
+        // to spare (at least 16 MiB, at most 64 MiB) and the real limit is enforced below with a
+        // proper 1009. Only a frame beyond uWS's limit still ends in a dropped connection.
+        maxPayloadLength: Math.min(Math.max(maxPayload * 4, 16 * 1024 * 1024), 64 * 1024 * 1024),
         idleTimeout: options.idleTimeoutS ?? 120,
         sendPingsAutomatically: options.sendPings ?? true,
         // Never let uWS drop frames silently: slow consumers are the application's call.

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SimulatedClock } from 'troupe/testing';
+import { is, join, pack, startServer } from './client.js';
+
+/** Waits until the server no longer lists `user` in `room`. */
+async function gone(observer: import('./client.js').ChatClient, user: string, room: string): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  while (((await observer.request({ type: 'who', room })).users as string[]).includes(user)) {
+    assert.ok(Date.now() < deadline, `${user} is still listed in ${room}`);
+  }
+}
+
+/** A JSON message frame of exactly `size` bytes. */
+function messageOfSize(room: string, size: number): string {
+  const empty = JSON.stringify({ type: 'message', room, content: '' });
+  return JSON.stringify({ type: 'message', room, content: 'x'.repeat(size - empty.length) });
+}
+
+describe('chat limits', () => {
+  it('closes a connection that sends a frame larger than maxPayload with 1009, and only that one', async (t) => {
+    const srv = await startServer(t, { maxPayload: 1024 });
+    const alice = await srv.connect('alice');
+    const big = await srv.connect('big');
+    const bigBinary = await srv.connect('bigbin');
+    const big2 = await srv.connect('big');
+    for (const c of [alice, big, bigBinary, big2]) await join(c, 'lobby');
+
+    const exact = messageOfSize('lobby', 1024);
+    assert.equal(Buffer.byteLength(exact), 1024);
+    big.sendRaw(exact, false);
+    await alice.next(is('message', { from: 'big' }), 'a frame of exactly maxPayload bytes passes');
+
+    big.sendRaw(messageOfSize('lobby', 1025), false);
+    assert.equal((await big.closedWith()).code, 1009);
+    bigBinary.sendRaw(pack({ type: 'message', room: 'lobby', content: 'y'.repeat(1100) }), true);
+    assert.equal((await bigBinary.closedWith()).code, 1009);
+
+    // Everyone else carries on: the room, the other connection of the same user, dms.
+    await gone(alice, 'bigbin', 'lobby');
+    const ack = await alice.request({ type: 'message', room: 'lobby', content: 'still fine' });
+    assert.equal(ack.id, 2, 'the oversized frames were never published');
+    await big2.next(is('message', { id: 2 }));
+    assert.equal((await big2.request({ type: 'dm', to: 'alice', content: 'hi' })).type, 'ack');
+    assert.deepEqual((await alice.request({ type: 'who', room: 'lobby' })).users, ['alice', 'big']);
+    assert.deepEqual([alice.closed, big2.closed], [undefined, undefined]);
+  });
+
+  it('closes with 1009 a frame far larger than maxPayload (a megabyte over a 1 KiB limit)', async (t) => {
+    const srv = await startServer(t, { maxPayload: 1024 });
+    const alice = await srv.connect('alice');
+    const huge = await srv.connect('huge');
+    huge.sendRaw('x'.repeat(1024 * 1024 + 1024), false);
+    const closed = await huge.closedWith();
+    await alice.sync();
+    assert.equal(closed.code, 1009);
+  });
+
+  it('closes with 1008 a connection that keeps going past abuseLimit rate_limited answers', async (t) => {
+    const clock = new SimulatedClock(1_000_000);
+    const srv = await startServer(t, { rate: 1, burst: 1, abuseLimit: 3 }, { clock });
+    const bystander = await srv.connect('bystander');
+    const c = await srv.connect('flooder');
+    for (let i = 1; i <= 6; i++) c.send({ type: 'ping', ref: i });
+    assert.deepEqual(await c.next(), { type: 'pong', ref: 1 });
+    for (const ref of [2, 3, 4]) {
+      const f = await c.next();
+      assert.deepEqual([f.code, f.ref], ['rate_limited', ref]);
+    }
+    assert.equal((await c.closedWith()).code, 1008);
+    assert.equal(c.pending.length, 0, 'nothing after the close');
+    assert.deepEqual(await bystander.request({ type: 'ping' }), { type: 'pong', ref: 'r1' });
+  });
+});
