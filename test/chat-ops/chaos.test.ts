@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { RoomMsg } from '../../examples/chat/src/room.js';
 import { type ChatClient, type Frame, startServer } from '../chat/client.js';
 
 const ROOMS = ['red', 'green', 'blue'];
@@ -70,5 +71,35 @@ describe('chaos', () => {
         [],
       );
     }
+  });
+});
+
+describe('room crash with mail queued behind it', () => {
+  it('keeps the messages queued behind the crash: the restarted room publishes them, ids continuing', async (t) => {
+    const server = await startServer(t, { testFaults: true });
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    await alice.request({ type: 'join', room: 'lobby' });
+    await bob.request({ type: 'join', room: 'lobby' });
+    await alice.request({ type: 'message', room: 'lobby', content: 'before' });
+    const world = server.chat.world;
+    const room = world.rooms.whereis<RoomMsg>('lobby');
+    const [conn, member] = [...world.members.lookup('lobby')].find(([, m]) => m.user === 'alice') ?? [];
+    assert.ok(room && conn && member);
+    // In one synchronous step: the crash, then two publishes queued behind it in the room's mailbox.
+    room.send({ type: 'crash' });
+    room.send({ type: 'publish', conn, socket: member.socket, content: 'queued 1' });
+    room.send({ type: 'publish', conn, socket: member.socket, content: 'queued 2' });
+    const got = await bob.take(3, (f) => f.type === 'message', 'three messages');
+    assert.deepEqual(
+      got.map((m) => [m.id, m.content]),
+      [
+        [1, 'before'],
+        [2, 'queued 1'],
+        [3, 'queued 2'],
+      ],
+    );
+    assert.equal(bob.ws.readyState, bob.ws.OPEN);
+    assert.equal(world.rooms.whereis('lobby'), room, 'the same room ref, restarted in place');
   });
 });
