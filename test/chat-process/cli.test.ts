@@ -141,4 +141,37 @@ describe('troupe-chat command line', () => {
       server.child.kill('SIGKILL');
     }
   });
+
+  it('writes a structured crash report (pino JSON) when a room actor crashes, and keeps serving', async () => {
+    const server = await startServer(['--test-faults']);
+    try {
+      const c = await openClient(`ws://127.0.0.1:${server.port}/ws?user=alice`);
+      c.ws.send(JSON.stringify({ type: 'join', room: 'lobby', ref: 'j' }));
+      await waitFor(() => c.frames.some((f) => (f as { ref?: string }).ref === 'j'));
+      const res = await fetch(`http://127.0.0.1:${server.port}/_test/crash?room=lobby`, { method: 'POST' });
+      assert.deepEqual(await res.json(), { crashed: 1 });
+      await waitFor(() => server.output().includes('injected crash in room lobby'));
+      const report = server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((r) => typeof r.childId === 'string');
+      assert.ok(report, server.output());
+      assert.equal(report.app, 'troupe-chat');
+      assert.equal((report.reason as { message: string }).message, 'injected crash in room lobby');
+      assert.match((report.reason as { stack: string }).stack, /room\.ts/);
+      assert.deepEqual(report.messages, [{ type: 'crash' }]);
+      c.ws.send(JSON.stringify({ type: 'message', room: 'lobby', content: 'still here', ref: 'm' }));
+      await waitFor(() => c.frames.some((f) => (f as { ref?: string }).ref === 'm'));
+      c.ws.close();
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
 });
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!cond()) throw new Error('condition not met within 4 s');
+}

@@ -2,7 +2,7 @@
 /**
  * Mints a development token for the chat server's token auth:
  * `troupe-chat-token --user alice [--ttl 3600] [--secret S]` (the secret defaults to
- * CHAT_AUTH_SECRET). Prints the token, or the URL to connect with `--url http://host:port`.
+ * CHAT_AUTH_SECRET). Prints the token, or with `--url http://host:port` the page's URL with it.
  */
 import { mintToken } from './auth.js';
 
@@ -31,7 +31,8 @@ if (
 try {
   const token = mintToken(secret, user, ttl);
   const url = arg('url');
-  console.log(url === undefined ? token : `${url.replace(/^http/, 'ws').replace(/\/$/, '')}/ws?token=${token}`);
+  // With --url: the browser page's address, which connects with the token.
+  console.log(url === undefined ? token : `${url.replace(/\/$/, '')}/?token=${token}`);
 } catch (e) {
   console.error(`troupe-chat-token: ${(e as Error).message}`);
   process.exit(2);
