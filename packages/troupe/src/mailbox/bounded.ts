@@ -111,31 +111,31 @@ export class Bounded {
 
   /** The actor took a message: let the first live waiter in. */
   taken(cell: Cell): void {
-    const ws = this.waiters;
-    if (ws === undefined) return;
-    while (!ws.isEmpty()) {
-      const w = ws.shift() as Waiter;
-      if (w.done) continue;
-      w.done = true;
-      if (w.timer !== undefined) cell.system.clock.clearTimeout(w.timer);
-      cell.push(w.msg);
-      w.resolve(true);
-      return;
-    }
+    const w = this.#nextWaiter(cell);
+    if (w === undefined) return;
+    cell.push(w.msg);
+    w.resolve(true);
   }
 
   /** The actor died: every waiter's message goes to dead letters and its promise resolves `false`. */
   close(cell: Cell): void {
-    const ws = this.waiters;
+    for (let w = this.#nextWaiter(cell); w !== undefined; w = this.#nextWaiter(cell)) {
+      cell.system.deadLetter(cell.ref, w.msg, 'dead');
+      w.resolve(false);
+    }
     this.waiters = undefined;
-    if (ws === undefined) return;
-    while (!ws.isEmpty()) {
+  }
+
+  /** Takes the first waiter that has not timed out, and stops its timer. */
+  #nextWaiter(cell: Cell): Waiter | undefined {
+    const ws = this.waiters;
+    while (ws !== undefined && !ws.isEmpty()) {
       const w = ws.shift() as Waiter;
       if (w.done) continue;
       w.done = true;
       if (w.timer !== undefined) cell.system.clock.clearTimeout(w.timer);
-      cell.system.deadLetter(cell.ref, w.msg, 'dead');
-      w.resolve(false);
+      return w;
     }
+    return undefined;
   }
 }
