@@ -1,0 +1,165 @@
+/**
+ * `@troupe/uws` as npm would publish it: packed with `pnpm pack` (workspace dependency versions
+ * rewritten), installed with npm beside the packed `troupe` in a fresh ESM project, it loads the
+ * native uWebSockets.js build (from the npm alias it depends on), serves a WebSocket echo with one
+ * actor per socket, and type-checks against its shipped types. Needs the npm registry.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
+const uwsDir = fileURLToPath(new URL('../../packages/uws/', import.meta.url));
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 170_000 });
+  if (r.error !== undefined) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** npm without pnpm's own npm_* variables (registry, proxy and cache settings stay). */
+function npmEnv(): NodeJS.ProcessEnv {
+  const keep = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile|ca)$/i;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !((/^npm_/i.test(k) || /^pnpm_/i.test(k)) && !keep.test(k))),
+  );
+}
+
+const program = `
+import { createConnection } from 'node:net';
+import { isNativeUws, serve } from '@troupe/uws';
+import { ActorSystem } from 'troupe';
+
+const system = new ActorSystem();
+const server = await serve(system, {
+  socket: {
+    behavior: {
+      init: (_ctx, args) => args,
+      receive(state, msg) {
+        if (msg.type === 'socket.message') state.socket.send('echo ' + msg.data);
+        return state;
+      },
+    },
+  },
+});
+const sock = createConnection({ host: '127.0.0.1', port: server.port });
+let got = Buffer.alloc(0);
+const echoed = new Promise((resolve) => {
+  sock.on('data', (d) => {
+    got = Buffer.concat([got, d]);
+    if (got.includes('101 Switching') && !sock.sentFrame) {
+      sock.sentFrame = true;
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const body = Buffer.from('hi').map((b, i) => b ^ mask[i % 4]);
+      sock.write(Buffer.concat([Buffer.from([0x81, 0x82]), mask, body]));
+    }
+    const i = got.indexOf('echo hi');
+    if (i >= 0) resolve(got.subarray(i, i + 7).toString());
+  });
+});
+sock.write('GET /ws HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n');
+const reply = await echoed;
+sock.destroy();
+await server.stop();
+await system.shutdown();
+console.log(JSON.stringify({ native: isNativeUws(), reply }));
+`;
+
+const typed = `
+import { type SocketArgs, type SocketEvent, serve, socketServer } from '@troupe/uws';
+import { ActorSystem, type Behavior } from 'troupe';
+
+const echo: Behavior<SocketEvent, SocketArgs<{ name: string }>, SocketArgs<{ name: string }>> = {
+  init: (_ctx, args) => args,
+  receive(state, msg) {
+    if (msg.type === 'socket.message') state.socket.send(msg.data, msg.isBinary);
+    // @ts-expect-error: there is no such event
+    if (msg.type === 'socket.open') return state;
+    return state;
+  },
+};
+const name: string = ({} as SocketArgs<{ name: string }>).socket.session.name;
+const system = new ActorSystem();
+void serve(system, { socket: { behavior: echo }, upgrade: () => ({ ok: true, session: { name: 'x' } }) });
+void socketServer({ socket: { behavior: echo } });
+console.log(name);
+`;
+
+describe('packaging: @troupe/uws installed with npm outside the workspace', () => {
+  let root = '';
+  let app = '';
+
+  before(
+    () => {
+      root = mkdtempSync(join(tmpdir(), 'troupe-uws-pack-'));
+      const packs = join(root, 'packs');
+      app = join(root, 'app');
+      mkdirSync(packs);
+      mkdirSync(app);
+      run('pnpm', ['pack', '--pack-destination', packs], troupeDir);
+      run('pnpm', ['pack', '--pack-destination', packs], uwsDir);
+      const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
+      assert.equal(tarballs.length, 2, tarballs.join(', '));
+      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'uws-consumer', private: true, type: 'module' }));
+      writeFileSync(join(app, 'main.mjs'), program);
+      writeFileSync(join(app, 'typed.ts'), typed);
+      writeFileSync(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            types: ['node'],
+            noEmit: true,
+            skipLibCheck: true,
+          },
+          files: ['typed.ts'],
+        }),
+      );
+      run(
+        'npm',
+        [
+          'install',
+          ...tarballs.map((t) => join(packs, t)),
+          'typescript@5.9.3',
+          '@types/node@20',
+          '--no-audit',
+          '--no-fund',
+          '--no-package-lock',
+          '--prefer-offline',
+          '--loglevel=error',
+        ],
+        app,
+        npmEnv(),
+      );
+    },
+    { timeout: 180_000 },
+  );
+
+  after(() => {
+    if (root !== '') rmSync(root, { recursive: true, force: true });
+  });
+
+  it('depends on troupe and the uWebSockets.js alias by version, not workspace:', () => {
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules/@troupe/uws/package.json'), 'utf8'));
+    assert.match(pkg.dependencies.troupe, /^\^?\d+\.\d+\.\d+$/);
+    assert.equal(pkg.dependencies['uWebSockets.js'], 'npm:@trufflesuite/uws-js-unofficial@20.30.0-unofficial.0');
+    assert.equal(pkg.exports['.'].source, undefined, 'the source condition is not published');
+  });
+
+  it('loads the native uWebSockets.js and echoes a frame through a socket actor, with plain node', () => {
+    const out = run(process.execPath, ['main.mjs'], app);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop() as string), { native: true, reply: 'echo hi' });
+  });
+
+  it('type-checks a consumer against the shipped types', () => {
+    run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', '.'], app);
+  });
+});
