@@ -477,7 +477,10 @@ export class ActorSystem implements Spawner {
   callTimeouts(ms: number): TimeoutQueue {
     let q = this.#callTimeouts.get(ms);
     if (q === undefined) {
-      q = new TimeoutQueue(this.clock, ms);
+      // Forgotten once idle: callers passing a different timeoutMs each time leave nothing behind.
+      q = new TimeoutQueue(this.clock, ms, (idle) => {
+        if (this.#callTimeouts.get(ms) === idle) this.#callTimeouts.delete(ms);
+      });
       this.#callTimeouts.set(ms, q);
     }
     return q;

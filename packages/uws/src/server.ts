@@ -137,6 +137,7 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
         throw new Error('socketServer: the sockets supervisor is not running');
       const system = ctx.system;
       const refs = new Map<SocketHandle<unknown>, Ref<SocketEvent>>();
+      const counted = new WeakSet<SocketHandle<unknown>>();
       const app = uWS.App();
       app.ws<SocketSlot>(options.path ?? '/ws', {
         // uWS drops the TCP connection without a close frame above maxPayloadLength, so it gets room
@@ -174,12 +175,21 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
         open(ws) {
           const handle = ws.getUserData().handle as SocketHandle<S>;
           handle.attach(ws);
-          const r = spawnChild(sockets, { socket: handle });
+          let r: ReturnType<typeof spawnChild<SocketArgs<S>, M>>;
+          try {
+            r = spawnChild(sockets, { socket: handle });
+          } catch (e) {
+            // The sockets supervisor is between incarnations: refuse this one, keep the server up.
+            system.logger.error({ err: e }, 'socketServer: could not start a socket actor');
+            handle.end(1011, 'server error');
+            return;
+          }
           if (!r.ok) {
             handle.end(1013, r.reason);
             return;
           }
           shared.connections++;
+          counted.add(handle as SocketHandle<unknown>);
           refs.set(handle as SocketHandle<unknown>, r.ref as Ref<SocketEvent>);
           system.watch(r.ref as Ref<never>, () => {
             refs.delete(handle as SocketHandle<unknown>);
@@ -206,10 +216,11 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
         close(ws, code, message) {
           const handle = ws.getUserData().handle;
           handle.detach(code, Buffer.from(message).toString('utf8'));
+          // Counted once, freed once, whether the client or the actor ended it.
+          if (counted.delete(handle)) shared.connections--;
           const ref = refs.get(handle);
           if (ref === undefined) return;
           refs.delete(handle);
-          shared.connections--;
           void terminateChild(sockets, ref as Ref<never>);
         },
       });

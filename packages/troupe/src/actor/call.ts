@@ -87,6 +87,8 @@ export class TimeoutQueue {
   constructor(
     readonly clock: Clock,
     readonly ms: number,
+    /** Called when the queue has emptied and its timer is gone, so its owner can forget it. */
+    readonly onIdle: (q: TimeoutQueue) => void,
   ) {}
 
   add(c: PendingCall): void {
@@ -122,6 +124,7 @@ export class TimeoutQueue {
       c.fail(new TimeoutError(this.ms));
     }
     if (q.length > 0) this.#arm((q.peekFront() as PendingCall).deadline);
+    else this.onIdle(this);
   };
 }
 

@@ -18,6 +18,7 @@ import { assertDelay, Timer, type TimerOwner } from '../timers/timer.js';
 import type { Host, Impl } from './behavior.js';
 import type { CallList } from './call.js';
 import type { Context, SpawnOptions } from './context.js';
+import { IncarnationContext } from './incarnation.js';
 import {
   CELL,
   F_AWAIT,
@@ -80,6 +81,8 @@ export interface Ext {
   bounded?: Bounded | undefined;
   initWaiters?: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
+  /** Called once when the current incarnation ends (restart in place or death); a supervisor's cleanup. */
+  onEnd?: ((reason: ExitReason) => void) | undefined;
   /** Registry entries to remove when the actor dies. */
   registrations?: Registration[] | undefined;
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
@@ -112,6 +115,8 @@ export interface SupervisedHook {
   readonly restarts: number;
   readonly startedAt: number;
   readonly supervisor: Cell;
+  /** The context handed to this incarnation's handlers. */
+  ctx: Context<unknown> | undefined;
 }
 
 /** @internal */
@@ -210,11 +215,12 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     }
     this.flags = f | F_RUNNING;
     if ((f & F_SIGNALS) !== 0) this.processSignals();
-    if ((this.flags & F_INIT) !== 0 && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING)) === 0) this.runInit();
+    if ((this.flags & F_INIT) !== 0 && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT)) === 0) this.runInit();
     let n = 0;
     const mb = this.mailbox;
     if (mb !== undefined) {
-      while (n < budget && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_SIGNALS | F_INIT)) === 0) {
+      // An incarnation that ended (dormant) leaves the rest of the mail to the next one.
+      while (n < budget && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_SIGNALS | F_INIT | F_DORMANT)) === 0) {
         if (mb.length === 0) break;
         const msg = mb.shift();
         n++;
@@ -227,7 +233,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
           ) {
             pending = this.takeInfo(msg);
           } else {
-            pending = this.impl.receive(this, msg, this);
+            pending = this.impl.receive(this, msg, this.ext?.sup?.ctx ?? this);
           }
         } catch (e) {
           this.crash(e, msg);
@@ -268,7 +274,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       this.applyUpgrade(info.req);
       return undefined;
     }
-    return this.impl.info(this, info, this);
+    return this.impl.info(this, info, this.ext?.sup?.ctx ?? this);
   }
 
   private runInit(): void {
@@ -277,7 +283,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (ext !== undefined) ext.args = undefined;
     let pending: PromiseLike<unknown> | undefined;
     try {
-      pending = this.impl.init(this, this, args);
+      pending = this.impl.init(this, this.ext?.sup?.ctx ?? this, args);
     } catch (e) {
       this.initFailed(e);
       return;
@@ -328,6 +334,11 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   /** The current incarnation (only supervised actors have more than one). */
   private generation(): number {
     return this.ext?.sup?.generation ?? 0;
+  }
+
+  /** @internal The current incarnation's number. */
+  generationNow(): number {
+    return this.generation();
   }
 
   /** Host.epoch: the incarnation, or -1 once dead. */
@@ -381,7 +392,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     this.flags = f | F_STOPPING;
     let pending: PromiseLike<unknown> | undefined;
     try {
-      pending = this.impl.terminate(this, reason, this);
+      pending = this.impl.terminate(this, reason, this.ext?.sup?.ctx ?? this);
     } catch (e) {
       this.system.reportCrash(this, toError(e), undefined, 'terminate');
     }
@@ -424,7 +435,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
    * waits for `revive` (or is dropped when the child does not keep its mailbox).
    */
   private sleep(reason: ExitReason, sup: SupervisedHook): void {
-    this.flags = (this.flags | F_DORMANT) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INIT | F_TRAP);
+    this.flags = (this.flags | F_DORMANT) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_STOPSELF | F_INIT | F_TRAP);
     this.state = undefined;
     sup.generation++;
     const ext = this.ext as Ext;
@@ -452,6 +463,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       }
       ext.infoCount = 0;
       this.flags &= ~F_INFO;
+      // The mailbox is empty: senders waiting for room get it now.
+      ext.bounded?.refill(this);
     }
     const poison = sup.poison;
     sup.poison = undefined;
@@ -463,9 +476,21 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       const error = new ExitError(this.describe(), reason);
       for (const c of ext.calls.toArray()) if (!queued.has(c.msg)) c.fail(error);
     }
+    this.endIncarnation(reason);
     const mode = sup.mode;
     if (mode === 'normal') sup.ended(this, reason, poison);
     sup.halted?.();
+  }
+
+  private endIncarnation(reason: ExitReason): void {
+    const onEnd = this.ext?.onEnd;
+    if (onEnd === undefined) return;
+    (this.ext as Ext).onEnd = undefined;
+    try {
+      onEnd(reason);
+    } catch (e) {
+      this.system.logger.error({ err: e, actor: this.describe() }, 'cleanup at the end of an incarnation threw');
+    }
   }
 
   /** Starts the next incarnation of a dormant supervised actor: `init` runs again with `args`. */
@@ -473,6 +498,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if ((this.flags & F_DORMANT) === 0) return;
     const sup = (this.ext as Ext).sup as SupervisedHook;
     sup.mode = 'normal';
+    sup.ctx = new IncarnationContext(this, sup.generation);
     (this.ext as Ext).args = args;
     // A behaviour without init starts its next incarnation on undefined state, as its first did.
     this.flags = (this.flags & ~F_DORMANT) | (this.impl.hasInit ? F_INIT : 0) | (sup.trapExit ? F_TRAP : 0);
@@ -513,9 +539,10 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   }
 
   private processSignals(): void {
-    if ((this.flags & F_STOPSELF) !== 0) {
+    // While an async handler runs, polite stops wait for it; exit signals behind them do not.
+    const waiting = (this.flags & F_AWAIT) !== 0;
+    if ((this.flags & F_STOPSELF) !== 0 && !waiting) {
       // The common ctx.stop(): stop after this message, like a polite stop signal.
-      if ((this.flags & F_AWAIT) !== 0) return;
       this.flags &= ~F_STOPSELF;
       if (this.ext?.signals === undefined) this.flags &= ~F_SIGNALS;
       this.exitWith('normal');
@@ -526,16 +553,23 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       }
       if ((this.flags & F_SIGNALS) === 0) return;
     }
-    const sigs = (this.ext as Ext).signals as Signal[];
+    const sigs = this.ext?.signals;
+    if (sigs === undefined) return;
+    let kept: Signal[] | undefined;
     while (sigs.length > 0) {
-      const s = sigs[0] as Signal;
-      if (s.polite && (this.flags & F_AWAIT) !== 0) return;
-      sigs.shift();
+      const s = sigs.shift() as Signal;
+      if (s.polite && waiting) {
+        (kept ??= []).push(s);
+        continue;
+      }
       this.exitWith(s.reason);
-      if ((this.flags & (F_DEAD | F_STOPPING)) !== 0) break;
+      if ((this.flags & (F_DEAD | F_STOPPING | F_DORMANT)) !== 0) {
+        kept = undefined;
+        break;
+      }
     }
-    (this.ext as Ext).signals = undefined;
-    this.flags &= ~F_SIGNALS;
+    (this.ext as Ext).signals = kept;
+    if (kept === undefined && (this.flags & F_STOPSELF) === 0) this.flags &= ~F_SIGNALS;
   }
 
   /**
@@ -583,7 +617,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   /** The last step of every exit: tell links and monitors, fail calls, free everything. */
   finalize(reason: ExitReason): void {
     if ((this.flags & F_DEAD) !== 0) return;
-    this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_INFO | F_DORMANT);
+    this.flags = (this.flags | F_DEAD) & ~(F_STOPPING | F_AWAIT | F_SIGNALS | F_STOPSELF | F_INFO | F_DORMANT);
     const system = this.system;
     system.unlist(this);
     const regs = this.ext?.registrations;
@@ -607,6 +641,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     }
     const ext = this.ext;
     if (ext === undefined) return;
+    this.endIncarnation(reason);
     ext.signals = undefined;
     ext.bounded?.close(this);
     if (ext.timers !== undefined) {
@@ -636,8 +671,14 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       const monitors = ext.monitors;
       ext.monitors = undefined;
       for (const [id, w] of monitors) {
-        if (typeof w === 'function') w(reason);
-        else {
+        if (typeof w === 'function') {
+          // A watcher is user code (system.watch): its failure must not stop the others or the exit.
+          try {
+            w(reason);
+          } catch (e) {
+            system.logger.error({ err: e, actor: this.describe() }, 'a watch callback threw');
+          }
+        } else {
           w.ext?.watching?.delete(id);
           w.deliverInfo(new DownInfo(id, this.ref as Ref<never>, reason));
         }
@@ -790,7 +831,10 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'ctx.exit(ref, reason)');
-    cellOf(ref, 'ctx.exit').exitSignal(this.ref as Ref<never>, reason);
+    const target = cellOf(ref, 'ctx.exit');
+    // OTP: exit(self(), normal) ends a process that does not trap exits; from anyone else it does not.
+    if (target === this && reason === 'normal' && (this.flags & F_TRAP) === 0) this.signal('normal', false);
+    else target.exitSignal(this.ref as Ref<never>, reason);
   }
 
   kill(ref?: Ref<never>): void {

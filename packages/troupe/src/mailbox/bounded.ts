@@ -117,6 +117,16 @@ export class Bounded {
     w.resolve(true);
   }
 
+  /** The mailbox was emptied (a restart that drops it): let waiters in up to capacity. */
+  refill(cell: Cell): void {
+    while ((cell.mailbox?.length ?? 0) < this.capacity) {
+      const w = this.#nextWaiter(cell);
+      if (w === undefined) return;
+      cell.push(w.msg);
+      w.resolve(true);
+    }
+  }
+
   /** The actor died: every waiter's message goes to dead letters and its promise resolves `false`. */
   close(cell: Cell): void {
     for (let w = this.#nextWaiter(cell); w !== undefined; w = this.#nextWaiter(cell)) {

@@ -5,6 +5,8 @@
  * kept mailbox, optional backoff).
  */
 import { type Cell, cellOf, type SupervisedHook } from '../actor/cell.js';
+import type { Context } from '../actor/context.js';
+import { IncarnationContext } from '../actor/incarnation.js';
 import { F_DORMANT, F_RECORD } from '../actor/internal.js';
 import { RuntimeNotice } from '../actor/messages.js';
 import type { Ref } from '../actor/ref.js';
@@ -57,6 +59,7 @@ export class Hook implements SupervisedHook {
   recentNext = 0;
   generation = 0;
   halted: (() => void) | undefined = undefined;
+  ctx: Context<unknown> | undefined = undefined;
 
   constructor(
     readonly supervisor: Cell,
@@ -115,6 +118,7 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
     'supervisor.startChild',
   );
   const hook = new Hook(sup, child);
+  hook.ctx = new IncarnationContext(cell, 0);
   const ext = cell.x();
   ext.sup = hook;
   if (hook.recent !== undefined) cell.flags |= F_RECORD;

@@ -40,8 +40,9 @@ export abstract class SupervisorCore {
     this.cell = cell;
     this.window = new RestartWindow(options.maxRestarts, options.withinMs);
     this.random = options.random ?? Math.random;
-    // A supervisor that is killed (no terminate) takes its children with it, as a link would.
-    void cell.whenExited().then((reason) => this.orphaned(reason));
+    // A supervisor whose incarnation ends without its terminate (killed, or restarted after a kill)
+    // takes its children with it, as a link would.
+    cell.x().onEnd = (reason) => this.orphaned(reason);
   }
 
   /** Every child, in start order. */

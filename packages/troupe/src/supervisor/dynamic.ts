@@ -10,7 +10,7 @@ import type { Cell } from '../actor/cell.js';
 import { cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
 import type { Ref } from '../actor/ref.js';
-import { Child, ChildDown, haltChild, spawnChildCell, startChildCell } from './child.js';
+import { Child, ChildDown, haltChild, spawnChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
 import type {
@@ -85,7 +85,7 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
   return {
     [SUPERVISOR_BEHAVIOR]: 'dynamic',
     init(ctx: Context<DynamicSupervisorRequest<A, M>>) {
-      return new DynamicCore(ctx as unknown as Cell, options, template, maxChildren);
+      return new DynamicCore(cellOf(ctx.self, 'dynamicSupervisor'), options, template, maxChildren);
     },
     receive(core: DynamicCore, msg: DynamicSupervisorRequest<A, M> | ChildDown) {
       return core.handle(msg as DynamicSupervisorRequest<unknown, unknown> | ChildDown);
@@ -162,17 +162,22 @@ export class DynamicCore extends SupervisorCore {
   }
 
   private async startChild(args: unknown): Promise<StartChildResult<unknown>> {
+    if (this.stopping) return { ok: false, reason: 'shutting_down' };
     if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
+    // Tracked from the start, not from the end of its init: it counts towards maxChildren, and it is
+    // stopped with the others if the supervisor goes meanwhile.
     const child = new Child({ ...this.template, args });
-    try {
-      await startChildCell(this.cell, child);
-    } catch (e) {
-      return { ok: false, reason: 'init_failed', error: e as Error };
-    }
-    const cell = child.cell as Cell;
-    // Known by ref: the id is the ref's id.
+    const cell = spawnChildCell(this.cell, child);
     child.spec = { ...child.spec, id: String(cell.ref.id) };
     this.children.set(cell, child);
+    try {
+      await cell.whenStarted();
+    } catch (e) {
+      this.children.delete(cell);
+      cell.retire(e instanceof Error ? e : 'shutdown');
+      child.status = 'stopped';
+      return { ok: false, reason: 'init_failed', error: e as Error };
+    }
     return { ok: true, ref: cell.ref };
   }
 

@@ -12,7 +12,10 @@ import type { ChildSpec } from './child-spec.js';
 export type StartChildResult<M = never> =
   | { readonly ok: true; readonly ref: Ref<M> }
   | { readonly ok: false; readonly reason: 'already_started'; readonly ref: Ref<M> }
-  | { readonly ok: false; readonly reason: 'already_present' | 'not_found' | 'running' | 'max_children' }
+  | {
+      readonly ok: false;
+      readonly reason: 'already_present' | 'not_found' | 'running' | 'max_children' | 'shutting_down';
+    }
   | { readonly ok: false; readonly reason: 'init_failed'; readonly error: Error };
 
 /** The result of `spawnChild`. */

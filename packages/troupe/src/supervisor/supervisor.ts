@@ -4,7 +4,7 @@
  * `supervisor({ ... })` and start it like any actor; manage it with the verbs in `api.ts`.
  */
 import type { Behavior } from '../actor/behavior.js';
-import type { Cell } from '../actor/cell.js';
+import { type Cell, cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
 import { Child, ChildDown, haltChild, reviveChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
@@ -79,7 +79,7 @@ export function supervisor(options: SupervisorOptions): SupervisorBehavior {
   return {
     [SUPERVISOR_BEHAVIOR]: 'static',
     async init(ctx: Context<SupervisorRequest>) {
-      const core = new StaticCore(ctx as unknown as Cell, options, strategy, specs);
+      const core = new StaticCore(cellOf(ctx.self, 'supervisor'), options, strategy, specs);
       await core.startAll();
       return core;
     },

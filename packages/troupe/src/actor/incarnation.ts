@@ -1,0 +1,92 @@
+/**
+ * A supervised actor's context for one incarnation. A supervised actor keeps its cell (and its ref)
+ * across restarts, so code of an incarnation that has ended, say an async handler that resumes after
+ * a restart, must not act on the next one: a late `ctx.stop()` would stop the restarted actor, a late
+ * `sendAfter` would leave it a timer. Through this context such calls are ignored (and logged once);
+ * sends, spawns and reads still work, as they do not act on the actor itself.
+ */
+import type { ExitReason } from '../exit-reason.js';
+import type { ActorSystem } from '../system.js';
+import { Timer } from '../timers/timer.js';
+import type { Cell } from './cell.js';
+import type { Context, SpawnOptions } from './context.js';
+import type { MonitorRef } from './messages.js';
+import type { Ref } from './ref.js';
+
+/** @internal */
+export class IncarnationContext implements Context<unknown> {
+  #warned = false;
+  constructor(
+    readonly cell: Cell,
+    readonly generation: number,
+  ) {}
+
+  /** `true` while this incarnation is the actor's current one. */
+  private current(what: string): boolean {
+    if (this.cell.isAlive() && this.cell.generationNow() === this.generation) return true;
+    if (!this.#warned) {
+      this.#warned = true;
+      this.cell.system.logger.warn(
+        { actor: this.cell.describe(), call: what },
+        `ctx.${what} from an ended incarnation of ${this.cell.describe()} was ignored`,
+      );
+    }
+    return false;
+  }
+
+  get self(): Ref<unknown> {
+    return this.cell.ref;
+  }
+  get system(): ActorSystem {
+    return this.cell.system;
+  }
+  get parent(): Ref<never> | undefined {
+    return this.cell.parent;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the typed overloads live on Spawner.
+  spawn(behavior: unknown, options?: SpawnOptions<unknown>): Ref<any> {
+    return this.cell.spawn(behavior, options);
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the typed overloads live on Spawner.
+  start(behavior: unknown, options?: SpawnOptions<unknown>): Promise<Ref<any>> {
+    return this.cell.start(behavior, options);
+  }
+  link(ref: Ref<never>): void {
+    if (this.current('link')) this.cell.link(ref);
+  }
+  unlink(ref: Ref<never>): void {
+    if (this.current('unlink')) this.cell.unlink(ref);
+  }
+  monitor(ref: Ref<never>): MonitorRef {
+    return this.current('monitor') ? this.cell.monitor(ref) : (0 as MonitorRef);
+  }
+  demonitor(monitor: MonitorRef): boolean {
+    return this.current('demonitor') && this.cell.demonitor(monitor);
+  }
+  trapExit(on?: boolean): void {
+    if (this.current('trapExit')) this.cell.trapExit(on);
+  }
+  exit(ref: Ref<never>, reason: ExitReason): void {
+    if (this.current('exit')) this.cell.exit(ref, reason);
+  }
+  kill(ref?: Ref<never>): void {
+    if (this.current('kill')) this.cell.kill(ref);
+  }
+  stop(reason?: ExitReason): void {
+    if (this.current('stop')) this.cell.stop(reason);
+  }
+  sendAfter<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    if (this.current('sendAfter')) return this.cell.sendAfter(ref, msg, ms);
+    return cancelled(this.cell);
+  }
+  sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
+    if (this.current('sendInterval')) return this.cell.sendInterval(ref, msg, ms);
+    return cancelled(this.cell);
+  }
+}
+
+function cancelled(cell: Cell): Timer {
+  const t = new Timer(cell.system.clock, 0, () => {}, undefined, undefined);
+  t.cancel();
+  return t;
+}
