@@ -132,7 +132,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       name,
       store,
       world,
-      perUser: new Map(),
+      perUser: store.present,
       watched: new Map(),
       joins: store.joins,
       leaves: store.leaves,
@@ -141,10 +141,14 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       gapped: new Set(),
       closing: false,
     };
-    // After a restart the members are still in the registry: watch them again.
+    // After a restart the members are still in the registry: watch them again. Users the last
+    // incarnation knew who are gone now (their connection ended while the room was down) leave.
+    const before = new Set(s.perUser.keys());
+    s.perUser.clear();
     for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m.user);
+    for (const user of before) if (!s.perUser.has(user)) presence(s, ctx, user, false);
     // A batch the previous incarnation did not get to send.
-    if (s.joins.size > 0 || s.leaves.size > 0) {
+    if (s.presenceTimer === undefined && (s.joins.size > 0 || s.leaves.size > 0)) {
       s.presenceTimer = ctx.sendAfter(ctx.self, { type: 'presence.flush' }, world.options.presenceMs);
     }
     if (!store.started) {

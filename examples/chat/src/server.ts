@@ -112,6 +112,15 @@ export async function startChat(
             closeCode: 1012,
             idleTimeoutS: options.idleTimeoutS,
             socket: { behavior: connection(world), reportMessages: 1, shutdown: 1_000 },
+            // The hard limit holds for every write (room messages, replays, DMs, answers).
+            bufferLimit: {
+              bytes: options.hardLimit,
+              code: 1013,
+              reason: 'slow consumer',
+              onExceeded: () => {
+                world.counters.slowClosed++;
+              },
+            },
             upgrade: (req) => decideUpgrade(options, system, req),
             routes: (app) => routes(app, world, metrics, () => !draining),
             onListen: (p) => {

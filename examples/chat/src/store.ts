@@ -15,6 +15,11 @@ export class RoomStore {
   /** The presence batch not yet sent: a restarted room sends it, so no join or leave is lost. */
   readonly joins = new Set<string>();
   readonly leaves = new Set<string>();
+  /**
+   * The users present (with their connection counts) as the room last knew them: a restarted room
+   * compares them with the registry, so a member who left while it was down still gets its leave.
+   */
+  readonly present = new Map<string, number>();
   readonly #ring: Array<Encoded | undefined>;
   readonly capacity: number;
 

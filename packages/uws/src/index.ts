@@ -15,4 +15,4 @@ export {
   type UpgradeDecision,
   type UpgradeInfo,
 } from './server.js';
-export { type CloseInfo, type SendStatus, SocketHandle, type SocketStats } from './socket.js';
+export { type BufferLimit, type CloseInfo, type SendStatus, SocketHandle, type SocketStats } from './socket.js';

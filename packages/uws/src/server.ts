@@ -30,7 +30,7 @@ import {
   whichChildren,
 } from 'troupe';
 import { assertNativeUws, isNativeUws, uWS } from './native.js';
-import { type SocketHandle as Handle, SocketHandle, type SocketSlot } from './socket.js';
+import { type BufferLimit, type SocketHandle as Handle, SocketHandle, type SocketSlot } from './socket.js';
 
 /** What a socket's actor receives from its connection (besides your own messages). */
 export type SocketEvent =
@@ -81,6 +81,11 @@ export interface ServerOptions<S, M> {
   readonly idleTimeoutS?: number;
   /** Send pings automatically to keep idle connections alive. Default true. */
   readonly sendPings?: boolean;
+  /**
+   * The most bytes that may wait to go out to one socket; past it the socket is closed (1013 by
+   * default) whoever is writing. Default: no limit (the application watches `bufferedAmount`).
+   */
+  readonly bufferLimit?: BufferLimit;
   /** Connections at once; more are refused at upgrade with 503. Default Infinity. */
   readonly maxConnections?: number;
   /** The close code for a connection whose actor ended for good (server shutdown). Default 1001 (going away). */
@@ -169,7 +174,7 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
             res.writeStatus(`${decision.status} ${statusText(decision.status)}`).end(decision.message);
             return;
           }
-          const handle = new SocketHandle<S>(decision.session, info.remoteAddress);
+          const handle = new SocketHandle<S>(decision.session, info.remoteAddress, options.bufferLimit);
           res.upgrade<SocketSlot>({ handle: handle as SocketHandle<unknown> }, key, protocol, extensions, context);
         },
         open(ws) {

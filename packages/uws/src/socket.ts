@@ -43,6 +43,20 @@ function flushAll(): void {
   dirty.length = 0;
 }
 
+/**
+ * A hard cap on what may wait to go out to one socket. Past it the socket is closed with `code` (the
+ * frames still queued in this batch are dropped, not sent), whoever was writing: nothing can grow a
+ * slow client's buffer without bound.
+ */
+export interface BufferLimit {
+  readonly bytes: number;
+  /** Default 1013 (try again later). */
+  readonly code?: number;
+  readonly reason?: string;
+  /** Called once when a socket is closed for it (for metrics). */
+  readonly onExceeded?: (socket: SocketHandle<unknown>) => void;
+}
+
 /** The counters of one socket, for metrics. */
 export interface SocketStats {
   framesOut: number;
@@ -65,11 +79,15 @@ export class SocketHandle<S = unknown> {
   #pendingBytes = 0;
   #closeInfo: CloseInfo | undefined = undefined;
   #ending = false;
+  readonly #limit: BufferLimit | undefined;
+  /** uWS's buffer as last seen (after a flush): with the pending bytes, a cheap bound per send. */
+  #uwsBuffered = 0;
 
   /** @internal */
-  constructor(session: S, remoteAddress: string) {
+  constructor(session: S, remoteAddress: string, limit?: BufferLimit) {
     this.session = session;
     this.remoteAddress = remoteAddress;
+    this.#limit = limit;
   }
 
   /** @internal Called from uWS's `open`. */
@@ -118,7 +136,26 @@ export class SocketHandle<S = unknown> {
     }
     box.push({ data, isBinary });
     this.#pendingBytes += typeof data === 'string' ? data.length : data.byteLength;
+    const limit = this.#limit;
+    if (limit !== undefined && this.#pendingBytes + this.#uwsBuffered > limit.bytes) {
+      this.#overflow(limit);
+      return 'closed';
+    }
     return 'queued';
+  }
+
+  #overflow(limit: BufferLimit): void {
+    const ws = this.#ws;
+    if (ws === undefined || this.#ending) return;
+    // Drop what is still queued: sending it would only grow the buffer that is already too big.
+    this.#outbox = undefined;
+    this.#pendingBytes = 0;
+    const code = limit.code ?? 1013;
+    const reason = limit.reason ?? 'send buffer limit';
+    this.#ending = true;
+    this.#closeInfo = { code, reason };
+    ws.end(code, reason);
+    limit.onExceeded?.(this as SocketHandle<unknown>);
   }
 
   /** Subscribes the socket to a uWS topic (for `publish`). `false` if closed. */
@@ -186,5 +223,10 @@ export class SocketHandle<S = unknown> {
         }
       }
     });
+    const limit = this.#limit;
+    if (limit !== undefined && !this.#ending) {
+      this.#uwsBuffered = ws.getBufferedAmount();
+      if (this.#uwsBuffered > limit.bytes) this.#overflow(limit);
+    }
   }
 }

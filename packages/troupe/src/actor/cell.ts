@@ -559,7 +559,8 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     while (sigs.length > 0) {
       const s = sigs.shift() as Signal;
       if (s.polite && waiting) {
-        (kept ??= []).push(s);
+        if (kept === undefined) kept = [s];
+        else kept.push(s);
         continue;
       }
       this.exitWith(s.reason);

@@ -1,0 +1,54 @@
+import { ActorSystem, DuplicateRegistry, dynamicSupervisor, type Ref, silentLogger, UniqueRegistry } from 'troupe';
+import { SimulatedClock } from 'troupe/testing';
+import { DEFAULTS } from '../../examples/chat/src/options.js';
+import { type RoomMsg, room } from '../../examples/chat/src/room.js';
+import { newSession } from '../../examples/chat/src/session.js';
+import { ensureRoom, newCounters, type World } from '../../examples/chat/src/world.js';
+
+export class FakeSocket {
+  frames: Array<Record<string, unknown>> = [];
+  closed = false;
+  bufferedAmount = 0;
+  constructor(readonly session: ReturnType<typeof newSession>) {}
+  send(data: string | Uint8Array) {
+    if (!this.closed) this.frames.push(JSON.parse(String(data)));
+    return 'queued';
+  }
+  end() {
+    this.closed = true;
+  }
+}
+
+export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
+  const clock = new SimulatedClock();
+  const system = new ActorSystem({ logger: silentLogger, clock });
+  const world: World = {
+    options: { ...DEFAULTS, ...opts },
+    rooms: new UniqueRegistry<string>('rooms'),
+    members: new DuplicateRegistry('members') as never,
+    users: new DuplicateRegistry('users') as never,
+    roomSup: undefined,
+    counters: newCounters(),
+    fanout: undefined,
+    now: () => 0,
+  };
+  world.roomSup = (await system.start(
+    dynamicSupervisor({ child: { behavior: room, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),
+  )) as never;
+  /** A connection: a dummy actor plus a fake socket. */
+  const conn = (user: string) => {
+    const ref = system.spawn((_m: unknown) => {}) as Ref<never>;
+    const socket = new FakeSocket(newSession(user, 100, 0));
+    return { ref, socket };
+  };
+  const join = (name: string, c: { ref: Ref<never>; socket: FakeSocket }, since?: { epoch: string; id: number }) =>
+    ensureRoom(world, name)!.send({
+      type: 'join',
+      conn: c.ref,
+      socket: c.socket,
+      ...(since ? { since } : {}),
+    } as unknown as RoomMsg);
+  const publish = (name: string, c: { ref: Ref<never>; socket: FakeSocket }, content: string) =>
+    ensureRoom(world, name)!.send({ type: 'publish', conn: c.ref, socket: c.socket, content } as unknown as RoomMsg);
+  return { system, clock, world, conn, join, publish };
+}
