@@ -153,7 +153,9 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
         socket.session.welcomed = true;
         sendFrame(socket, { type: 'welcome', user: socket.session.user });
       }
-      return { socket, world, slowTimer: false };
+      // A slow-consumer check the previous incarnation had armed is armed again.
+      if (socket.session.slowCheck) ctx.sendAfter(ctx.self, { type: 'slow.check' }, world.options.softLimitGraceMs);
+      return { socket, world, slowTimer: socket.session.slowCheck };
     },
 
     receive(s, msg, ctx) {
@@ -200,6 +202,7 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
         case 'slow':
           if (!s.slowTimer) {
             s.slowTimer = true;
+            session.slowCheck = true;
             ctx.sendAfter(ctx.self, { type: 'slow.check' }, o.softLimitGraceMs);
           }
           return s;
@@ -208,6 +211,7 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
         case 'slow.check': {
           // Still over the soft limit after the grace period: close with 1013.
           s.slowTimer = false;
+          session.slowCheck = false;
           if (socket.bufferedAmount > o.softLimit) {
             world.counters.slowClosed++;
             socket.end(1013, 'slow consumer');

@@ -138,7 +138,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       leaves: store.leaves,
       presenceTimer: undefined,
       idleTimer: undefined,
-      gapped: new Set(),
+      gapped: store.gapped as Set<Ref<ConnMsg>>,
       closing: false,
     };
     // After a restart the members are still in the registry: watch them again. Users the last

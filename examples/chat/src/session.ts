@@ -14,10 +14,21 @@ export interface Session {
   /** Times of recent rate_limited answers, for the abuse limit. */
   readonly limitedAt: number[];
   welcomed: boolean;
+  /** A slow-consumer check is due (survives a restart of the connection's actor). */
+  slowCheck: boolean;
 }
 
 export function newSession(user: string, burst: number, now: number): Session {
-  return { user, rooms: new Set(), binary: false, tokens: burst, refilledAt: now, limitedAt: [], welcomed: false };
+  return {
+    user,
+    rooms: new Set(),
+    binary: false,
+    tokens: burst,
+    refilledAt: now,
+    limitedAt: [],
+    welcomed: false,
+    slowCheck: false,
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export class RoomStore {
    * compares them with the registry, so a member who left while it was down still gets its leave.
    */
   readonly present = new Map<string, number>();
+  /** Members whose room messages are dropped until they resume: still so after a restart. */
+  readonly gapped = new Set<unknown>();
   readonly #ring: Array<Encoded | undefined>;
   readonly capacity: number;
 

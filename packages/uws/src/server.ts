@@ -231,7 +231,8 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
       });
       options.routes?.(app);
       const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-        app.listen(options.host ?? '127.0.0.1', options.port ?? 0, (ls) => {
+        // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
+        app.listen(options.host ?? '127.0.0.1', shared.port !== 0 ? shared.port : (options.port ?? 0), (ls) => {
           if (ls === false)
             reject(new Error(`could not listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}`));
           else resolve(ls);
