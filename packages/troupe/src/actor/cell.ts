@@ -41,6 +41,9 @@ import { Ref } from './ref.js';
 
 type Watcher = Cell | ((reason: ExitReason) => void);
 
+/** The empty `first` slot (module-private, so no message can be it). */
+const NONE: unique symbol = Symbol('none');
+
 interface Signal {
   readonly reason: ExitReason;
   /** A stop request waits for a running async handler; an exit signal does not. */
@@ -124,6 +127,11 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   flags: number;
   /** The behaviour's state; after death, the exit reason. */
   state: unknown = undefined;
+  /**
+   * The oldest message, when the mailbox has not been needed yet: most actors get one message at a
+   * time, or ever, and then no queue is allocated at all. Older than everything in `mailbox`.
+   */
+  first: unknown = NONE;
   mailbox: Denque<unknown> | undefined = undefined;
   ext: Ext | undefined = undefined;
   /** Neighbours in the system's list of live cells (spawn order). */
@@ -156,9 +164,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       }
       return (this.ext as Ext & { bounded: Bounded }).bounded.offer(this, msg);
     }
-    let mb = this.mailbox;
-    if (mb === undefined) mb = this.mailbox = new Denque();
-    mb.push(msg);
+    this.append(msg);
     if ((f & F_NO_SCHEDULE) === 0) {
       this.flags = f | F_SCHEDULED;
       this.system.scheduler.push(this);
@@ -172,10 +178,32 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       if (!(msg instanceof RuntimeNotice)) this.system.deadLetter(this.ref, msg, 'dead');
       return;
     }
+    this.append(msg);
+    this.wake();
+  }
+
+  /** Appends to the mailbox: into the `first` slot while no queue exists, else onto the queue. */
+  private append(msg: unknown): void {
+    const mb = this.mailbox;
+    if (mb !== undefined) mb.push(msg);
+    else if (this.first === NONE) this.first = msg;
+    else (this.mailbox = new Denque()).push(msg);
+  }
+
+  /** Messages waiting. */
+  mailboxSize(): number {
+    return (this.first === NONE ? 0 : 1) + (this.mailbox?.length ?? 0);
+  }
+
+  /** Moves the `first` slot into the queue, for code that walks the whole mailbox. */
+  materialize(): Denque<unknown> | undefined {
+    const f = this.first;
+    if (f === NONE) return this.mailbox;
+    this.first = NONE;
     let mb = this.mailbox;
     if (mb === undefined) mb = this.mailbox = new Denque();
-    mb.push(msg);
-    this.wake();
+    mb.unshift(f);
+    return mb;
   }
 
   enqueueWait(msg: unknown, timeoutMs: number | undefined): Promise<boolean> {
@@ -217,12 +245,16 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if ((f & F_SIGNALS) !== 0) this.processSignals();
     if ((this.flags & F_INIT) !== 0 && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT)) === 0) this.runInit();
     let n = 0;
-    const mb = this.mailbox;
-    if (mb !== undefined) {
+    if (this.first !== NONE || this.mailbox !== undefined) {
       // An incarnation that ended (dormant) leaves the rest of the mail to the next one.
       while (n < budget && (this.flags & (F_AWAIT | F_DEAD | F_STOPPING | F_SIGNALS | F_INIT | F_DORMANT)) === 0) {
-        if (mb.length === 0) break;
-        const msg = mb.shift();
+        let msg = this.first;
+        if (msg !== NONE) this.first = NONE;
+        else {
+          const mb = this.mailbox;
+          if (mb === undefined || mb.length === 0) break;
+          msg = mb.shift();
+        }
         n++;
         if ((this.flags & (F_BOUNDED | F_RECORD)) !== 0) this.took(msg);
         let pending: PromiseLike<unknown> | undefined;
@@ -246,7 +278,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     this.handled += n;
     f = this.flags & ~F_RUNNING;
     this.flags = f;
-    if ((f & F_NO_SCHEDULE) === 0 && ((f & F_SIGNALS) !== 0 || (mb !== undefined && mb.length > 0))) {
+    if ((f & F_NO_SCHEDULE) === 0 && ((f & F_SIGNALS) !== 0 || this.mailboxSize() > 0)) {
       this.flags = f | F_SCHEDULED;
       this.system.scheduler.push(this);
     }
@@ -365,7 +397,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const f = this.flags & ~F_AWAIT;
     this.flags = f;
     if ((f & (F_DEAD | F_STOPPING)) !== 0) return;
-    if ((f & F_SIGNALS) !== 0 || (this.mailbox !== undefined && this.mailbox.length > 0)) this.wake();
+    if ((f & F_SIGNALS) !== 0 || this.mailboxSize() > 0) this.wake();
   }
 
   /** A handler threw or rejected: the actor exits with the error. */
@@ -449,7 +481,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);
       ext.watching = undefined;
     }
-    const mb = this.mailbox;
+    const mb = this.materialize();
     if (!sup.keepMailbox && mb !== undefined) {
       while (mb.length > 0) {
         const m = mb.shift();
@@ -627,7 +659,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       (this.ext as Ext).registrations = undefined;
       for (const r of regs) r.registry.drop(r.key, this);
     }
-    const mb = this.mailbox;
+    const mb = this.materialize();
     this.mailbox = undefined;
     this.state = reason;
     if (system.observed) system.emit({ type: 'exited', ref: this.ref as Ref<never>, reason });

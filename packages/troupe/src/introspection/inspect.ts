@@ -67,7 +67,7 @@ export function snapshot(cells: readonly Cell[], deadLetters: number, now: numbe
       label: ext?.label,
       behavior: c.impl.name,
       status: statusOf(c.flags),
-      mailbox: c.mailbox?.length ?? 0,
+      mailbox: c.mailboxSize(),
       handled: c.handled,
       restarts: sup?.restarts,
       uptimeMs: sup === undefined ? undefined : now - sup.startedAt,

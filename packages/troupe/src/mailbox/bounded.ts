@@ -49,7 +49,7 @@ export class Bounded {
 
   /** A plain `send`. */
   offer(cell: Cell, msg: unknown): boolean {
-    const size = cell.mailbox?.length ?? 0;
+    const size = cell.mailboxSize();
     if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
       cell.push(msg);
       return true;
@@ -73,7 +73,7 @@ export class Bounded {
    * bound). A dropped request fails its `call` at once.
    */
   private evictOldest(cell: Cell): void {
-    const mb = cell.mailbox;
+    const mb = cell.materialize();
     if (mb === undefined) return;
     for (let i = 0; i < mb.length; i++) {
       const m = mb.peekAt(i);
@@ -90,7 +90,7 @@ export class Bounded {
 
   /** `sendWait`: queue now if there is room, else wait in line. */
   offerWait(cell: Cell, msg: unknown, timeoutMs: number | undefined): Promise<boolean> {
-    const size = cell.mailbox?.length ?? 0;
+    const size = cell.mailboxSize();
     if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
       cell.push(msg);
       return Promise.resolve(true);
@@ -119,7 +119,7 @@ export class Bounded {
 
   /** The mailbox was emptied (a restart that drops it): let waiters in up to capacity. */
   refill(cell: Cell): void {
-    while ((cell.mailbox?.length ?? 0) < this.capacity) {
+    while (cell.mailboxSize() < this.capacity) {
       const w = this.#nextWaiter(cell);
       if (w === undefined) return;
       cell.push(w.msg);
