@@ -33,7 +33,7 @@ const echo: Behavior<EchoMsg, SocketArgs<Session>, SocketArgs<Session>> = {
         if (typeof msg.data === 'string' && msg.data.startsWith('flood:')) {
           const n = Number(msg.data.slice(6));
           for (let i = 0; i < n; i++) socket.send(new Uint8Array(64 * 1024));
-          socket.send(`buffered ${socket.bufferedAmount > 0}`);
+          socket.send(`buffered ${socket.bufferedAmount + socket.pendingBytes > 0}`);
           return state;
         }
         socket.send(msg.data, msg.isBinary);

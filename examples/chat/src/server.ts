@@ -111,7 +111,9 @@ export async function startChat(
             maxPayload: options.maxPayload,
             closeCode: 1012,
             idleTimeoutS: options.idleTimeoutS,
-            socket: { behavior: connection(world), reportMessages: 1, shutdown: 1_000 },
+            // No recent messages kept per connection (a report shows the frame that crashed it):
+            // it would keep every connection's last frame alive.
+            socket: { behavior: connection(world), reportMessages: 0, shutdown: 1_000 },
             // The hard limit holds for every write (room messages, replays, DMs, answers).
             bufferLimit: {
               bytes: options.hardLimit,

@@ -216,6 +216,7 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
         },
         drain(ws) {
           const handle = ws.getUserData().handle;
+          handle.drained();
           refs.get(handle)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
         },
         close(ws, code, message) {

@@ -5,10 +5,13 @@
  *
  * - The native `ws` object is valid only until `close`; after that every method here is a no-op that
  *   reports `closed`, never a crash.
- * - Writes are queued and flushed once per batch of actor work, one cork per socket (many frames, one
- *   syscall), in a microtask after the writing code returns: uWS callbacks run their microtasks at
- *   once, and the scheduler runs a batch in one microtask, so nothing waits for the next loop turn.
- * - `bufferedAmount` counts both uWS's buffer and frames not yet flushed.
+ * - Writes are queued and flushed once per event-loop iteration (`setImmediate`), one cork per socket:
+ *   everything written to a socket while the frames that arrived in this iteration were handled
+ *   goes out in one write, as uWS's own pub/sub does. Under light load that is the same single
+ *   write, a few microseconds later; under heavy load it is what keeps the syscalls per delivery low.
+ * - `bufferedAmount` is what uWS holds for the socket that the peer has not taken yet, as of the last
+ *   flush or drain (it only shrinks between them, so no native call per read): the measure of a slow
+ *   peer. Frames queued in this iteration are `pendingBytes`; a `BufferLimit` counts both.
  */
 import type { WebSocket } from 'uWebSockets.js';
 
@@ -33,6 +36,8 @@ export interface SocketSlot {
 }
 
 let nextId = 0;
+/** Pending bytes at which a socket's batch is written at once instead of at the end of the iteration. */
+const FLUSH_AT_BYTES = 64 * 1024;
 const dirty: SocketHandle<unknown>[] = [];
 let flushQueued = false;
 
@@ -113,10 +118,20 @@ export class SocketHandle<S = unknown> {
     return this.#closeInfo;
   }
 
-  /** Bytes waiting to go out: uWS's buffer plus frames queued in this batch. 0 once closed. */
+  /** Bytes uWS holds that the peer has not taken yet (as of the last flush or drain). 0 once closed. */
   get bufferedAmount(): number {
+    return this.#ws === undefined ? 0 : this.#uwsBuffered;
+  }
+
+  /** Bytes queued in this iteration, not yet handed to uWS (approximate for strings: UTF-16 units). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** @internal uWS drained some of the socket's buffer (its `drain` callback): read it again. */
+  drained(): void {
     const ws = this.#ws;
-    return ws === undefined ? 0 : ws.getBufferedAmount() + this.#pendingBytes;
+    if (ws !== undefined) this.#uwsBuffered = ws.getBufferedAmount();
   }
 
   /**
@@ -131,11 +146,17 @@ export class SocketHandle<S = unknown> {
       dirty.push(this as SocketHandle<unknown>);
       if (!flushQueued) {
         flushQueued = true;
-        queueMicrotask(flushAll);
+        setImmediate(flushAll);
       }
     }
     box.push({ data, isBinary });
     this.#pendingBytes += typeof data === 'string' ? data.length : data.byteLength;
+    // A big batch goes out at once: what waits in JS per socket stays small, and the limit below
+    // then judges what the peer has not taken, not the size of a burst.
+    if (this.#pendingBytes >= FLUSH_AT_BYTES) {
+      this.flush();
+      return this.#ending ? 'closed' : 'queued';
+    }
     const limit = this.#limit;
     if (limit !== undefined && this.#pendingBytes + this.#uwsBuffered > limit.bytes) {
       this.#overflow(limit);
@@ -211,22 +232,24 @@ export class SocketHandle<S = unknown> {
     this.#pendingBytes = 0;
     const ws = this.#ws;
     if (ws === undefined) return;
-    const stats = this.stats;
-    ws.cork(() => {
-      for (let i = 0; i < box.length; i++) {
-        const f = box[i] as Frame;
-        // 1: sent, 0: sent with backpressure building, 2: dropped over maxBackpressure.
-        if (ws.send(f.data, f.isBinary) === 2) stats.dropped++;
-        else {
-          stats.framesOut++;
-          stats.bytesOut += typeof f.data === 'string' ? f.data.length : f.data.byteLength;
-        }
-      }
-    });
+    // One frame is one write either way; several go out in one cork (one syscall).
+    if (box.length === 1) this.#write(ws, box[0] as Frame);
+    else
+      ws.cork(() => {
+        for (let i = 0; i < box.length; i++) this.#write(ws, box[i] as Frame);
+      });
+    this.#uwsBuffered = ws.getBufferedAmount();
     const limit = this.#limit;
-    if (limit !== undefined && !this.#ending) {
-      this.#uwsBuffered = ws.getBufferedAmount();
-      if (this.#uwsBuffered > limit.bytes) this.#overflow(limit);
+    if (limit !== undefined && !this.#ending && this.#uwsBuffered > limit.bytes) this.#overflow(limit);
+  }
+
+  #write(ws: WebSocket<SocketSlot>, f: Frame): void {
+    const stats = this.stats;
+    // 1: sent, 0: sent with backpressure building, 2: dropped over maxBackpressure.
+    if (ws.send(f.data, f.isBinary) === 2) stats.dropped++;
+    else {
+      stats.framesOut++;
+      stats.bytesOut += typeof f.data === 'string' ? f.data.length : f.data.byteLength;
     }
   }
 }

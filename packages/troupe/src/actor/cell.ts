@@ -187,7 +187,11 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     const mb = this.mailbox;
     if (mb !== undefined) mb.push(msg);
     else if (this.first === NONE) this.first = msg;
-    else (this.mailbox = new Denque()).push(msg);
+    else {
+      const queue = new Denque<unknown>();
+      queue.push(msg);
+      this.mailbox = queue;
+    }
   }
 
   /** Messages waiting. */

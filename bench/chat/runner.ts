@@ -1,0 +1,492 @@
+/**
+ * The pieces every chat scenario is built from: a server process (Troupe's chat or the baseline)
+ * pinned to the server CPU, a fleet of load generator processes pinned to the other, a measured
+ * window (server CPU from /proc, the load's latency histogram and deliveries, the load's own CPU),
+ * a drain that waits until every expected delivery has arrived or stopped arriving, and progress on
+ * stderr. Everything started here is registered in proc.ts and killed by `close`/`stop`, or by the
+ * runner's exit handlers if a scenario throws.
+ */
+import { fileURLToPath } from 'node:url';
+import { Histogram } from './histogram.js';
+import { type MemReport, Rpc } from './ipc.js';
+import { addTally, type ConnectResult, emptyTally, type LoadPlan, type Tally, type WindowStats } from './load.js';
+import {
+  type CoreTimes,
+  coreTimes,
+  cpuTimeUs,
+  describeCore,
+  killGroup,
+  rssBytes,
+  runQueueWaitUs,
+  type Started,
+  sleep,
+  startChild,
+} from './proc.js';
+import type { Encoding } from './wire.js';
+
+export type Competitor = 'baseline' | 'troupe';
+
+/** CPU 0 runs the server, CPU 1 the load, as WORKLOAD.md says. */
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
+/** Room size and content size of the chat workload. */
+export const ROOM_SIZE = 100;
+export const PAYLOAD_BYTES = 1024;
+/** Connections per load process: well under the 20,000 open files a process may have. */
+export const MAX_CONNS_PER_LOADGEN = 5_000;
+
+/** What every scenario gets. */
+export interface RunContext {
+  readonly quick: boolean;
+  readonly pin: boolean;
+  readonly encoding: Encoding;
+  readonly progress: Progress;
+  /** Minutes of soak (on demand). */
+  readonly soakMinutes: number;
+  /** Extra node flags for server and load processes (--cpu-prof for profiling). */
+  readonly serverFlags: readonly string[];
+  readonly loadFlags: readonly string[];
+}
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+// ---- progress ------------------------------------------------------------------------------------
+
+/** One status line on stderr: rewritten in place on a terminal, a line every 5 s otherwise. */
+export class Progress {
+  readonly #tty = process.stderr.isTTY === true;
+  #last = 0;
+  #shown = false;
+
+  update(text: string): void {
+    if (this.#tty) {
+      process.stderr.write(`\r\x1b[K  ${text}`);
+      this.#shown = true;
+      return;
+    }
+    const now = performance.now();
+    if (now - this.#last < 5_000) return;
+    this.#last = now;
+    process.stderr.write(`  ${text}\n`);
+  }
+
+  /** A permanent line (ends an in-place status line first). */
+  line(text: string): void {
+    if (this.#shown) process.stderr.write('\r\x1b[K');
+    this.#shown = false;
+    process.stderr.write(`  ${text}\n`);
+  }
+}
+
+// ---- servers -------------------------------------------------------------------------------------
+
+/** [monotonic ns, actor] of each `crashed` and `restarted` event in the Troupe server. */
+export interface CrashEvents {
+  readonly crashed: Array<[number, string]>;
+  readonly restarted: Array<[number, string]>;
+}
+
+export interface ServerOptions {
+  readonly testFaults?: boolean;
+}
+
+/** A server process pinned to the server CPU. */
+export class ServerProc {
+  readonly kind: Competitor;
+  readonly port: number;
+  readonly #started: Started;
+  readonly #rpc: Rpc;
+
+  private constructor(kind: Competitor, started: Started, port: number) {
+    this.kind = kind;
+    this.#started = started;
+    this.port = port;
+    this.#rpc = new Rpc(started.child, `${kind} server`);
+  }
+
+  static async start(kind: Competitor, ctx: RunContext, o: ServerOptions = {}): Promise<ServerProc> {
+    // Both servers get the same node flags (--expose-gc for the memory readings, and the loader).
+    const args =
+      kind === 'troupe'
+        ? ['--port', '0', '--host', '127.0.0.1', ...(o.testFaults ? ['--test-faults'] : [])]
+        : ['--port=0'];
+    // BENCH_CHAT_TROUPE_SERVER points at another wrapper (a patched copy of the chat, to try a fix).
+    const troupe = process.env.BENCH_CHAT_TROUPE_SERVER ?? here('./troupe-server.ts');
+    const started = startChild({
+      cpu: ctx.pin ? SERVER_CPU : undefined,
+      nodeFlags: ['--expose-gc', ...ctx.serverFlags],
+      script: kind === 'troupe' ? troupe : here('./baseline-server.ts'),
+      args,
+      what: `${kind} server`,
+    });
+    try {
+      const port = await Promise.race([
+        started.listening,
+        sleep(20_000).then(() => {
+          throw new Error(`${kind} server did not listen within 20 s:\n${started.stderrTail()}`);
+        }),
+      ]);
+      return new ServerProc(kind, started, port);
+    } catch (e) {
+      killGroup(started.child);
+      throw e;
+    }
+  }
+
+  get pid(): number {
+    return this.#started.pid;
+  }
+
+  cpuUs(): number {
+    return cpuTimeUs(this.pid);
+  }
+
+  rss(): number {
+    return rssBytes(this.pid);
+  }
+
+  mem(): Promise<MemReport> {
+    return this.#rpc.call<MemReport>({ cmd: 'mem' }, 10_000);
+  }
+
+  /** A full GC in the server, then a moment for the allocator to give pages back. */
+  async gc(): Promise<void> {
+    await this.#rpc.call({ cmd: 'gc' }, 30_000);
+    await sleep(300);
+  }
+
+  /** The Troupe server's crash and restart times since the last call (with --test-faults only). */
+  crashEvents(): Promise<CrashEvents> {
+    return this.#rpc.call<CrashEvents>({ cmd: 'crash-events' }, 10_000);
+  }
+
+  stderrTail(): string {
+    return this.#started.stderrTail();
+  }
+
+  /**
+   * Stops the server: SIGTERM and a moment to exit cleanly (so --cpu-prof can write its profile),
+   * then SIGKILL to the whole group.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    const child = this.#started.child;
+    if (graceMs > 0 && child.exitCode === null) {
+      child.kill('SIGINT');
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(graceMs)]);
+    }
+    killGroup(child);
+  }
+}
+
+// ---- the load fleet ------------------------------------------------------------------------------
+
+/** Merged over every load process. */
+export interface WindowSummary {
+  readonly seconds: number;
+  readonly delivered: number;
+  readonly expected: number;
+  readonly deliveredPerS: number;
+  readonly hist: Histogram;
+  /** Server CPU over the window, µs, and as a percentage of one core. */
+  readonly serverCpuUs: number;
+  readonly serverCpuPct: number;
+  /** The load processes' CPU over the window as a percentage of one core (they share one). */
+  readonly loadgenCpuPct: number;
+  readonly loopP99Ms: number;
+  readonly sendLagMs: number;
+  /**
+   * Of the server's and the load's main threads: time runnable but not running (another process, or
+   * the kernel's interrupt work, had the core), % of the window.
+   */
+  readonly serverWaitPct: number;
+  readonly loadgenWaitPct: number;
+  /** How each core spent the window (/proc/stat), as text: the kernel's share shows here. */
+  readonly cores: string;
+  readonly crashLog: Array<[number, number, number, number]>;
+  readonly crashes: number;
+  readonly crashMisses: number;
+  readonly probesPending: number;
+}
+
+export interface FleetOptions {
+  readonly port: number;
+  /** Global index of the first connection; lets a second fleet add connections to a server. */
+  readonly first?: number;
+  readonly connections: number;
+  /** Connections over every fleet on this server (DM targets). Default first + connections. */
+  readonly total?: number;
+  readonly label: string;
+}
+
+/** Where a window started. */
+export interface WindowMark {
+  readonly server: ServerProc;
+  readonly cpu0: number;
+  readonly lg0: number;
+  readonly wait0: number;
+  readonly lgWait0: number;
+  readonly cores0: readonly [CoreTimes | undefined, CoreTimes | undefined];
+  readonly t0: number;
+}
+
+interface Worker {
+  readonly started: Started;
+  readonly rpc: Rpc;
+  delivered: number;
+}
+
+/** Load processes pinned to the load CPU, each holding whole rooms. */
+export class Fleet {
+  readonly #workers: Worker[];
+  readonly #ctx: RunContext;
+  readonly label: string;
+  readonly connections: number;
+
+  private constructor(workers: Worker[], ctx: RunContext, label: string, connections: number) {
+    this.#workers = workers;
+    this.#ctx = ctx;
+    this.label = label;
+    this.connections = connections;
+  }
+
+  static start(ctx: RunContext, o: FleetOptions): Fleet {
+    const first = o.first ?? 0;
+    const rooms = Math.ceil(o.connections / ROOM_SIZE);
+    const procs = Math.ceil(o.connections / MAX_CONNS_PER_LOADGEN);
+    const workers: Worker[] = [];
+    let room = 0;
+    try {
+      for (let p = 0; p < procs; p++) {
+        // Whole rooms per process, spread evenly.
+        const myRooms = Math.floor(rooms / procs) + (p < rooms % procs ? 1 : 0);
+        const plan: LoadPlan = {
+          port: o.port,
+          encoding: ctx.encoding,
+          first: first + room * ROOM_SIZE,
+          count: myRooms * ROOM_SIZE,
+          roomSize: ROOM_SIZE,
+          total: o.total ?? first + rooms * ROOM_SIZE,
+          payloadBytes: PAYLOAD_BYTES,
+        };
+        room += myRooms;
+        const started = startChild({
+          cpu: ctx.pin ? LOAD_CPU : undefined,
+          nodeFlags: ctx.loadFlags,
+          script: here('./loadgen.ts'),
+          args: [`--plan=${JSON.stringify(plan)}`],
+          what: `load generator ${p}`,
+        });
+        const w: Worker = { started, rpc: undefined as unknown as Rpc, delivered: 0 };
+        (w as { rpc: Rpc }).rpc = new Rpc(started.child, `load generator ${p}`, (ev) => {
+          if (ev.ev === 'progress') w.delivered = ev.delivered as number;
+        });
+        workers.push(w);
+      }
+    } catch (e) {
+      for (const w of workers) killGroup(w.started.child);
+      throw e;
+    }
+    return new Fleet(workers, ctx, o.label, rooms * ROOM_SIZE);
+  }
+
+  #all<T>(request: { cmd: string } & Record<string, unknown>, timeoutMs: number): Promise<T[]> {
+    return Promise.all(this.#workers.map((w) => w.rpc.call<T>(request, timeoutMs)));
+  }
+
+  /** Connects and joins every connection; throws if any failed (a run with connect failures is void). */
+  async connect(timeoutMs = 60_000): Promise<{ ms: number }> {
+    const t0 = performance.now();
+    const tick = setInterval(() => this.#ctx.progress.update(`${this.label}: connecting ${this.connections}`), 1000);
+    let results: ConnectResult[];
+    try {
+      results = await this.#all<ConnectResult>({ cmd: 'connect', timeoutMs }, timeoutMs + 10_000);
+    } finally {
+      clearInterval(tick);
+    }
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    if (failed > 0) {
+      const why = results.find((r) => r.firstError !== undefined)?.firstError;
+      throw new Error(`${this.label}: ${failed} of ${this.connections} connections failed (first: ${why})`);
+    }
+    return { ms: performance.now() - t0 };
+  }
+
+  async rate(perConn: number): Promise<void> {
+    await this.#all({ cmd: 'rate', perConn }, 10_000);
+  }
+
+  async faults(perSecond: number): Promise<void> {
+    await this.#all({ cmd: 'faults', perSecond }, 10_000);
+  }
+
+  async tally(): Promise<Tally> {
+    const all = await this.#all<Tally>({ cmd: 'tally' }, 30_000);
+    return all.reduce(addTally, emptyTally());
+  }
+
+  /** Deliveries so far, from the progress events (at most a second old). */
+  get delivered(): number {
+    return this.#workers.reduce((n, w) => n + w.delivered, 0);
+  }
+
+  cpuUs(): number {
+    return this.#workers.reduce((n, w) => n + cpuTimeUs(w.started.pid), 0);
+  }
+
+  waitUs(): number {
+    return this.#workers.reduce((n, w) => n + runQueueWaitUs(w.started.pid), 0);
+  }
+
+  /** Starts a measured window: server CPU and the load's own CPU are read from /proc at both ends. */
+  async beginWindow(server: ServerProc): Promise<WindowMark> {
+    const mark = {
+      server,
+      cpu0: server.cpuUs(),
+      lg0: this.cpuUs(),
+      wait0: runQueueWaitUs(server.pid),
+      lgWait0: this.waitUs(),
+      cores0: [coreTimes(SERVER_CPU), coreTimes(LOAD_CPU)] as const,
+      t0: performance.now(),
+    };
+    await this.#all({ cmd: 'window-start' }, 10_000);
+    return mark;
+  }
+
+  async endWindow(mark: WindowMark): Promise<WindowSummary> {
+    const parts = await this.#all<WindowStats>({ cmd: 'window-end' }, 30_000);
+    const wall = (performance.now() - mark.t0) / 1000;
+    const cpu1 = mark.server.cpuUs();
+    const lg1 = this.cpuUs();
+    const wait1 = runQueueWaitUs(mark.server.pid);
+    const lgWait1 = this.waitUs();
+    const cores = `CPU ${SERVER_CPU} (server) ${describeCore(mark.cores0[0], coreTimes(SERVER_CPU))}; CPU ${LOAD_CPU} (load) ${describeCore(mark.cores0[1], coreTimes(LOAD_CPU))}`;
+    const hist = new Histogram();
+    for (const p of parts) hist.addSparse(p.hist, p.histMax);
+    const ms = Math.max(...parts.map((p) => p.ms));
+    const delivered = parts.reduce((n, p) => n + p.delivered, 0);
+    const serverCpuUs = cpu1 - mark.cpu0;
+    return {
+      seconds: ms / 1000,
+      delivered,
+      expected: parts.reduce((n, p) => n + p.expected, 0),
+      deliveredPerS: delivered / (ms / 1000),
+      hist,
+      serverCpuUs,
+      serverCpuPct: (serverCpuUs / (wall * 1e6)) * 100,
+      loadgenCpuPct: ((lg1 - mark.lg0) / (wall * 1e6)) * 100,
+      loopP99Ms: Math.max(...parts.map((p) => p.loopP99Ms)),
+      sendLagMs: Math.max(...parts.map((p) => p.sendLagMs)),
+      serverWaitPct: ((wait1 - mark.wait0) / (wall * 1e6)) * 100,
+      loadgenWaitPct: ((lgWait1 - mark.lgWait0) / (wall * 1e6)) * 100,
+      cores,
+      crashLog: parts.flatMap((p) => p.crashLog),
+      crashes: parts.reduce((n, p) => n + p.crashes, 0),
+      crashMisses: parts.reduce((n, p) => n + p.crashMisses, 0),
+      probesPending: parts.reduce((n, p) => n + p.probesPending, 0),
+    };
+  }
+
+  /** One measured window of `seconds`, with live progress. */
+  async window(server: ServerProc, seconds: number, label: string): Promise<WindowSummary> {
+    const mark = await this.beginWindow(server);
+    await this.watch(seconds, label);
+    return this.endWindow(mark);
+  }
+
+  /** Waits `seconds`, showing elapsed time and live deliveries per second. */
+  async watch(seconds: number, label: string): Promise<void> {
+    const t0 = performance.now();
+    let prev = this.delivered;
+    let prevAt = t0;
+    let rate = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      await sleep(Math.min(1000, seconds * 1000 - (performance.now() - t0)));
+      const now = performance.now();
+      const d = this.delivered;
+      if (d !== prev) {
+        rate = ((d - prev) / (now - prevAt)) * 1000;
+        prev = d;
+        prevAt = now;
+      }
+      this.#ctx.progress.update(
+        `${label}: ${((now - t0) / 1000).toFixed(0)}/${seconds} s, ${Math.round(rate).toLocaleString('en-US')} delivered/s`,
+      );
+    }
+  }
+
+  /**
+   * After the load stopped: waits until every expected delivery arrived, or nothing arrived for
+   * `quietMs`, or `maxMs` passed. Returns the tally.
+   */
+  async drain(maxMs: number, quietMs = 2_000): Promise<Tally> {
+    const t0 = performance.now();
+    let last = -1;
+    let lastChange = t0;
+    for (;;) {
+      const t = await this.tally();
+      const got = t.deliveredRoom + t.deliveredDm;
+      const now = performance.now();
+      if (got >= t.expected || now - t0 > maxMs) return t;
+      if (got !== last) {
+        last = got;
+        lastChange = now;
+      } else if (now - lastChange > quietMs) return t;
+      this.#ctx.progress.update(`${this.label}: draining, ${(t.expected - got).toLocaleString('en-US')} in flight`);
+      await sleep(200);
+    }
+  }
+
+  /** Closes every connection and stops every load process. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#workers.map((w) => w.rpc.call({ cmd: 'close' }, 2_000)));
+    // They exit by themselves once their close frames are out (and a --cpu-prof profile written).
+    await Promise.race([
+      Promise.all(
+        this.#workers.map((w) =>
+          w.started.child.exitCode !== null ? undefined : new Promise((r) => w.started.child.once('exit', r)),
+        ),
+      ),
+      sleep(2_000),
+    ]);
+    for (const w of this.#workers) killGroup(w.started.child);
+  }
+
+  /** Kills the load processes at once (error paths). */
+  kill(): void {
+    for (const w of this.#workers) killGroup(w.started.child);
+  }
+}
+
+/** Runs `body` with a server, and stops the server whatever happens. */
+export async function withServer<T>(
+  kind: Competitor,
+  ctx: RunContext,
+  o: ServerOptions,
+  body: (s: ServerProc) => Promise<T>,
+): Promise<T> {
+  const server = await ServerProc.start(kind, ctx, o);
+  try {
+    return await body(server);
+  } catch (e) {
+    const tail = server.stderrTail();
+    if (tail !== '' && e instanceof Error) e.message += `\n${kind} server stderr (last lines):\n${tail}`;
+    throw e;
+  } finally {
+    await server.stop(ctx.serverFlags.length > 0 ? 5_000 : 0);
+  }
+}
+
+/** Runs `body` with a fleet, and stops the fleet whatever happens. */
+export async function withFleet<T>(ctx: RunContext, o: FleetOptions, body: (f: Fleet) => Promise<T>): Promise<T> {
+  const fleet = Fleet.start(ctx, o);
+  try {
+    return await body(fleet);
+  } finally {
+    await fleet.close();
+  }
+}
+
+/** Latency figures from a window's histogram, in ms. */
+export function latencies(h: Histogram): { p50: number; p99: number; p999: number } {
+  return { p50: h.quantile(0.5) / 1000, p99: h.quantile(0.99) / 1000, p999: h.quantile(0.999) / 1000 };
+}

@@ -1,0 +1,63 @@
+/**
+ * The Troupe chat server as the benchmark runs it: what `examples/chat/src/main.ts` does (the chat's
+ * own option parser, an `ActorSystem` with the same pino logger, JSON lines on stdout, `startChat`),
+ * plus the runner's IPC requests (`mem`, `gc`; ipc.ts) that the baseline answers too. It prints one
+ * JSON line `{"listening":PORT}` once it listens. Run from the TypeScript sources
+ * (`--conditions=source`), so it measures the working tree.
+ *
+ * With `--test-faults` (the recovery scenario) it also subscribes to the system's event stream and
+ * keeps the monotonic time (`process.hrtime.bigint()`, the clock the load generator uses) of every
+ * `crashed` and `restarted` event, which the runner fetches with `{ cmd: 'crash-events' }` to time
+ * each crash from the moment it happened. Without the flag nothing subscribes, so the event stream
+ * costs what it costs in production.
+ */
+import { createRequire } from 'node:module';
+import { ActorSystem, type Logger } from 'troupe';
+import { parseOptions, startChat } from '../../examples/chat/src/index.js';
+import { serveServerRequests } from './ipc.js';
+
+// tsx turns source maps on; production (`node dist/main.js`) runs without them, and they make every
+// Error.stack (each crash report) several times dearer. Both servers turn them off.
+process.setSourceMapsEnabled(false);
+
+// The chat's own logger set-up (main.ts), with pino as the chat package resolves it.
+type Pino = ((options: object) => Logger) & { stdSerializers: { err: unknown } };
+const { pino } = createRequire(new URL('../../examples/chat/package.json', import.meta.url))('pino') as {
+  pino: Pino;
+};
+const logger = pino({
+  base: { app: 'troupe-chat' },
+  serializers: { reason: pino.stdSerializers.err, err: pino.stdSerializers.err },
+});
+
+const parsed = parseOptions(process.argv.slice(2), process.env);
+if (!parsed.ok || parsed.help) {
+  console.error(`troupe-server: ${parsed.ok ? 'no --help here' : parsed.error}`);
+  process.exit(2);
+}
+const system = new ActorSystem({ logger });
+
+/** [monotonic ns, actor ref as text], bounded. */
+const crashed: Array<[number, string]> = [];
+const restarted: Array<[number, string]> = [];
+if (parsed.options.testFaults) {
+  system.subscribe((e) => {
+    if (e.type !== 'crashed' && e.type !== 'restarted') return;
+    const list = e.type === 'crashed' ? crashed : restarted;
+    if (list.length < 100_000) list.push([Number(process.hrtime.bigint()), String(e.ref)]);
+  });
+}
+
+const chat = await startChat(system, parsed.options);
+if (process.send !== undefined) {
+  serveServerRequests(3_600_000, (r) => {
+    if (r.cmd !== 'crash-events') throw new Error(`unknown request ${r.cmd}`);
+    const out = { crashed: [...crashed], restarted: [...restarted] };
+    crashed.length = 0;
+    restarted.length = 0;
+    return out;
+  });
+}
+// The runner's SIGINT: exit normally, so that --cpu-prof and --heap-prof write their files.
+process.on('SIGINT', () => process.exit(0));
+console.log(JSON.stringify({ listening: chat.port }));
