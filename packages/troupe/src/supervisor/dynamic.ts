@@ -152,24 +152,14 @@ export class DynamicCore extends SupervisorCore {
 
   /** `spawnChild`: a child now, init later; the caller's turn, not the supervisor's. */
   spawnNow(args: unknown): SpawnChildResult<unknown> {
-    if (this.stopping) return { ok: false, reason: 'shutting_down' };
-    if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
-    const child = new Child({ ...this.template, args });
-    const cell = spawnChildCell(this.cell, child);
-    child.spec = { ...child.spec, id: String(cell.ref.id) };
-    this.children.set(cell, child);
-    return { ok: true, ref: cell.ref };
+    const r = this.#spawn(args);
+    return r.ok ? { ok: true, ref: r.cell.ref } : r;
   }
 
   private async startChild(args: unknown): Promise<StartChildResult<unknown>> {
-    if (this.stopping) return { ok: false, reason: 'shutting_down' };
-    if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
-    // Tracked from the start, not from the end of its init: it counts towards maxChildren, and it is
-    // stopped with the others if the supervisor goes meanwhile.
-    const child = new Child({ ...this.template, args });
-    const cell = spawnChildCell(this.cell, child);
-    child.spec = { ...child.spec, id: String(cell.ref.id) };
-    this.children.set(cell, child);
+    const r = this.#spawn(args);
+    if (!r.ok) return r;
+    const { cell, child } = r;
     try {
       await cell.whenStarted();
     } catch (e) {
@@ -179,6 +169,22 @@ export class DynamicCore extends SupervisorCore {
       return { ok: false, reason: 'init_failed', error: e as Error };
     }
     return { ok: true, ref: cell.ref };
+  }
+
+  /**
+   * Spawns and tracks a child from the start, not from the end of its init: it counts towards
+   * maxChildren, and it is stopped with the others if the supervisor goes meanwhile.
+   */
+  #spawn(
+    args: unknown,
+  ): { ok: true; cell: Cell; child: Child } | { ok: false; reason: 'shutting_down' | 'max_children' } {
+    if (this.stopping) return { ok: false, reason: 'shutting_down' };
+    if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
+    const child = new Child({ ...this.template, args });
+    const cell = spawnChildCell(this.cell, child);
+    child.spec = { ...child.spec, id: String(cell.ref.id) };
+    this.children.set(cell, child);
+    return { ok: true, cell, child };
   }
 
   private async terminateChild(ref: Ref<never>): Promise<ChildResult> {
