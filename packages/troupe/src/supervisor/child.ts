@@ -30,7 +30,17 @@ export class Child {
   consecutive = 0;
   startedAt = 0;
   timer: ClockTimer = undefined;
-  constructor(public spec: NormalizedSpec) {}
+  /** The child's id: the spec's, or for a dynamic child its ref's id. */
+  id: string;
+  /** What `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */
+  readonly args: unknown;
+  constructor(
+    public spec: NormalizedSpec,
+    args: unknown = spec.args,
+  ) {
+    this.id = spec.id;
+    this.args = args;
+  }
 
   get ref(): Ref<never> | undefined {
     return this.status === 'stopped' ? undefined : (this.cell?.ref as Ref<never> | undefined);
@@ -72,7 +82,7 @@ export class Hook implements SupervisedHook {
   }
 
   get childId(): string {
-    return this.child.spec.id;
+    return this.child.id;
   }
 
   get restarts(): number {
@@ -109,7 +119,7 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
   const cell = sup.system.spawnCell(
     spec.behavior,
     {
-      args: spec.args,
+      args: child.args,
       label: spec.label,
       trapExit: spec.trapExit,
       ...(spec.mailbox === undefined ? {} : { mailbox: spec.mailbox }),
@@ -198,14 +208,14 @@ export function reviveChild(sup: Cell, child: Child): void {
   child.gen = hook.generation;
   child.restarts++;
   child.startedAt = sup.system.clock.now();
-  cell.revive(child.spec.args);
+  cell.revive(child.args);
   const system = sup.system;
   if (system.observed) {
     system.emit({
       type: 'restarted',
       ref: cell.ref as Ref<never>,
       supervisor: sup.ref as Ref<never>,
-      childId: child.spec.id,
+      childId: child.id,
       restarts: child.restarts,
     });
   }

@@ -66,18 +66,18 @@ export abstract class SupervisorCore {
       this.cell.system.logger.error(
         {
           supervisor: this.cell.describe(),
-          childId: child.spec.id,
+          childId: child.id,
           reason,
           maxRestarts: this.window.maxRestarts,
           withinMs: this.window.withinMs,
         },
-        `supervisor ${this.cell.describe()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.spec.id}'; shutting down`,
+        `supervisor ${this.cell.describe()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.id}'; shutting down`,
       );
       if (this.cell.system.observed) {
         this.cell.system.emit({
           type: 'intensity_exceeded',
           supervisor: this.cell.ref as Ref<never>,
-          childId: child.spec.id,
+          childId: child.id,
           maxRestarts: this.window.maxRestarts,
           withinMs: this.window.withinMs,
         });
@@ -106,7 +106,7 @@ export abstract class SupervisorCore {
   report(child: Child, reason: ExitReason, messages: readonly unknown[]): void {
     const report: SupervisorReport = {
       supervisor: this.cell.describe(),
-      childId: child.spec.id,
+      childId: child.id,
       child: child.cell?.describe() ?? '(none)',
       reason,
       spec: child.spec.given,
@@ -121,7 +121,7 @@ export abstract class SupervisorCore {
 
   info(child: Child): ChildInfo {
     return {
-      id: child.spec.id,
+      id: child.id,
       ref: child.ref,
       type: child.spec.type,
       status: child.status,

@@ -180,9 +180,10 @@ export class DynamicCore extends SupervisorCore {
   ): { ok: true; cell: Cell; child: Child } | { ok: false; reason: 'shutting_down' | 'max_children' } {
     if (this.stopping) return { ok: false, reason: 'shutting_down' };
     if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
-    const child = new Child({ ...this.template, args });
+    // The template is shared by every child; only its args are the child's own.
+    const child = new Child(this.template, args);
     const cell = spawnChildCell(this.cell, child);
-    child.spec = { ...child.spec, id: String(cell.ref.id) };
+    child.id = String(cell.ref.id);
     this.children.set(cell, child);
     return { ok: true, cell, child };
   }

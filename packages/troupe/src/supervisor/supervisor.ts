@@ -102,7 +102,7 @@ export class StaticCore extends SupervisorCore {
     super(cell, options);
     this.strategy = strategy;
     this.children = specs.map((s) => new Child(s));
-    for (const c of this.children) this.byId.set(c.spec.id, c);
+    for (const c of this.children) this.byId.set(c.id, c);
   }
 
   all(): Iterable<Child> {
@@ -112,7 +112,7 @@ export class StaticCore extends SupervisorCore {
   remove(child: Child): void {
     const i = this.children.indexOf(child);
     if (i >= 0) this.children.splice(i, 1);
-    this.byId.delete(child.spec.id);
+    this.byId.delete(child.id);
   }
 
   /** Starts every child in order; if one fails, stops the started ones (reverse) and fails. */
@@ -183,7 +183,7 @@ export class StaticCore extends SupervisorCore {
     }
     if (delay > 0) await new Promise<void>((r) => this.cell.system.clock.setTimeout(r, delay));
     if (this.stopping) return;
-    for (const c of group) if (c.status === 'restarting' && this.byId.get(c.spec.id) === c) reviveChild(this.cell, c);
+    for (const c of group) if (c.status === 'restarting' && this.byId.get(c.id) === c) reviveChild(this.cell, c);
   }
 
   private async startChild(given: ChildSpec<unknown>): Promise<StartChildResult> {
