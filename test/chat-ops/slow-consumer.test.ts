@@ -23,6 +23,17 @@ async function metric(server: Server, name: string): Promise<number> {
   return m === null ? Number.NaN : Number(m[1]);
 }
 
+/** A slow client (its socket paused) and a fast one, both in lobby. */
+async function slowAndFast(
+  server: Server,
+): Promise<{ slow: ChatClient; fast: ChatClient; resume: () => void; joined: Frame }> {
+  const slow = await server.connect('slow');
+  const fast = await server.connect('fast');
+  const joined = await slow.request({ type: 'join', room: 'lobby' });
+  await fast.request({ type: 'join', room: 'lobby' });
+  return { slow, fast, resume: pause(slow), joined };
+}
+
 /** Floods the room from `fast` until `done()` holds, checking every 20 messages; bounded. */
 async function floodUntil(_server: Server, fast: ChatClient, done: () => Promise<boolean>): Promise<number> {
   for (let sent = 0; sent < 6_000; ) {
@@ -43,11 +54,7 @@ describe('slow consumers', () => {
       rate: 100_000,
       burst: 100_000,
     });
-    const slow = await server.connect('slow');
-    const fast = await server.connect('fast');
-    const joined = await slow.request({ type: 'join', room: 'lobby' });
-    await fast.request({ type: 'join', room: 'lobby' });
-    const resume = pause(slow);
+    const { slow, fast, resume, joined } = await slowAndFast(server);
     await floodUntil(server, fast, async () => (await metric(server, 'chat_gaps_total')) > 0);
     // A few more while it is gapped: dropped for it, kept in history.
     for (let i = 0; i < 10; i++) fast.send({ type: 'message', room: 'lobby', content: 'after the gap' });
@@ -88,11 +95,7 @@ describe('slow consumers', () => {
       rate: 100_000,
       burst: 100_000,
     });
-    const slow = await server.connect('slow');
-    const fast = await server.connect('fast');
-    await slow.request({ type: 'join', room: 'lobby' });
-    await fast.request({ type: 'join', room: 'lobby' });
-    const resume = pause(slow);
+    const { slow, fast, resume } = await slowAndFast(server);
     // Past the soft limit the room stops writing room messages to it; DMs still go out and fill it.
     await floodUntil(server, fast, async () => {
       for (let i = 0; i < 20; i++) fast.send({ type: 'dm', to: 'slow', content: CONTENT });
@@ -111,11 +114,7 @@ describe('slow consumers', () => {
       rate: 100_000,
       burst: 100_000,
     });
-    const slow = await server.connect('slow');
-    const fast = await server.connect('fast');
-    await slow.request({ type: 'join', room: 'lobby' });
-    await fast.request({ type: 'join', room: 'lobby' });
-    const resume = pause(slow);
+    const { slow, fast, resume } = await slowAndFast(server);
     await floodUntil(server, fast, async () => (await metric(server, 'chat_gaps_total')) > 0);
     // No more traffic: only the grace period can close it now.
     for (let i = 0; i < 200 && (await metric(server, 'chat_slow_closed_total')) === 0; i++) {

@@ -5,30 +5,15 @@
  * actor per socket, and type-checks against its shipped types. Needs the npm registry.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { npmEnv, run } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 const uwsDir = fileURLToPath(new URL('../../packages/uws/', import.meta.url));
-
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 170_000 });
-  if (r.error !== undefined) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** npm without pnpm's own npm_* variables (registry, proxy and cache settings stay). */
-function npmEnv(): NodeJS.ProcessEnv {
-  const keep = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile|ca)$/i;
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !((/^npm_/i.test(k) || /^pnpm_/i.test(k)) && !keep.test(k))),
-  );
-}
 
 const program = `
 import { createConnection } from 'node:net';

@@ -6,7 +6,6 @@
  * 2-core machine, warm or cold npm cache; the hook allows three minutes for a slow network.
  */
 import assert from 'node:assert/strict';
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -21,38 +20,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { npmEnv, run } from './npm.js';
 
 const packageDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
-
-/** Runs a command to completion; throws with its output when it fails. */
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
-    cwd,
-    env,
-    encoding: 'utf8',
-    shell: process.platform === 'win32',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.error !== undefined) throw r.error;
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-  }
-  return r.stdout;
-}
-
-/**
- * The environment for npm in the consumer project: pnpm's own `npm_*` variables (lifecycle, package,
- * pnpm-only settings) stay behind; registry, proxy and cache settings come along.
- */
-function npmEnv(): NodeJS.ProcessEnv {
-  const keep = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile|ca)$/i;
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if ((/^npm_/i.test(k) || /^pnpm_/i.test(k)) && !keep.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
 
 /** Every file under `dir`, as paths relative to it with forward slashes. */
 function filesUnder(dir: string): string[] {
