@@ -136,6 +136,46 @@ describe('scheduler fairness under a flood', () => {
   });
 });
 
+describe('scheduler slice per event-loop iteration', () => {
+  it('stops running actors inline once one phase of callbacks has spent the slice: the rest waits for the check phase', async () => {
+    // Socket frames arrive as many callbacks in one poll phase, each followed by a microtask
+    // checkpoint; timer callbacks do the same, so a burst of timers stands in for a burst of frames.
+    const system = new ActorSystem({ scheduler: { sliceMs: 5 } });
+    const callbacks = 200;
+    let handled = 0;
+    const worker = system.spawn((_: number) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until) {
+        // 1 ms of work per message: the whole burst is at least 200 ms of work.
+      }
+      handled++;
+    });
+    let handledAtCheckPhase: number | undefined;
+    const burstDone = new Promise<void>((resolve) => {
+      for (let i = 0; i < callbacks; i++) {
+        setTimeout(() => {
+          // Queued by the first callback: the first thing the check phase after the burst runs.
+          if (i === 0) {
+            setImmediate(() => {
+              handledAtCheckPhase = handled;
+              resolve();
+            });
+          }
+          worker.send(i);
+        }, 0);
+      }
+    });
+    await burstDone;
+    // Before: every message ran inline in its callback's microtask checkpoint (200 of 200 here).
+    assert.ok(
+      handledAtCheckPhase !== undefined && handledAtCheckPhase < callbacks / 4,
+      `${handledAtCheckPhase} ran inline`,
+    );
+    await settle(system);
+    assert.equal(handled, callbacks, 'and nothing was lost: the rest ran after the phase');
+  });
+});
+
 describe('system.onDrained', () => {
   it('runs after each batch of work, once per batch, until removed', async () => {
     const system = new ActorSystem();

@@ -4,7 +4,10 @@
  * turn and then goes to the back of the queue; after `sliceMs` of work the scheduler yields with
  * `setImmediate`, so sockets, timers and other callbacks run even while an actor floods itself.
  * The first send into an idle system starts a drain in a microtask, so work queued from a socket
- * callback runs as soon as that callback returns.
+ * callback runs as soon as that callback returns. Those inline drains share one slice per event-loop
+ * iteration: when one poll phase hands over thousands of frames (a backlog read from every socket at
+ * once), the actors run for `sliceMs` inline and the rest waits for the check phase, instead of the
+ * whole backlog running before any timer, write or other socket gets a turn.
  */
 import Denque from 'denque';
 import type { Cell } from '../actor/cell.js';
@@ -13,7 +16,10 @@ import type { Cell } from '../actor/cell.js';
 export interface SchedulerOptions {
   /** Messages one actor may handle before the next actor gets a turn. Default 300. */
   readonly budget?: number;
-  /** Milliseconds of work before yielding to the event loop. Default 5. */
+  /**
+   * Milliseconds of work before yielding to the event loop; inline drains (after socket and timer
+   * callbacks) in one event-loop iteration count as one slice. Default 5.
+   */
   readonly sliceMs?: number;
 }
 
@@ -37,6 +43,15 @@ export class Scheduler {
   yields = 0;
   /** Called when a drain ends (queue empty, or yielding): output batching flushes here. */
   private flushers: Array<() => void> = [];
+  /**
+   * When this event-loop iteration's first inline drain started, or -1. Inline drains (a microtask
+   * after a socket or timer callback) share one slice per iteration: a poll phase that delivers
+   * thousands of socket frames must not run all of their work before timers and writes get a turn.
+   */
+  private windowStart = -1;
+  private readonly closeWindow = (): void => {
+    this.windowStart = -1;
+  };
 
   constructor(options: SchedulerOptions = {}) {
     const budget = options.budget ?? 300;
@@ -71,10 +86,23 @@ export class Scheduler {
   }
 
   private readonly run = (): void => {
+    let start = performance.now();
+    if (this.state === PENDING) {
+      // Inline, in a microtask: count this iteration's inline work as one slice.
+      if (this.windowStart < 0) {
+        this.windowStart = start;
+        setImmediate(this.closeWindow);
+      } else if (start - this.windowStart >= this.sliceMs) {
+        // The slice is spent: the rest waits for the check phase, after this poll phase's I/O.
+        this.yields++;
+        this.state = YIELDED;
+        setImmediate(this.run);
+        return;
+      } else start = this.windowStart;
+    }
     this.state = RUNNING;
     const q = this.queue;
     const budget = this.budget;
-    const start = performance.now();
     let count = 0;
     try {
       while (q.length > 0) {
