@@ -215,6 +215,33 @@ describe('restart in place', () => {
     await system.shutdown();
   });
 
+  it('restarts ahead of the run queue, and writes the crash report after the restart', async () => {
+    const { system, captured } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(supervisor({ children: [spec('w', log)] }));
+    const w = await childRef(sup, 'w');
+    const busy = Array.from({ length: 20 }, (_, i) =>
+      system.spawn((n: number) => {
+        log.push(`busy ${i}.${n}`);
+      }),
+    );
+    system.subscribe((e) => {
+      if (e.type === 'restarted') log.push(`restarted (${captured.errors.length} reports written)`);
+    });
+    log.length = 0;
+    // The crash is queued first, then 20 actors with work: the restart must not wait for all of it.
+    w.send({ type: 'throw' });
+    for (const b of busy) for (let n = 0; n < 3; n++) b.send(n);
+    w.send({ type: 'add', n: 1 });
+    await settle(system);
+    assert.deepEqual(log.slice(0, 4), ['terminate w error', 'restarted (0 reports written)', 'init w', 'busy 0.0']);
+    assert.equal(log.length, 3 + 60);
+    assert.equal(captured.errors.length, 1, 'one crash report');
+    assert.match(String(captured.errors[0]?.msg), /child 'w' .* exited: .*poison/);
+    assert.deepEqual(await w.call({ type: 'get' }), [1]);
+    await system.shutdown();
+  });
+
   it('drops the queued messages to dead letters with keepMailbox: false, as OTP', async () => {
     const { system } = newSystem();
     const log: string[] = [];

@@ -228,6 +228,29 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     }
   }
 
+  /**
+   * Like `push`, but the actor gets the next turn, ahead of the run queue: recovery is on the
+   * critical path (a supervisor learning that a child ended, a child starting its next incarnation),
+   * and under load the back of the queue can be a whole time slice away.
+   */
+  pushUrgent(msg: unknown): void {
+    if ((this.flags & F_DEAD) !== 0) {
+      this.push(msg);
+      return;
+    }
+    this.append(msg);
+    this.wakeUrgent();
+  }
+
+  /** Schedules ahead of the run queue. An actor already queued further back gets an extra, earlier turn. */
+  wakeUrgent(): void {
+    const f = this.flags;
+    if ((f & (F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT)) === 0) {
+      this.flags = f | F_SCHEDULED;
+      this.system.scheduler.pushUrgent(this);
+    }
+  }
+
   deliverInfo(info: InfoMessage): void {
     if ((this.flags & F_DEAD) !== 0) return;
     const ext = this.x();
@@ -538,7 +561,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     (this.ext as Ext).args = args;
     // A behaviour without init starts its next incarnation on undefined state, as its first did.
     this.flags = (this.flags & ~F_DORMANT) | (this.impl.hasInit ? F_INIT : 0) | (sup.trapExit ? F_TRAP : 0);
-    this.wake();
+    this.wakeUrgent();
   }
 
   /** Ends a dormant actor for good (its supervisor will not restart it). */

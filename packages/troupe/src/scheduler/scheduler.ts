@@ -36,6 +36,8 @@ export class Scheduler {
   readonly budget: number;
   readonly sliceMs: number;
   private readonly queue = new Denque<Cell>();
+  /** Cells on the critical path of a restart; served before `queue`. */
+  private readonly urgent = new Denque<Cell>();
   private state = IDLE;
   /** Turns taken since the system started; for introspection and tests. */
   turns = 0;
@@ -75,9 +77,21 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Queues a cell ahead of the run queue (behind earlier urgent ones: first come, first served). The
+   * caller has set its F_SCHEDULED flag.
+   */
+  pushUrgent(cell: Cell): void {
+    this.urgent.push(cell);
+    if (this.state === IDLE) {
+      this.state = PENDING;
+      queueMicrotask(this.run);
+    }
+  }
+
   /** Actors waiting for a turn. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.urgent.length;
   }
 
   /** `true` while a drain is running or about to run. */
@@ -102,16 +116,17 @@ export class Scheduler {
     }
     this.state = RUNNING;
     const q = this.queue;
+    const urgent = this.urgent;
     const budget = this.budget;
     let count = 0;
     try {
-      while (q.length > 0) {
-        const cell = q.shift() as Cell;
+      while (q.length > 0 || urgent.length > 0) {
+        const cell = (urgent.length > 0 ? urgent.shift() : q.shift()) as Cell;
         this.turns++;
         count += cell.turn(budget);
         if (count >= CHECK_EVERY) {
           count = 0;
-          if (performance.now() - start >= this.sliceMs && q.length > 0) {
+          if (performance.now() - start >= this.sliceMs && (q.length > 0 || urgent.length > 0)) {
             this.yields++;
             this.state = YIELDED;
             setImmediate(this.run);
@@ -160,13 +175,14 @@ export class Scheduler {
       throw new Error('settle()/drainNow() cannot be called from inside an actor handler');
     }
     const q = this.queue;
+    const urgent = this.urgent;
     const prev = this.state;
     this.state = RUNNING;
     let handled = 0;
     try {
-      while (q.length > 0 && handled < maxMessages) {
+      while ((q.length > 0 || urgent.length > 0) && handled < maxMessages) {
         this.turns++;
-        handled += (q.shift() as Cell).turn(this.budget);
+        handled += ((urgent.length > 0 ? urgent.shift() : q.shift()) as Cell).turn(this.budget);
       }
     } finally {
       // A pending microtask or setImmediate will find an empty queue and go idle.

@@ -109,7 +109,9 @@ export class Hook implements SupervisedHook {
       this.recentNext = 0;
     }
     if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
-    this.supervisor.push(new ChildDown(this.child, this.generation - 1, reason, messages));
+    // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
+    // waiting mail (and its peers) are waiting for.
+    this.supervisor.pushUrgent(new ChildDown(this.child, this.generation - 1, reason, messages));
   }
 }
 

@@ -56,13 +56,17 @@ export abstract class SupervisorCore {
     const child = n.child;
     if (this.stopping || child.status !== 'running' || child.gen !== n.gen || child.cell === undefined) return;
     const reason = n.reason;
-    if (!isCleanExit(reason)) this.report(child, reason, n.messages);
+    // Gathered now, written after the restart: formatting a stack and writing a log line is the
+    // slowest part of a restart, and nothing waits for it.
+    const report = isCleanExit(reason) ? undefined : this.report(child, reason, n.messages);
     if (!shouldRestart(child.spec.restart, reason)) {
+      if (report !== undefined) this.log(report);
       retireChild(child, reason);
       if (child.spec.restart === 'temporary') this.remove(child);
       return;
     }
     if (!this.window.tryAdd(this.cell.system.clock.now())) {
+      if (report !== undefined) this.log(report);
       this.cell.system.logger.error(
         {
           supervisor: this.cell.describe(),
@@ -86,7 +90,9 @@ export abstract class SupervisorCore {
       this.cell.stop('shutdown');
       return;
     }
-    return this.restart(child, nextDelay(this.cell, child, this.random));
+    const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
+    if (report !== undefined) this.log(report);
+    return restarted;
   }
 
   /** Revives one child now or after `delay` ms. */
@@ -103,8 +109,8 @@ export abstract class SupervisorCore {
     return;
   }
 
-  report(child: Child, reason: ExitReason, messages: readonly unknown[]): void {
-    const report: SupervisorReport = {
+  report(child: Child, reason: ExitReason, messages: readonly unknown[]): SupervisorReport {
+    return {
       supervisor: this.cell.describe(),
       childId: child.id,
       child: child.cell?.describe() ?? '(none)',
@@ -113,9 +119,12 @@ export abstract class SupervisorCore {
       messages,
       restarts: child.restarts,
     };
+  }
+
+  log(report: SupervisorReport): void {
     this.cell.system.logger.error(
       report,
-      `supervisor ${report.supervisor}: child '${report.childId}' (${report.child}) exited: ${describeReason(reason)}`,
+      `supervisor ${report.supervisor}: child '${report.childId}' (${report.child}) exited: ${describeReason(report.reason as ExitReason)}`,
     );
   }
 
