@@ -27,6 +27,7 @@ const full: ChildSpec<string> = {
   // mailbox: { capacity, overflow } bounds it as for spawn; left out, it is unbounded
   keepMailbox: true, // queued mail survives a restart; false drops it, as OTP does
   backoff: false, // restart at once; or { initialMs, maxMs?, factor?, jitter?, resetAfterMs? }
+  restartLimit: false, // no limit of its own; or { maxRestarts, withinMs }
   trapExit: false, // start every incarnation with exits trapped
   reportMessages: 3, // the last 3 handled messages go into crash reports
   label: 'cache', // for logs and toString(): Ref<2 cache>; default the id

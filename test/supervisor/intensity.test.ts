@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RestartWindow, supervisor, whichChildren } from 'troupe';
+import {
+  countChildren,
+  type DynamicSupervisorRef,
+  dynamicSupervisor,
+  type Ref,
+  RestartWindow,
+  startChild,
+  supervisor,
+  whichChildren,
+} from 'troupe';
 import { settle } from 'troupe/testing';
-import { childRef, loggingWorker, newSystem } from './helpers.js';
+import { childRef, loggingWorker, newSystem, type WorkerArgs, type WorkerMsg } from './helpers.js';
 
 describe('RestartWindow', () => {
   it('allows exactly maxRestarts restarts within withinMs and refuses one more', () => {
@@ -144,3 +153,75 @@ describe('supervisor restart intensity', () => {
     assert.equal(log.filter((l) => l === 'init w').length, 4);
   });
 });
+
+describe('a child restart limit (restartLimit)', () => {
+  it('ends a child that crashes too often, keeps its siblings and the supervisor, and counts per child', async () => {
+    const { system, clock, captured } = newSystem();
+    const log: string[] = [];
+    const failing = { restartLimit: { maxRestarts: 2, withinMs: 1_000 } };
+    const sup = await system.start(
+      dynamicSupervisor<WorkerMsg, number[], WorkerArgs>({
+        child: { behavior: loggingWorker({ name: 'x', log }), ...failing },
+        maxRestarts: 100,
+        withinMs: 1_000,
+      }),
+    );
+    const a = await startOne(sup, 'a', log);
+    const b = await startOne(sup, 'b', log);
+    const exited: unknown[] = [];
+    system.watch(a as Ref<never>, (reason) => exited.push(reason));
+    // Two crashes within the window are restarted; b's own crash does not count against a.
+    a.send({ type: 'throw' });
+    b.send({ type: 'throw' });
+    await settle(system);
+    clock.advance(400);
+    a.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(a.alive, true);
+    assert.deepEqual(exited, []);
+    // The third within 1,000 ms: not restarted, ended for good with its reason.
+    clock.advance(400);
+    a.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(a.alive, false);
+    assert.match(String(exited[0]), /poison/);
+    assert.equal(sup.alive, true, 'the supervisor carries on');
+    assert.equal(b.alive, true);
+    assert.deepEqual(await b.call({ type: 'get' }), []);
+    assert.equal((await countChildren(sup)).active, 1);
+    assert.match(
+      String(captured.errors.at(-1)?.msg),
+      /child '\d+' reached its own restart limit \(2 in 1000 ms\); not restarted/,
+    );
+    // Restarts older than the window are forgotten: b may crash twice more, spaced out.
+    clock.advance(2_000);
+    b.send({ type: 'throw' });
+    await settle(system);
+    clock.advance(2_000);
+    b.send({ type: 'throw' });
+    await settle(system);
+    assert.equal(b.alive, true);
+    await system.shutdown();
+  });
+
+  it('rejects a bad limit when the spec is given', () => {
+    assert.throws(
+      () => supervisor({ children: [{ id: 'a', behavior: () => {}, restartLimit: { maxRestarts: -1, withinMs: 5 } }] }),
+      /restartLimit\.maxRestarts must be an integer >= 0; got -1/,
+    );
+    assert.throws(
+      () => supervisor({ children: [{ id: 'a', behavior: () => {}, restartLimit: { maxRestarts: 1, withinMs: 0 } }] }),
+      /restartLimit\.withinMs must be a number of milliseconds > 0; got 0/,
+    );
+  });
+});
+
+async function startOne(
+  sup: DynamicSupervisorRef<WorkerArgs, WorkerMsg>,
+  name: string,
+  log: string[],
+): Promise<Ref<WorkerMsg>> {
+  const r = await startChild(sup, { name, log });
+  if (!r.ok) throw new Error(`could not start ${name}`);
+  return r.ref as Ref<WorkerMsg>;
+}

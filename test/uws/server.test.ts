@@ -18,7 +18,13 @@ type EchoMsg = SocketEvent;
 /** Echoes frames; 'crash' throws; 'bytes:N' sends N bytes of binary; reports restarts via the session. */
 const echo: Behavior<EchoMsg, SocketArgs<Session>, SocketArgs<Session>> = {
   init(_ctx, args) {
-    args.socket.send(`hello ${args.socket.session.name} #${args.socket.session.restarts++}`);
+    const session = args.socket.session;
+    // 'fragile' starts once; every later init throws (a restart that can never succeed).
+    if (session.name === 'fragile' && session.restarts > 0) {
+      session.restarts++;
+      throw new Error('cannot restart');
+    }
+    args.socket.send(`hello ${session.name} #${session.restarts++}`);
     return args;
   },
   receive(state, msg) {
@@ -127,6 +133,24 @@ describe('socketServer', () => {
     c.ws.send('still here');
     assert.deepEqual(await c.next(), ['still here']);
     assert.equal(c.closed, undefined);
+    await server.stop();
+    await system.shutdown();
+  });
+
+  it('closes with 1011 a connection whose actor keeps failing to restart, and only that one', async () => {
+    const { system, server } = await start();
+    const fragile = await connect(server, 'fragile');
+    const other = await connect(server, 'bob');
+    await fragile.next();
+    await other.next();
+    fragile.ws.send('crash');
+    assert.deepEqual(await fragile.closedWith(), { code: 1011, reason: 'internal error' });
+    const started = await whichChildren(server.sockets);
+    assert.equal(started.length, 1, 'its actor ended for good instead of restarting in a loop');
+    other.ws.send('still here');
+    assert.deepEqual(await other.next(), ['still here']);
+    other.ws.close(1000);
+    await other.closedWith();
     await server.stop();
     await system.shutdown();
   });

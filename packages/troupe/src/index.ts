@@ -50,7 +50,7 @@ export {
 } from './supervisor/api.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
 export type { ChildStatus } from './supervisor/child.js';
-export type { ChildSpec, ChildTemplate, RestartType, Shutdown } from './supervisor/child-spec.js';
+export type { ChildSpec, ChildTemplate, RestartLimit, RestartType, Shutdown } from './supervisor/child-spec.js';
 export type { IntensityOptions } from './supervisor/core.js';
 export { shouldRestart } from './supervisor/core.js';
 export {

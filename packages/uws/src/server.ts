@@ -21,7 +21,9 @@ import {
   countChildren,
   type DynamicSupervisorRef,
   dynamicSupervisor,
+  isCleanExit,
   type Ref,
+  type RestartLimit,
   type Spawnable,
   type SupervisorBehavior,
   spawnChild,
@@ -69,7 +71,11 @@ export interface ServerOptions<S, M> {
   readonly port?: number;
   /** The WebSocket route. Default `/ws`. */
   readonly path?: string;
-  /** The actor of each connection; `restart` defaults to `transient` (restarted after a crash, not after a close). */
+  /**
+   * The actor of each connection. `restart` defaults to `transient` (restarted after a crash, not
+   * after a close) and `restartLimit` to `DEFAULT_SOCKET_RESTART_LIMIT` (5 in 5 s; past it the
+   * connection is closed with 1011).
+   */
   readonly socket: ChildTemplate<SocketArgs<S>> & { readonly behavior: Spawnable<M, unknown, SocketArgs<S>> };
   /** Decide an upgrade: accept with a session, or refuse with a status. Default: accept with an empty session. */
   readonly upgrade?: (req: UpgradeInfo) => UpgradeDecision<S>;
@@ -196,10 +202,12 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
           shared.connections++;
           counted.add(handle as SocketHandle<unknown>);
           refs.set(handle as SocketHandle<unknown>, r.ref as Ref<SocketEvent>);
-          system.watch(r.ref as Ref<never>, () => {
+          system.watch(r.ref as Ref<never>, (reason) => {
             refs.delete(handle as SocketHandle<unknown>);
-            // The actor ended for good (shutdown, or it gave up): the connection goes with it.
-            handle.end(closeCode, 'server shutting down');
+            // The actor ended for good: the connection goes with it. A shutdown says so; a crash that
+            // was not restarted (its restart limit, or its supervisor gave up) is a server error.
+            if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
+            else handle.end(1011, 'internal error');
           });
         },
         message(ws, message, isBinary) {
@@ -274,6 +282,13 @@ function statusText(status: number): string {
 }
 
 /**
+ * A socket actor that crashes a sixth time within 5 s is not restarted again: its connection is
+ * closed with 1011. Without a limit of its own, an actor whose `init` always throws would restart in
+ * a hot loop (the sockets supervisor's intensity is shared by every connection, so it cannot be low).
+ */
+export const DEFAULT_SOCKET_RESTART_LIMIT: RestartLimit = { maxRestarts: 5, withinMs: 5_000 };
+
+/**
  * The server's supervision tree as a behaviour: start it, or put it in your own tree.
  * @example
  * const sup = await system.start(socketServer({ port: 9001, socket: { behavior: Echo } }));
@@ -294,7 +309,7 @@ export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBeha
   }
   const shared: Shared = { connections: 0, port: 0, sockets: undefined };
   const sockets = dynamicSupervisor({
-    child: { restart: 'transient', ...options.socket } as never,
+    child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket } as never,
     maxChildren: options.maxConnections ?? Number.POSITIVE_INFINITY,
     maxRestarts: 1_000_000,
     withinMs: 1_000,

@@ -4,7 +4,8 @@
  * was received. Defaults, in words: `restart` is `permanent`; `type` is `supervisor` when the
  * behaviour was made by `supervisor()` or `dynamicSupervisor()`, else `worker`; `shutdown` is
  * 5,000 ms for a worker and `infinity` for a supervisor; the mailbox is kept across restarts; no
- * backoff; the last 3 handled messages go into crash reports.
+ * backoff; no restart limit of its own (only the supervisor's intensity); the last 3 handled messages
+ * go into crash reports.
  */
 
 import { toImpl } from '../actor/behavior.js';
@@ -38,12 +39,26 @@ export interface ChildSpec<A = unknown> {
   readonly keepMailbox?: boolean;
   /** Wait before restarting, growing with consecutive restarts. Default: restart at once. */
   readonly backoff?: BackoffOptions | false;
+  /**
+   * A limit of this child's own, beside its supervisor's intensity (Akka's per-child retries): a child
+   * that would need restart number `maxRestarts + 1` within `withinMs` is not restarted; it ends for
+   * good with its exit reason (its links and monitors fire) and the supervisor carries on. For a
+   * dynamic supervisor of many independent children, where one hot-looping child must neither spin
+   * nor use up the intensity that every other child shares. Default: none.
+   */
+  readonly restartLimit?: RestartLimit | false;
   /** Start every incarnation with exits trapped. Default false. */
   readonly trapExit?: boolean;
   /** How many recently handled messages a crash report shows. Default 3; 0 keeps none but the poison message. */
   readonly reportMessages?: number;
   /** A label for logs; default the id. */
   readonly label?: string;
+}
+
+/** At most `maxRestarts` restarts within `withinMs` milliseconds. */
+export interface RestartLimit {
+  readonly maxRestarts: number;
+  readonly withinMs: number;
 }
 
 /** A child spec without `id`, for dynamic supervisors (every child shares it). */
@@ -60,6 +75,7 @@ export interface NormalizedSpec {
   readonly mailbox: MailboxOptions | undefined;
   readonly keepMailbox: boolean;
   readonly backoff: Backoff | undefined;
+  readonly restartLimit: RestartLimit | undefined;
   readonly trapExit: boolean;
   readonly reportMessages: number;
   readonly label: string;
@@ -80,6 +96,7 @@ const KEYS = new Set([
   'mailbox',
   'keepMailbox',
   'backoff',
+  'restartLimit',
   'trapExit',
   'reportMessages',
   'label',
@@ -139,6 +156,20 @@ export function normalizeSpec(spec: ChildSpec<unknown>, where: string): Normaliz
   if (!Number.isInteger(reportMessages) || reportMessages < 0) {
     throw new RangeError(`${at}: reportMessages must be an integer >= 0; got ${show(reportMessages)}`);
   }
+  const limit = spec.restartLimit;
+  if (limit !== undefined && limit !== false) {
+    if (limit === null || typeof limit !== 'object') {
+      throw new TypeError(`${at}: restartLimit must be { maxRestarts, withinMs } or false; got ${show(limit)}`);
+    }
+    if (!Number.isInteger(limit.maxRestarts) || limit.maxRestarts < 0) {
+      throw new RangeError(`${at}: restartLimit.maxRestarts must be an integer >= 0; got ${show(limit.maxRestarts)}`);
+    }
+    if (typeof limit.withinMs !== 'number' || !(limit.withinMs > 0)) {
+      throw new RangeError(
+        `${at}: restartLimit.withinMs must be a number of milliseconds > 0; got ${show(limit.withinMs)}`,
+      );
+    }
+  }
   if (spec.keepMailbox !== undefined && typeof spec.keepMailbox !== 'boolean') {
     throw new TypeError(`${at}: keepMailbox must be true or false; got ${show(spec.keepMailbox)}`);
   }
@@ -152,6 +183,8 @@ export function normalizeSpec(spec: ChildSpec<unknown>, where: string): Normaliz
     mailbox: spec.mailbox,
     keepMailbox: spec.keepMailbox ?? true,
     backoff: spec.backoff === undefined || spec.backoff === false ? undefined : normalizeBackoff(spec.backoff, at),
+    restartLimit:
+      limit === undefined || limit === false ? undefined : { maxRestarts: limit.maxRestarts, withinMs: limit.withinMs },
     trapExit: spec.trapExit === true,
     reportMessages,
     label: spec.label ?? spec.id,

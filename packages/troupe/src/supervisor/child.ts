@@ -14,6 +14,7 @@ import type { ExitReason } from '../exit-reason.js';
 import type { ClockTimer } from '../timers/clock.js';
 import { backoffDelay } from './backoff.js';
 import type { NormalizedSpec } from './child-spec.js';
+import type { RestartWindow } from './restart-window.js';
 
 /** A child's state as `whichChildren` reports it. */
 export type ChildStatus = 'running' | 'restarting' | 'stopped';
@@ -30,6 +31,8 @@ export class Child {
   consecutive = 0;
   startedAt = 0;
   timer: ClockTimer = undefined;
+  /** The child's own restarts under `spec.restartLimit`; made at its first restart. */
+  window: RestartWindow | undefined = undefined;
   /** The child's id: the spec's, or for a dynamic child its ref's id. */
   id: string;
   /** What `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */

@@ -65,7 +65,21 @@ export abstract class SupervisorCore {
       if (child.spec.restart === 'temporary') this.remove(child);
       return;
     }
-    if (!this.window.tryAdd(this.cell.system.clock.now())) {
+    const now = this.cell.system.clock.now();
+    const limit = child.spec.restartLimit;
+    if (limit !== undefined) {
+      child.window ??= new RestartWindow(limit.maxRestarts, limit.withinMs);
+      if (!child.window.tryAdd(now)) {
+        if (report !== undefined) this.log(report);
+        this.cell.system.logger.error(
+          { supervisor: this.cell.describe(), childId: child.id, reason, ...limit },
+          `supervisor ${this.cell.describe()}: child '${child.id}' reached its own restart limit (${limit.maxRestarts} in ${limit.withinMs} ms); not restarted`,
+        );
+        retireChild(child, reason);
+        return;
+      }
+    }
+    if (!this.window.tryAdd(now)) {
       if (report !== undefined) this.log(report);
       this.cell.system.logger.error(
         {
