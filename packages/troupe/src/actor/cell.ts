@@ -86,8 +86,8 @@ export interface Ext {
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
   /** Called once when the current incarnation ends (restart in place or death); a supervisor's cleanup. */
   onEnd?: ((reason: ExitReason) => void) | undefined;
-  /** Registry entries to remove when the actor dies. */
-  registrations?: Registration[] | undefined;
+  /** Registry entries to remove when the actor dies (a list, newest first). */
+  registrations?: Registration | undefined;
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
   sup?: SupervisedHook | undefined;
 }
@@ -661,7 +661,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (regs !== undefined) {
       // First, so that no lookup can return this actor once it is dead.
       (this.ext as Ext).registrations = undefined;
-      for (const r of regs) r.registry.drop(r.key, this);
+      for (let r: Registration | undefined = regs; r !== undefined; r = r.next) r.registry.drop(r.key, this);
     }
     const mb = this.materialize();
     this.mailbox = undefined;
