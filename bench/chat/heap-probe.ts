@@ -65,6 +65,8 @@ async function snapshot(server: ServerProc, label: string): Promise<void> {
 
 const server = await ServerProc.start(kind, ctx);
 try {
+  const start = (await server.heapSpaces()).find((sp) => sp.space === 'new_space');
+  console.log(`new space at start: ${((start?.size ?? 0) / MB).toFixed(1)} MB`);
   const warm = Fleet.start(ctx, { port: server.port, first: 1_000_000, connections: 200, label: 'warm-up' });
   await warm.connect();
   await sleep(300);

@@ -13,7 +13,9 @@
  *   flush or drain (it only shrinks between them, so no native call per read): the measure of a slow
  *   peer. Frames queued in this iteration are `pendingBytes`; a `BufferLimit` counts both.
  */
+
 import type { WebSocket } from 'uWebSockets.js';
+import type { Ref } from 'troupe';
 
 /** What `send` did: written to the socket, queued for this batch's flush, or refused. */
 export type SendStatus = 'queued' | 'closed';
@@ -30,9 +32,10 @@ interface Frame {
   readonly isBinary: boolean;
 }
 
-/** @internal What uWS keeps per socket. */
+/** @internal What uWS keeps per socket: its handle, and its actor once started (until it closes). */
 export interface SocketSlot {
-  handle: SocketHandle<unknown>;
+  readonly handle: SocketHandle<unknown>;
+  actor: Ref<never> | undefined;
 }
 
 let nextId = 0;
