@@ -17,7 +17,7 @@ import {
   type ServerFrame,
 } from './protocol.js';
 import type { RoomMsg } from './room.js';
-import { recordLimited, type Session, takeToken } from './session.js';
+import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
 
 type Msg = SocketEvent | ConnMsg;
@@ -43,7 +43,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
       return;
 
     case 'join': {
-      if (!session.rooms.has(frame.room) && session.rooms.size >= world.options.maxRooms) {
+      if (!session.rooms.includes(frame.room) && session.rooms.length >= world.options.maxRooms) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -59,7 +59,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
-      session.rooms.add(frame.room);
+      addRoom(session, frame.room);
       const join: RoomMsg = { type: 'join', conn: self, socket };
       room.send(
         frame.since === undefined
@@ -70,7 +70,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
     }
 
     case 'leave': {
-      if (!session.rooms.delete(frame.room)) {
+      if (!removeRoom(session, frame.room)) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -90,7 +90,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
 
     case 'message': {
       world.counters.messagesIn++;
-      if (!session.rooms.has(frame.room)) {
+      if (!session.rooms.includes(frame.room)) {
         world.counters.errors++;
         sendFrame(
           socket,
