@@ -138,6 +138,8 @@ export interface SupervisedHook {
   poison: { msg: unknown } | undefined;
   /** The last handled messages, oldest first once unrolled; undefined when not recorded. */
   readonly recent: unknown[] | undefined;
+  /** What every incarnation's `init` gets (kept here, not in the cell, for the restarts). */
+  readonly args: unknown;
   recentNext: number;
   /** Bumped when an incarnation ends, so late promises of an old one are ignored. */
   generation: number;
@@ -345,8 +347,14 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   private runInit(): void {
     const ext = this.ext;
-    const args = ext?.args;
-    if (ext !== undefined) ext.args = undefined;
+    const sup = ext?.sup;
+    let args: unknown;
+    if (sup !== undefined) args = sup.args;
+    else if (ext !== undefined) {
+      // Read once: an actor's init args are not kept alive past its init.
+      args = ext.args;
+      ext.args = undefined;
+    }
     let pending: PromiseLike<unknown> | undefined;
     try {
       pending = this.impl.init(this, this.ext?.sup?.ctx ?? this, args);
@@ -559,13 +567,12 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     }
   }
 
-  /** Starts the next incarnation of a dormant supervised actor: `init` runs again with `args`. */
-  revive(args: unknown): void {
+  /** Starts the next incarnation of a dormant supervised actor: `init` runs again with its hook's args. */
+  revive(): void {
     if ((this.flags & F_DORMANT) === 0) return;
     const sup = (this.ext as Ext).sup as SupervisedHook;
     sup.mode = 'normal';
     sup.ctx = new IncarnationContext(this, sup.generation);
-    (this.ext as Ext).args = args;
     // A behaviour without init starts its next incarnation on undefined state, as its first did.
     this.flags = (this.flags & ~F_DORMANT) | (this.impl.hasInit ? F_INIT : 0) | (sup.trapExit ? F_TRAP : 0);
     this.wake();
