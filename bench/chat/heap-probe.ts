@@ -5,11 +5,11 @@
  * per 5,000 connections, so it can run beside other work.
  *
  *     node --conditions=source --import tsx bench/chat/heap-probe.ts [--connections=4000]
- *          [--baseline] [--snapshots=DIR]
+ *          [--baseline] [--snapshots=DIR] [--settle-ms=1500]
  *
  * As idle-memory does: 200 warm-up connections join and leave first, then a full GC and the "none"
- * reading; then N connections join rooms of 100 (hello, join), and 1.5 s later a full GC and the
- * second reading. It prints heap used and heap total grown per connection, RSS grown per 10k, and
+ * reading; then N connections join rooms of 100 (hello, join), and 1.5 s later (`--settle-ms`) a
+ * full GC and the second reading. It prints heap used and heap total grown per connection, RSS grown per 10k, and
  * the heap spaces that grew.
  * With `--snapshots=DIR` the server writes a `.heapsnapshot` (via `--heapsnapshot-signal`) at both
  * readings into DIR.
@@ -30,6 +30,7 @@ function option(name: string): string | undefined {
 const n = Number(option('connections') ?? 4_000);
 const kind: Competitor = option('baseline') === undefined ? 'troupe' : 'baseline';
 const snapDir = option('snapshots');
+const settleMs = Number(option('settle-ms') ?? 1_500);
 if (!Number.isInteger(n) || n < 100 || n % 100 !== 0) throw new Error('--connections must be a multiple of 100');
 if (snapDir !== undefined) mkdirSync(resolve(snapDir), { recursive: true });
 
@@ -81,7 +82,7 @@ try {
   const t0 = performance.now();
   await fleet.connect();
   const connectMs = performance.now() - t0;
-  await sleep(1_500);
+  await sleep(settleMs);
   await server.gc();
   const m1 = await server.mem();
   const s1 = await server.heapSpaces();
