@@ -8,24 +8,12 @@
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import {
-  type ClientFrame,
-  type ClientRef,
-  errorFrame,
-  parseClientFrame,
-  readRef,
-  type ServerFrame,
-} from './protocol.js';
+import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
 
 type Msg = SocketEvent | ConnMsg;
-
-function withRef<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
-  if (ref !== undefined) frame.ref = ref;
-  return frame;
-}
 
 function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<Msg>, frame: ClientFrame): void {
   const session = socket.session;
@@ -53,11 +41,13 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         return;
       }
       addRoom(session, frame.room);
-      const join: RoomMsg = { type: 'join', conn: self, socket };
       room.send(
-        frame.since === undefined
-          ? withOptional(join, frame.ref)
-          : withOptional({ ...join, since: frame.since } as RoomMsg, frame.ref),
+        withRef<RoomMsg>(
+          frame.since === undefined
+            ? { type: 'join', conn: self, socket }
+            : { type: 'join', conn: self, socket, since: frame.since },
+          frame.ref,
+        ),
       );
       return;
     }
@@ -77,7 +67,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         // count this connection in.
         world.members.unregister(frame.room, self);
         sendFrame(socket, withRef({ type: 'left', room: frame.room }, frame.ref));
-      } else room.send(withOptional({ type: 'leave', conn: self, socket } as RoomMsg, frame.ref));
+      } else room.send(withRef<RoomMsg>({ type: 'leave', conn: self, socket }, frame.ref));
       return;
     }
 
@@ -98,7 +88,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
-      room.send(withOptional({ type: 'publish', conn: self, socket, content: frame.content } as RoomMsg, frame.ref));
+      room.send(withRef<RoomMsg>({ type: 'publish', conn: self, socket, content: frame.content }, frame.ref));
       return;
     }
 
@@ -130,10 +120,6 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       return;
     }
   }
-}
-
-function withOptional(msg: RoomMsg, ref: ClientRef | undefined): RoomMsg {
-  return ref === undefined ? msg : ({ ...msg, ref } as RoomMsg);
 }
 
 /**
