@@ -5,6 +5,7 @@
  * a child exits as soon as its channel closes: nothing outlives the runner.
  */
 import type { ChildProcess } from 'node:child_process';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 export type Request = { readonly cmd: string } & Record<string, unknown>;
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -102,8 +103,9 @@ export interface MemReport {
 }
 
 /**
- * What both server children answer: `mem` (their memory), `gc` (a full collection, twice; needs
- * --expose-gc). The same code in both, so neither pays more for being measured.
+ * What both server children answer: `mem` (their memory), `heap-spaces` (V8's heap spaces, for
+ * heap-probe.ts), `gc` (a full collection, twice; needs --expose-gc). The same code in both, so
+ * neither pays more for being measured.
  */
 export function serveServerRequests(maxLifetimeMs: number, extra?: (request: Request) => unknown): void {
   serveRequests((r) => {
@@ -116,6 +118,13 @@ export function serveServerRequests(maxLifetimeMs: number, extra?: (request: Req
         external: m.external,
         arrayBuffers: m.arrayBuffers,
       } satisfies MemReport;
+    }
+    if (r.cmd === 'heap-spaces') {
+      return getHeapSpaceStatistics().map((sp) => ({
+        space: sp.space_name,
+        size: sp.space_size,
+        used: sp.space_used_size,
+      }));
     }
     if (r.cmd === 'gc') {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -86,6 +86,13 @@ export interface CrashEvents {
   readonly restarted: Array<[number, string]>;
 }
 
+/** One of V8's heap spaces, from `heap-spaces`. */
+export interface HeapSpace {
+  readonly space: string;
+  readonly size: number;
+  readonly used: number;
+}
+
 export interface ServerOptions {
   readonly testFaults?: boolean;
 }
@@ -147,6 +154,11 @@ export class ServerProc {
 
   mem(): Promise<MemReport> {
     return this.#rpc.call<MemReport>({ cmd: 'mem' }, 10_000);
+  }
+
+  /** V8's heap spaces: their size (reserved) and what is used in them. */
+  heapSpaces(): Promise<HeapSpace[]> {
+    return this.#rpc.call<HeapSpace[]>({ cmd: 'heap-spaces' }, 10_000);
   }
 
   /** A full GC in the server, then a moment for the allocator to give pages back. */

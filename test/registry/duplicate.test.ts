@@ -33,6 +33,51 @@ describe('DuplicateRegistry', () => {
     assert.equal(reg.lookup('nobody').size, 0);
   });
 
+  it('reads a key with one actor as a map of one, before, between and after more', () => {
+    const system = new ActorSystem();
+    const reg = new DuplicateRegistry<string, string, Msg>();
+    const a = system.spawn((_m: Msg) => {});
+    const b = system.spawn((_m: Msg) => {});
+    const view = (k: string) => {
+      const m = reg.lookup(k);
+      const each: unknown[] = [];
+      m.forEach((v, r) => {
+        each.push([r, v]);
+      });
+      return {
+        size: m.size,
+        entries: [...m],
+        keys: [...m.keys()],
+        values: [...m.values()],
+        each,
+        hasA: m.has(a),
+        getA: m.get(a),
+        hasB: m.has(b),
+      };
+    };
+    reg.register('u', a, 'one');
+    const only = { size: 1, entries: [[a, 'one']], keys: [a], values: ['one'], each: [[a, 'one']] };
+    assert.deepEqual(view('u'), { ...only, hasA: true, getA: 'one', hasB: false });
+    reg.register('u', a, 'again');
+    assert.equal(reg.lookup('u').get(a), 'again', 're-registering updates the value');
+    assert.equal(reg.size, 1);
+    reg.register('u', b, 'two');
+    assert.deepEqual(reg.lookup('u').size, 2);
+    assert.equal(reg.size, 2);
+    assert.equal(reg.unregister('u', a), true);
+    assert.deepEqual([...reg.lookup('u')], [[b, 'two']]);
+    assert.equal(reg.unregister('u', a), false);
+    assert.equal(reg.unregister('u', b), true);
+    assert.deepEqual(reg.keys(), []);
+    reg.register('v', a, 'x');
+    assert.equal(reg.unregister('v', b), false, 'another actor is not the one entry');
+    assert.equal(reg.count('v'), 1);
+    assert.deepEqual(reg.keysOf(a as Ref<never>), ['v']);
+    system.kill(a as Ref<never>);
+    assert.equal(reg.count('v'), 0);
+    assert.equal(reg.size, 0);
+  });
+
   it('dispatches to every actor under a key, even one that unregisters during dispatch', async () => {
     const system = new ActorSystem();
     const reg = new DuplicateRegistry<string, string, Msg>();

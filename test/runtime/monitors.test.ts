@@ -225,6 +225,27 @@ describe('ctx.demonitor', () => {
       [kept],
     );
   });
+
+  it('removes the newest, a middle and the oldest of many monitors; the rest fire oldest first', async () => {
+    const system = new ActorSystem();
+    const w = watcher(system);
+    const t = target(system);
+    const ids: MonitorRef[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await monitor(system, w, t));
+    const [m0, m1, m2, m3, m4] = ids as [MonitorRef, MonitorRef, MonitorRef, MonitorRef, MonitorRef];
+    const results: boolean[] = [];
+    w.ref.send((ctx) => {
+      results.push(ctx.demonitor(m4), ctx.demonitor(m2), ctx.demonitor(m0), ctx.demonitor(m2));
+    });
+    await settle(system);
+    system.kill(t);
+    await settle(system);
+    assert.deepEqual(results, [true, true, true, false]);
+    assert.deepEqual(
+      w.infos.map((m) => (m as DownMessage).monitor),
+      [m1, m3],
+    );
+  });
 });
 
 describe('system.watch', () => {
@@ -261,6 +282,32 @@ describe('system.watch', () => {
     cancel();
     await system.stop(t);
     assert.deepEqual(seen, ['other: normal']);
+  });
+
+  it('tells one callback watching many actors which one exited, oldest watch first', async () => {
+    const system = new ActorSystem();
+    const [a, b, c] = [target(system), target(system), target(system)];
+    const seen: Array<[string, ExitReason]> = [];
+    const names = new Map<unknown, string>([
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ]);
+    const onDown = (reason: ExitReason, ref: unknown) => void seen.push([names.get(ref) ?? '?', reason]);
+    for (const t of [a, b, c]) system.watch(t, onDown);
+    system.watch(b, (reason) => void seen.push(['b again', reason]));
+    const cancelC = system.watch(c, onDown);
+    system.kill(b);
+    cancelC();
+    assert.equal(cancelC(), undefined, 'cancelling twice is harmless');
+    await system.stop(a);
+    await system.stop(c);
+    assert.deepEqual(seen, [
+      ['b', 'killed'],
+      ['b again', 'killed'],
+      ['a', 'normal'],
+      ['c', 'normal'],
+    ]);
   });
 });
 

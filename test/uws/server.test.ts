@@ -32,6 +32,11 @@ const echo: Behavior<EchoMsg, SocketArgs<Session>, SocketArgs<Session>> = {
     switch (msg.type) {
       case 'socket.message': {
         if (msg.data === 'crash') throw new Error('crash on purpose');
+        if (msg.data === 'stats') {
+          const { framesOut, bytesOut, dropped } = socket.stats;
+          socket.send(`stats ${framesOut} ${bytesOut} ${dropped} ${socket.framesOut === framesOut}`);
+          return state;
+        }
         if (msg.data === 'bye') {
           socket.end(4000, 'bye');
           return state;
@@ -117,6 +122,8 @@ describe('socketServer', () => {
     const [text, bin] = await c.next(2);
     assert.equal(text, 'ping');
     assert.deepEqual([...(bin as Buffer)], [1, 2, 3]);
+    c.ws.send('stats');
+    assert.deepEqual(await c.next(), ['stats 3 21 0 true'], 'three frames, 14 + 4 + 3 bytes, counted as written');
     assert.equal(await server.connections(), 1);
     c.ws.close(1000);
     await c.closedWith();

@@ -8,33 +8,14 @@
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import {
-  type ClientFrame,
-  type ClientRef,
-  errorFrame,
-  parseClientFrame,
-  readRef,
-  type ServerFrame,
-} from './protocol.js';
+import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
 import type { RoomMsg } from './room.js';
-import { recordLimited, type Session, takeToken } from './session.js';
+import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
 
 type Msg = SocketEvent | ConnMsg;
 
-interface ConnState {
-  readonly socket: SocketHandle<Session>;
-  readonly world: World;
-  slowTimer: boolean;
-}
-
-function withRef<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
-  if (ref !== undefined) frame.ref = ref;
-  return frame;
-}
-
-function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void {
-  const { socket, world } = s;
+function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<Msg>, frame: ClientFrame): void {
   const session = socket.session;
   const self = ctx.self as Ref<ConnMsg>;
   switch (frame.type) {
@@ -43,7 +24,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
       return;
 
     case 'join': {
-      if (!session.rooms.has(frame.room) && session.rooms.size >= world.options.maxRooms) {
+      if (!session.rooms.includes(frame.room) && session.rooms.length >= world.options.maxRooms) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -59,18 +40,20 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
-      session.rooms.add(frame.room);
-      const join: RoomMsg = { type: 'join', conn: self, socket };
+      addRoom(session, frame.room);
       room.send(
-        frame.since === undefined
-          ? withOptional(join, frame.ref)
-          : withOptional({ ...join, since: frame.since } as RoomMsg, frame.ref),
+        withRef<RoomMsg>(
+          frame.since === undefined
+            ? { type: 'join', conn: self, socket }
+            : { type: 'join', conn: self, socket, since: frame.since },
+          frame.ref,
+        ),
       );
       return;
     }
 
     case 'leave': {
-      if (!session.rooms.delete(frame.room)) {
+      if (!removeRoom(session, frame.room)) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -84,13 +67,13 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
         // count this connection in.
         world.members.unregister(frame.room, self);
         sendFrame(socket, withRef({ type: 'left', room: frame.room }, frame.ref));
-      } else room.send(withOptional({ type: 'leave', conn: self, socket } as RoomMsg, frame.ref));
+      } else room.send(withRef<RoomMsg>({ type: 'leave', conn: self, socket }, frame.ref));
       return;
     }
 
     case 'message': {
       world.counters.messagesIn++;
-      if (!session.rooms.has(frame.room)) {
+      if (!session.rooms.includes(frame.room)) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -105,7 +88,7 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
-      room.send(withOptional({ type: 'publish', conn: self, socket, content: frame.content } as RoomMsg, frame.ref));
+      room.send(withRef<RoomMsg>({ type: 'publish', conn: self, socket, content: frame.content }, frame.ref));
       return;
     }
 
@@ -139,12 +122,11 @@ function handleFrame(s: ConnState, ctx: Context<Msg>, frame: ClientFrame): void 
   }
 }
 
-function withOptional(msg: RoomMsg, ref: ClientRef | undefined): RoomMsg {
-  return ref === undefined ? msg : ({ ...msg, ref } as RoomMsg);
-}
-
-/** The connection behaviour; `world` is bound by `connection(world)`. */
-export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Session>> {
+/**
+ * The connection behaviour; `world` is bound by `connection(world)`. Its state is the socket: all
+ * it keeps lives in the socket's session (whether a slow-consumer check is armed too).
+ */
+export function connection(world: World): Behavior<Msg, SocketHandle<Session>, SocketArgs<Session>> {
   return {
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
@@ -155,11 +137,10 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
       }
       // A slow-consumer check the previous incarnation had armed is armed again.
       if (socket.session.slowCheck) ctx.sendAfter(ctx.self, { type: 'slow.check' }, world.options.softLimitGraceMs);
-      return { socket, world, slowTimer: socket.session.slowCheck };
+      return socket;
     },
 
-    receive(s, msg, ctx) {
-      const { socket } = s;
+    receive(socket, msg, ctx) {
       const session = socket.session;
       const o = world.options;
       switch (msg.type) {
@@ -173,20 +154,20 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
             if (recordLimited(session, now, o.abuseLimit, o.abuseWindowMs)) {
               world.counters.abuseClosed++;
               socket.end(1008, 'rate limit abuse');
-              return s;
+              return socket;
             }
             const ref = readRef(msg.data, msg.isBinary);
             sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames', ...ref }, wait));
-            return s;
+            return socket;
           }
           const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);
           if (!parsed.ok) {
             world.counters.errors++;
             sendFrame(socket, errorFrame(parsed.error));
-            return s;
+            return socket;
           }
           try {
-            handleFrame(s, ctx, parsed.frame);
+            handleFrame(socket, world, ctx, parsed.frame);
           } catch (e) {
             // Answer the request, then let the actor crash and restart: the connection stays.
             sendFrame(
@@ -195,28 +176,26 @@ export function connection(world: World): Behavior<Msg, ConnState, SocketArgs<Se
             );
             throw e;
           }
-          return s;
+          return socket;
         }
         case 'socket.drain':
-          return s;
+          return socket;
         case 'slow':
-          if (!s.slowTimer) {
-            s.slowTimer = true;
+          if (!session.slowCheck) {
             session.slowCheck = true;
             ctx.sendAfter(ctx.self, { type: 'slow.check' }, o.softLimitGraceMs);
           }
-          return s;
+          return socket;
         case 'crash':
           throw new Error(`injected crash in a connection of ${session.user}`);
         case 'slow.check': {
           // Still over the soft limit after the grace period: close with 1013.
-          s.slowTimer = false;
           session.slowCheck = false;
           if (socket.bufferedAmount > o.softLimit) {
             world.counters.slowClosed++;
             socket.end(1013, 'slow consumer');
           }
-          return s;
+          return socket;
         }
       }
     },

@@ -128,17 +128,16 @@ export function validate(v: unknown, maxContent: number): Parsed {
   if (typeof type !== 'string' || !TYPES.has(type)) {
     return bad(`unknown type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type}`, ref);
   }
-  const withRef = <T extends object>(f: T): T => (ref === undefined ? f : { ...f, ref });
   switch (type) {
     case 'ping':
-      return { ok: true, frame: withRef({ type: 'ping' }) };
+      return { ok: true, frame: withRef({ type: 'ping' }, ref) };
     case 'join':
     case 'leave':
     case 'who': {
       if (typeof o.room !== 'string') return bad('room must be a string', ref);
       if (!isName(o.room)) return invalidName('room', ref);
-      if (type !== 'join') return { ok: true, frame: withRef({ type, room: o.room }) };
-      if (o.since === undefined) return { ok: true, frame: withRef({ type: 'join', room: o.room }) };
+      if (type !== 'join') return { ok: true, frame: withRef({ type, room: o.room }, ref) };
+      if (o.since === undefined) return { ok: true, frame: withRef({ type: 'join', room: o.room }, ref) };
       const s = o.since as Record<string, unknown> | null;
       if (
         s === null ||
@@ -151,7 +150,7 @@ export function validate(v: unknown, maxContent: number): Parsed {
       ) {
         return bad('since must be { epoch: string, id: integer >= 0 }', ref);
       }
-      return { ok: true, frame: withRef({ type: 'join', room: o.room, since: { epoch: s.epoch, id: s.id } }) };
+      return { ok: true, frame: withRef({ type: 'join', room: o.room, since: { epoch: s.epoch, id: s.id } }, ref) };
     }
     case 'message': {
       if (typeof o.room !== 'string') return bad('room must be a string', ref);
@@ -159,7 +158,7 @@ export function validate(v: unknown, maxContent: number): Parsed {
       if (typeof o.content !== 'string') return bad('content must be a string', ref);
       const tooLarge = tooLong(o.content, maxContent, ref);
       if (tooLarge) return tooLarge;
-      return { ok: true, frame: withRef({ type: 'message', room: o.room, content: o.content }) };
+      return { ok: true, frame: withRef({ type: 'message', room: o.room, content: o.content }, ref) };
     }
     case 'dm': {
       if (typeof o.to !== 'string') return bad('to must be a string', ref);
@@ -167,10 +166,16 @@ export function validate(v: unknown, maxContent: number): Parsed {
       if (typeof o.content !== 'string') return bad('content must be a string', ref);
       const tooLarge = tooLong(o.content, maxContent, ref);
       if (tooLarge) return tooLarge;
-      return { ok: true, frame: withRef({ type: 'dm', to: o.to, content: o.content }) };
+      return { ok: true, frame: withRef({ type: 'dm', to: o.to, content: o.content }, ref) };
     }
   }
   return bad('unknown type', ref);
+}
+
+/** Adds a client's ref, if any, to a frame or message just made (in place: no copy). */
+export function withRef<T extends object>(frame: T, ref: ClientRef | undefined): T {
+  if (ref !== undefined) (frame as { ref?: ClientRef }).ref = ref;
+  return frame;
 }
 
 function tooLong(content: string, maxContent: number, ref: ClientRef | undefined): Parsed | undefined {

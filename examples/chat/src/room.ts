@@ -52,8 +52,8 @@ interface RoomState {
   readonly world: World;
   /** Connections per user, for `members` (distinct users) and presence. */
   readonly perUser: Map<string, number>;
-  /** The member connections this incarnation watches. */
-  readonly watched: Map<Ref<ConnMsg>, { readonly monitor: MonitorRef; readonly user: string }>;
+  /** The member connections this incarnation watches (their registry entries, kept past their DOWN). */
+  readonly watched: Map<Ref<ConnMsg>, Member>;
   readonly joins: Set<string>;
   readonly leaves: Set<string>;
   presenceTimer: Timer | undefined;
@@ -69,9 +69,10 @@ function reply<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: Clien
   return frame;
 }
 
-function watch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>, user: string): void {
-  s.watched.set(conn, { monitor: ctx.monitor(conn as Ref<never>), user });
-  s.perUser.set(user, (s.perUser.get(user) ?? 0) + 1);
+function watch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>, m: Member): void {
+  m.monitor = ctx.monitor(conn as Ref<never>);
+  s.watched.set(conn, m);
+  s.perUser.set(m.user, (s.perUser.get(m.user) ?? 0) + 1);
 }
 
 /** Counts a member out; returns true if it was the user's last connection here. */
@@ -145,7 +146,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
     // incarnation knew who are gone now (their connection ended while the room was down) leave.
     const before = new Set(s.perUser.keys());
     s.perUser.clear();
-    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m.user);
+    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m);
     for (const user of before) if (!s.perUser.has(user)) presence(s, ctx, user, false);
     // A batch the previous incarnation did not get to send.
     if (s.presenceTimer === undefined && (s.joins.size > 0 || s.leaves.size > 0)) {
@@ -187,8 +188,9 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const socket = msg.socket;
         const user = socket.session.user;
         if (!s.watched.has(msg.conn)) {
-          world.members.register(s.name, msg.conn, { user, socket });
-          watch(s, ctx, msg.conn, user);
+          const member: Member = { user, socket, monitor: 0 as MonitorRef };
+          world.members.register(s.name, msg.conn, member);
+          watch(s, ctx, msg.conn, member);
           if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
           s.idleTimer?.cancel();
           s.idleTimer = undefined;

@@ -4,15 +4,18 @@
  */
 export interface Session {
   readonly user: string;
-  /** Rooms joined on this connection. */
-  readonly rooms: Set<string>;
+  /**
+   * Rooms joined on this connection, replaced (not changed) on join and leave: a connection is in
+   * a room or a few, and an exact-size array is a fraction of a Set's table.
+   */
+  rooms: readonly string[];
   /** The client last sent MessagePack: answer in MessagePack. */
   binary: boolean;
   /** Token bucket. */
   tokens: number;
   refilledAt: number;
-  /** Times of recent rate_limited answers, for the abuse limit. */
-  readonly limitedAt: number[];
+  /** Times of recent rate_limited answers, for the abuse limit (from the first one). */
+  limitedAt: number[] | undefined;
   welcomed: boolean;
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   slowCheck: boolean;
@@ -21,14 +24,30 @@ export interface Session {
 export function newSession(user: string, burst: number, now: number): Session {
   return {
     user,
-    rooms: new Set(),
+    rooms: [],
     binary: false,
     tokens: burst,
     refilledAt: now,
-    limitedAt: [],
+    limitedAt: undefined,
     welcomed: false,
     slowCheck: false,
   };
+}
+
+/** Adds `room` to the connection's rooms (a no-op if it is in already). */
+export function addRoom(s: Session, room: string): void {
+  // concat sizes the copy exactly; a spread or filter would reserve 17 slots.
+  if (!s.rooms.includes(room)) s.rooms = s.rooms.concat(room);
+}
+
+/** Removes `room` from the connection's rooms; false if it was not in. */
+export function removeRoom(s: Session, room: string): boolean {
+  const i = s.rooms.indexOf(room);
+  if (i === -1) return false;
+  const rest = s.rooms.slice();
+  rest.splice(i, 1);
+  s.rooms = rest;
+  return true;
 }
 
 /**
@@ -49,6 +68,7 @@ export function takeToken(s: Session, now: number, rate: number, burst: number):
 
 /** Records a rate_limited answer; `true` when there were more than `limit` within `windowMs`: abuse. */
 export function recordLimited(s: Session, now: number, limit: number, windowMs: number): boolean {
+  s.limitedAt ??= [];
   const times = s.limitedAt;
   times.push(now);
   while (times.length > 0 && now - (times[0] as number) > windowMs) times.shift();

@@ -22,16 +22,17 @@ export class RoomStore {
   readonly present = new Map<string, number>();
   /** Members whose room messages are dropped until they resume: still so after a restart. */
   readonly gapped = new Set<unknown>();
-  readonly #ring: Array<Encoded | undefined>;
+  /** Made at the first message: a room nobody writes in does not hold `capacity` empty slots. */
+  #ring: Array<Encoded | undefined> | undefined = undefined;
   readonly capacity: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.#ring = new Array(capacity);
   }
 
   /** Appends the message with id `lastId + 1`. */
   append(frame: Encoded): void {
+    this.#ring ??= new Array(this.capacity);
     this.lastId++;
     this.#ring[this.lastId % this.capacity] = frame;
   }
@@ -49,7 +50,8 @@ export class RoomStore {
   /** The messages after `id`, oldest first. Call only when `covers(id)`. */
   after(id: number): Encoded[] {
     const out: Encoded[] = [];
-    for (let i = id + 1; i <= this.lastId; i++) out.push(this.#ring[i % this.capacity] as Encoded);
+    const ring = this.#ring ?? [];
+    for (let i = id + 1; i <= this.lastId; i++) out.push(ring[i % this.capacity] as Encoded);
     return out;
   }
 }

@@ -4,7 +4,14 @@
  * actors: their entries belong to the actors registered in them and vanish when those die.
  */
 import type { SocketHandle } from '@troupe/uws';
-import { type DuplicateRegistry, type DynamicSupervisorRef, type Ref, spawnChild, type UniqueRegistry } from 'troupe';
+import {
+  type DuplicateRegistry,
+  type DynamicSupervisorRef,
+  type MonitorRef,
+  type Ref,
+  spawnChild,
+  type UniqueRegistry,
+} from 'troupe';
 import type { ChatOptions } from './options.js';
 import type { RoomArgs, RoomMsg } from './room.js';
 import type { Session } from './session.js';
@@ -16,10 +23,12 @@ export type ConnMsg =
   | { readonly type: 'slow'; readonly room: string }
   | { readonly type: 'slow.check' };
 
-/** What a room knows of a member connection. */
+/** What a room knows of a member connection (the `members` registry's value). */
 export interface Member {
   readonly user: string;
   readonly socket: SocketHandle<Session>;
+  /** The room's monitor of the connection; a restarted room monitors it again and sets this. */
+  monitor: MonitorRef;
 }
 
 /** Counters for /metrics. */

@@ -228,18 +228,16 @@ export class ActorSystem implements Spawner {
   }
 
   /**
-   * Calls `onDown(reason)` once when the actor exits (`noproc` at once if it is already dead).
-   * Returns a function that cancels the watch.
+   * Calls `onDown(reason, ref)` once when the actor exits (`noproc` at once if it is already dead).
+   * Returns a function that cancels the watch. One `onDown` can serve many actors: it is told which
+   * one exited.
    * @example
    * const unwatch = system.watch(worker, (reason) => console.log(`worker exited: ${describeReason(reason)}`));
    * unwatch(); // no longer interested
    */
-  watch(ref: Ref<never>, onDown: (reason: ExitReason) => void): () => void {
-    const cell = cellOf(ref, 'system.watch');
-    const id = cell.addMonitor(onDown);
-    return () => {
-      cell.ext?.monitors?.delete(id);
-    };
+  watch(ref: Ref<never>, onDown: (reason: ExitReason, ref: Ref<never>) => void): () => void {
+    const m = cellOf(ref, 'system.watch').addMonitor(onDown);
+    return typeof m === 'number' ? () => {} : () => void m.remove();
   }
 
   /**

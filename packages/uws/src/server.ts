@@ -21,6 +21,7 @@ import {
   countChildren,
   type DynamicSupervisorRef,
   dynamicSupervisor,
+  type ExitReason,
   isCleanExit,
   type Ref,
   type RestartLimit,
@@ -147,8 +148,24 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
       if (sockets === undefined || !sockets.alive)
         throw new Error('socketServer: the sockets supervisor is not running');
       const system = ctx.system;
-      const refs = new Map<SocketHandle<unknown>, Ref<SocketEvent>>();
-      const counted = new WeakSet<SocketHandle<unknown>>();
+      // The handle of every connection whose actor runs; a connection's actor is in its uWS slot.
+      const handles = new Map<Ref<never>, SocketHandle<unknown>>();
+      // One watcher for every socket actor: one that ends for good (shutdown, or its supervisor gave
+      // up) takes its connection with it.
+      const actorDown = (reason: ExitReason, ref: Ref<never>) => {
+        const handle = handles.get(ref);
+        if (handle === undefined) return;
+        handles.delete(ref);
+        // The actor ended for good: the connection goes with it. A shutdown says so; a crash that
+        // was not restarted (its restart limit, or its supervisor gave up) is a server error.
+        if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
+        else handle.end(1011, 'internal error');
+      };
+      /** The connection's actor, while it runs. */
+      const actorOf = (slot: SocketSlot): Ref<SocketEvent> | undefined => {
+        const ref = slot.actor;
+        return ref !== undefined && handles.has(ref) ? (ref as Ref<SocketEvent>) : undefined;
+      };
       const app = uWS.App();
       app.ws<SocketSlot>(options.path ?? '/ws', {
         // uWS drops the TCP connection without a close frame above maxPayloadLength, so it gets room
@@ -181,10 +198,12 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
             return;
           }
           const handle = new SocketHandle<S>(decision.session, info.remoteAddress, options.bufferLimit);
-          res.upgrade<SocketSlot>({ handle: handle as SocketHandle<unknown> }, key, protocol, extensions, context);
+          const slot: SocketSlot = { handle: handle as SocketHandle<unknown>, actor: undefined };
+          res.upgrade<SocketSlot>(slot, key, protocol, extensions, context);
         },
         open(ws) {
-          const handle = ws.getUserData().handle as SocketHandle<S>;
+          const slot = ws.getUserData();
+          const handle = slot.handle as SocketHandle<S>;
           handle.attach(ws);
           let r: ReturnType<typeof spawnChild<SocketArgs<S>, M>>;
           try {
@@ -199,23 +218,18 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
             handle.end(1013, r.reason);
             return;
           }
+          // Counted from here until its close, whether the client or the actor ends it.
           shared.connections++;
-          counted.add(handle as SocketHandle<unknown>);
-          refs.set(handle as SocketHandle<unknown>, r.ref as Ref<SocketEvent>);
-          system.watch(r.ref as Ref<never>, (reason) => {
-            refs.delete(handle as SocketHandle<unknown>);
-            // The actor ended for good: the connection goes with it. A shutdown says so; a crash that
-            // was not restarted (its restart limit, or its supervisor gave up) is a server error.
-            if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
-            else handle.end(1011, 'internal error');
-          });
+          slot.actor = r.ref as Ref<never>;
+          handles.set(r.ref as Ref<never>, handle as SocketHandle<unknown>);
+          system.watch(r.ref as Ref<never>, actorDown);
         },
         message(ws, message, isBinary) {
-          const handle = ws.getUserData().handle;
-          const ref = refs.get(handle);
+          const slot = ws.getUserData();
+          const ref = actorOf(slot);
           if (ref === undefined) return;
           if (message.byteLength > maxPayload) {
-            handle.end(1009, 'frame too large');
+            slot.handle.end(1009, 'frame too large');
             return;
           }
           // MUST copy: uWS reuses the ArrayBuffer after this callback returns.
@@ -223,19 +237,19 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
           ref.send({ type: 'socket.message', data, isBinary });
         },
         drain(ws) {
-          const handle = ws.getUserData().handle;
-          handle.drained();
-          refs.get(handle)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
+          const slot = ws.getUserData();
+          slot.handle.drained();
+          actorOf(slot)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
         },
         close(ws, code, message) {
-          const handle = ws.getUserData().handle;
-          handle.detach(code, Buffer.from(message).toString('utf8'));
-          // Counted once, freed once, whether the client or the actor ended it.
-          if (counted.delete(handle)) shared.connections--;
-          const ref = refs.get(handle);
+          const slot = ws.getUserData();
+          slot.handle.detach(code, Buffer.from(message).toString('utf8'));
+          const ref = slot.actor;
           if (ref === undefined) return;
-          refs.delete(handle);
-          void terminateChild(sockets, ref as Ref<never>);
+          slot.actor = undefined;
+          shared.connections--;
+          // Its actor still runs (the client closed): stop it.
+          if (handles.delete(ref)) void terminateChild(sockets, ref);
         },
       });
       options.routes?.(app);

@@ -13,7 +13,9 @@
  *   flush or drain (it only shrinks between them, so no native call per read): the measure of a slow
  *   peer. Frames queued in this iteration are `pendingBytes`; a `BufferLimit` counts both.
  */
+
 import type { WebSocket } from 'uWebSockets.js';
+import type { Ref } from 'troupe';
 
 /** What `send` did: written to the socket, queued for this batch's flush, or refused. */
 export type SendStatus = 'queued' | 'closed';
@@ -30,9 +32,10 @@ interface Frame {
   readonly isBinary: boolean;
 }
 
-/** @internal What uWS keeps per socket. */
+/** @internal What uWS keeps per socket: its handle, and its actor once started (until it closes). */
 export interface SocketSlot {
-  handle: SocketHandle<unknown>;
+  readonly handle: SocketHandle<unknown>;
+  actor: Ref<never> | undefined;
 }
 
 let nextId = 0;
@@ -78,13 +81,15 @@ export class SocketHandle<S = unknown> {
   readonly session: S;
   /** The peer's address, as text. */
   readonly remoteAddress: string;
-  readonly stats: SocketStats = { framesOut: 0, bytesOut: 0, dropped: 0 };
   #ws: WebSocket<SocketSlot> | undefined = undefined;
   #outbox: Frame[] | undefined = undefined;
   #pendingBytes = 0;
+  /** Set when it closed, or when we started closing it (then `#ws` is still there until uWS's close). */
   #closeInfo: CloseInfo | undefined = undefined;
-  #ending = false;
   readonly #limit: BufferLimit | undefined;
+  #framesOut = 0;
+  #bytesOut = 0;
+  #dropped = 0;
   /** uWS's buffer as last seen (after a flush): with the pending bytes, a cheap bound per send. */
   #uwsBuffered = 0;
 
@@ -93,6 +98,31 @@ export class SocketHandle<S = unknown> {
     this.session = session;
     this.remoteAddress = remoteAddress;
     this.#limit = limit;
+  }
+
+  /** Frames handed to uWS. */
+  get framesOut(): number {
+    return this.#framesOut;
+  }
+
+  /** Bytes of those frames (UTF-16 units for strings). */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /** Frames uWS refused because the socket was over its backpressure limit. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** The counters, for metrics: the handle itself, read live (`framesOut`, `bytesOut`, `dropped`). */
+  get stats(): Readonly<SocketStats> {
+    return this;
+  }
+
+  /** Closing at our end: `end`, `terminate` or the buffer limit, before uWS's close. */
+  get #ending(): boolean {
+    return this.#closeInfo !== undefined;
   }
 
   /** @internal Called from uWS's `open`. */
@@ -173,7 +203,6 @@ export class SocketHandle<S = unknown> {
     this.#pendingBytes = 0;
     const code = limit.code ?? 1013;
     const reason = limit.reason ?? 'send buffer limit';
-    this.#ending = true;
     this.#closeInfo = { code, reason };
     ws.end(code, reason);
     limit.onExceeded?.(this as SocketHandle<unknown>);
@@ -208,7 +237,6 @@ export class SocketHandle<S = unknown> {
   end(code = 1000, reason = ''): void {
     const ws = this.#ws;
     if (ws === undefined || this.#ending) return;
-    this.#ending = true;
     this.#closeInfo = { code, reason };
     this.flush();
     // end() writes the close frame and half-closes by itself; no cork needed.
@@ -219,7 +247,6 @@ export class SocketHandle<S = unknown> {
   terminate(): void {
     const ws = this.#ws;
     if (ws === undefined) return;
-    this.#ending = true;
     this.#closeInfo ??= { code: 1006, reason: 'terminated' };
     ws.close();
   }
@@ -244,12 +271,11 @@ export class SocketHandle<S = unknown> {
   }
 
   #write(ws: WebSocket<SocketSlot>, f: Frame): void {
-    const stats = this.stats;
     // 1: sent, 0: sent with backpressure building, 2: dropped over maxBackpressure.
-    if (ws.send(f.data, f.isBinary) === 2) stats.dropped++;
+    if (ws.send(f.data, f.isBinary) === 2) this.#dropped++;
     else {
-      stats.framesOut++;
-      stats.bytesOut += typeof f.data === 'string' ? f.data.length : f.data.byteLength;
+      this.#framesOut++;
+      this.#bytesOut += typeof f.data === 'string' ? f.data.length : f.data.byteLength;
     }
   }
 }

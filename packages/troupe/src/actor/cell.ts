@@ -39,7 +39,35 @@ import {
 import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef, RuntimeNotice } from './messages.js';
 import { Ref } from './ref.js';
 
-type Watcher = Cell | ((reason: ExitReason) => void);
+type Watcher = Cell | ((reason: ExitReason, ref: Ref<never>) => void);
+
+/**
+ * @internal One monitor. It sits in its target's list of monitors (newest first, doubly linked so
+ * that it leaves in O(1): most actors have one or two monitors, and a Map's table would cost more
+ * than the entries) and, for an actor watcher, in that watcher's `watching` map by id.
+ */
+export class Monitor {
+  prev: Monitor | undefined = undefined;
+  next: Monitor | undefined = undefined;
+  constructor(
+    readonly id: MonitorRef,
+    readonly target: Cell,
+    readonly watcher: Watcher,
+  ) {}
+
+  /** Leaves its target's list; false if it is not in it (removed, or the target is dead: it fired). */
+  remove(): boolean {
+    const target = this.target;
+    if ((target.flags & F_DEAD) !== 0) return false;
+    const { prev, next } = this;
+    if (prev !== undefined) prev.next = next;
+    else if (target.ext?.monitors === this) (target.ext as Ext).monitors = next;
+    else return false;
+    if (next !== undefined) next.prev = prev;
+    this.prev = this.next = undefined;
+    return true;
+  }
+}
 
 /** The empty `first` slot (module-private, so no message can be it). */
 const NONE: unique symbol = Symbol('none');
@@ -75,8 +103,10 @@ export interface Ext {
   label?: string | undefined;
   args?: unknown | undefined;
   links?: Set<Cell> | undefined;
-  monitors?: Map<MonitorRef, Watcher> | undefined;
-  watching?: Map<MonitorRef, Cell> | undefined;
+  /** The monitors of this actor: the newest, linked to the older ones. */
+  monitors?: Monitor | undefined;
+  /** The monitors this actor holds, by id. */
+  watching?: Map<MonitorRef, Monitor> | undefined;
   timers?: Set<Timer> | undefined;
   calls?: CallList | undefined;
   signals?: Signal[] | undefined;
@@ -86,8 +116,8 @@ export interface Ext {
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
   /** Called once when the current incarnation ends (restart in place or death); a supervisor's cleanup. */
   onEnd?: ((reason: ExitReason) => void) | undefined;
-  /** Registry entries to remove when the actor dies. */
-  registrations?: Registration[] | undefined;
+  /** Registry entries to remove when the actor dies (a list, newest first). */
+  registrations?: Registration | undefined;
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
   sup?: SupervisedHook | undefined;
 }
@@ -108,6 +138,8 @@ export interface SupervisedHook {
   poison: { msg: unknown } | undefined;
   /** The last handled messages, oldest first once unrolled; undefined when not recorded. */
   readonly recent: unknown[] | undefined;
+  /** What every incarnation's `init` gets (kept here, not in the cell, for the restarts). */
+  readonly args: unknown;
   recentNext: number;
   /** Bumped when an incarnation ends, so late promises of an old one are ignored. */
   generation: number;
@@ -338,8 +370,14 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
 
   private runInit(): void {
     const ext = this.ext;
-    const args = ext?.args;
-    if (ext !== undefined) ext.args = undefined;
+    const sup = ext?.sup;
+    let args: unknown;
+    if (sup !== undefined) args = sup.args;
+    else if (ext !== undefined) {
+      // Read once: an actor's init args are not kept alive past its init.
+      args = ext.args;
+      ext.args = undefined;
+    }
     let pending: PromiseLike<unknown> | undefined;
     try {
       pending = this.impl.init(this, this.ext?.sup?.ctx ?? this, args);
@@ -505,7 +543,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       for (const t of timers) t.cancel();
     }
     if (ext.watching !== undefined) {
-      for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);
+      for (const m of ext.watching.values()) m.remove();
       ext.watching = undefined;
     }
     const mb = this.materialize();
@@ -552,13 +590,12 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     }
   }
 
-  /** Starts the next incarnation of a dormant supervised actor: `init` runs again with `args`. */
-  revive(args: unknown): void {
+  /** Starts the next incarnation of a dormant supervised actor: `init` runs again with its hook's args. */
+  revive(): void {
     if ((this.flags & F_DORMANT) === 0) return;
     const sup = (this.ext as Ext).sup as SupervisedHook;
     sup.mode = 'normal';
     sup.ctx = new IncarnationContext(this, sup.generation);
-    (this.ext as Ext).args = args;
     // A behaviour without init starts its next incarnation on undefined state, as its first did.
     this.flags = (this.flags & ~F_DORMANT) | (this.impl.hasInit ? F_INIT : 0) | (sup.trapExit ? F_TRAP : 0);
     this.wakeUrgent();
@@ -684,7 +721,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     if (regs !== undefined) {
       // First, so that no lookup can return this actor once it is dead.
       (this.ext as Ext).registrations = undefined;
-      for (const r of regs) r.registry.drop(r.key, this);
+      for (let r: Registration | undefined = regs; r !== undefined; r = r.next) r.registry.drop(r.key, this);
     }
     const mb = this.materialize();
     this.mailbox = undefined;
@@ -716,7 +753,7 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       for (const c of calls.toArray()) c.fail(error);
     }
     if (ext.watching !== undefined) {
-      for (const [id, target] of ext.watching) target.ext?.monitors?.delete(id);
+      for (const m of ext.watching.values()) m.remove();
       ext.watching = undefined;
     }
     if (ext.links !== undefined) {
@@ -728,19 +765,22 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
       }
     }
     if (ext.monitors !== undefined) {
-      const monitors = ext.monitors;
+      // Oldest first. F_DEAD is set: a monitor removed meanwhile (by a watch callback) still fires.
+      let m: Monitor | undefined = ext.monitors;
       ext.monitors = undefined;
-      for (const [id, w] of monitors) {
+      while (m.next !== undefined) m = m.next;
+      for (; m !== undefined; m = m.prev) {
+        const w = m.watcher;
         if (typeof w === 'function') {
           // A watcher is user code (system.watch): its failure must not stop the others or the exit.
           try {
-            w(reason);
+            w(reason, this.ref as Ref<never>);
           } catch (e) {
             system.logger.error({ err: e, actor: this.describe() }, 'a watch callback threw');
           }
         } else {
-          w.ext?.watching?.delete(id);
-          w.deliverInfo(new DownInfo(id, this.ref as Ref<never>, reason));
+          w.ext?.watching?.delete(m.id);
+          w.deliverInfo(new DownInfo(m.id, this.ref as Ref<never>, reason));
         }
       }
     }
@@ -801,18 +841,26 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     });
   }
 
-  /** Registers a watcher; delivers `noproc` at once if this cell is dead. */
-  addMonitor(watcher: Watcher): MonitorRef {
+  /**
+   * Registers a watcher and returns its monitor; if this cell is dead, delivers `noproc` at once
+   * and returns the id alone.
+   */
+  addMonitor(watcher: Watcher): Monitor | MonitorRef {
     const id = this.system.nextMonitorId();
     if ((this.flags & F_DEAD) !== 0) {
-      if (typeof watcher === 'function') watcher('noproc');
+      if (typeof watcher === 'function') watcher('noproc', this.ref as Ref<never>);
       else watcher.deliverInfo(new DownInfo(id, this.ref as Ref<never>, 'noproc'));
       return id;
     }
     const ext = this.x();
-    if (ext.monitors === undefined) ext.monitors = new Map();
-    ext.monitors.set(id, watcher);
-    return id;
+    const m = new Monitor(id, this, watcher);
+    const head = ext.monitors;
+    if (head !== undefined) {
+      m.next = head;
+      head.prev = m;
+    }
+    ext.monitors = m;
+    return m;
   }
 
   timerDone(timer: Timer): void {
@@ -867,21 +915,19 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
   }
 
   monitor(ref: Ref<never>): MonitorRef {
-    const target = cellOf(ref, 'ctx.monitor');
-    const id = target.addMonitor(this);
-    if ((target.flags & F_DEAD) === 0) {
-      const ext = this.x();
-      if (ext.watching === undefined) ext.watching = new Map();
-      ext.watching.set(id, target);
-    }
-    return id;
+    const m = cellOf(ref, 'ctx.monitor').addMonitor(this);
+    if (typeof m === 'number') return m;
+    const ext = this.x();
+    if (ext.watching === undefined) ext.watching = new Map();
+    ext.watching.set(m.id, m);
+    return m.id;
   }
 
   demonitor(monitor: MonitorRef): boolean {
-    const target = this.ext?.watching?.get(monitor);
-    if (target === undefined) return false;
+    const m = this.ext?.watching?.get(monitor);
+    if (m === undefined) return false;
     (this.ext as Ext).watching?.delete(monitor);
-    return target.ext?.monitors?.delete(monitor) ?? false;
+    return m.remove();
   }
 
   trapExit(on = true): void {

@@ -7,6 +7,7 @@
 import type { Cell } from '../actor/cell.js';
 import { F_AWAIT, F_DEAD, F_DORMANT, F_INIT, F_SCHEDULED, F_STOPPING } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
+import { keysIn } from '../registry/registry.js';
 
 /** What an actor is doing. */
 export type ActorStatus = 'initializing' | 'idle' | 'runnable' | 'waiting' | 'stopping' | 'restarting' | 'dead';
@@ -58,8 +59,7 @@ export function snapshot(cells: readonly Cell[], deadLetters: number, now: numbe
   for (const c of cells) {
     const ext = c.ext;
     const sup = ext?.sup;
-    const names: unknown[] = [];
-    for (const r of ext?.registrations ?? []) if (r.registry === registry) names.push(r.key);
+    const names = keysIn(ext?.registrations, registry);
     infos.set(c, {
       ref: c.ref as Ref<never>,
       childId: sup?.childId,

@@ -30,10 +30,21 @@ export interface NameService<K = string> {
   whereis<M>(key: K): Ref<M> | undefined;
 }
 
-/** @internal What a cell remembers so its entries go when it dies. */
+/**
+ * @internal What a cell remembers so its entries go when it dies: one node per entry in a list,
+ * newest first (most actors hold one or two entries; an array would cost a backing store too).
+ */
 export interface Registration {
   readonly registry: RegistryBase<unknown>;
   readonly key: unknown;
+  next: Registration | undefined;
+}
+
+/** @internal The keys `regs` holds in `registry`, oldest first. */
+export function keysIn(regs: Registration | undefined, registry: unknown): unknown[] {
+  const keys: unknown[] = [];
+  for (let r = regs; r !== undefined; r = r.next) if (r.registry === registry) keys.push(r.key);
+  return keys.reverse();
 }
 
 /** @internal */
@@ -47,26 +58,22 @@ export abstract class RegistryBase<K> {
 
   protected remember(cell: Cell, key: K): void {
     const ext = cell.x();
-    if (ext.registrations === undefined) ext.registrations = [];
-    ext.registrations.push({ registry: this as RegistryBase<unknown>, key });
+    ext.registrations = { registry: this as RegistryBase<unknown>, key, next: ext.registrations };
   }
 
   protected forget(cell: Cell, key: K): void {
-    const regs = cell.ext?.registrations;
-    if (regs === undefined) return;
-    for (let i = 0; i < regs.length; i++) {
-      const r = regs[i] as Registration;
-      if (r.registry === this && r.key === key) {
-        regs.splice(i, 1);
-        return;
-      }
+    let prev: Registration | undefined;
+    for (let r = cell.ext?.registrations; r !== undefined; prev = r, r = r.next) {
+      if (r.registry !== this || r.key !== key) continue;
+      if (prev === undefined) cell.x().registrations = r.next;
+      else prev.next = r.next;
+      return;
     }
   }
 
   /** Every key `ref` is registered under here. */
   keysOf(ref: Ref<never>): K[] {
-    const regs = cellOf(ref, `${this.label}.keysOf`).ext?.registrations ?? [];
-    return regs.filter((r) => r.registry === this).map((r) => r.key as K);
+    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this) as K[];
   }
 }
 
@@ -147,6 +154,42 @@ export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> i
 const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
 
 /**
+ * A key's only entry: a read-only map of one, without a `Map` and its hash table. Most keys of a
+ * duplicate registry hold one actor (every connection of a user is usually one connection); the
+ * second registration under the key replaces it with a `Map`.
+ */
+class One<K, V> implements ReadonlyMap<K, V> {
+  constructor(
+    readonly key: K,
+    public value: V,
+  ) {}
+  get size(): number {
+    return 1;
+  }
+  get(key: K): V | undefined {
+    return key === this.key ? this.value : undefined;
+  }
+  has(key: K): boolean {
+    return key === this.key;
+  }
+  forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+    fn.call(thisArg, this.value, this.key, this);
+  }
+  *entries(): IterableIterator<[K, V]> {
+    yield [this.key, this.value];
+  }
+  *keys(): IterableIterator<K> {
+    yield this.key;
+  }
+  *values(): IterableIterator<V> {
+    yield this.value;
+  }
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+}
+
+/**
  * Many actors per key, each with a value: pub/sub and "every connection of a user".
  * @example
  * const rooms = new DuplicateRegistry<string, string>();
@@ -154,7 +197,7 @@ const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
  * rooms.dispatch('lobby', (ref, user) => ref.send({ type: 'joined', user }));
  */
 export class DuplicateRegistry<K = string, V = undefined, M = never> extends RegistryBase<K> {
-  readonly #entries = new Map<K, Map<Ref<M>, V>>();
+  readonly #entries = new Map<K, Map<Ref<M>, V> | One<Ref<M>, V>>();
   #count = 0;
 
   constructor(label = 'registry') {
@@ -165,32 +208,42 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
   register(key: K, ref: Ref<M>, value?: V): RegisterResult<M> {
     const cell = cellOf(ref, `${this.label}.register`);
     if (!cell.isAlive()) return { ok: false, reason: 'dead' };
-    let inner = this.#entries.get(key);
-    if (inner === undefined) {
-      inner = new Map();
-      this.#entries.set(key, inner);
-    }
     const r = cell.ref as Ref<M>;
-    if (!inner.has(r)) {
-      this.#count++;
-      this.remember(cell, key);
+    const inner = this.#entries.get(key);
+    if (inner === undefined) this.#entries.set(key, new One(r, value as V));
+    else if (inner instanceof One && inner.key === r) {
+      inner.value = value as V;
+      return { ok: true };
+    } else if (inner instanceof One) {
+      this.#entries.set(
+        key,
+        new Map([
+          [inner.key, inner.value],
+          [r, value as V],
+        ]),
+      );
+    } else {
+      const had = inner.has(r);
+      inner.set(r, value as V);
+      if (had) return { ok: true };
     }
-    inner.set(r, value as V);
+    this.#count++;
+    this.remember(cell, key);
     return { ok: true };
   }
 
   /** Removes `ref` from `key`. Returns false if it was not there. */
   unregister(key: K, ref: Ref<M>): boolean {
     const cell = cellOf(ref, `${this.label}.unregister`);
-    const inner = this.#entries.get(key);
-    if (inner === undefined || !inner.delete(cell.ref as Ref<M>)) return false;
-    this.#count--;
-    if (inner.size === 0) this.#entries.delete(key);
+    if (!this.#remove(key, cell)) return false;
     this.forget(cell, key);
     return true;
   }
 
-  /** The actors under `key` with their values: a live read-only view (do not keep it across awaits). */
+  /**
+   * The actors under `key` with their values: a live read-only view; do not keep it across awaits
+   * (nor across a `register` under the same key, which may replace it).
+   */
   lookup(key: K): ReadonlyMap<Ref<M>, V> {
     return this.#entries.get(key) ?? (EMPTY as ReadonlyMap<Ref<M>, V>);
   }
@@ -204,7 +257,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
   dispatch(key: K, fn: (ref: Ref<M>, value: V) => void): number {
     const inner = this.#entries.get(key);
     if (inner === undefined) return 0;
-    // Map.forEach tolerates fn unregistering entries as it goes, and allocates no iterator.
+    // forEach tolerates fn unregistering entries as it goes, and allocates no iterator.
     const n = inner.size;
     inner.forEach((v, r) => {
       fn(r, v);
@@ -224,9 +277,22 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
 
   /** @internal */
   drop(key: K, cell: Cell): void {
+    this.#remove(key, cell);
+  }
+
+  /** Removes the cell's entry under `key`; false if there was none. */
+  #remove(key: K, cell: Cell): boolean {
     const inner = this.#entries.get(key);
-    if (inner === undefined || !inner.delete(cell.ref as Ref<M>)) return;
+    const r = cell.ref as Ref<M>;
+    if (inner === undefined) return false;
+    if (inner instanceof One) {
+      if (inner.key !== r) return false;
+      this.#entries.delete(key);
+    } else {
+      if (!inner.delete(r)) return false;
+      if (inner.size === 0) this.#entries.delete(key);
+    }
     this.#count--;
-    if (inner.size === 0) this.#entries.delete(key);
+    return true;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * What both kinds of supervisor share: the record of one child, the hook that turns the child's
- * exits into notices in the supervisor's mailbox, and the three things a supervisor does to a child:
+ * What both kinds of supervisor share: the record of one child, which is also the hook that turns the
+ * child's exits into notices in the supervisor's mailbox, and the three things a supervisor does to a child:
  * start it, halt it (by its shutdown spec: ask, wait, then kill) and restart it in place (same ref,
  * kept mailbox, optional backoff).
  */
@@ -19,10 +19,13 @@ import type { RestartWindow } from './restart-window.js';
 /** A child's state as `whichChildren` reports it. */
 export type ChildStatus = 'running' | 'restarting' | 'stopped';
 
-/** @internal */
-export class Child {
+/**
+ * @internal The record of one child, and the hook on its cell: one object per child, not two. The
+ * supervisor's half (status, restarts, backoff) lives as long as the child's spec; the hook's half
+ * (mode, generation, the incarnation's context, recent messages) starts afresh with each new cell.
+ */
+export class Child implements SupervisedHook {
   cell: Cell | undefined = undefined;
-  hook: Hook | undefined = undefined;
   status: ChildStatus = 'stopped';
   /** The generation of the running incarnation; notices from older ones are stale. */
   gen = 0;
@@ -33,67 +36,41 @@ export class Child {
   timer: ClockTimer = undefined;
   /** The child's own restarts under `spec.restartLimit`; made at its first restart. */
   window: RestartWindow | undefined = undefined;
-  /** The child's id: the spec's, or for a dynamic child its ref's id. */
-  id: string;
-  /** What `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */
-  readonly args: unknown;
-  constructor(
-    public spec: NormalizedSpec,
-    args: unknown = spec.args,
-  ) {
-    this.id = spec.id;
-    this.args = args;
-  }
-
-  get ref(): Ref<never> | undefined {
-    return this.status === 'stopped' ? undefined : (this.cell?.ref as Ref<never> | undefined);
-  }
-}
-
-/** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
-export class ChildDown extends RuntimeNotice {
-  constructor(
-    readonly child: Child,
-    readonly gen: number,
-    readonly reason: ExitReason,
-    readonly messages: readonly unknown[],
-  ) {
-    super();
-  }
-}
-
-/** @internal */
-export class Hook implements SupervisedHook {
+  // The hook's half (SupervisedHook), reset by `spawnChildCell`.
   mode: 'normal' | 'quiet' | 'final' = 'normal';
-  readonly keepMailbox: boolean;
-  readonly trapExit: boolean;
   poison: { msg: unknown } | undefined = undefined;
-  readonly recent: unknown[] | undefined;
+  recent: unknown[] | undefined = undefined;
   recentNext = 0;
   generation = 0;
   halted: (() => void) | undefined = undefined;
   ctx: Context<unknown> | undefined = undefined;
 
+  /** `args`: what `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */
   constructor(
     readonly supervisor: Cell,
-    readonly child: Child,
-  ) {
-    const spec = child.spec;
-    this.keepMailbox = spec.keepMailbox;
-    this.trapExit = spec.trapExit;
-    this.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
+    public spec: NormalizedSpec,
+    readonly args: unknown = spec.args,
+  ) {}
+
+  /** The child's id: the spec's (a dynamic child's is its ref's, see `DynamicChild`). */
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get ref(): Ref<never> | undefined {
+    return this.status === 'stopped' ? undefined : (this.cell?.ref as Ref<never> | undefined);
+  }
+
+  get keepMailbox(): boolean {
+    return this.spec.keepMailbox;
+  }
+
+  get trapExit(): boolean {
+    return this.spec.trapExit;
   }
 
   get childId(): string {
-    return this.child.id;
-  }
-
-  get restarts(): number {
-    return this.child.restarts;
-  }
-
-  get startedAt(): number {
-    return this.child.startedAt;
+    return this.id;
   }
 
   ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void {
@@ -114,17 +91,29 @@ export class Hook implements SupervisedHook {
     if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
     // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
     // waiting mail (and its peers) are waiting for.
-    this.supervisor.pushUrgent(new ChildDown(this.child, this.generation - 1, reason, messages));
+    this.supervisor.pushUrgent(new ChildDown(this, this.generation - 1, reason, messages));
+  }
+}
+
+/** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
+export class ChildDown extends RuntimeNotice {
+  constructor(
+    readonly child: Child,
+    readonly gen: number,
+    readonly reason: ExitReason,
+    readonly messages: readonly unknown[],
+  ) {
+    super();
   }
 }
 
 /** @internal Spawns a child's first incarnation in a new cell; its init runs later. */
 export function spawnChildCell(sup: Cell, child: Child): Cell {
   const spec = child.spec;
+  // No args here: a supervised cell's init reads them from its hook (the child), every incarnation.
   const cell = sup.system.spawnCell(
     spec.behavior,
     {
-      args: child.args,
       label: spec.label,
       trapExit: spec.trapExit,
       ...(spec.mailbox === undefined ? {} : { mailbox: spec.mailbox }),
@@ -132,13 +121,16 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
     sup,
     'supervisor.startChild',
   );
-  const hook = new Hook(sup, child);
-  hook.ctx = new IncarnationContext(cell, 0);
-  const ext = cell.x();
-  ext.sup = hook;
-  if (hook.recent !== undefined) cell.flags |= F_RECORD;
+  child.mode = 'normal';
+  child.poison = undefined;
+  child.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
+  child.recentNext = 0;
+  child.generation = 0;
+  child.halted = undefined;
+  child.ctx = new IncarnationContext(cell, 0);
+  cell.x().sup = child;
+  if (child.recent !== undefined) cell.flags |= F_RECORD;
   child.cell = cell;
-  child.hook = hook;
   child.gen = 0;
   child.status = 'running';
   child.startedAt = sup.system.clock.now();
@@ -154,7 +146,6 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
   } catch (e) {
     cell.retire(e instanceof Error ? e : 'shutdown');
     child.cell = undefined;
-    child.hook = undefined;
     child.status = 'stopped';
     throw e;
   }
@@ -167,21 +158,20 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
  */
 export function haltChild(sup: Cell, child: Child, final: boolean, reason: ExitReason = 'shutdown'): Promise<void> {
   const cell = child.cell;
-  const hook = child.hook;
   if (child.timer !== undefined) {
     sup.system.clock.clearTimeout(child.timer);
     child.timer = undefined;
   }
-  if (cell === undefined || hook === undefined || !cell.isAlive()) return Promise.resolve();
+  if (cell === undefined || !cell.isAlive()) return Promise.resolve();
   if ((cell.flags & F_DORMANT) !== 0) {
     if (final) cell.retire(reason);
     return Promise.resolve();
   }
-  hook.mode = final ? 'final' : 'quiet';
+  child.mode = final ? 'final' : 'quiet';
   return new Promise((resolve) => {
     let timer: ClockTimer;
-    hook.halted = () => {
-      hook.halted = undefined;
+    child.halted = () => {
+      child.halted = undefined;
       if (timer !== undefined) sup.system.clock.clearTimeout(timer);
       resolve();
     };
@@ -207,13 +197,12 @@ export function nextDelay(sup: Cell, child: Child, random: () => number): number
 /** Starts the next incarnation of a dormant child in place: same ref, kept mailbox. */
 export function reviveChild(sup: Cell, child: Child): void {
   const cell = child.cell;
-  const hook = child.hook;
-  if (cell === undefined || hook === undefined || (cell.flags & F_DORMANT) === 0) return;
+  if (cell === undefined || (cell.flags & F_DORMANT) === 0) return;
   child.status = 'running';
-  child.gen = hook.generation;
+  child.gen = child.generation;
   child.restarts++;
   child.startedAt = sup.system.clock.now();
-  cell.revive(child.args);
+  cell.revive();
   const system = sup.system;
   if (system.observed) {
     system.emit({

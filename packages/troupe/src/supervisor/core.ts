@@ -200,7 +200,7 @@ export abstract class SupervisorCore {
     for (const c of this.all()) {
       const cell = c.cell;
       if (c.status === 'stopped' || cell === undefined || !cell.isAlive()) continue;
-      if (c.hook !== undefined) c.hook.mode = 'final';
+      c.mode = 'final';
       if (c.timer !== undefined) this.cell.system.clock.clearTimeout(c.timer);
       c.status = 'stopped';
       cell.retire(reason);

@@ -96,6 +96,13 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
   };
 }
 
+/** A dynamic child is known by its ref: its id is the ref's id, made when asked for. */
+class DynamicChild extends Child {
+  override get id(): string {
+    return this.cell === undefined ? this.spec.id : String(this.cell.ref.id);
+  }
+}
+
 /** @internal */
 export class DynamicCore extends SupervisorCore {
   readonly children = new Map<Cell, Child>();
@@ -181,9 +188,8 @@ export class DynamicCore extends SupervisorCore {
     if (this.stopping) return { ok: false, reason: 'shutting_down' };
     if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
     // The template is shared by every child; only its args are the child's own.
-    const child = new Child(this.template, args);
+    const child = new DynamicChild(this.cell, this.template, args);
     const cell = spawnChildCell(this.cell, child);
-    child.id = String(cell.ref.id);
     this.children.set(cell, child);
     return { ok: true, cell, child };
   }

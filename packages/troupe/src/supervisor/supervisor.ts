@@ -101,7 +101,7 @@ export class StaticCore extends SupervisorCore {
   constructor(cell: Cell, options: SupervisorOptions, strategy: Strategy, specs: readonly NormalizedSpec[]) {
     super(cell, options);
     this.strategy = strategy;
-    this.children = specs.map((s) => new Child(s));
+    this.children = specs.map((s) => new Child(cell, s));
     for (const c of this.children) this.byId.set(c.id, c);
   }
 
@@ -200,7 +200,7 @@ export class StaticCore extends SupervisorCore {
         ? { ok: false, reason: 'already_present' }
         : { ok: false, reason: 'already_started', ref };
     }
-    const child = new Child(spec);
+    const child = new Child(this.cell, spec);
     this.children.push(child);
     this.byId.set(spec.id, child);
     return this.startExisting(child);
