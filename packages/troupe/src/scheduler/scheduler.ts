@@ -106,7 +106,7 @@ export class Scheduler {
       if (this.windowStart < 0) {
         this.windowStart = start;
         setImmediate(this.closeWindow);
-      } else if (start - this.windowStart >= this.sliceMs) {
+      } else if (start - this.windowStart >= this.sliceMs && this.urgent.length === 0) {
         // The slice is spent: the rest waits for the check phase, after this poll phase's I/O.
         this.yields++;
         this.state = YIELDED;
@@ -126,7 +126,8 @@ export class Scheduler {
         count += cell.turn(budget);
         if (count >= CHECK_EVERY) {
           count = 0;
-          if (performance.now() - start >= this.sliceMs && (q.length > 0 || urgent.length > 0)) {
+          // Restarts in progress finish first: they are few, and their actors' mail is waiting.
+          if (urgent.length === 0 && q.length > 0 && performance.now() - start >= this.sliceMs) {
             this.yields++;
             this.state = YIELDED;
             setImmediate(this.run);
