@@ -99,6 +99,34 @@ describe('chat fault injection', () => {
     for (const c of [...clients, late]) await c.next(is('message', { id: 122 }));
   });
 
+  it('answers internal for the message a room crashed on, and the room carries on with its history', async (t) => {
+    const srv = await startServer(t, { testFaults: true, presenceMs: 1 });
+    const alice = await srv.connect('alice');
+    const bob = await srv.connect('bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    const before = await alice.request({ type: 'message', room: 'lobby', content: 'before' });
+    assert.equal(before.type, 'ack');
+    const r = await srv.http('POST', '/_test/crash?room=lobby&on=publish');
+    assert.deepEqual(JSON.parse(r.body), { crashed: 1 });
+
+    const lost = await alice.request({ type: 'message', room: 'lobby', content: 'the one it crashed on' });
+    assert.equal(lost.type, 'error');
+    assert.equal(lost.code, 'internal');
+    assert.equal(lost.reason, 'the room failed on this request');
+
+    const after = await alice.request({ type: 'message', room: 'lobby', content: 'after' });
+    assert.equal(after.type, 'ack');
+    assert.equal(after.id, (before.id as number) + 1, 'the lost message took no id');
+    await bob.next(is('message', { id: after.id, content: 'after' }));
+    assert.equal(
+      bob.received('message').some((f) => f.content === 'the one it crashed on'),
+      false,
+      'nobody got the lost message',
+    );
+    assert.equal(alice.closed, undefined);
+  });
+
   it('keeps the connection and its rooms when the actor of a socket crashes', async (t) => {
     const srv = await startServer(t, { testFaults: true, presenceMs: 1 });
     const alice = await srv.connect('alice');

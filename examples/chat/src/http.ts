@@ -59,7 +59,8 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
     const userName = q.get('user');
     if (roomName !== null) {
       const room = world.rooms.whereis<RoomMsg>(roomName);
-      if (room?.send({ type: 'crash' })) crashed++;
+      // `on=publish`: the room throws while handling its next publish instead of at once.
+      if (room?.send(q.get('on') === 'publish' ? { type: 'crash', on: 'publish' } : { type: 'crash' })) crashed++;
     } else if (userName !== null) {
       for (const conn of world.users.lookup(userName).keys())
         if ((conn as Ref<ConnMsg>).send({ type: 'crash' })) crashed++;

@@ -7,9 +7,9 @@
  * continue. Slow members are skipped with one `gap` frame (they resume with `join` + `since`).
  */
 import type { SocketHandle } from '@troupe/uws';
-import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
+import type { Behavior, Context, DeadLetter, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import type { ClientRef, ServerFrame, Since } from './protocol.js';
+import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
 import { type ConnMsg, closeIfOverHard, ensureRoom, type Member, type World } from './world.js';
@@ -38,7 +38,8 @@ export type RoomMsg =
   | { readonly type: 'presence.flush' }
   | { readonly type: 'idle.check' }
   | { readonly type: 'close' }
-  | { readonly type: 'crash' };
+  /** Fault injection: throw now, or (`on: 'publish'`) while handling the next publish. */
+  | { readonly type: 'crash'; readonly on?: 'publish' };
 
 export interface RoomArgs {
   readonly name: string;
@@ -62,6 +63,8 @@ interface RoomState {
   readonly gapped: Set<Ref<ConnMsg>>;
   /** Unregistered and about to stop; a late join reopens it. */
   closing: boolean;
+  /** Fault injection: throw while handling the next publish. */
+  crashOnPublish: boolean;
 }
 
 function reply<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
@@ -141,6 +144,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       idleTimer: undefined,
       gapped: store.gapped as Set<Ref<ConnMsg>>,
       closing: false,
+      crashOnPublish: false,
     };
     // After a restart the members are still in the registry: watch them again. Users the last
     // incarnation knew who are gone now (their connection ended while the room was down) leave.
@@ -229,6 +233,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           sendFrame(msg.socket, reply({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
           return s;
         }
+        if (s.crashOnPublish) {
+          world.counters.roomCrashes++;
+          throw new Error(`injected crash in room ${s.name} while publishing`);
+        }
         const store = s.store;
         const id = store.lastId + 1;
         const frame = new Encoded({
@@ -273,6 +281,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         return s;
 
       case 'crash':
+        if (msg.on === 'publish') {
+          s.crashOnPublish = true;
+          return s;
+        }
         world.counters.roomCrashes++;
         throw new Error(`injected crash in room ${s.name}`);
     }
@@ -287,3 +299,17 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
     return s;
   },
 };
+
+/**
+ * A room that crashes while handling a client's request loses that request: it is the dead letter
+ * of the restart (the room itself comes back at once, members and history intact). Its sender gets
+ * `internal` for it, as for a crash of its own connection, instead of waiting for an answer that
+ * never comes. Installed with `system.onDeadLetter` by `startChat`.
+ */
+export function answerLostRequest(d: DeadLetter): void {
+  if (d.reason !== 'crashed') return;
+  const m = d.message as RoomMsg | null;
+  if (typeof m !== 'object' || m === null) return;
+  if (m.type !== 'publish' && m.type !== 'join' && m.type !== 'leave') return;
+  sendFrame(m.socket, withRef({ type: 'error', code: 'internal', reason: 'the room failed on this request' }, m.ref));
+}

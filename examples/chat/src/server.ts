@@ -28,7 +28,7 @@ import { routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import type { ChatOptions } from './options.js';
 import { isName } from './protocol.js';
-import { type RoomArgs, type RoomMsg, room } from './room.js';
+import { answerLostRequest, type RoomArgs, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
 import { type ConnMsg, type Member, newCounters, type World } from './world.js';
 
@@ -82,6 +82,8 @@ export async function startChat(
   let port = 0;
   let draining = false;
   const metrics = createMetrics(world, system);
+  // A room that crashes on a request answers it with `internal` (see answerLostRequest).
+  const offDeadLetter = system.onDeadLetter(answerLostRequest);
   world.fanout = metrics.fanout;
   const rooms = dynamicSupervisor({
     child: { behavior: room, restart: 'transient', reportMessages: 1 },
@@ -153,6 +155,7 @@ export async function startChat(
         }
       }
       await system.stop(chat, 'shutdown');
+      offDeadLetter();
       metrics.close();
     },
   };
