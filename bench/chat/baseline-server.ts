@@ -12,7 +12,8 @@
  * `recovered: false`), presence, `leave`, `who`, rate limits, slow-consumer gaps, auth, and the
  * `_test` fault endpoints: recovery is measured on the Troupe server only.
  *
- * `fault` (tests only) makes it misbehave on purpose: drop, duplicate or reorder every Nth room
+ * `fault` (tests only) makes it misbehave on purpose (or shed load, as the Troupe chat does when it is
+ * behind: refuse every Nth room message with `rate_limited` "server busy"): drop, duplicate or reorder every Nth room
  * message, or drop every Nth DM, so a test can show that the load generator's checks catch it.
  *
  * Run as a process (`--port 0`, prints `{"listening":PORT}`) or call `startBaseline` in-process.
@@ -32,7 +33,9 @@ const uWS = createRequire(createRequire(import.meta.url).resolve('@troupe/uws/pa
 
 export type Fault =
   | { readonly kind: 'drop' | 'duplicate' | 'reorder'; readonly every: number }
-  | { readonly kind: 'drop-dm'; readonly every: number };
+  | { readonly kind: 'drop-dm'; readonly every: number }
+  /** Refuse every Nth room message as the Troupe chat does when it sheds load. */
+  | { readonly kind: 'shed'; readonly every: number };
 
 export interface BaselineOptions {
   /** 0 picks a free port. */
@@ -133,11 +136,16 @@ export function startBaseline(options: BaselineOptions): Promise<Baseline> {
           error(ws, 'not_member', `not in room ${name}`, ref);
           return;
         }
+        if (fault?.kind === 'shed' && (roomMessages + 1) % fault.every === 0) {
+          roomMessages++;
+          send(ws, { type: 'error', code: 'rate_limited', reason: 'server busy', retry_ms: 1000, ref });
+          return;
+        }
         const id = ++room.lastId;
         const obj = { type: 'message', room: name, from: ud.user, content, ts: Date.now(), id };
         const json = JSON.stringify(obj);
         const n = ++roomMessages;
-        if (fault !== undefined && fault.kind !== 'drop-dm' && n % fault.every === 0) {
+        if (fault !== undefined && fault.kind !== 'drop-dm' && fault.kind !== 'shed' && n % fault.every === 0) {
           if (fault.kind === 'duplicate') publish(name, json, obj);
           if (fault.kind === 'reorder') {
             room.held = { json, obj };
@@ -337,8 +345,8 @@ function parseFault(v: string | undefined): Fault | undefined {
   if (v === undefined) return undefined;
   const [kind, every] = v.split(':');
   const n = Number(every);
-  if (!['drop', 'duplicate', 'reorder', 'drop-dm'].includes(kind as string) || !Number.isInteger(n) || n < 1) {
-    throw new Error(`--fault=KIND:N with KIND drop, duplicate, reorder or drop-dm; got ${v}`);
+  if (!['drop', 'duplicate', 'reorder', 'drop-dm', 'shed'].includes(kind as string) || !Number.isInteger(n) || n < 1) {
+    throw new Error(`--fault=KIND:N with KIND drop, duplicate, reorder, drop-dm or shed; got ${v}`);
   }
   return { kind: kind as Fault['kind'], every: n } as Fault;
 }

@@ -145,6 +145,7 @@ function checkTable(checks: readonly Check[]): string {
       'delivered',
       'lost',
       'announced',
+      'shed',
       'skipped',
       'dup',
       'reorder',
@@ -164,6 +165,7 @@ function checkTable(checks: readonly Check[]): string {
         n(t.deliveredRoom + t.deliveredDm),
         n(lostOf(t)),
         n(t.announcedLost),
+        n(t.shed),
         n(t.skipped),
         n(t.duplicates),
         n(t.reordered),
@@ -173,7 +175,7 @@ function checkTable(checks: readonly Check[]): string {
         bad.length === 0 ? 'ok' : 'FAILED',
       ];
     }),
-    new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+    new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]),
   );
 }
 

@@ -87,6 +87,10 @@ export interface Tally {
   /** Frames that were not JSON/MessagePack objects, or message frames without an id. */
   undecodable: number;
   gaps: number;
+  /** Room messages the server refused with `rate_limited` "server busy" (load shedding). */
+  shed: number;
+  /** The deliveries those would have made: not expected any more, not lost. */
+  shedDeliveries: number;
   errors: number;
   /** Error codes seen, `code:count` joined by spaces. */
   errorCodes: string;
@@ -171,6 +175,8 @@ function zeroTally(): Tally {
     corrupt: 0,
     undecodable: 0,
     gaps: 0,
+    shed: 0,
+    shedDeliveries: 0,
     errors: 0,
     errorCodes: '',
     sendSkipped: 0,
@@ -439,6 +445,12 @@ export class LoadGroup {
         }
         return;
       case 'error': {
+        if (f.code === 'rate_limited' && f.reason === 'server busy') {
+          // Load shedding: the server refused a room message (the only kind it sheds) at once.
+          t.shed++;
+          t.shedDeliveries += c.room.joined;
+          return;
+        }
         t.errors++;
         const code = String(f.code);
         this.#errorCodes.set(code, (this.#errorCodes.get(code) ?? 0) + 1);

@@ -436,7 +436,8 @@ export class Fleet {
     let lastChange = t0;
     for (;;) {
       const t = await this.tally();
-      const got = t.deliveredRoom + t.deliveredDm;
+      // Refused (shed) messages will never arrive: they count as settled.
+      const got = t.deliveredRoom + t.deliveredDm + t.shedDeliveries;
       const now = performance.now();
       if (got >= t.expected || now - t0 > maxMs) return t;
       if (got !== last) {

@@ -41,7 +41,8 @@ export interface Scenario {
 
 /** Lost deliveries in a tally: expected minus received (announced gaps included). */
 export function lostOf(t: Tally): number {
-  return Math.max(0, t.expected - t.deliveredRoom - t.deliveredDm);
+  // A message the server refused (load shedding) is answered, not lost.
+  return Math.max(0, t.expected - t.shedDeliveries - t.deliveredRoom - t.deliveredDm);
 }
 
 /** Problems the checks found, as short phrases; empty when the run was clean. */
@@ -58,7 +59,7 @@ export function violations(t: Tally): string[] {
   if (t.dropped > 0) out.push(`${t.dropped} connections dropped`);
   if (t.errors > 0) out.push(`${t.errors} error frames (${t.errorCodes})`);
   const sent = t.sentRoom + t.sentDm;
-  if (t.acks !== sent) out.push(`${sent - t.acks} of ${sent} sends not acked`);
+  if (t.acks + t.shed !== sent) out.push(`${sent - t.acks - t.shed} of ${sent} sends not answered`);
   return out;
 }
 

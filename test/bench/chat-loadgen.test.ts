@@ -5,6 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { type Fault, startBaseline } from '../../bench/chat/baseline-server.js';
 import { LoadGroup, type Tally } from '../../bench/chat/load.js';
+import { lostOf, violations } from '../../bench/chat/scenario.js';
 import type { Encoding } from '../../bench/chat/wire.js';
 import { OP_PING, OP_PONG, WsClient } from '../../bench/chat/ws-client.js';
 
@@ -36,7 +37,7 @@ async function runLoad(fault: Fault | undefined, encoding: Encoding = 'json', se
     let last = -1;
     let lastChange = t0;
     while (Date.now() - t0 < 3_000) {
-      const got = group.delivered;
+      const got = group.delivered + group.tally.shedDeliveries;
       if (got >= group.tally.expected) break;
       if (got !== last) {
         last = got;
@@ -99,6 +100,17 @@ describe('chat load generator: correctness checks', () => {
     assert.ok(dups >= 5);
     assert.ok(t.duplicates >= dups * 100, `duplicates ${t.duplicates}`);
     assert.equal(lost(t), 0);
+  });
+
+  it('counts refused room messages (load shedding) as answered and not expected, not as lost or errors', async () => {
+    const t = await runLoad({ kind: 'shed', every: 10 });
+    const refused = Math.floor(t.sentRoom / 10);
+    assert.ok(refused >= 20, `${refused} refused`);
+    assert.equal(t.shed, refused);
+    assert.equal(t.shedDeliveries, refused * 100);
+    assert.equal(t.errors, 0);
+    assert.equal(lostOf(t), 0);
+    assert.deepEqual(violations(t), []);
   });
 
   it('catches a server that drops a DM', async () => {

@@ -31,6 +31,7 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
     counters: newCounters(),
     fanout: undefined,
     now: () => 0,
+    backlogMs: () => 0,
   };
   world.roomSup = (await system.start(
     dynamicSupervisor({ child: { behavior: room, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),

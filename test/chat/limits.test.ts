@@ -72,3 +72,42 @@ describe('chat limits', () => {
     assert.deepEqual(await bystander.request({ type: 'ping' }), { type: 'pong', ref: 'r1' });
   });
 });
+
+describe('load shedding', () => {
+  it('refuses room messages with rate_limited (server busy) while the server is behind, and takes them again once it caught up', async (t) => {
+    const srv = await startServer(t, { shedAfterMs: 50, abuseLimit: 2 });
+    const alice = await srv.connect('alice');
+    const bob = await srv.connect('bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    // Work that never runs dry: the scheduler stays behind for as long as it floods.
+    let flooding = true;
+    const flooder = srv.system.spawn((n: number, ctx: import('troupe').Context<number>) => {
+      if (flooding) ctx.self.send(n + 1);
+    });
+    flooder.send(0);
+    await new Promise((r) => setTimeout(r, 80));
+    for (let i = 0; i < 3; i++) {
+      const refused = await alice.request({ type: 'message', room: 'lobby', content: `busy ${i}` });
+      assert.deepEqual(
+        [refused.type, refused.code, refused.reason, refused.retry_ms],
+        ['error', 'rate_limited', 'server busy', 1000],
+      );
+    }
+    // Other requests are still served, and three refusals past abuseLimit 2 close nobody.
+    assert.equal((await alice.request({ type: 'who', room: 'lobby' })).type, 'members');
+    assert.equal(alice.closed, undefined);
+    flooding = false;
+    await new Promise((r) => setTimeout(r, 20));
+    const ack = await alice.request({ type: 'message', room: 'lobby', content: 'caught up' });
+    assert.equal(ack.type, 'ack');
+    await bob.next(is('message', { id: ack.id, content: 'caught up' }));
+    assert.equal(
+      bob.received('message').some((f) => String(f.content).startsWith('busy')),
+      false,
+      'a refused message reached nobody',
+    );
+    const metrics = (await srv.http('GET', '/metrics')).body;
+    assert.match(metrics, /^chat_shed_total 3$/m);
+  });
+});

@@ -176,6 +176,26 @@ describe('scheduler slice per event-loop iteration', () => {
   });
 });
 
+describe('system.backlogMs', () => {
+  it('is 0 while idle, grows while work never runs dry, and is 0 again once it does', async () => {
+    const system = new ActorSystem();
+    assert.equal(system.backlogMs, 0);
+    let stop = false;
+    const flooder = system.spawn((n: number, ctx: Context<number>) => {
+      if (!stop) ctx.self.send(n + 1);
+    });
+    flooder.send(0);
+    // Seen from outside the actors (a macrotask between two of the scheduler's slices).
+    const first = await new Promise<number>((r) => setTimeout(() => r(system.backlogMs), 5));
+    const second = await new Promise<number>((r) => setTimeout(() => r(system.backlogMs), 5));
+    assert.ok(first > 0, `backlog ${first} ms while flooding`);
+    assert.ok(second > first, `the backlog only grows while the queue never empties: ${first} then ${second}`);
+    stop = true;
+    await settle(system);
+    assert.equal(system.backlogMs, 0);
+  });
+});
+
 describe('system.onDrained', () => {
   it('runs after each batch of work, once per batch, until removed', async () => {
     const system = new ActorSystem();

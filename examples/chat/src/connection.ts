@@ -13,6 +13,9 @@ import type { RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
 
+/** What a shed message's `retry_ms` says: long enough for a backlog of a second or so to clear. */
+const SHED_RETRY_MS = 1_000;
+
 type Msg = SocketEvent | ConnMsg;
 
 function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<Msg>, frame: ClientFrame): void {
@@ -79,6 +82,14 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
           socket,
           withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
         );
+        return;
+      }
+      // Behind for longer than shedAfterMs: refuse the message here, cheaply, instead of queueing
+      // its fan-out behind a backlog that only grows. Not counted as abuse: the server is the cause.
+      const shedAfter = world.options.shedAfterMs;
+      if (shedAfter > 0 && world.backlogMs() > shedAfter) {
+        world.counters.shed++;
+        sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'server busy', ...refOf(frame) }, SHED_RETRY_MS));
         return;
       }
       // Still a member when the room stopped for good (its supervisor gave up): a new room takes

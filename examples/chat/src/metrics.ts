@@ -31,6 +31,7 @@ const COUNTERS: ReadonlyArray<[keyof Counters, string, string]> = [
   ['abuseClosed', 'chat_abuse_closed_total', 'Connections closed with 1008 (sustained abuse).'],
   ['errors', 'chat_errors_total', 'Error frames sent.'],
   ['roomCrashes', 'chat_room_crashes_injected_total', 'Room crashes injected through /_test/crash.'],
+  ['shed', 'chat_shed_total', 'Room messages refused with rate_limited because the server was behind.'],
 ];
 
 export function createMetrics(world: World, system: ActorSystem): ChatMetrics {

@@ -18,6 +18,11 @@ export interface ChatOptions {
   readonly softLimit: number;
   readonly hardLimit: number;
   readonly history: number;
+  /**
+   * Load shedding: once the server has had a backlog for this long without once catching up, room
+   * messages are refused with `rate_limited` (`retry_ms`) instead of queued. 0 turns it off.
+   */
+  readonly shedAfterMs: number;
   readonly testFaults: boolean;
   /** Presence batching window. 250 ms by the protocol. */
   readonly presenceMs: number;
@@ -47,6 +52,7 @@ export const DEFAULTS: ChatOptions = {
   softLimit: 1024 * 1024,
   hardLimit: 8 * 1024 * 1024,
   history: 1000,
+  shedAfterMs: 1000,
   testFaults: false,
   presenceMs: 250,
   roomIdleMs: 30_000,
@@ -132,6 +138,13 @@ const SPECS: readonly Spec[] = [
     help: 'buffered bytes per socket above which it is closed with 1013',
   },
   { flag: '--history', env: 'CHAT_HISTORY', key: 'history', kind: 'int', help: 'messages kept per room for resume' },
+  {
+    flag: '--shed-after-ms',
+    env: 'CHAT_SHED_AFTER_MS',
+    key: 'shedAfterMs',
+    kind: 'int',
+    help: 'refuse room messages (rate_limited) once the server has been behind this long; 0: never',
+  },
   {
     flag: '--test-faults',
     env: 'CHAT_TEST_FAULTS',

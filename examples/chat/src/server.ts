@@ -78,6 +78,7 @@ export async function startChat(
     counters: newCounters(),
     fanout: undefined,
     now,
+    backlogMs: () => system.backlogMs,
   };
   let port = 0;
   let draining = false;

@@ -44,6 +44,8 @@ export interface Counters {
   abuseClosed: number;
   errors: number;
   roomCrashes: number;
+  /** Room messages refused because the server was behind (load shedding). */
+  shed: number;
 }
 
 export interface World {
@@ -60,6 +62,8 @@ export interface World {
   fanout: { observe(seconds: number): void } | undefined;
   /** Wall-clock ms for `ts`; injectable for tests. */
   readonly now: () => number;
+  /** How long the actor system has been behind (`system.backlogMs`): the load-shedding signal. */
+  readonly backlogMs: () => number;
 }
 
 export function newCounters(): Counters {
@@ -75,6 +79,7 @@ export function newCounters(): Counters {
     abuseClosed: 0,
     errors: 0,
     roomCrashes: 0,
+    shed: 0,
   };
 }
 

@@ -365,6 +365,17 @@ export class ActorSystem implements Spawner {
     return this.scheduler.onDrained(fn);
   }
 
+  /**
+   * How long, in milliseconds of real time (`performance.now()`, not the system's clock), the
+   * scheduler has had work without once running dry; 0 while idle. A server that keeps up drains its
+   * queue every event-loop iteration or so; a backlog that lasts for hundreds of milliseconds means
+   * messages arrive faster than actors handle them: the signal to shed load (refuse new work
+   * cheaply at the edge) before mailboxes grow without bound.
+   */
+  get backlogMs(): number {
+    return this.scheduler.backlogMs;
+  }
+
   /** Counts of live actors, dead letters and scheduler work. */
   stats(): { actors: number; deadLetters: number; queued: number; turns: number; yields: number } {
     const s = this.scheduler;

@@ -51,6 +51,8 @@ export class Scheduler {
    * thousands of socket frames must not run all of their work before timers and writes get a turn.
    */
   private windowStart = -1;
+  /** When the queue last went from empty to not empty (`performance.now()`), or -1 while idle. */
+  private busySince = -1;
   private readonly closeWindow = (): void => {
     this.windowStart = -1;
   };
@@ -72,6 +74,7 @@ export class Scheduler {
   push(cell: Cell): void {
     this.queue.push(cell);
     if (this.state === IDLE) {
+      this.busySince = performance.now();
       this.state = PENDING;
       queueMicrotask(this.run);
     }
@@ -84,6 +87,7 @@ export class Scheduler {
   pushUrgent(cell: Cell): void {
     this.urgent.push(cell);
     if (this.state === IDLE) {
+      this.busySince = performance.now();
       this.state = PENDING;
       queueMicrotask(this.run);
     }
@@ -92,6 +96,15 @@ export class Scheduler {
   /** Actors waiting for a turn. */
   get queued(): number {
     return this.queue.length + this.urgent.length;
+  }
+
+  /**
+   * Milliseconds the scheduler has had work without once running dry; 0 while idle. Under a load the
+   * system keeps up with, it runs dry every event-loop iteration or so; a backlog that lasts for
+   * hundreds of milliseconds means work arrives faster than it is done.
+   */
+  get backlogMs(): number {
+    return this.busySince < 0 ? 0 : performance.now() - this.busySince;
   }
 
   /** `true` while a drain is running or about to run. */
@@ -143,6 +156,7 @@ export class Scheduler {
       throw e;
     }
     this.state = IDLE;
+    this.busySince = -1;
     this.flush();
   };
 
@@ -188,6 +202,7 @@ export class Scheduler {
     } finally {
       // A pending microtask or setImmediate will find an empty queue and go idle.
       this.state = prev === IDLE ? IDLE : prev;
+      if (this.state === IDLE) this.busySince = -1;
       this.flush();
     }
   }
