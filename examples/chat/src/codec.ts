@@ -24,19 +24,34 @@ export function sendFrame(socket: SocketHandle<Session>, frame: ServerFrame): vo
   else socket.send(encodeJson(frame), false);
 }
 
-/** A frame for many clients, encoded lazily, once per encoding. */
+/**
+ * A frame for many clients, encoded lazily, once per encoding. JSON goes out as UTF-8 bytes (a text
+ * frame): uWS would otherwise convert the same string once per recipient. `compact()` keeps only
+ * bytes, for frames that are kept (the room history): off the V8 heap, and nothing for the
+ * scavenger to copy.
+ */
 export class Encoded {
-  #json: string | undefined;
-  #pack: Uint8Array | undefined;
-  constructor(readonly frame: ServerFrame) {}
+  #frame: ServerFrame | undefined;
+  #text: Buffer | undefined = undefined;
+  #pack: Uint8Array | undefined = undefined;
+  constructor(frame: ServerFrame) {
+    this.#frame = frame;
+  }
 
   sendTo(socket: SocketHandle<Session>): void {
     if (socket.session.binary) {
-      this.#pack ??= encodePack(this.frame);
+      this.#pack ??= encodePack(this.#frame ?? (JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame));
       socket.send(this.#pack, true);
     } else {
-      this.#json ??= encodeJson(this.frame);
-      socket.send(this.#json, false);
+      this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
+      socket.send(this.#text, false);
     }
+  }
+
+  /** Drops the frame object, keeping its encoded bytes (JSON at least, MessagePack if made). */
+  compact(): void {
+    if (this.#frame === undefined) return;
+    this.#text ??= Buffer.from(encodeJson(this.#frame), 'utf8');
+    this.#frame = undefined;
   }
 }

@@ -251,6 +251,8 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const t0 = performance.now();
         for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);
+        // The history keeps bytes, not the frame and its strings.
+        frame.compact();
         if (msg.ref !== undefined) sendFrame(msg.socket, { type: 'ack', ref: msg.ref, id });
         return s;
       }
