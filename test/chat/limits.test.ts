@@ -80,13 +80,23 @@ describe('load shedding', () => {
     const bob = await srv.connect('bob');
     await join(alice, 'lobby');
     await join(bob, 'lobby');
-    // Work that never runs dry: the scheduler stays behind for as long as it floods.
+    // A backlog: 20 actors pass 20 tokens around a ring, 5 ms of work per hop, so every pass over the
+    // run queue takes about 100 ms, and everything else (alice's connection) waits that long.
     let flooding = true;
-    const flooder = srv.system.spawn((n: number, ctx: import('troupe').Context<number>) => {
-      if (flooding) ctx.self.send(n + 1);
-    });
-    flooder.send(0);
-    await new Promise((r) => setTimeout(r, 80));
+    const ring: Array<import('troupe').Ref<number>> = [];
+    for (let i = 0; i < 20; i++) {
+      ring.push(
+        srv.system.spawn((token: number) => {
+          const until = performance.now() + 5;
+          while (performance.now() < until) {
+            // work
+          }
+          if (flooding) (ring[(i + 1) % 20] as import('troupe').Ref<number>).send(token);
+        }),
+      );
+    }
+    for (const [i, r] of ring.entries()) r.send(i);
+    await new Promise((r) => setTimeout(r, 250));
     for (let i = 0; i < 3; i++) {
       const refused = await alice.request({ type: 'message', room: 'lobby', content: `busy ${i}` });
       assert.deepEqual(
@@ -98,7 +108,7 @@ describe('load shedding', () => {
     assert.equal((await alice.request({ type: 'who', room: 'lobby' })).type, 'members');
     assert.equal(alice.closed, undefined);
     flooding = false;
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 300 && srv.system.backlogMs > 0; i++) await new Promise((r) => setTimeout(r, 10));
     const ack = await alice.request({ type: 'message', room: 'lobby', content: 'caught up' });
     assert.equal(ack.type, 'ack');
     await bob.next(is('message', { id: ack.id, content: 'caught up' }));

@@ -177,22 +177,45 @@ describe('scheduler slice per event-loop iteration', () => {
 });
 
 describe('system.backlogMs', () => {
-  it('is 0 while idle, grows while work never runs dry, and is 0 again once it does', async () => {
-    const system = new ActorSystem();
-    assert.equal(system.backlogMs, 0);
+  it('grows with a pass over many busy actors: each waits for the turns of those ahead of it', async () => {
+    const system = new ActorSystem({ scheduler: { budget: 2 } });
+    assert.equal(system.backlogMs, 0, 'idle');
+    const seen: number[] = [];
+    const actors = Array.from({ length: 10 }, (_, i) =>
+      system.spawn((n: number) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until) {
+          // 1 ms of work per message
+        }
+        if (n === 0) seen[i] = system.backlogMs;
+      }),
+    );
+    for (const a of actors) for (let n = 0; n < 4; n++) a.send(n);
+    await settle(system);
+    // The tenth actor's first turn came after nine turns of 2 ms each in the same pass.
+    assert.ok((seen[9] as number) >= 18, `backlog ${seen[9]} ms at the tenth actor`);
+    assert.equal(system.backlogMs, 0, 'idle again');
+  });
+
+  it('stays at a few turns for an actor that keeps messaging itself: the queue never runs dry, yet nothing waits long', async () => {
+    const system = new ActorSystem({ scheduler: { budget: 10 } });
+    const turnStart: number[] = [];
+    let worst = 0;
     let stop = false;
     const flooder = system.spawn((n: number, ctx: Context<number>) => {
-      if (!stop) ctx.self.send(n + 1);
+      const now = performance.now();
+      const turn = Math.floor(n / 10);
+      if (n % 10 === 0) turnStart[turn] = now;
+      // Never older than the start of a turn 20 turns (200 messages) back.
+      if (turn >= 20) worst = Math.max(worst, system.backlogMs - (now - (turnStart[turn - 20] as number)));
+      if (!stop && n < 20_000) ctx.self.send(n + 1);
     });
     flooder.send(0);
-    // Seen from outside the actors (a macrotask between two of the scheduler's slices).
-    const first = await new Promise<number>((r) => setTimeout(() => r(system.backlogMs), 5));
-    const second = await new Promise<number>((r) => setTimeout(() => r(system.backlogMs), 5));
-    assert.ok(first > 0, `backlog ${first} ms while flooding`);
-    assert.ok(second > first, `the backlog only grows while the queue never empties: ${first} then ${second}`);
+    await new Promise((r) => setTimeout(r, 30));
     stop = true;
     await settle(system);
-    assert.equal(system.backlogMs, 0);
+    assert.ok(turnStart.length > 100, `${turnStart.length} turns`);
+    assert.ok(worst <= 0, `backlogMs ran ${worst} ms past 20 turns`);
   });
 });
 

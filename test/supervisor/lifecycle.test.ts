@@ -8,6 +8,7 @@ import {
   dynamicSupervisor,
   ExitError,
   InitError,
+  type Ref,
   restartChild,
   type StrategyName,
   type SupervisorReport,
@@ -239,6 +240,51 @@ describe('restart in place', () => {
     assert.equal(captured.errors.length, 1, 'one crash report');
     assert.match(String(captured.errors[0]?.msg), /child 'w' .* exited: .*poison/);
     assert.deepEqual(await w.call({ type: 'get' }), [1]);
+    await system.shutdown();
+  });
+
+  it('does not hold the event loop in a crash loop: restarts jump the queue, but only for a while', async () => {
+    const { system } = newSystem();
+    let inits = 0;
+    const sup = await system.start(
+      supervisor({
+        maxRestarts: 1_000_000,
+        withinMs: 1_000,
+        children: [
+          {
+            id: 'w',
+            behavior: {
+              init() {
+                inits++;
+                const until = performance.now() + 0.05;
+                while (performance.now() < until) {
+                  // 50 us of start-up work per incarnation
+                }
+                return 0;
+              },
+              receive() {
+                throw new Error('poison');
+              },
+            },
+          },
+        ],
+      }),
+    );
+    const w = (await childRef(sup, 'w')) as unknown as Ref<number>;
+    const before = inits;
+    let initsAtCheckPhase = 0;
+    const checked = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        initsAtCheckPhase = inits - before;
+        resolve();
+      }),
+    );
+    for (let i = 0; i < 2_000; i++) w.send(i);
+    await checked;
+    // 2,000 restarts are at least 100 ms of work: the event loop got a turn long before the end.
+    assert.ok(initsAtCheckPhase < 2_000, `${initsAtCheckPhase} restarts before the loop got a turn`);
+    await settle(system);
+    assert.equal(inits - before, 2_000, 'and every crash was restarted');
     await system.shutdown();
   });
 

@@ -40,7 +40,14 @@ export class Encoded {
 
   sendTo(socket: SocketHandle<Session>): void {
     if (socket.session.binary) {
-      this.#pack ??= encodePack(this.#frame ?? (JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame));
+      if (this.#pack === undefined) {
+        const frame = this.#frame;
+        // Compacted (kept in the history): decode the JSON, and keep the packed bytes as its own.
+        this.#pack =
+          frame !== undefined
+            ? encodePack(frame)
+            : own(encodePack(JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame));
+      }
       socket.send(this.#pack, true);
     } else {
       this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
@@ -51,7 +58,21 @@ export class Encoded {
   /** Drops the frame object, keeping its encoded bytes (JSON at least, MessagePack if made). */
   compact(): void {
     if (this.#frame === undefined) return;
-    this.#text ??= Buffer.from(encodeJson(this.#frame), 'utf8');
+    this.#text = own(this.#text ?? Buffer.from(encodeJson(this.#frame), 'utf8'));
+    if (this.#pack !== undefined) this.#pack = own(this.#pack);
     this.#frame = undefined;
   }
+}
+
+/**
+ * Bytes in a memory block of their own. Node serves small `Buffer.from` strings out of a shared 8 KiB
+ * pool, and msgpackr packs into a shared buffer: a slice kept for long (the history) would keep the
+ * whole block alive.
+ */
+function own(bytes: Uint8Array): Buffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength && Buffer.isBuffer(bytes)) return bytes;
+  // Not `slice()`: on a Buffer it is a view. allocUnsafeSlow never uses the pool.
+  const out = Buffer.allocUnsafeSlow(bytes.byteLength);
+  out.set(bytes);
+  return out;
 }

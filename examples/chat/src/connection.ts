@@ -84,7 +84,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         );
         return;
       }
-      // Behind for longer than shedAfterMs: refuse the message here, cheaply, instead of queueing
+      // More than shedAfterMs behind: refuse the message here, cheaply, instead of queueing
       // its fan-out behind a backlog that only grows. Not counted as abuse: the server is the cause.
       const shedAfter = world.options.shedAfterMs;
       if (shedAfter > 0 && world.backlogMs() > shedAfter) {

@@ -19,8 +19,8 @@ export interface ChatOptions {
   readonly hardLimit: number;
   readonly history: number;
   /**
-   * Load shedding: once the server has had a backlog for this long without once catching up, room
-   * messages are refused with `rate_limited` (`retry_ms`) instead of queued. 0 turns it off.
+   * Load shedding: once the server is this far behind (`system.backlogMs`), room messages are
+   * refused with `rate_limited` (`retry_ms`) instead of queued. 0 turns it off.
    */
   readonly shedAfterMs: number;
   readonly testFaults: boolean;
@@ -143,7 +143,7 @@ const SPECS: readonly Spec[] = [
     env: 'CHAT_SHED_AFTER_MS',
     key: 'shedAfterMs',
     kind: 'int',
-    help: 'refuse room messages (rate_limited) once the server has been behind this long; 0: never',
+    help: 'refuse room messages (rate_limited) once the server is this many ms behind; 0: never',
   },
   {
     flag: '--test-faults',

@@ -313,5 +313,11 @@ export function answerLostRequest(d: DeadLetter): void {
   const m = d.message as RoomMsg | null;
   if (typeof m !== 'object' || m === null) return;
   if (m.type !== 'publish' && m.type !== 'join' && m.type !== 'leave') return;
-  sendFrame(m.socket, withRef({ type: 'error', code: 'internal', reason: 'the room failed on this request' }, m.ref));
+  // A crash in the middle of a fan-out may have reached some members: say so, so that a client that
+  // retries knows a copy may already be out.
+  const reason =
+    m.type === 'publish'
+      ? 'the room failed on this request; the message may have reached some members'
+      : 'the room failed on this request';
+  sendFrame(m.socket, withRef({ type: 'error', code: 'internal', reason }, m.ref));
 }

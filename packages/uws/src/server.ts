@@ -156,8 +156,9 @@ function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<
         const handle = handles.get(ref);
         if (handle === undefined) return;
         handles.delete(ref);
-        // The actor ended for good: the connection goes with it. A shutdown says so; a crash that
-        // was not restarted (its restart limit, or its supervisor gave up) is a server error.
+        // The actor ended for good: the connection goes with it. A shutdown says so (the server
+        // stopping, or the sockets supervisor giving up: it stops its children with `shutdown`);
+        // a crash that was not restarted (its own restart limit) is a server error.
         if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
         else handle.end(1011, 'internal error');
       };

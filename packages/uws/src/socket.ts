@@ -115,9 +115,9 @@ export class SocketHandle<S = unknown> {
     return this.#dropped;
   }
 
-  /** The counters, for metrics: the handle itself, read live (`framesOut`, `bytesOut`, `dropped`). */
-  get stats(): Readonly<SocketStats> {
-    return this;
+  /** A snapshot of the counters, for metrics (`framesOut`, `bytesOut` and `dropped` read them live). */
+  get stats(): SocketStats {
+    return { framesOut: this.#framesOut, bytesOut: this.#bytesOut, dropped: this.#dropped };
   }
 
   /** Closing at our end: `end`, `terminate` or the buffer limit, before uWS's close. */

@@ -35,6 +35,7 @@ import {
   F_STOPPING,
   F_STOPSELF,
   F_TRAP,
+  F_URGENT,
 } from './internal.js';
 import { DownInfo, ExitInfo, type InfoMessage, type MonitorRef, RuntimeNotice } from './messages.js';
 import { Ref } from './ref.js';
@@ -274,11 +275,14 @@ export class Cell implements Context<unknown>, Host, TimerOwner {
     this.wakeUrgent();
   }
 
-  /** Schedules ahead of the run queue. An actor already queued further back gets an extra, earlier turn. */
+  /**
+   * Schedules ahead of the run queue, once: an actor already in the urgent lane stays where it is;
+   * one queued further back gets an extra, earlier turn.
+   */
   wakeUrgent(): void {
     const f = this.flags;
-    if ((f & (F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT)) === 0) {
-      this.flags = f | F_SCHEDULED;
+    if ((f & (F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT | F_URGENT)) === 0) {
+      this.flags = f | F_SCHEDULED | F_URGENT;
       this.system.scheduler.pushUrgent(this);
     }
   }

@@ -30,6 +30,8 @@ export const F_DORMANT = 1024;
 export const F_RECORD = 2048;
 /** `ctx.stop()` with reason normal from inside a handler: no signal object needed. */
 export const F_STOPSELF = 4096;
+/** In the scheduler's urgent lane (at most once). */
+export const F_URGENT = 8192;
 
 /** A cell that must not be scheduled when a message arrives. */
 export const F_NO_SCHEDULE = F_SCHEDULED | F_RUNNING | F_AWAIT | F_DEAD | F_STOPPING | F_DORMANT;

@@ -11,6 +11,7 @@
  */
 import Denque from 'denque';
 import type { Cell } from '../actor/cell.js';
+import { F_URGENT } from '../actor/internal.js';
 
 /** Scheduler settings; every field optional. */
 export interface SchedulerOptions {
@@ -51,8 +52,19 @@ export class Scheduler {
    * thousands of socket frames must not run all of their work before timers and writes get a turn.
    */
   private windowStart = -1;
-  /** When the queue last went from empty to not empty (`performance.now()`), or -1 while idle. */
-  private busySince = -1;
+  /**
+   * The backlog's measure: a *pass* serves every cell that was in the run queue when it began; this
+   * is when the last pass ended (or the scheduler woke from idle), as of the latest clock reading.
+   */
+  private passDoneAt = 0;
+  /** Run-queue turns left in the current pass. */
+  private passLeft = 0;
+  /** How long the last completed pass took, ms. */
+  private lastPassMs = 0;
+  /** `turns` when `lastNow` was read: a pass's end reads the clock at most every 8 turns. */
+  private readAt = 0;
+  /** The latest `performance.now()` the run loop read (at its start and every CHECK_EVERY messages). */
+  private lastNow = 0;
   private readonly closeWindow = (): void => {
     this.windowStart = -1;
   };
@@ -73,24 +85,46 @@ export class Scheduler {
   /** Queues a cell that has work. The caller has set its F_SCHEDULED flag. */
   push(cell: Cell): void {
     this.queue.push(cell);
-    if (this.state === IDLE) {
-      this.busySince = performance.now();
-      this.state = PENDING;
-      queueMicrotask(this.run);
-    }
+    if (this.state === IDLE) this.wakeUp();
   }
 
   /**
    * Queues a cell ahead of the run queue (behind earlier urgent ones: first come, first served). The
-   * caller has set its F_SCHEDULED flag.
+   * caller has set its F_SCHEDULED and F_URGENT flags.
    */
   pushUrgent(cell: Cell): void {
     this.urgent.push(cell);
-    if (this.state === IDLE) {
-      this.busySince = performance.now();
-      this.state = PENDING;
-      queueMicrotask(this.run);
+    if (this.state === IDLE) this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    this.passDoneAt = this.lastNow = performance.now();
+    this.readAt = this.turns;
+    this.passLeft = 0;
+    this.lastPassMs = 0;
+    this.state = PENDING;
+    queueMicrotask(this.run);
+  }
+
+  /** The next cell to run: the urgent lane first; run-queue turns are counted into passes. */
+  private next(): Cell {
+    const u = this.urgent.shift();
+    if (u !== undefined) {
+      u.flags &= ~F_URGENT;
+      return u;
     }
+    if (--this.passLeft <= 0) {
+      // Tiny passes (two actors messaging each other) end every turn or two: the clock is read only
+      // every few turns, so they cost nothing; slow or long passes are timed to the turn.
+      if (this.turns - this.readAt >= 8) {
+        this.lastNow = performance.now();
+        this.readAt = this.turns;
+      }
+      this.lastPassMs = this.lastNow - this.passDoneAt;
+      this.passDoneAt = this.lastNow;
+      this.passLeft = this.queue.length;
+    }
+    return this.queue.shift() as Cell;
   }
 
   /** Actors waiting for a turn. */
@@ -99,12 +133,16 @@ export class Scheduler {
   }
 
   /**
-   * Milliseconds the scheduler has had work without once running dry; 0 while idle. Under a load the
-   * system keeps up with, it runs dry every event-loop iteration or so; a backlog that lasts for
+   * How far behind the scheduler is, in ms: how long a pass over the run queue takes (every actor
+   * that was waiting when a pass began gets its turn before it ends), the last one's or the current
+   * one's if that is longer; 0 while nothing waits. A
+   * system that keeps up completes a pass within an event-loop iteration or so, whatever its CPU
+   * use, and an actor that keeps messaging itself only makes its own passes short; a pass that lasts
    * hundreds of milliseconds means work arrives faster than it is done.
    */
   get backlogMs(): number {
-    return this.busySince < 0 ? 0 : performance.now() - this.busySince;
+    if (this.state === IDLE || this.queue.length + this.urgent.length === 0) return 0;
+    return Math.max(this.lastPassMs, performance.now() - this.passDoneAt);
   }
 
   /** `true` while a drain is running or about to run. */
@@ -114,12 +152,14 @@ export class Scheduler {
 
   private readonly run = (): void => {
     let start = performance.now();
+    this.lastNow = start;
+    this.readAt = this.turns;
     if (this.state === PENDING) {
       // Inline, in a microtask: count this iteration's inline work as one slice.
       if (this.windowStart < 0) {
         this.windowStart = start;
         setImmediate(this.closeWindow);
-      } else if (start - this.windowStart >= this.sliceMs && this.urgent.length === 0) {
+      } else if (this.spent(start - this.windowStart)) {
         // The slice is spent: the rest waits for the check phase, after this poll phase's I/O.
         this.yields++;
         this.state = YIELDED;
@@ -134,13 +174,15 @@ export class Scheduler {
     let count = 0;
     try {
       while (q.length > 0 || urgent.length > 0) {
-        const cell = (urgent.length > 0 ? urgent.shift() : q.shift()) as Cell;
+        const cell = this.next();
         this.turns++;
         count += cell.turn(budget);
         if (count >= CHECK_EVERY) {
           count = 0;
-          // Restarts in progress finish first: they are few, and their actors' mail is waiting.
-          if (urgent.length === 0 && q.length > 0 && performance.now() - start >= this.sliceMs) {
+          const now = performance.now();
+          this.lastNow = now;
+          this.readAt = this.turns;
+          if ((q.length > 0 || urgent.length > 0) && this.spent(now - start)) {
             this.yields++;
             this.state = YIELDED;
             setImmediate(this.run);
@@ -156,9 +198,17 @@ export class Scheduler {
       throw e;
     }
     this.state = IDLE;
-    this.busySince = -1;
     this.flush();
   };
+
+  /**
+   * Whether `elapsed` ms of work end the slice. Restarts in progress (the urgent lane) may run it
+   * over, up to twice the slice: their actors' mail is waiting, but a crash loop must not hold the
+   * event loop either.
+   */
+  private spent(elapsed: number): boolean {
+    return elapsed >= this.sliceMs && (this.urgent.length === 0 || elapsed >= 2 * this.sliceMs);
+  }
 
   /** Registers a function to call at the end of every drain; returns a function that removes it. */
   onDrained(fn: () => void): () => void {
@@ -192,17 +242,28 @@ export class Scheduler {
     const q = this.queue;
     const urgent = this.urgent;
     const prev = this.state;
+    if (prev === IDLE) {
+      this.passDoneAt = performance.now();
+      this.passLeft = 0;
+      this.lastPassMs = 0;
+    }
     this.state = RUNNING;
     let handled = 0;
     try {
       while ((q.length > 0 || urgent.length > 0) && handled < maxMessages) {
+        this.lastNow = performance.now();
+        this.readAt = this.turns;
         this.turns++;
-        handled += ((urgent.length > 0 ? urgent.shift() : q.shift()) as Cell).turn(this.budget);
+        handled += this.next().turn(this.budget);
       }
     } finally {
-      // A pending microtask or setImmediate will find an empty queue and go idle.
-      this.state = prev === IDLE ? IDLE : prev;
-      if (this.state === IDLE) this.busySince = -1;
+      // A pending microtask or setImmediate will find an empty queue and go idle. From idle with
+      // work left (maxMessages), a drain is scheduled as a send would have.
+      this.state = prev;
+      if (prev === IDLE && q.length + urgent.length > 0) {
+        this.state = PENDING;
+        queueMicrotask(this.run);
+      }
       this.flush();
     }
   }

@@ -232,6 +232,8 @@ export class StaticCore extends SupervisorCore {
     if (child === undefined) return { ok: false, reason: 'not_found' };
     if (child.status !== 'stopped') return { ok: false, reason: 'running' };
     child.restarts = 0;
+    // Started again by hand: its own restart limit starts afresh too.
+    child.window = undefined;
     return this.startExisting(child);
   }
 
