@@ -29,8 +29,10 @@ const RUNNING = 1;
 const PENDING = 2;
 const YIELDED = 3;
 
-/** How many messages run between two looks at the clock. */
+/** How many messages run between two looks at the clock... */
 const CHECK_EVERY = 64;
+/** ...or how many turns, when each turn handles few messages. */
+const CHECK_TURNS = 32;
 
 /** @internal */
 export class Scheduler {
@@ -39,6 +41,8 @@ export class Scheduler {
   private readonly queue = new Denque<Cell>();
   /** Cells on the critical path of a restart; served before `queue`. */
   private readonly urgent = new Denque<Cell>();
+  /** `urgent.length`, as a plain field: the run loop reads it every turn. */
+  private urgentCount = 0;
   private state = IDLE;
   /** Turns taken since the system started; for introspection and tests. */
   turns = 0;
@@ -57,14 +61,10 @@ export class Scheduler {
    * is when the last pass ended (or the scheduler woke from idle), as of the latest clock reading.
    */
   private passDoneAt = 0;
-  /** Run-queue turns left in the current pass. */
-  private passLeft = 0;
-  /** How long the last completed pass took, ms. */
+  /** The pass ends when `turns` reaches this. */
+  private passEnd = 0;
+  /** How long the last completed pass took, ms (measured at checkpoints, so a little over). */
   private lastPassMs = 0;
-  /** `turns` when `lastNow` was read: a pass's end reads the clock at most every 8 turns. */
-  private readAt = 0;
-  /** The latest `performance.now()` the run loop read (at its start and every CHECK_EVERY messages). */
-  private lastNow = 0;
   private readonly closeWindow = (): void => {
     this.windowStart = -1;
   };
@@ -94,42 +94,43 @@ export class Scheduler {
    */
   pushUrgent(cell: Cell): void {
     this.urgent.push(cell);
+    this.urgentCount++;
     if (this.state === IDLE) this.wakeUp();
   }
 
   private wakeUp(): void {
-    this.passDoneAt = this.lastNow = performance.now();
-    this.readAt = this.turns;
-    this.passLeft = 0;
+    this.passDoneAt = performance.now();
+    this.passEnd = this.turns;
     this.lastPassMs = 0;
     this.state = PENDING;
     queueMicrotask(this.run);
   }
 
-  /** The next cell to run: the urgent lane first; run-queue turns are counted into passes. */
+  /** The next cell to run: the urgent lane first. */
   private next(): Cell {
-    const u = this.urgent.shift();
-    if (u !== undefined) {
+    if (this.urgentCount !== 0) {
+      this.urgentCount--;
+      const u = this.urgent.shift() as Cell;
       u.flags &= ~F_URGENT;
       return u;
-    }
-    if (--this.passLeft <= 0) {
-      // Tiny passes (two actors messaging each other) end every turn or two: the clock is read only
-      // every few turns, so they cost nothing; slow or long passes are timed to the turn.
-      if (this.turns - this.readAt >= 8) {
-        this.lastNow = performance.now();
-        this.readAt = this.turns;
-      }
-      this.lastPassMs = this.lastNow - this.passDoneAt;
-      this.passDoneAt = this.lastNow;
-      this.passLeft = this.queue.length;
     }
     return this.queue.shift() as Cell;
   }
 
+  /**
+   * At a checkpoint (the clock just read `now`): if every cell that waited when the current pass
+   * began has had its turn, the pass is over; the next one covers what waits now.
+   */
+  private checkPass(now: number): void {
+    if (this.turns < this.passEnd) return;
+    this.lastPassMs = now - this.passDoneAt;
+    this.passDoneAt = now;
+    this.passEnd = this.turns + this.queue.length;
+  }
+
   /** Actors waiting for a turn. */
   get queued(): number {
-    return this.queue.length + this.urgent.length;
+    return this.queue.length + this.urgentCount;
   }
 
   /**
@@ -141,7 +142,7 @@ export class Scheduler {
    * hundreds of milliseconds means work arrives faster than it is done.
    */
   get backlogMs(): number {
-    if (this.state === IDLE || this.queue.length + this.urgent.length === 0) return 0;
+    if (this.state === IDLE || this.queue.length + this.urgentCount === 0) return 0;
     return Math.max(this.lastPassMs, performance.now() - this.passDoneAt);
   }
 
@@ -152,8 +153,6 @@ export class Scheduler {
 
   private readonly run = (): void => {
     let start = performance.now();
-    this.lastNow = start;
-    this.readAt = this.turns;
     if (this.state === PENDING) {
       // Inline, in a microtask: count this iteration's inline work as one slice.
       if (this.windowStart < 0) {
@@ -169,20 +168,21 @@ export class Scheduler {
     }
     this.state = RUNNING;
     const q = this.queue;
-    const urgent = this.urgent;
     const budget = this.budget;
     let count = 0;
+    let turns = 0;
     try {
-      while (q.length > 0 || urgent.length > 0) {
+      while (this.urgentCount !== 0 || q.length > 0) {
         const cell = this.next();
         this.turns++;
         count += cell.turn(budget);
-        if (count >= CHECK_EVERY) {
+        // A checkpoint every CHECK_EVERY messages, or every CHECK_TURNS turns of slow ones.
+        if (count >= CHECK_EVERY || ++turns >= CHECK_TURNS) {
           count = 0;
+          turns = 0;
           const now = performance.now();
-          this.lastNow = now;
-          this.readAt = this.turns;
-          if ((q.length > 0 || urgent.length > 0) && this.spent(now - start)) {
+          this.checkPass(now);
+          if ((this.urgentCount !== 0 || q.length > 0) && this.spent(now - start)) {
             this.yields++;
             this.state = YIELDED;
             setImmediate(this.run);
@@ -207,7 +207,7 @@ export class Scheduler {
    * event loop either.
    */
   private spent(elapsed: number): boolean {
-    return elapsed >= this.sliceMs && (this.urgent.length === 0 || elapsed >= 2 * this.sliceMs);
+    return elapsed >= this.sliceMs && (this.urgentCount === 0 || elapsed >= 2 * this.sliceMs);
   }
 
   /** Registers a function to call at the end of every drain; returns a function that removes it. */
@@ -240,19 +240,17 @@ export class Scheduler {
       throw new Error('settle()/drainNow() cannot be called from inside an actor handler');
     }
     const q = this.queue;
-    const urgent = this.urgent;
     const prev = this.state;
     if (prev === IDLE) {
       this.passDoneAt = performance.now();
-      this.passLeft = 0;
+      this.passEnd = this.turns;
       this.lastPassMs = 0;
     }
     this.state = RUNNING;
     let handled = 0;
     try {
-      while ((q.length > 0 || urgent.length > 0) && handled < maxMessages) {
-        this.lastNow = performance.now();
-        this.readAt = this.turns;
+      while ((this.urgentCount !== 0 || q.length > 0) && handled < maxMessages) {
+        this.checkPass(performance.now());
         this.turns++;
         handled += this.next().turn(this.budget);
       }
@@ -260,7 +258,7 @@ export class Scheduler {
       // A pending microtask or setImmediate will find an empty queue and go idle. From idle with
       // work left (maxMessages), a drain is scheduled as a send would have.
       this.state = prev;
-      if (prev === IDLE && q.length + urgent.length > 0) {
+      if (prev === IDLE && q.length + this.urgentCount > 0) {
         this.state = PENDING;
         queueMicrotask(this.run);
       }
