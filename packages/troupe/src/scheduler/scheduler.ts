@@ -99,11 +99,16 @@ export class Scheduler {
   }
 
   private wakeUp(): void {
+    this.firstPass();
+    this.state = PENDING;
+    queueMicrotask(this.run);
+  }
+
+  /** Work arrived in an idle scheduler: the first pass starts now. */
+  private firstPass(): void {
     this.passDoneAt = performance.now();
     this.passEnd = this.turns;
     this.lastPassMs = 0;
-    this.state = PENDING;
-    queueMicrotask(this.run);
   }
 
   /** The next cell to run: the urgent lane first. */
@@ -136,10 +141,10 @@ export class Scheduler {
   /**
    * How far behind the scheduler is, in ms: how long a pass over the run queue takes (every actor
    * that was waiting when a pass began gets its turn before it ends), the last one's or the current
-   * one's if that is longer; 0 while nothing waits. A
-   * system that keeps up completes a pass within an event-loop iteration or so, whatever its CPU
-   * use, and an actor that keeps messaging itself only makes its own passes short; a pass that lasts
-   * hundreds of milliseconds means work arrives faster than it is done.
+   * one's if that is longer; 0 while nothing waits. A system that keeps up completes a pass within
+   * an event-loop iteration or so, whatever its CPU use, and an actor that keeps messaging itself
+   * only makes its own passes short; a pass that lasts hundreds of milliseconds means work arrives
+   * faster than it is done.
    */
   get backlogMs(): number {
     if (this.state === IDLE || this.queue.length + this.urgentCount === 0) return 0;
@@ -241,11 +246,7 @@ export class Scheduler {
     }
     const q = this.queue;
     const prev = this.state;
-    if (prev === IDLE) {
-      this.passDoneAt = performance.now();
-      this.passEnd = this.turns;
-      this.lastPassMs = 0;
-    }
+    if (prev === IDLE) this.firstPass();
     this.state = RUNNING;
     let handled = 0;
     try {
