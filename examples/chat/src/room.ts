@@ -67,11 +67,6 @@ interface RoomState {
   crashOnPublish: boolean;
 }
 
-function reply<F extends ServerFrame & { ref?: ClientRef }>(frame: F, ref: ClientRef | undefined): F {
-  if (ref !== undefined) frame.ref = ref;
-  return frame;
-}
-
 function watch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>, m: Member): void {
   m.monitor = ctx.monitor(conn as Ref<never>);
   s.watched.set(conn, m);
@@ -201,7 +196,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         }
         s.gapped.delete(msg.conn);
         const store = s.store;
-        const joined: ServerFrame = reply(
+        const joined: ServerFrame = withRef(
           { type: 'joined', room: s.name, members: s.perUser.size, epoch: store.epoch, id: store.lastId },
           msg.ref,
         );
@@ -218,19 +213,25 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
 
       case 'leave': {
         if (!world.members.unregister(s.name, msg.conn)) {
-          sendFrame(msg.socket, reply({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+          sendFrame(
+            msg.socket,
+            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
+          );
           return s;
         }
         const gone = unwatch(s, ctx, msg.conn);
         if (gone !== undefined) presence(s, ctx, gone, false);
-        sendFrame(msg.socket, reply({ type: 'left', room: s.name }, msg.ref));
+        sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
         becameEmpty(s, ctx);
         return s;
       }
 
       case 'publish': {
         if (!s.watched.has(msg.conn)) {
-          sendFrame(msg.socket, reply({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+          sendFrame(
+            msg.socket,
+            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
+          );
           return s;
         }
         if (s.crashOnPublish) {
