@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { queryObjects } from 'node:v8';
 import {
   ActorSystem,
   type Behavior,
@@ -15,6 +16,7 @@ import {
   TimeoutError,
 } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
+import { TimeoutQueue } from '../../packages/troupe/src/actor/call.js';
 
 type Msg =
   | { type: 'get'; reply: Reply<number> }
@@ -200,6 +202,19 @@ describe('call', () => {
     clock.advance(10);
     await settle(system);
     assert.equal(later.state, 'rejected');
+  });
+
+  it('forgets the timeout queue of a timeoutMs once it is idle, so distinct timeoutMs values leak nothing', async () => {
+    const { clock, system } = simulated();
+    const echo = system.spawn((m: { type: 'get'; reply: Reply<number> }) => m.reply(1));
+    const before = queryObjects(TimeoutQueue, { format: 'count' }) as number;
+    // A caller passing "time left until my deadline" gives every call its own timeoutMs.
+    for (let i = 0; i < 10_000; i++) await echo.call({ type: 'get' }, { timeoutMs: 5 + i / 1e6 });
+    clock.advance(10); // every call answered; every timeout timer fires and finds its queue empty
+    await settle(system);
+    const after = queryObjects(TimeoutQueue, { format: 'count' }) as number;
+    assert.ok(after - before < 100, `${after - before} TimeoutQueue objects still live after all calls settled`);
+    await system.shutdown(); // keeps the system (a long-running server) reachable until here
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type Logger,
   type Ref,
   SystemShutdownError,
+  silentLogger,
 } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 
@@ -308,6 +309,43 @@ describe('system.kill', () => {
     system.kill(ref);
     assert.equal(ref.alive, false);
     assert.equal(await system.exited(ref), 'killed');
+  });
+});
+
+describe('system.exit', () => {
+  it('ends an actor stuck in an async handler without waiting for the handler', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const ref = system.spawn((_m: string) => new Promise<void>(() => {}));
+    ref.send('go');
+    await settle(system);
+    system.exit(ref, { shutdown: 'now' } as never);
+    await settle(system);
+    assert.equal(ref.alive, false);
+  });
+
+  it('does not wait for a pending async handler even when a polite stop is already queued', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    // Handler that never settles (e.g. a hung I/O call).
+    const ref = system.spawn((_m: string) => new Promise<void>(() => {}));
+    ref.send('go');
+    await settle(system);
+    void system.stop(ref); // polite: waits for the handler (documented)
+    system.exit(ref, { shutdown: 'now' } as never); // exit signal: documented not to wait
+    await settle(system);
+    assert.equal(ref.alive, false, 'exit signal should end the actor even though a stop is pending');
+  });
+
+  it('does not wait for a pending async handler that called ctx.stop', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const ref = system.spawn((_m: string, ctx) => {
+      ctx.stop(); // stop after this message (normal)
+      return new Promise<void>(() => {}); // ...but the handler hangs
+    });
+    ref.send('go');
+    await settle(system);
+    system.exit(ref, { shutdown: 'now' } as never);
+    await settle(system);
+    assert.equal(ref.alive, false, 'exit signal should end the actor');
   });
 });
 

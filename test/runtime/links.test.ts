@@ -181,6 +181,16 @@ describe('links and exit signals (OTP exit rules)', () => {
     );
   });
 
+  it('ends a non-trapping actor with normal when it sends exit(self, normal) to itself', async () => {
+    const system = newSystem();
+    const ref = system.spawn((_m: string, ctx: Context<string>) => ctx.exit(ctx.self as Ref<never>, 'normal'));
+    const exited = system.exited(ref as Ref<never>);
+    ref.send('go');
+    await settle(system);
+    assert.equal(ref.alive, false);
+    assert.equal(await exited, 'normal');
+  });
+
   it('rejects an exit reason that is not one', () => {
     const system = newSystem();
     const b = puppet(system);

@@ -309,6 +309,50 @@ describe('system.watch', () => {
       ['c', 'normal'],
     ]);
   });
+
+  it('still ends the actor, calls the other callbacks and resolves exited when one callback throws', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const ref = system.spawn((_m: string) => {});
+    const seen: string[] = [];
+    system.watch(ref, () => {
+      throw new Error('listener bug');
+    });
+    system.watch(ref, (r) => void seen.push(String(r)));
+    const exited = system.exited(ref);
+    let threw: unknown;
+    try {
+      system.kill(ref);
+    } catch (e) {
+      threw = e;
+    }
+    await settle(system);
+    let r: unknown = 'never';
+    void exited.then((v) => {
+      r = v;
+    });
+    await settle(system);
+    assert.deepEqual(
+      { threw: threw === undefined ? 'no' : String(threw), seen, exited: r },
+      { threw: 'no', seen: ['killed'], exited: 'killed' },
+    );
+  });
+
+  it('keeps a throwing callback from escaping as an uncaught exception when the actor crashes in the scheduler', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const ref = system.spawn((_m: string) => {
+      throw new Error('boom');
+    });
+    system.watch(ref, () => {
+      throw new Error('listener bug');
+    });
+    const uncaught: unknown[] = [];
+    const h = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', h);
+    ref.send('x');
+    await settle(system);
+    process.off('uncaughtException', h);
+    assert.deepEqual(uncaught.map(String), [], 'nothing should escape to uncaughtException (would crash the process)');
+  });
 });
 
 describe('system.exited', () => {

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ActorSystem,
+  type Behavior,
   type ChildSpec,
+  type Context,
   countChildren,
   type DeadLetter,
   deleteChild,
+  describeReason,
   dynamicSupervisor,
   ExitError,
   InitError,
@@ -12,6 +16,7 @@ import {
   restartChild,
   type StrategyName,
   type SupervisorReport,
+  silentLogger,
   spawnChild,
   startChild,
   supervisor,
@@ -148,6 +153,27 @@ describe('shutdown', () => {
     await settle(system);
     assert.equal(a.alive, false);
   });
+
+  it('takes its children down when it is killed and restarted in place: only the new incarnation’s children run', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    let workers = 0;
+    const worker: Behavior<string, number> = {
+      init() {
+        workers++;
+        return 0;
+      },
+      receive: (s) => s,
+    };
+    const inner = supervisor({ children: [{ id: 'w', behavior: worker }] });
+    const outer = await system.start(supervisor({ children: [{ id: 'inner', behavior: inner }] }));
+    const innerRef = (await whichChildren(outer))[0]!.ref as Ref<never>;
+    const before = system.stats().actors; // outer, inner, w
+    assert.equal(before, 3);
+    system.kill(innerRef);
+    await settle(system);
+    assert.equal(workers, 2, 'inner restarted and started a fresh worker');
+    assert.equal(system.stats().actors, 3, 'the worker of the killed incarnation must be gone');
+  });
 });
 
 describe('group strategies', () => {
@@ -195,6 +221,29 @@ describe('group strategies', () => {
     await system.shutdown();
   });
 });
+
+/** What each incarnation of `countingWorker` handled: `init`, then `<msg>:inc<incarnation>`. */
+const incarnationLog: string[] = [];
+const countingWorker: Behavior<string, { inc: number }> = {
+  init() {
+    incarnationLog.push('init');
+    return { inc: incarnationLog.filter((s) => s === 'init').length };
+  },
+  receive(s, msg, ctx: Context<string>) {
+    incarnationLog.push(s === undefined ? `${msg}:NO-STATE` : `${msg}:inc${s.inc}`);
+    if (msg === 'suicide') ctx.kill();
+    return s;
+  },
+};
+
+async function startCountingWorker() {
+  incarnationLog.length = 0;
+  const system = new ActorSystem({ logger: silentLogger });
+  const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: countingWorker }] }));
+  const ref = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
+  await settle(system);
+  return { system, sup, ref };
+}
 
 describe('restart in place', () => {
   it('keeps the mailbox: messages queued behind the poison message reach the restarted actor', async () => {
@@ -306,6 +355,47 @@ describe('restart in place', () => {
     await system.shutdown();
   });
 
+  it('lets sendWait waiters into a bounded mailbox that a keepMailbox: false restart emptied, and takes new sends', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const got: string[] = [];
+    let gate!: () => void;
+    const worker: Behavior<string> = {
+      receive(_s, msg) {
+        if (msg === 'block')
+          return new Promise<void>((r) => {
+            gate = r;
+          }).then(() => {
+            throw new Error('crash');
+          });
+        got.push(msg);
+        return undefined;
+      },
+    };
+    const sup = await system.start(
+      supervisor({
+        children: [
+          { id: 'w', behavior: worker, mailbox: { capacity: 1, overflow: 'drop-newest' }, keepMailbox: false },
+        ],
+      }),
+    );
+    const [child] = await whichChildren(sup);
+    const ref = child!.ref as unknown as Ref<string>;
+    ref.send('block');
+    await settle(system); // 'block' taken, handler pending
+    ref.send('queued'); // fills capacity 1
+    const waiting = ref.sendWait('waiter'); // waits for room
+    gate(); // crash -> restart, 'queued' dropped (keepMailbox:false)
+    await settle(system);
+    let w: unknown = 'still waiting';
+    void waiting.then((v) => {
+      w = v;
+    });
+    await settle(system);
+    const accepted = ref.send('after');
+    await settle(system);
+    assert.deepEqual({ w, accepted, got }, { w: true, accepted: true, got: ['waiter', 'after'] });
+  });
+
   it('rejects the call that crashed the actor, and answers the calls queued behind it', async () => {
     const { system } = newSystem();
     const log: string[] = [];
@@ -381,6 +471,94 @@ describe('restart in place', () => {
     await settle(system);
     assert.equal(await initsAfter(100), 5);
     await system.shutdown();
+  });
+
+  it('hands the mail queued behind an exit signal to the next incarnation, not to the ended one', async () => {
+    const { system, sup, ref } = await startCountingWorker();
+    ref.send('a');
+    ref.send('b');
+    system.exit(ref as Ref<never>, new Error('peer died'));
+    await settle(system);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual(
+      { seen: incarnationLog, restarts: row!.restarts },
+      { seen: ['init', 'init', 'a:inc2', 'b:inc2'], restarts: 1 },
+    );
+  });
+
+  it('hands the rest of the batch to the next incarnation when a handler kills its own actor', async () => {
+    const { system, sup, ref } = await startCountingWorker();
+    ref.send('suicide');
+    ref.send('b');
+    await settle(system);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual(
+      { seen: incarnationLog, restarts: row!.restarts },
+      { seen: ['init', 'suicide:inc1', 'init', 'b:inc2'], restarts: 1 },
+    );
+  });
+
+  it('ignores a ctx.stop from a late continuation of the ended incarnation', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    let gate!: () => void;
+    let inits = 0;
+    const worker: Behavior<string, number> = {
+      init() {
+        inits++;
+        return 0;
+      },
+      receive(s, msg, ctx: Context<string>) {
+        if (msg === 'slow') {
+          return new Promise<void>((r) => {
+            gate = r;
+          }).then(() => {
+            ctx.stop();
+            return s;
+          });
+        }
+        return s;
+      },
+    };
+    const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: worker, restart: 'transient' }] }));
+    const ref = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
+    ref.send('slow');
+    await settle(system);
+    system.exit(ref as Ref<never>, new Error('linked peer died')); // incarnation 1 ends, supervisor restarts it
+    await settle(system);
+    assert.equal(inits, 2, 'restarted');
+    gate(); // incarnation 1's handler resumes and calls its ctx.stop()
+    await settle(system);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual({ alive: ref.alive, status: row?.status }, { alive: true, status: 'running' });
+  });
+
+  it('does not carry a ctx.stop of a crashed incarnation over to the next one', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const reasons: string[] = [];
+    const worker: Behavior<string, number> = {
+      init: () => 0,
+      receive(s, msg, ctx: Context<string>) {
+        if (msg === 'stop-then-throw') {
+          ctx.stop();
+          throw new Error('oops');
+        }
+        return s;
+      },
+      terminate(_s, reason) {
+        reasons.push(describeReason(reason));
+      },
+    };
+    const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: worker, restart: 'transient' }] }));
+    const ref = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
+    ref.send('stop-then-throw'); // incarnation 1 crashes (Error) -> restarted
+    await settle(system);
+    system.exit(ref as Ref<never>, new Error('linked peer failed')); // incarnation 2 must end with this error
+    await settle(system);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual(
+      { reasons, status: row!.status, restarts: row!.restarts },
+      { reasons: ['Error: oops', 'Error: linked peer failed'], status: 'running', restarts: 2 },
+    );
   });
 });
 
@@ -480,6 +658,52 @@ describe('dynamicSupervisor', () => {
     await system.stop(dyn, 'shutdown');
     assert.equal(refs.filter((r) => r.alive).length, 0);
     assert.equal(system.stats().actors, 0);
+  });
+
+  it('holds maxChildren when a startChild with an async init and a spawnChild interleave', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    let gate!: () => void;
+    const worker: Behavior<string, number, number> = {
+      init: (_c, n) =>
+        n === 1
+          ? new Promise<number>((r) => {
+              gate = () => r(0);
+            })
+          : 0,
+      receive: (s) => s,
+    };
+    const sup = await system.start(dynamicSupervisor({ child: { behavior: worker }, maxChildren: 1 }));
+    const first = startChild(sup, 1);
+    await settle(system);
+    const second = spawnChild(sup, 2);
+    gate();
+    const r1 = await first;
+    const counts = await countChildren(sup);
+    assert.deepEqual(
+      { first: r1.ok, second: second.ok, active: counts.active, actors: system.stats().actors - 1 },
+      { first: true, second: false, active: 1, actors: 1 },
+    );
+  });
+
+  it('takes down a child still in its async init when it is killed', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    let gate!: () => void;
+    const worker: Behavior<string, number> = {
+      init: () =>
+        new Promise<number>((r) => {
+          gate = () => r(0);
+        }),
+      receive: (s) => s,
+    };
+    const sup = await system.start(dynamicSupervisor({ child: { behavior: worker } }));
+    void startChild(sup, undefined).catch(() => {});
+    await settle(system);
+    assert.equal(system.stats().actors, 2); // supervisor + starting child
+    system.kill(sup as never);
+    await settle(system);
+    gate();
+    await settle(system);
+    assert.equal(system.stats().actors, 0, 'no actor should outlive its killed supervisor');
   });
 });
 

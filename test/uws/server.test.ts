@@ -112,6 +112,25 @@ async function connect(server: Server, name = 'alice'): Promise<Client> {
   return c;
 }
 
+/** A socket actor that ends itself (normal exit) on 'quit': a transient child, so not restarted. */
+const quitter: Behavior<SocketEvent, SocketArgs<{}>, SocketArgs<{}>> = {
+  init: (_c, a) => a,
+  receive(s, msg, ctx) {
+    if (msg.type === 'socket.message' && msg.data === 'quit') ctx.stop();
+    return s;
+  },
+};
+
+/** Opens a socket without a session query; resolves with the HTTP status if the upgrade is refused. */
+async function openSocket(port: number): Promise<{ ws: WebSocket; status?: number | undefined }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  return new Promise((resolve) => {
+    ws.on('open', () => resolve({ ws }));
+    ws.on('unexpected-response', (_req, res) => resolve({ ws, status: res.statusCode }));
+    ws.on('error', () => {});
+  });
+}
+
 describe('socketServer', () => {
   it('serves each connection with its own actor: text and binary frames arrive as messages', async () => {
     const { system, server } = await start();
@@ -237,6 +256,25 @@ describe('socketServer', () => {
     const [err] = (await once(late, 'error')) as [Error & { code?: string }];
     assert.equal(err.code, 'ECONNREFUSED');
     await system.shutdown();
+  });
+
+  it('frees the maxConnections slot of a socket whose actor ended by itself', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const server = await serve(system, { port: 0, maxConnections: 1, socket: { behavior: quitter } });
+    try {
+      const a = await openSocket(server.port);
+      assert.equal(a.status, undefined);
+      const closed = once(a.ws, 'close');
+      a.ws.send('quit'); // actor stops; the server closes the socket
+      await closed;
+      for (let i = 0; i < 200 && (await server.connections()) > 0; i++) await new Promise((r) => setImmediate(r));
+      const b = await openSocket(server.port);
+      assert.equal(b.status, undefined, `second connection refused with HTTP ${b.status} although none is open`);
+      b.ws.close();
+    } finally {
+      await server.stop();
+      await system.shutdown();
+    }
   });
 });
 
