@@ -14,7 +14,7 @@ import type { CallParams } from './call.js';
 import type { EventsParams } from './events.js';
 import type { FanParams } from './fan.js';
 import { check, collectGarbage, deferred, type Sample } from './harness.js';
-import type { IdleParams } from './idle-memory.js';
+import { type CounterState, type IdleParams, initCounter } from './idle-memory.js';
 import type { PingPongParams } from './ping-pong.js';
 import type { RegistryParams } from './registry.js';
 import type { RestartParams } from './restart.js';
@@ -245,6 +245,32 @@ export async function idleMemory(p: IdleParams): Promise<Sample> {
   return {
     'idle-actor-bytes': (after.heapUsed - before.heapUsed) / p.actors,
     'idle-actor-rss': (after.rss - before.rss) / p.actors,
+  };
+}
+
+/** idle-state-memory: the same, each actor's state built from its args by an init, as Troupe's. */
+export async function idleStateMemory(p: IdleParams): Promise<Sample> {
+  const keep = new Array<Proc<unknown>>(p.actors);
+  const receive = (_msg: unknown, self: Proc<never>): void => {
+    const s = self.state as CounterState;
+    s.count += s.step;
+  };
+  collectGarbage();
+  const before = process.memoryUsage();
+  for (let i = 0; i < p.actors; i++) {
+    const proc = spawn(receive);
+    proc.state = initCounter({ start: i });
+    keep[i] = proc;
+  }
+  collectGarbage();
+  const after = process.memoryUsage();
+  check(
+    keep.length === p.actors && (keep[p.actors - 1]?.state as CounterState | undefined)?.count === p.actors - 1,
+    'state kept',
+  );
+  return {
+    'idle-actor-state-bytes': (after.heapUsed - before.heapUsed) / p.actors,
+    'idle-actor-state-rss': (after.rss - before.rss) / p.actors,
   };
 }
 

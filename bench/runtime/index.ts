@@ -17,7 +17,7 @@ import { call } from './call.js';
 import { events } from './events.js';
 import { fanIn, fanOut } from './fan.js';
 import { type AnyWorkload, best, type Competitor, nextTurn, type Sample } from './harness.js';
-import { idleMemory } from './idle-memory.js';
+import { idleMemory, idleStateMemory } from './idle-memory.js';
 import { pingPong } from './ping-pong.js';
 import { registry } from './registry.js';
 import { restart } from './restart.js';
@@ -30,6 +30,7 @@ const WORKLOADS: readonly AnyWorkload[] = [
   fanIn,
   fanOut,
   idleMemory,
+  idleStateMemory,
   call,
   restart,
   registry,
