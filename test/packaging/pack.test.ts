@@ -124,8 +124,38 @@ const wider: Ref<CounterMsg> = incOnly;
 const anyActor: Ref<never> = ref;
 const probe = createProbe<string>(system);
 const settled: Promise<void> = settle(system);
+// @ts-expect-error: the scheduler is the runtime's, not part of the public API
+void system.scheduler;
+// @ts-expect-error: spawning goes through spawn and start only
+void system.spawnCell;
+// @ts-expect-error: events are read with subscribe; emitting is the runtime's
+void system.emit;
 console.log(sent, total, wider, anyActor, probe.ref.id, settled, TimeoutError.name);
 `;
+
+/** Names of the runtime's internals: none may appear in the types a consumer's compiler reads. */
+const INTERNAL_NAMES = [
+  'Cell',
+  'cellOf',
+  'spawnCell',
+  'emit',
+  'unlist',
+  'deadLetter',
+  'reportCrash',
+  'nextMonitorId',
+  'callTimeouts',
+  'runtimeOf',
+  'schedulerOf',
+  'SystemRuntime',
+  'Runtime',
+  'Scheduler',
+  'drainNow',
+  'SupervisedHook',
+  'StaticCore',
+  'DynamicCore',
+  'Impl',
+  'toImpl',
+];
 
 const tsconfig = {
   compilerOptions: {
@@ -280,6 +310,27 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
       'tsc did not read troupe/dist/testing.d.ts',
     );
     assert.ok(!listed.some((l) => /\/node_modules\/troupe\/src\//.test(l)), 'tsc read the TypeScript sources');
+  });
+
+  it('shows only the public API in the types a consumer reads: no internal name, no @internal', () => {
+    const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = run(process.execPath, [tsc, '-p', '.', '--pretty', 'false', '--listFiles'], app);
+    const read = out
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => /\/node_modules\/troupe\/dist\/.*\.d\.ts$/.test(l));
+    assert.ok(read.length > 5, `tsc read only ${read.length} troupe declaration files`);
+    const found: string[] = [];
+    for (const file of read) {
+      const text = readFileSync(file, 'utf8');
+      if (text.includes('@internal')) found.push(`${relative(installed, file)}: @internal`);
+      // Declarations only: the docs may speak of the scheduler or of emitting events.
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      for (const name of INTERNAL_NAMES) {
+        if (new RegExp(`\\b${name}\\b`).test(code)) found.push(`${relative(installed, file)}: ${name}`);
+      }
+    }
+    assert.deepEqual(found, []);
   });
 
   it("is ESM only: require('troupe') works only where Node itself can require ES modules", () => {

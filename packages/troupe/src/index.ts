@@ -6,8 +6,8 @@
 // Actors, refs and messages
 export { Actor, type ActorClass, type Behavior, type ReceiveFn, type Spawnable } from './actor/behavior.js';
 export { DEFAULT_CALL_TIMEOUT_MS } from './actor/call.js';
-export type { UpgradeResult } from './actor/cell.js';
-export type { Context, MailboxOptions, OverflowPolicy, Spawner, SpawnOptions } from './actor/context.js';
+export type { Context, Spawner, SpawnOptions, SystemHandle } from './actor/context.js';
+export type { SystemEvent, SystemEventType } from './actor/events.js';
 export type {
   DownMessage,
   ExitMessage,
@@ -17,7 +17,10 @@ export type {
   ReplyOf,
   RequestOf,
 } from './actor/messages.js';
+export type { NameService, RegisterResult } from './actor/names.js';
 export { type CallOptions, Ref, type SendWaitOptions } from './actor/ref.js';
+export type { DeadLetterReason } from './actor/runtime.js';
+export type { UpgradeResult } from './actor/upgrade.js';
 export {
   ExitError,
   InitError,
@@ -26,17 +29,13 @@ export {
   SystemShutdownError,
   TimeoutError,
 } from './errors.js';
-export type { SystemEvent, SystemEventType } from './events.js';
 // Exit reasons and errors
 export { describeReason, type ExitReason, isCleanExit } from './exit-reason.js';
 export type { ActorInfo, ActorStatus, SystemSnapshot } from './introspection/inspect.js';
 // Registry, introspection, events, upgrades
-export {
-  DuplicateRegistry,
-  type NameService,
-  type RegisterResult,
-  UniqueRegistry,
-} from './registry/registry.js';
+export { type CrashReport, consoleLogger, type Logger, silentLogger } from './logger.js';
+export type { MailboxOptions, OverflowPolicy } from './mailbox/bounded.js';
+export { DuplicateRegistry, UniqueRegistry } from './registry/registry.js';
 export type { SchedulerOptions } from './scheduler/scheduler.js';
 export {
   countChildren,
@@ -49,7 +48,6 @@ export {
   whichChildren,
 } from './supervisor/api.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
-export type { ChildStatus } from './supervisor/child.js';
 export type { ChildSpec, ChildTemplate, RestartLimit, RestartType, Shutdown } from './supervisor/child-spec.js';
 export type { IntensityOptions } from './supervisor/core.js';
 export { shouldRestart } from './supervisor/core.js';
@@ -62,6 +60,7 @@ export type {
   ChildCounts,
   ChildInfo,
   ChildResult,
+  ChildStatus,
   DynamicSupervisorRef,
   DynamicSupervisorRequest,
   SpawnChildResult,
@@ -76,16 +75,8 @@ export type { StrategyName } from './supervisor/strategy.js';
 // Supervision
 export { type SupervisorBehavior, type SupervisorOptions, supervisor } from './supervisor/supervisor.js';
 // The system
-export {
-  ActorSystem,
-  type CrashReport,
-  consoleLogger,
-  type DeadLetter,
-  type DeadLetterReason,
-  type Logger,
-  type SystemOptions,
-  silentLogger,
-} from './system.js';
+export type { DeadLetter } from './system/dead-letters.js';
+export { ActorSystem, type SystemOptions } from './system/system.js';
 
 // Time
 export { type Clock, type ClockTimer, realClock } from './timers/clock.js';

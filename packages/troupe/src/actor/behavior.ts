@@ -92,7 +92,7 @@ export interface Host {
    * Changes when the actor dies or a supervisor ends its incarnation: a promise that settles later
    * must not write its state into a dead actor or into the next incarnation.
    */
-  epoch(): number;
+  incarnation(): number;
 }
 
 /**
@@ -149,9 +149,9 @@ class FnImpl implements Impl {
 function keepState(host: Host, r: unknown): PromiseLike<unknown> | undefined {
   if (r === undefined) return undefined;
   if (isThenable(r)) {
-    const epoch = host.epoch();
+    const incarnation = host.incarnation();
     return r.then((s) => {
-      if (s !== undefined && host.epoch() === epoch) host.state = s;
+      if (s !== undefined && host.incarnation() === incarnation) host.state = s;
     });
   }
   host.state = r;
@@ -169,9 +169,9 @@ class ObjectImpl implements Impl {
   init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
     const r = (this.source.init as NonNullable<Behavior<unknown, unknown, unknown>['init']>)(ctx, args);
     if (isThenable(r)) {
-      const epoch = host.epoch();
+      const incarnation = host.incarnation();
       return r.then((s) => {
-        if (host.epoch() === epoch) host.state = s;
+        if (host.incarnation() === incarnation) host.state = s;
       });
     }
     host.state = r;

@@ -71,11 +71,11 @@ export class CallList {
     this.size--;
   }
 
-  /** A copy, oldest last, safe to iterate while calls settle. */
-  toArray(): PendingCall[] {
-    const out: PendingCall[] = [];
-    for (let c = this.head; c !== undefined; c = c.next) out.push(c);
-    return out;
+  /** Fails every call for which `which` is true with `error` (safe while calls settle). */
+  failWhere(which: (c: PendingCall) => boolean, error: Error): void {
+    const chosen: PendingCall[] = [];
+    for (let c = this.head; c !== undefined; c = c.next) if (which(c)) chosen.push(c);
+    for (const c of chosen) c.fail(error);
   }
 }
 
@@ -140,17 +140,17 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
     return Promise.reject(new RangeError(`call: timeoutMs must be a number >= 0 or Infinity; got ${String(ms)}`));
   }
   const exitReason = cell.exitReason;
-  if (exitReason !== undefined) return Promise.reject(new ExitError(cell.describe(), exitReason));
+  if (exitReason !== undefined) return Promise.reject(new ExitError(cell.toString(), exitReason));
   return new Promise((resolve, reject) => {
     const pending = new PendingCall(cell, resolve, reject);
-    const ext = cell.x();
+    const ext = cell.ensureExt();
     if (ext.calls === undefined) ext.calls = new CallList();
     ext.calls.add(pending);
-    if (ms !== Number.POSITIVE_INFINITY) cell.system.callTimeouts(ms).add(pending);
+    if (ms !== Number.POSITIVE_INFINITY) cell.runtime.callTimeouts(ms).add(pending);
     const msg = { ...request, reply: (value: unknown) => pending.settle(value) };
     pending.msg = msg;
-    if (!cell.enqueue(msg)) {
-      pending.fail(cell.isAlive() ? new MailboxFullError(cell.describe()) : new ExitError(cell.describe(), 'noproc'));
+    if (!cell.send(msg)) {
+      pending.fail(cell.alive ? new MailboxFullError(cell.toString()) : new ExitError(cell.toString(), 'noproc'));
     }
   });
 }

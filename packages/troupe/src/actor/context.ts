@@ -3,28 +3,20 @@
  * exits, timers. Function and object behaviours get it as `ctx`; class actors as `this.ctx`.
  */
 import type { ExitReason } from '../exit-reason.js';
-import type { NameService } from '../registry/registry.js';
-import type { ActorSystem } from '../system.js';
+import type { MailboxOptions } from '../mailbox/bounded.js';
 import type { Timer } from '../timers/timer.js';
 import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
 import type { MonitorRef } from './messages.js';
+import type { NameService } from './names.js';
 import type { Ref } from './ref.js';
 
-/** What happens when a bounded mailbox is full and another message arrives. */
-export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
-
 /**
- * A mailbox with room for at most `capacity` messages.
- * - `drop-newest`: the arriving message goes to dead letters; `send` returns `false`.
- * - `drop-oldest`: the oldest queued message goes to dead letters; the new one is queued.
- * - `reject`: the arriving message is refused (`send` returns `false`) and stays the sender's:
- *   it is not counted as a dead letter.
- * `sendWait` waits for room under every policy.
+ * The system an actor runs in, as `ctx.system` gives it: the `ActorSystem` class with all of its
+ * public API. It is declared empty here and completed where the class is defined (`system.ts`
+ * adds `ActorSystem` as its base), so that this layer does not import the system above it.
  */
-export interface MailboxOptions {
-  readonly capacity: number;
-  readonly overflow: OverflowPolicy;
-}
+// biome-ignore lint/suspicious/noEmptyInterface: completed by declaration merging in system/system.ts.
+export interface SystemHandle {}
 
 /** Options of `spawn` and `start`. Every field is optional. */
 export interface SpawnOptions<A = undefined> {
@@ -67,8 +59,8 @@ export interface Spawner {
 export interface Context<M> extends Spawner {
   /** This actor's ref. */
   readonly self: Ref<M>;
-  /** The system the actor runs in. */
-  readonly system: ActorSystem;
+  /** The system the actor runs in (an `ActorSystem`). */
+  readonly system: SystemHandle;
   /** The actor that spawned this one, if any. */
   readonly parent: Ref<never> | undefined;
   /**

@@ -6,10 +6,10 @@
  * sends, spawns and reads still work, as they do not act on the actor itself.
  */
 import type { ExitReason } from '../exit-reason.js';
-import type { ActorSystem } from '../system.js';
 import { Timer } from '../timers/timer.js';
 import type { Cell } from './cell.js';
-import type { Context, SpawnOptions } from './context.js';
+import type { Context, SpawnOptions, SystemHandle } from './context.js';
+import { incarnationOf } from './lifecycle.js';
 import type { MonitorRef } from './messages.js';
 import type { Ref } from './ref.js';
 
@@ -18,26 +18,26 @@ export class IncarnationContext implements Context<unknown> {
   #warned = false;
   constructor(
     readonly cell: Cell,
-    readonly generation: number,
+    readonly incarnation: number,
   ) {}
 
   /** `true` while this incarnation is the actor's current one. */
   private current(what: string): boolean {
-    if (this.cell.isAlive() && this.cell.generationNow() === this.generation) return true;
+    if (incarnationOf(this.cell) === this.incarnation) return true;
     if (!this.#warned) {
       this.#warned = true;
-      this.cell.system.logger.warn(
-        { actor: this.cell.describe(), call: what },
-        `ctx.${what} from an ended incarnation of ${this.cell.describe()} was ignored`,
+      this.cell.runtime.logger.warn(
+        { actor: this.cell.toString(), call: what },
+        `ctx.${what} from an ended incarnation of ${this.cell.toString()} was ignored`,
       );
     }
     return false;
   }
 
   get self(): Ref<unknown> {
-    return this.cell.ref;
+    return this.cell;
   }
-  get system(): ActorSystem {
+  get system(): SystemHandle {
     return this.cell.system;
   }
   get parent(): Ref<never> | undefined {
@@ -86,7 +86,7 @@ export class IncarnationContext implements Context<unknown> {
 }
 
 function cancelled(cell: Cell): Timer {
-  const t = new Timer(cell.system.clock, 0, () => {}, undefined, undefined);
+  const t = new Timer(cell.runtime.clock, 0, () => {}, undefined, undefined);
   t.cancel();
   return t;
 }

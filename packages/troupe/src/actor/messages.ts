@@ -5,6 +5,7 @@
  * to mention them. `Reply<T>` is the one-shot answer handle that `call` puts in a request.
  */
 import type { ExitReason } from '../exit-reason.js';
+import { SystemMessage } from '../mailbox/mailbox.js';
 import type { Ref } from './ref.js';
 
 /** Identifies one monitor; pass it to `demonitor`. */
@@ -30,29 +31,27 @@ export interface DownMessage {
 export type InfoMessage = ExitMessage | DownMessage;
 
 /** @internal */
-export class ExitInfo implements ExitMessage {
+export class ExitInfo extends SystemMessage implements ExitMessage {
   readonly type = 'EXIT' as const;
   constructor(
     readonly from: Ref<never>,
     readonly reason: ExitReason,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /** @internal */
-export class DownInfo implements DownMessage {
+export class DownInfo extends SystemMessage implements DownMessage {
   readonly type = 'DOWN' as const;
   constructor(
     readonly monitor: MonitorRef,
     readonly actor: Ref<never>,
     readonly reason: ExitReason,
-  ) {}
+  ) {
+    super();
+  }
 }
-
-/**
- * @internal Base of messages the runtime sends to its own actors (a supervisor's notices about its
- * children). They are never counted as dead letters.
- */
-export class RuntimeNotice {}
 
 declare const replyType: unique symbol;
 

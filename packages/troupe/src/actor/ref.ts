@@ -4,11 +4,10 @@
  * same ref can later stand for an actor in another process. `Ref` is contravariant in `M`: a
  * `Ref<A | B>` can be used where a `Ref<A>` is expected, never the other way round, and `Ref<never>`
  * is "any actor" (for links and monitors, which send nothing).
+ *
+ * `Ref` is abstract: the runtime's actor record is the ref of a local actor (one object per actor,
+ * not two), and a remote actor has a ref of its own kind.
  */
-
-import { callCell } from './call.js';
-import type { Cell } from './cell.js';
-import { CELL } from './internal.js';
 import type { ReplyOf, RequestOf } from './messages.js';
 
 /** Options of `call`. */
@@ -32,16 +31,13 @@ export interface SendWaitOptions {
  * function payInterest(to: Ref<Deposit>) {} // accepts any ref whose messages include Deposit
  * payInterest(account);
  */
-export class Ref<in M> {
-  /** @internal */
-  readonly [CELL]: Cell;
+export abstract class Ref<in M> {
   /** Unique within its system. */
   readonly id: number;
 
   /** @internal */
-  constructor(id: number, cell: Cell) {
+  protected constructor(id: number) {
     this.id = id;
-    this[CELL] = cell;
   }
 
   /**
@@ -50,9 +46,7 @@ export class Ref<in M> {
    * letters) or its bounded mailbox refused it.
    * @example counter.send({ type: 'inc', by: 2 });
    */
-  send(msg: M): boolean {
-    return this[CELL].enqueue(msg);
-  }
+  abstract send(msg: M): boolean;
 
   /**
    * Like `send`, but waits for room in a bounded mailbox (an unbounded one always has room).
@@ -62,9 +56,7 @@ export class Ref<in M> {
    *   if (!(await writer.sendWait(chunk, { timeoutMs: 1_000 }))) break; // the writer died
    * }
    */
-  sendWait(msg: M, options?: SendWaitOptions): Promise<boolean> {
-    return this[CELL].enqueueWait(msg, options?.timeoutMs);
-  }
+  abstract sendWait(msg: M, options?: SendWaitOptions): Promise<boolean>;
 
   /**
    * Sends a request and resolves with the typed reply: the member of `M` whose `type` matches the
@@ -73,24 +65,19 @@ export class Ref<in M> {
    * reason if the actor is dead or dies before replying.
    * @example const n = await counter.call({ type: 'get' }); // n: number
    */
-  call<Q extends RequestOf<M>>(request: Q, options?: CallOptions): Promise<ReplyOf<M, Q>> {
-    return callCell(this[CELL], request, options?.timeoutMs) as Promise<ReplyOf<M, Q>>;
-  }
+  abstract call<Q extends RequestOf<M>>(request: Q, options?: CallOptions): Promise<ReplyOf<M, Q>>;
 
   /** `true` until the actor exits (a supervised actor that is restarted stays alive). */
-  get alive(): boolean {
-    return this[CELL].isAlive();
-  }
+  abstract get alive(): boolean;
 
-  toString(): string {
-    return this[CELL].describe();
-  }
+  /** `Ref<id>`, or `Ref<id label>` for an actor spawned with a label. */
+  abstract toString(): string;
 
   toJSON(): { ref: number } {
     return { ref: this.id };
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this[CELL].describe();
+    return this.toString();
   }
 }

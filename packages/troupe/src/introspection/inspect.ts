@@ -4,10 +4,9 @@
  * status, mailbox length, messages handled, restarts and uptime (for supervised children, whose
  * start time the supervisor keeps; plain actors keep none, to stay small).
  */
-import type { Cell } from '../actor/cell.js';
-import { F_AWAIT, F_DEAD, F_DORMANT, F_INIT, F_SCHEDULED, F_STOPPING } from '../actor/internal.js';
+import { type Cell, F_AWAIT, F_SCHEDULED, phaseOf } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
-import { keysIn } from '../registry/registry.js';
+import { namesOf, type UniqueRegistry } from '../registry/registry.js';
 
 /** What an actor is doing. */
 export type ActorStatus = 'initializing' | 'idle' | 'runnable' | 'waiting' | 'stopping' | 'restarting' | 'dead';
@@ -42,35 +41,43 @@ export interface SystemSnapshot {
   readonly roots: readonly ActorInfo[];
 }
 
-function statusOf(f: number): ActorStatus {
-  if ((f & F_DEAD) !== 0) return 'dead';
-  if ((f & F_DORMANT) !== 0) return 'restarting';
-  if ((f & F_STOPPING) !== 0) return 'stopping';
-  if ((f & F_INIT) !== 0) return 'initializing';
-  if ((f & F_AWAIT) !== 0) return 'waiting';
-  if ((f & F_SCHEDULED) !== 0) return 'runnable';
-  return 'idle';
+/** The phase, and for a running actor whether it waits on a promise, has a turn coming, or neither. */
+function statusOf(cell: Cell): ActorStatus {
+  const phase = phaseOf(cell);
+  switch (phase) {
+    case 'starting':
+      return 'initializing';
+    case 'running':
+      if ((cell.flags & F_AWAIT) !== 0) return 'waiting';
+      return (cell.flags & F_SCHEDULED) !== 0 ? 'runnable' : 'idle';
+    default:
+      return phase;
+  }
 }
 
 /** @internal */
-export function snapshot(cells: readonly Cell[], deadLetters: number, now: number, registry: unknown): SystemSnapshot {
+export function snapshot(
+  cells: readonly Cell[],
+  deadLetters: number,
+  now: number,
+  registry: UniqueRegistry<unknown, unknown>,
+): SystemSnapshot {
   type Mutable = { -readonly [K in keyof ActorInfo]: ActorInfo[K] } & { children: ActorInfo[] };
   const infos = new Map<Cell, Mutable>();
   for (const c of cells) {
     const ext = c.ext;
-    const sup = ext?.sup;
-    const names = keysIn(ext?.registrations, registry);
+    const hook = ext?.hook;
     infos.set(c, {
-      ref: c.ref as Ref<never>,
-      childId: sup?.childId,
-      names,
+      ref: c as Ref<never>,
+      childId: hook?.childId,
+      names: namesOf(c, registry),
       label: ext?.label,
       behavior: c.impl.name,
-      status: statusOf(c.flags),
+      status: statusOf(c),
       mailbox: c.mailboxSize(),
       handled: c.handled,
-      restarts: sup?.restarts,
-      uptimeMs: sup === undefined ? undefined : now - sup.startedAt,
+      restarts: hook?.restarts,
+      uptimeMs: hook === undefined ? undefined : now - hook.startedAt,
       children: [],
     });
   }

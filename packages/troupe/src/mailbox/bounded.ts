@@ -1,24 +1,49 @@
 /**
- * Bounded mailboxes: a capacity, an overflow policy, and a FIFO of senders waiting for room
- * (`sendWait`). When the actor takes a message, the first waiter's message moves in, so waiting
+ * Bounded mailboxes: a policy over the mailbox. It holds a capacity, an overflow policy and a FIFO
+ * of senders waiting for room (`sendWait`), and it only decides: what to do with an arriving
+ * message (`admit`), which waiting message goes in when there is room (`letOneIn`). The actor does
+ * what it decides (queue, drop to dead letters, evict the oldest, refuse), so this file knows
+ * nothing of actors. When the actor takes a message the first waiter's message moves in, so waiting
  * senders are served in arrival order and never overtaken by a waiter that came later.
  */
 import Denque from 'denque';
-import type { Cell } from '../actor/cell.js';
-import type { MailboxOptions, OverflowPolicy } from '../actor/context.js';
-import { DownInfo, ExitInfo, RuntimeNotice } from '../actor/messages.js';
-import { MailboxFullError, TimeoutError } from '../errors.js';
-import type { ClockTimer } from '../timers/clock.js';
+import { TimeoutError } from '../errors.js';
+import type { Clock, ClockTimer } from '../timers/clock.js';
+import { EMPTY } from './mailbox.js';
+
+/** What happens when a bounded mailbox is full and another message arrives. */
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
+
+/**
+ * A mailbox with room for at most `capacity` messages.
+ * - `drop-newest`: the arriving message goes to dead letters; `send` returns `false`.
+ * - `drop-oldest`: the oldest queued message goes to dead letters; the new one is queued.
+ * - `reject`: the arriving message is refused (`send` returns `false`) and stays the sender's:
+ *   it is not counted as a dead letter.
+ * `sendWait` waits for room under every policy.
+ */
+export interface MailboxOptions {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+}
+
+/** @internal What to do with an arriving message. */
+export type Admission = 'queue' | 'drop_newest' | 'evict_oldest' | 'refuse';
 
 interface Waiter {
   msg: unknown;
   resolve: (queued: boolean) => void;
-  reject: (e: Error) => void;
   timer: ClockTimer;
   done: boolean;
 }
 
 const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reject'];
+
+const ADMISSION: Record<OverflowPolicy, Admission> = {
+  'drop-newest': 'drop_newest',
+  'drop-oldest': 'evict_oldest',
+  reject: 'refuse',
+};
 
 /** @internal Validates `SpawnOptions.mailbox` with a teaching message. */
 export function assertMailboxOptions(o: unknown, where: string): asserts o is MailboxOptions {
@@ -37,113 +62,76 @@ export function assertMailboxOptions(o: unknown, where: string): asserts o is Ma
 }
 
 /** @internal */
-export class Bounded {
+export class BoundedPolicy {
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
-  waiters: Denque<Waiter> | undefined;
+  readonly #clock: Clock;
+  #waiters: Denque<Waiter> | undefined = undefined;
 
-  constructor(options: MailboxOptions) {
+  constructor(options: MailboxOptions, clock: Clock) {
     this.capacity = options.capacity;
     this.overflow = options.overflow;
+    this.#clock = clock;
   }
 
-  /** A plain `send`. */
-  offer(cell: Cell, msg: unknown): boolean {
-    const size = cell.mailboxSize();
-    if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
-      cell.push(msg);
-      return true;
-    }
-    switch (this.overflow) {
-      case 'drop-newest':
-        cell.system.deadLetter(cell.ref, msg, 'mailbox_full');
-        return false;
-      case 'reject':
-        return false;
-      case 'drop-oldest': {
-        this.evictOldest(cell);
-        cell.push(msg);
-        return true;
-      }
-    }
+  /** A plain `send` to a mailbox holding `size` messages: queue it while there is room and no one waits. */
+  admit(size: number): Admission {
+    if (size < this.capacity && !this.#anyWaiting()) return 'queue';
+    return ADMISSION[this.overflow];
   }
 
   /**
-   * Drops the oldest ordinary message (never a runtime EXIT/DOWN message, which only passes the
-   * bound). A dropped request fails its `call` at once.
+   * `sendWait` to a mailbox holding `size` messages: `undefined` when there is room now (queue it),
+   * else a promise that resolves `true` once `letOneIn` hands the message over, or `false` if the
+   * actor dies first; it rejects with a `TimeoutError` after `timeoutMs`.
    */
-  private evictOldest(cell: Cell): void {
-    const mb = cell.materialize();
-    if (mb === undefined) return;
-    for (let i = 0; i < mb.length; i++) {
-      const m = mb.peekAt(i);
-      if (m instanceof ExitInfo || m instanceof DownInfo || m instanceof RuntimeNotice) continue;
-      mb.removeOne(i);
-      cell.system.deadLetter(cell.ref, m, 'mailbox_full');
-      const calls = cell.ext?.calls;
-      if (calls !== undefined) {
-        for (const c of calls.toArray()) if (c.msg === m) c.fail(new MailboxFullError(cell.describe()));
-      }
-      return;
-    }
-  }
-
-  /** `sendWait`: queue now if there is room, else wait in line. */
-  offerWait(cell: Cell, msg: unknown, timeoutMs: number | undefined): Promise<boolean> {
-    const size = cell.mailboxSize();
-    if (size < this.capacity && (this.waiters === undefined || this.waiters.isEmpty())) {
-      cell.push(msg);
-      return Promise.resolve(true);
-    }
+  wait(size: number, msg: unknown, timeoutMs: number | undefined): Promise<boolean> | undefined {
+    if (size < this.capacity && !this.#anyWaiting()) return undefined;
     return new Promise((resolve, reject) => {
-      const w: Waiter = { msg, resolve, reject, timer: undefined, done: false };
+      const w: Waiter = { msg, resolve, timer: undefined, done: false };
       if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
-        w.timer = cell.system.clock.setTimeout(() => {
+        w.timer = this.#clock.setTimeout(() => {
           if (w.done) return;
           w.done = true;
           reject(new TimeoutError(timeoutMs, 'sendWait'));
         }, timeoutMs);
       }
-      if (this.waiters === undefined) this.waiters = new Denque();
-      this.waiters.push(w);
+      if (this.#waiters === undefined) this.#waiters = new Denque();
+      this.#waiters.push(w);
     });
   }
 
-  /** The actor took a message: let the first live waiter in. */
-  taken(cell: Cell): void {
-    const w = this.#nextWaiter(cell);
-    if (w === undefined) return;
-    cell.push(w.msg);
+  /** Room for one: the first live waiter's message, now the actor's to queue (or EMPTY). */
+  letOneIn(): unknown {
+    const w = this.#nextWaiter();
+    if (w === undefined) return EMPTY;
     w.resolve(true);
+    return w.msg;
   }
 
-  /** The mailbox was emptied (a restart that drops it): let waiters in up to capacity. */
-  refill(cell: Cell): void {
-    while (cell.mailboxSize() < this.capacity) {
-      const w = this.#nextWaiter(cell);
-      if (w === undefined) return;
-      cell.push(w.msg);
-      w.resolve(true);
-    }
-  }
-
-  /** The actor died: every waiter's message goes to dead letters and its promise resolves `false`. */
-  close(cell: Cell): void {
-    for (let w = this.#nextWaiter(cell); w !== undefined; w = this.#nextWaiter(cell)) {
-      cell.system.deadLetter(cell.ref, w.msg, 'dead');
+  /** The actor died: every waiter's promise resolves `false`; returns their messages, oldest first. */
+  close(): unknown[] {
+    const left: unknown[] = [];
+    for (let w = this.#nextWaiter(); w !== undefined; w = this.#nextWaiter()) {
+      left.push(w.msg);
       w.resolve(false);
     }
-    this.waiters = undefined;
+    this.#waiters = undefined;
+    return left;
+  }
+
+  #anyWaiting(): boolean {
+    return this.#waiters !== undefined && !this.#waiters.isEmpty();
   }
 
   /** Takes the first waiter that has not timed out, and stops its timer. */
-  #nextWaiter(cell: Cell): Waiter | undefined {
-    const ws = this.waiters;
+  #nextWaiter(): Waiter | undefined {
+    const ws = this.#waiters;
     while (ws !== undefined && !ws.isEmpty()) {
       const w = ws.shift() as Waiter;
       if (w.done) continue;
       w.done = true;
-      if (w.timer !== undefined) cell.system.clock.clearTimeout(w.timer);
+      if (w.timer !== undefined) this.#clock.clearTimeout(w.timer);
       return w;
     }
     return undefined;

@@ -10,70 +10,31 @@
  * Lookups are one `Map.get`: `whereis` returns the ref, `lookup` on a duplicate registry returns
  * the live inner map (read-only), so the hot path allocates nothing.
  */
-import type { Cell } from '../actor/cell.js';
-import { cellOf } from '../actor/cell.js';
+
+import { type Cell, cellOf, type EntryOwner, type Registration } from '../actor/internal.js';
+import type { NameService, RegisterResult } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
 
-/** The result of `register`: a taken key is an expected outcome, not an exception. */
-export type RegisterResult<M = never> =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'taken'; readonly ref: Ref<M> }
-  | { readonly ok: false; readonly reason: 'dead' };
-
-/**
- * A pluggable naming service (OTP's `via`): anything that can register, unregister and resolve a
- * name. `UniqueRegistry` is one; a cluster-wide registry can be another.
- */
-export interface NameService<K = string> {
-  register(key: K, ref: Ref<never>): RegisterResult<unknown>;
-  unregister(key: K): boolean;
-  whereis<M>(key: K): Ref<M> | undefined;
-}
-
-/**
- * @internal What a cell remembers so its entries go when it dies: one node per entry in a list,
- * newest first (most actors hold one or two entries; an array would cost a backing store too).
- */
-export interface Registration {
-  readonly registry: RegistryBase<unknown>;
-  readonly key: unknown;
-  next: Registration | undefined;
-}
-
-/** @internal The keys `regs` holds in `registry`, oldest first. */
-export function keysIn(regs: Registration | undefined, registry: unknown): unknown[] {
+/** The keys `regs` holds in `registry`, oldest first. */
+function keysIn(regs: Registration | undefined, registry: EntryOwner): unknown[] {
   const keys: unknown[] = [];
   for (let r = regs; r !== undefined; r = r.next) if (r.registry === registry) keys.push(r.key);
   return keys.reverse();
 }
 
-/** @internal */
-export abstract class RegistryBase<K> {
-  readonly label: string;
-  constructor(label: string) {
-    this.label = label;
-  }
-  /** Removes the dead (or unregistering) cell's entry under `key`. */
-  abstract drop(key: K, cell: Cell): void;
+/** An actor's entries in `registry` remember it, so that its death removes them. */
+function remember(registry: EntryOwner, cell: Cell, key: unknown): void {
+  const ext = cell.ensureExt();
+  ext.registrations = { registry, key, next: ext.registrations };
+}
 
-  protected remember(cell: Cell, key: K): void {
-    const ext = cell.x();
-    ext.registrations = { registry: this as RegistryBase<unknown>, key, next: ext.registrations };
-  }
-
-  protected forget(cell: Cell, key: K): void {
-    let prev: Registration | undefined;
-    for (let r = cell.ext?.registrations; r !== undefined; prev = r, r = r.next) {
-      if (r.registry !== this || r.key !== key) continue;
-      if (prev === undefined) cell.x().registrations = r.next;
-      else prev.next = r.next;
-      return;
-    }
-  }
-
-  /** Every key `ref` is registered under here. */
-  keysOf(ref: Ref<never>): K[] {
-    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this) as K[];
+function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
+  let prev: Registration | undefined;
+  for (let r = cell.ext?.registrations; r !== undefined; prev = r, r = r.next) {
+    if (r.registry !== registry || r.key !== key) continue;
+    if (prev === undefined) cell.ensureExt().registrations = r.next;
+    else prev.next = r.next;
+    return;
   }
 }
 
@@ -90,11 +51,14 @@ interface UniqueEntry<V> {
  * names.register('cache', otherRef);          // { ok: false, reason: 'taken', ref: cacheRef }
  * names.whereis<CacheMsg>('cache')?.send(...);
  */
-export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> implements NameService<K> {
+export class UniqueRegistry<K = string, V = undefined> implements NameService<K> {
   readonly #entries = new Map<K, UniqueEntry<V>>();
+  readonly #owner: EntryOwner = { drop: (key, cell) => this.#drop(key as K, cell) };
+  /** Names the registry in error messages. */
+  readonly label: string;
 
   constructor(label = 'registry') {
-    super(label);
+    this.label = label;
   }
 
   /**
@@ -103,15 +67,15 @@ export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> i
    */
   register(key: K, ref: Ref<never>, value?: V): RegisterResult<unknown> {
     const cell = cellOf(ref, `${this.label}.register`);
-    if (!cell.isAlive()) return { ok: false, reason: 'dead' };
+    if (!cell.alive) return { ok: false, reason: 'dead' };
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
-      if (existing.cell !== cell) return { ok: false, reason: 'taken', ref: existing.cell.ref };
+      if (existing.cell !== cell) return { ok: false, reason: 'taken', ref: existing.cell };
       existing.value = value as V;
       return { ok: true };
     }
     this.#entries.set(key, { cell, value: value as V });
-    this.remember(cell, key);
+    remember(this.#owner, cell, key);
     return { ok: true };
   }
 
@@ -120,19 +84,19 @@ export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> i
     const e = this.#entries.get(key);
     if (e === undefined) return false;
     this.#entries.delete(key);
-    this.forget(e.cell, key);
+    forget(this.#owner, e.cell, key);
     return true;
   }
 
   /** The live actor under `key`, or undefined. `M` is the caller's claim about its messages. */
   whereis<M>(key: K): Ref<M> | undefined {
-    return this.#entries.get(key)?.cell.ref as Ref<M> | undefined;
+    return this.#entries.get(key)?.cell as Ref<M> | undefined;
   }
 
   /** The actor and value under `key`. */
   lookup<M>(key: K): { readonly ref: Ref<M>; readonly value: V } | undefined {
     const e = this.#entries.get(key);
-    return e === undefined ? undefined : { ref: e.cell.ref as Ref<M>, value: e.value };
+    return e === undefined ? undefined : { ref: e.cell as Ref<M>, value: e.value };
   }
 
   /** How many keys are registered. */
@@ -145,8 +109,12 @@ export class UniqueRegistry<K = string, V = undefined> extends RegistryBase<K> i
     return [...this.#entries.keys()];
   }
 
-  /** @internal */
-  drop(key: K, cell: Cell): void {
+  /** Every key `ref` is registered under here. */
+  keysOf(ref: Ref<never>): K[] {
+    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this.#owner) as K[];
+  }
+
+  #drop(key: K, cell: Cell): void {
     if (this.#entries.get(key)?.cell === cell) this.#entries.delete(key);
   }
 }
@@ -196,19 +164,22 @@ class One<K, V> implements ReadonlyMap<K, V> {
  * rooms.register('lobby', socketRef, 'alice');
  * rooms.dispatch('lobby', (ref, user) => ref.send({ type: 'joined', user }));
  */
-export class DuplicateRegistry<K = string, V = undefined, M = never> extends RegistryBase<K> {
+export class DuplicateRegistry<K = string, V = undefined, M = never> {
   readonly #entries = new Map<K, Map<Ref<M>, V> | One<Ref<M>, V>>();
+  readonly #owner: EntryOwner = { drop: (key, cell) => void this.#remove(key as K, cell) };
   #count = 0;
+  /** Names the registry in error messages. */
+  readonly label: string;
 
   constructor(label = 'registry') {
-    super(label);
+    this.label = label;
   }
 
   /** Adds `ref` under `key`; registering the same (key, ref) again updates its value. */
   register(key: K, ref: Ref<M>, value?: V): RegisterResult<M> {
     const cell = cellOf(ref, `${this.label}.register`);
-    if (!cell.isAlive()) return { ok: false, reason: 'dead' };
-    const r = cell.ref as Ref<M>;
+    if (!cell.alive) return { ok: false, reason: 'dead' };
+    const r = cell as Ref<M>;
     const inner = this.#entries.get(key);
     if (inner === undefined) this.#entries.set(key, new One(r, value as V));
     else if (inner instanceof One && inner.key === r) {
@@ -228,7 +199,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
       if (had) return { ok: true };
     }
     this.#count++;
-    this.remember(cell, key);
+    remember(this.#owner, cell, key);
     return { ok: true };
   }
 
@@ -236,7 +207,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
   unregister(key: K, ref: Ref<M>): boolean {
     const cell = cellOf(ref, `${this.label}.unregister`);
     if (!this.#remove(key, cell)) return false;
-    this.forget(cell, key);
+    forget(this.#owner, cell, key);
     return true;
   }
 
@@ -275,15 +246,15 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
     return this.#count;
   }
 
-  /** @internal */
-  drop(key: K, cell: Cell): void {
-    this.#remove(key, cell);
+  /** Every key `ref` is registered under here. */
+  keysOf(ref: Ref<never>): K[] {
+    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this.#owner) as K[];
   }
 
   /** Removes the cell's entry under `key`; false if there was none. */
   #remove(key: K, cell: Cell): boolean {
     const inner = this.#entries.get(key);
-    const r = cell.ref as Ref<M>;
+    const r = cell as Ref<M>;
     if (inner === undefined) return false;
     if (inner instanceof One) {
       if (inner.key !== r) return false;
@@ -295,4 +266,9 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> extends Reg
     this.#count--;
     return true;
   }
+}
+
+/** @internal The keys an actor holds in `registry` (a `UniqueRegistry`), oldest first, for introspection. */
+export function namesOf(cell: Cell, registry: UniqueRegistry<unknown, unknown>): unknown[] {
+  return registry.keysOf(cell as Ref<never>);
 }

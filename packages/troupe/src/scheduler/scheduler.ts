@@ -10,8 +10,14 @@
  * whole backlog running before any timer, write or other socket gets a turn.
  */
 import Denque from 'denque';
-import type { Cell } from '../actor/cell.js';
-import { F_URGENT } from '../actor/internal.js';
+
+/** @internal What the scheduler runs: an actor with work. */
+export interface Runnable {
+  /** Runs up to `budget` messages; returns how many (at least 1, to pace the scheduler). */
+  turn(budget: number): number;
+  /** It was taken from the urgent lane: it may be put there again. */
+  leftUrgentLane(): void;
+}
 
 /** Scheduler settings; every field optional. */
 export interface SchedulerOptions {
@@ -38,9 +44,9 @@ const CHECK_TURNS = 32;
 export class Scheduler {
   readonly budget: number;
   readonly sliceMs: number;
-  private readonly queue = new Denque<Cell>();
+  private readonly queue = new Denque<Runnable>();
   /** Cells on the critical path of a restart; served before `queue`. */
-  private readonly urgent = new Denque<Cell>();
+  private readonly urgent = new Denque<Runnable>();
   /** `urgent.length`, as a plain field: the run loop reads it every turn. */
   private urgentCount = 0;
   private state = IDLE;
@@ -82,17 +88,17 @@ export class Scheduler {
     this.sliceMs = sliceMs;
   }
 
-  /** Queues a cell that has work. The caller has set its F_SCHEDULED flag. */
-  push(cell: Cell): void {
+  /** Queues an actor that has work. The caller has marked it as queued. */
+  push(cell: Runnable): void {
     this.queue.push(cell);
     if (this.state === IDLE) this.wakeUp();
   }
 
   /**
-   * Queues a cell ahead of the run queue (behind earlier urgent ones: first come, first served). The
-   * caller has set its F_SCHEDULED and F_URGENT flags.
+   * Queues an actor ahead of the run queue (behind earlier urgent ones: first come, first served).
+   * The caller has marked it as queued and in the urgent lane.
    */
-  pushUrgent(cell: Cell): void {
+  pushUrgent(cell: Runnable): void {
     this.urgent.push(cell);
     this.urgentCount++;
     if (this.state === IDLE) this.wakeUp();
@@ -112,14 +118,14 @@ export class Scheduler {
   }
 
   /** The next cell to run: the urgent lane first. */
-  private next(): Cell {
+  private next(): Runnable {
     if (this.urgentCount !== 0) {
       this.urgentCount--;
-      const u = this.urgent.shift() as Cell;
-      u.flags &= ~F_URGENT;
+      const u = this.urgent.shift() as Runnable;
+      u.leftUrgentLane();
       return u;
     }
-    return this.queue.shift() as Cell;
+    return this.queue.shift() as Runnable;
   }
 
   /**

@@ -3,7 +3,7 @@
  * with no timeout (as OTP's), and answers expected outcomes as results:
  * `{ ok: false, reason: 'not_found' | 'running' | 'already_started' | 'already_present' | 'max_children' | 'init_failed' }`.
  */
-import { cellOf } from '../actor/cell.js';
+import { cellOf } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import type { ChildSpec } from './child-spec.js';
 import { DynamicCore } from './dynamic.js';
@@ -129,9 +129,9 @@ export function upgradeChildren(
  */
 export function spawnChild<A, M>(sup: DynamicSupervisorRef<A, M>, args: A): SpawnChildResult<M> {
   const cell = cellOf(sup, 'spawnChild');
-  const core = cell.isAlive() ? cell.state : undefined;
+  const core = cell.alive ? cell.state : undefined;
   if (!(core instanceof DynamicCore)) {
-    if (!cell.isAlive()) return { ok: false, reason: 'shutting_down' };
+    if (!cell.alive) return { ok: false, reason: 'shutting_down' };
     throw new TypeError('spawnChild(sup, args): sup must be the ref of a started dynamicSupervisor()');
   }
   return core.spawnNow(args) as SpawnChildResult<M>;

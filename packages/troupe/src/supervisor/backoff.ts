@@ -58,7 +58,7 @@ export function normalizeBackoff(o: BackoffOptions, where: string): Backoff {
 }
 
 /**
- * The delay before restart number `attempt` (1 for the first consecutive restart).
+ * @internal The delay before restart number `attempt` (1 for the first consecutive restart).
  * `random` returns a number in [0, 1).
  */
 export function backoffDelay(b: Backoff, attempt: number, random: () => number): number {

@@ -9,7 +9,7 @@
  */
 
 import { toImpl } from '../actor/behavior.js';
-import type { MailboxOptions } from '../actor/context.js';
+import type { MailboxOptions } from '../mailbox/bounded.js';
 import { assertMailboxOptions } from '../mailbox/bounded.js';
 import { type Backoff, type BackoffOptions, normalizeBackoff } from './backoff.js';
 
@@ -83,7 +83,7 @@ export interface NormalizedSpec {
   readonly given: ChildSpec<unknown>;
 }
 
-/** @internal Marks behaviours made by `supervisor()` and `dynamicSupervisor()`. */
+/** The brand of behaviours made by `supervisor()` and `dynamicSupervisor()` (a child spec's `type` defaults from it). */
 export const SUPERVISOR_BEHAVIOR: unique symbol = Symbol('troupe.supervisor');
 
 const KEYS = new Set([

@@ -4,31 +4,37 @@
  * start it, halt it (by its shutdown spec: ask, wait, then kill) and restart it in place (same ref,
  * kept mailbox, optional backoff).
  */
-import { type Cell, cellOf, type SupervisedHook } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
-import { IncarnationContext } from '../actor/incarnation.js';
-import { F_DORMANT, F_RECORD } from '../actor/internal.js';
-import { RuntimeNotice } from '../actor/messages.js';
+import {
+  type Cell,
+  F_RECORD,
+  IncarnationContext,
+  kill,
+  phaseOf,
+  queueSignal,
+  retire,
+  revive,
+  type SupervisedHook,
+} from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import type { ExitReason } from '../exit-reason.js';
+import { SystemMessage } from '../mailbox/mailbox.js';
 import type { ClockTimer } from '../timers/clock.js';
 import { backoffDelay } from './backoff.js';
 import type { NormalizedSpec } from './child-spec.js';
+import type { ChildStatus } from './messages.js';
 import type { RestartWindow } from './restart-window.js';
-
-/** A child's state as `whichChildren` reports it. */
-export type ChildStatus = 'running' | 'restarting' | 'stopped';
 
 /**
  * @internal The record of one child, and the hook on its cell: one object per child, not two. The
  * supervisor's half (status, restarts, backoff) lives as long as the child's spec; the hook's half
- * (mode, generation, the incarnation's context, recent messages) starts afresh with each new cell.
+ * (whenEnded, the incarnation number, its context, recent messages) starts afresh with each new cell.
  */
 export class Child implements SupervisedHook {
   cell: Cell | undefined = undefined;
   status: ChildStatus = 'stopped';
-  /** The generation of the running incarnation; notices from older ones are stale. */
-  gen = 0;
+  /** The incarnation the supervisor last started; notices about older ones are stale. */
+  startedIncarnation = 0;
   restarts = 0;
   /** Restarts since the child last ran for `backoff.resetAfterMs`. */
   consecutive = 0;
@@ -37,11 +43,11 @@ export class Child implements SupervisedHook {
   /** The child's own restarts under `spec.restartLimit`; made at its first restart. */
   window: RestartWindow | undefined = undefined;
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
-  mode: 'normal' | 'quiet' | 'final' = 'normal';
+  whenEnded: 'notify' | 'hold' | 'die' = 'notify';
   poison: { msg: unknown } | undefined = undefined;
   recent: unknown[] | undefined = undefined;
   recentNext = 0;
-  generation = 0;
+  incarnation = 0;
   halted: (() => void) | undefined = undefined;
   ctx: Context<unknown> | undefined = undefined;
 
@@ -58,7 +64,7 @@ export class Child implements SupervisedHook {
   }
 
   get ref(): Ref<never> | undefined {
-    return this.status === 'stopped' ? undefined : (this.cell?.ref as Ref<never> | undefined);
+    return this.status === 'stopped' ? undefined : (this.cell as Ref<never> | undefined);
   }
 
   get keepMailbox(): boolean {
@@ -74,8 +80,8 @@ export class Child implements SupervisedHook {
   }
 
   ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void {
-    if (!this.supervisor.isAlive()) {
-      cell.retire(reason);
+    if (!this.supervisor.alive) {
+      retire(cell, reason);
       return;
     }
     const messages: unknown[] = [];
@@ -91,18 +97,28 @@ export class Child implements SupervisedHook {
     if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
     // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
     // waiting mail (and its peers) are waiting for.
-    this.supervisor.pushUrgent(new ChildDown(this, this.generation - 1, reason, messages));
+    this.supervisor.pushUrgent(new ChildDown(this, this.incarnation - 1, reason, messages));
   }
 }
 
 /** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
-export class ChildDown extends RuntimeNotice {
+export class ChildDown extends SystemMessage {
   constructor(
     readonly child: Child,
-    readonly gen: number,
+    readonly incarnation: number,
     readonly reason: ExitReason,
     readonly messages: readonly unknown[],
   ) {
+    super();
+  }
+}
+
+/**
+ * @internal A child's backoff delay is over: time to restart it. The timer only sends this notice;
+ * the restart itself happens in the supervisor's turn, as every change to its children does.
+ */
+export class RestartDue extends SystemMessage {
+  constructor(readonly child: Child) {
     super();
   }
 }
@@ -111,7 +127,7 @@ export class ChildDown extends RuntimeNotice {
 export function spawnChildCell(sup: Cell, child: Child): Cell {
   const spec = child.spec;
   // No args here: a supervised cell's init reads them from its hook (the child), every incarnation.
-  const cell = sup.system.spawnCell(
+  const cell = sup.runtime.spawn(
     spec.behavior,
     {
       label: spec.label,
@@ -121,19 +137,19 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
     sup,
     'supervisor.startChild',
   );
-  child.mode = 'normal';
+  child.whenEnded = 'notify';
   child.poison = undefined;
   child.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
   child.recentNext = 0;
-  child.generation = 0;
+  child.incarnation = 0;
   child.halted = undefined;
   child.ctx = new IncarnationContext(cell, 0);
-  cell.x().sup = child;
+  cell.ensureExt().hook = child;
   if (child.recent !== undefined) cell.flags |= F_RECORD;
   child.cell = cell;
-  child.gen = 0;
+  child.startedIncarnation = 0;
   child.status = 'running';
-  child.startedAt = sup.system.clock.now();
+  child.startedAt = sup.runtime.clock.now();
   child.consecutive = 0;
   return cell;
 }
@@ -144,7 +160,7 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
   try {
     await cell.whenStarted();
   } catch (e) {
-    cell.retire(e instanceof Error ? e : 'shutdown');
+    retire(cell, e instanceof Error ? e : 'shutdown');
     child.cell = undefined;
     child.status = 'stopped';
     throw e;
@@ -154,33 +170,39 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
 /**
  * Stops a child by its shutdown spec: `brutal_kill` kills at once; a number asks it to stop
  * (its `terminate` runs) and kills it if it is not done within that many ms; `infinity` waits.
- * `final` ends the ref for good; otherwise the child stays dormant, to be revived.
+ * `then: 'die'` ends the ref for good; `'hold'` leaves it restarting, for the supervisor to revive.
  */
-export function haltChild(sup: Cell, child: Child, final: boolean, reason: ExitReason = 'shutdown'): Promise<void> {
+export function haltChild(
+  sup: Cell,
+  child: Child,
+  then: 'die' | 'hold',
+  reason: ExitReason = 'shutdown',
+): Promise<void> {
   const cell = child.cell;
+  const clock = sup.runtime.clock;
   if (child.timer !== undefined) {
-    sup.system.clock.clearTimeout(child.timer);
+    clock.clearTimeout(child.timer);
     child.timer = undefined;
   }
-  if (cell === undefined || !cell.isAlive()) return Promise.resolve();
-  if ((cell.flags & F_DORMANT) !== 0) {
-    if (final) cell.retire(reason);
+  if (cell === undefined || !cell.alive) return Promise.resolve();
+  if (phaseOf(cell) === 'restarting') {
+    if (then === 'die') retire(cell, reason);
     return Promise.resolve();
   }
-  child.mode = final ? 'final' : 'quiet';
+  child.whenEnded = then;
   return new Promise((resolve) => {
     let timer: ClockTimer;
     child.halted = () => {
       child.halted = undefined;
-      if (timer !== undefined) sup.system.clock.clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       resolve();
     };
     const shutdown = child.spec.shutdown;
     if (shutdown === 'brutal_kill') {
-      cell.killNow();
+      kill(cell);
     } else {
-      cell.signal(reason, true);
-      if (typeof shutdown === 'number') timer = sup.system.clock.setTimeout(() => cell.killNow(), shutdown);
+      queueSignal(cell, reason, 'stop');
+      if (typeof shutdown === 'number') timer = clock.setTimeout(() => kill(cell), shutdown);
     }
   });
 }
@@ -189,26 +211,26 @@ export function haltChild(sup: Cell, child: Child, final: boolean, reason: ExitR
 export function nextDelay(sup: Cell, child: Child, random: () => number): number {
   const b = child.spec.backoff;
   if (b === undefined) return 0;
-  if (sup.system.clock.now() - child.startedAt >= b.resetAfterMs) child.consecutive = 0;
+  if (sup.runtime.clock.now() - child.startedAt >= b.resetAfterMs) child.consecutive = 0;
   child.consecutive++;
   return backoffDelay(b, child.consecutive, random);
 }
 
-/** Starts the next incarnation of a dormant child in place: same ref, kept mailbox. */
+/** Starts the next incarnation of a restarting child in place: same ref, kept mailbox. */
 export function reviveChild(sup: Cell, child: Child): void {
   const cell = child.cell;
-  if (cell === undefined || (cell.flags & F_DORMANT) === 0) return;
+  if (cell === undefined || phaseOf(cell) !== 'restarting') return;
+  const runtime = sup.runtime;
   child.status = 'running';
-  child.gen = child.generation;
+  child.startedIncarnation = child.incarnation;
   child.restarts++;
-  child.startedAt = sup.system.clock.now();
-  cell.revive();
-  const system = sup.system;
-  if (system.observed) {
-    system.emit({
+  child.startedAt = runtime.clock.now();
+  revive(cell);
+  if (runtime.observed) {
+    runtime.emit({
       type: 'restarted',
-      ref: cell.ref as Ref<never>,
-      supervisor: sup.ref as Ref<never>,
+      ref: cell as Ref<never>,
+      supervisor: sup as Ref<never>,
       childId: child.id,
       restarts: child.restarts,
     });
@@ -217,8 +239,6 @@ export function reviveChild(sup: Cell, child: Child): void {
 
 /** Ends a child for good and marks it stopped. */
 export function retireChild(child: Child, reason: ExitReason): void {
-  child.cell?.retire(reason);
+  if (child.cell !== undefined) retire(child.cell, reason);
   child.status = 'stopped';
 }
-
-export { cellOf };

@@ -5,11 +5,11 @@
  * `dynamic.ts` (children of one template) build on it.
  */
 
-import { toImpl } from '../actor/behavior.js';
-import type { Cell, UpgradeResult } from '../actor/cell.js';
+import { type Cell, queueSignal, requestUpgrade, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
+import type { UpgradeResult } from '../actor/upgrade.js';
 import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
-import { type Child, type ChildDown, haltChild, nextDelay, retireChild, reviveChild } from './child.js';
+import { type Child, ChildDown, haltChild, nextDelay, RestartDue, retireChild, reviveChild } from './child.js';
 import type { RestartType } from './child-spec.js';
 import type { ChildInfo, SupervisorReport, UpgradeChildrenResult } from './messages.js';
 import { RestartWindow } from './restart-window.js';
@@ -42,7 +42,7 @@ export abstract class SupervisorCore {
     this.random = options.random ?? Math.random;
     // A supervisor whose incarnation ends without its terminate (killed, or restarted after a kill)
     // takes its children with it, as a link would.
-    cell.x().onEnd = (reason) => this.orphaned(reason);
+    cell.ensureExt().onEnd = (reason) => this.orphaned(reason);
   }
 
   /** Every child, in start order. */
@@ -52,9 +52,21 @@ export abstract class SupervisorCore {
   /** Restarts `failed` (and whatever its strategy says) after `delay` ms. */
   abstract restart(failed: Child, delay: number): undefined | Promise<void>;
 
+  /** The runtime's notices to a supervisor (a child ended; a backoff delay is over), or undefined. */
+  handleNotice(msg: unknown): { handled: false } | { handled: true; result: undefined | Promise<void> } {
+    if (msg instanceof ChildDown) return { handled: true, result: this.onChildDown(msg) };
+    if (msg instanceof RestartDue) {
+      const child = msg.child;
+      if (child.status === 'restarting' && !this.stopping) reviveChild(this.cell, child);
+      return { handled: true, result: undefined };
+    }
+    return { handled: false };
+  }
+
   onChildDown(n: ChildDown): undefined | Promise<void> {
     const child = n.child;
-    if (this.stopping || child.status !== 'running' || child.gen !== n.gen || child.cell === undefined) return;
+    if (this.stopping || child.status !== 'running' || child.startedIncarnation !== n.incarnation) return;
+    if (child.cell === undefined) return;
     const reason = n.reason;
     // Gathered now, written after the restart: formatting a stack and writing a log line is the
     // slowest part of a restart, and nothing waits for it.
@@ -65,15 +77,16 @@ export abstract class SupervisorCore {
       if (child.spec.restart === 'temporary') this.remove(child);
       return;
     }
-    const now = this.cell.system.clock.now();
+    const runtime = this.cell.runtime;
+    const now = runtime.clock.now();
     const limit = child.spec.restartLimit;
     if (limit !== undefined) {
       child.window ??= new RestartWindow(limit.maxRestarts, limit.withinMs);
       if (!child.window.tryAdd(now)) {
         if (report !== undefined) this.log(report);
-        this.cell.system.logger.error(
-          { supervisor: this.cell.describe(), childId: child.id, reason, ...limit },
-          `supervisor ${this.cell.describe()}: child '${child.id}' reached its own restart limit (${limit.maxRestarts} in ${limit.withinMs} ms); not restarted`,
+        runtime.logger.error(
+          { supervisor: this.cell.toString(), childId: child.id, reason, ...limit },
+          `supervisor ${this.cell.toString()}: child '${child.id}' reached its own restart limit (${limit.maxRestarts} in ${limit.withinMs} ms); not restarted`,
         );
         retireChild(child, reason);
         return;
@@ -81,27 +94,27 @@ export abstract class SupervisorCore {
     }
     if (!this.window.tryAdd(now)) {
       if (report !== undefined) this.log(report);
-      this.cell.system.logger.error(
+      runtime.logger.error(
         {
-          supervisor: this.cell.describe(),
+          supervisor: this.cell.toString(),
           childId: child.id,
           reason,
           maxRestarts: this.window.maxRestarts,
           withinMs: this.window.withinMs,
         },
-        `supervisor ${this.cell.describe()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.id}'; shutting down`,
+        `supervisor ${this.cell.toString()} reached its restart intensity (${this.window.maxRestarts} in ${this.window.withinMs} ms) on child '${child.id}'; shutting down`,
       );
-      if (this.cell.system.observed) {
-        this.cell.system.emit({
+      if (runtime.observed) {
+        runtime.emit({
           type: 'intensity_exceeded',
-          supervisor: this.cell.ref as Ref<never>,
+          supervisor: this.cell as Ref<never>,
           childId: child.id,
           maxRestarts: this.window.maxRestarts,
           withinMs: this.window.withinMs,
         });
       }
       child.status = 'restarting';
-      this.cell.stop('shutdown');
+      queueSignal(this.cell, 'shutdown', 'stop');
       return;
     }
     const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
@@ -109,25 +122,26 @@ export abstract class SupervisorCore {
     return restarted;
   }
 
-  /** Revives one child now or after `delay` ms. */
+  /** Revives one child now, or after `delay` ms when a RestartDue notice comes back. */
   restartOne(child: Child, delay: number): undefined {
     if (delay <= 0) {
       reviveChild(this.cell, child);
       return;
     }
     child.status = 'restarting';
-    child.timer = this.cell.system.clock.setTimeout(() => {
+    const sup = this.cell;
+    child.timer = sup.runtime.clock.setTimeout(() => {
       child.timer = undefined;
-      if (child.status === 'restarting' && !this.stopping) reviveChild(this.cell, child);
+      sup.pushUrgent(new RestartDue(child));
     }, delay);
     return;
   }
 
   report(child: Child, reason: ExitReason, messages: readonly unknown[]): SupervisorReport {
     return {
-      supervisor: this.cell.describe(),
+      supervisor: this.cell.toString(),
       childId: child.id,
-      child: child.cell?.describe() ?? '(none)',
+      child: child.cell?.toString() ?? '(none)',
       reason,
       spec: child.spec.given,
       messages,
@@ -136,7 +150,7 @@ export abstract class SupervisorCore {
   }
 
   log(report: SupervisorReport): void {
-    this.cell.system.logger.error(
+    this.cell.runtime.logger.error(
       report,
       `supervisor ${report.supervisor}: child '${report.childId}' (${report.child}) exited: ${describeReason(report.reason as ExitReason)}`,
     );
@@ -173,12 +187,12 @@ export abstract class SupervisorCore {
       children.map(async (c) => {
         c.spec = { ...c.spec, behavior };
         const cell = c.cell;
-        if (cell === undefined || c.status === 'stopped' || !cell.isAlive()) return;
+        if (cell === undefined || c.status === 'stopped' || !cell.alive) return;
         const r = await new Promise<UpgradeResult>((done) =>
-          cell.requestUpgrade({ impl, migrate: migrate as ((s: unknown) => unknown) | undefined, done }),
+          requestUpgrade(cell, { impl, migrate: migrate as ((s: unknown) => unknown) | undefined, done }),
         );
         if (r.ok) upgraded++;
-        else failed.push({ ref: cell.ref as Ref<never>, error: r.reason === 'dead' ? 'dead' : r.error });
+        else failed.push({ ref: cell as Ref<never>, error: r.reason === 'dead' ? 'dead' : r.error });
       }),
     );
     return { ok: failed.length === 0, upgraded, failed };
@@ -190,7 +204,7 @@ export abstract class SupervisorCore {
     const children = [...this.all()].reverse();
     for (const c of children) {
       if (c.status === 'stopped') continue;
-      await haltChild(this.cell, c, true);
+      await haltChild(this.cell, c, 'die');
       c.status = 'stopped';
     }
   }
@@ -199,14 +213,14 @@ export abstract class SupervisorCore {
     this.stopping = true;
     for (const c of this.all()) {
       const cell = c.cell;
-      if (c.status === 'stopped' || cell === undefined || !cell.isAlive()) continue;
-      c.mode = 'final';
-      if (c.timer !== undefined) this.cell.system.clock.clearTimeout(c.timer);
+      if (c.status === 'stopped' || cell === undefined || !cell.alive) continue;
+      c.whenEnded = 'die';
+      if (c.timer !== undefined) this.cell.runtime.clock.clearTimeout(c.timer);
       c.status = 'stopped';
-      cell.retire(reason);
+      retire(cell, reason);
       // As a gen_server whose parent exits: it stops with the parent's reason, trapping or not
       // (a trapped EXIT from the parent is not a message to handle but the end).
-      cell.signal(reason === 'normal' ? 'shutdown' : reason, false);
+      queueSignal(cell, reason === 'normal' ? 'shutdown' : reason, 'exit');
     }
   }
 }

@@ -5,10 +5,8 @@
  * to stop at once (as Elixir's DynamicSupervisor), each by its shutdown spec.
  */
 import type { Behavior, Spawnable } from '../actor/behavior.js';
-import { toImpl } from '../actor/behavior.js';
-import type { Cell } from '../actor/cell.js';
-import { cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
+import { type Cell, cellOf, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import { Child, ChildDown, haltChild, spawnChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
@@ -40,7 +38,7 @@ export interface DynamicSupervisorOptions<M, S, A> extends IntensityOptions {
 }
 
 /** The behaviour `dynamicSupervisor()` returns. */
-export type DynamicSupervisorBehavior<A, M> = Behavior<DynamicSupervisorRequest<A, M>, DynamicCore> & {
+export type DynamicSupervisorBehavior<A, M> = Behavior<DynamicSupervisorRequest<A, M>, object> & {
   readonly [SUPERVISOR_BEHAVIOR]: 'dynamic';
 };
 
@@ -99,7 +97,7 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
 /** A dynamic child is known by its ref: its id is the ref's id, made when asked for. */
 class DynamicChild extends Child {
   override get id(): string {
-    return this.cell === undefined ? this.spec.id : String(this.cell.ref.id);
+    return this.cell === undefined ? this.spec.id : String(this.cell.id);
   }
 }
 
@@ -128,11 +126,13 @@ export class DynamicCore extends SupervisorCore {
   }
 
   handle(msg: DynamicSupervisorRequest<unknown, unknown> | ChildDown): undefined | Promise<void> {
-    if (msg instanceof ChildDown) {
-      const r = this.onChildDown(msg);
-      if (msg.child.status === 'stopped') this.remove(msg.child);
-      return r;
+    const notice = this.handleNotice(msg);
+    if (notice.handled) {
+      // A child that ended for good is forgotten.
+      if (msg instanceof ChildDown && msg.child.status === 'stopped') this.remove(msg.child);
+      return notice.result;
     }
+    msg = msg as DynamicSupervisorRequest<unknown, unknown>;
     switch (msg.type) {
       case 'supervisor.start_child':
         return this.startChild(msg.args).then(msg.reply);
@@ -160,7 +160,7 @@ export class DynamicCore extends SupervisorCore {
   /** `spawnChild`: a child now, init later; the caller's turn, not the supervisor's. */
   spawnNow(args: unknown): SpawnChildResult<unknown> {
     const r = this.#spawn(args);
-    return r.ok ? { ok: true, ref: r.cell.ref } : r;
+    return r.ok ? { ok: true, ref: r.cell } : r;
   }
 
   private async startChild(args: unknown): Promise<StartChildResult<unknown>> {
@@ -171,11 +171,11 @@ export class DynamicCore extends SupervisorCore {
       await cell.whenStarted();
     } catch (e) {
       this.children.delete(cell);
-      cell.retire(e instanceof Error ? e : 'shutdown');
+      retire(cell, e instanceof Error ? e : 'shutdown');
       child.status = 'stopped';
       return { ok: false, reason: 'init_failed', error: e as Error };
     }
-    return { ok: true, ref: cell.ref };
+    return { ok: true, ref: cell };
   }
 
   /**
@@ -203,7 +203,7 @@ export class DynamicCore extends SupervisorCore {
     }
     const child = this.children.get(cell);
     if (child === undefined) return { ok: false, reason: 'not_found' };
-    await haltChild(this.cell, child, true);
+    await haltChild(this.cell, child, 'die');
     child.status = 'stopped';
     this.children.delete(cell);
     return { ok: true };
@@ -215,7 +215,7 @@ export class DynamicCore extends SupervisorCore {
     const all = [...this.children.values()].reverse();
     await Promise.all(
       all.map(async (c) => {
-        await haltChild(this.cell, c, true);
+        await haltChild(this.cell, c, 'die');
         c.status = 'stopped';
       }),
     );

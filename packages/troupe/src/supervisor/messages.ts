@@ -5,8 +5,10 @@
  */
 import type { Reply } from '../actor/messages.js';
 import type { Ref } from '../actor/ref.js';
-import type { ChildStatus } from './child.js';
 import type { ChildSpec } from './child-spec.js';
+
+/** A child's state as `whichChildren` reports it. */
+export type ChildStatus = 'running' | 'restarting' | 'stopped';
 
 /** The result of `startChild` and `restartChild`. */
 export type StartChildResult<M = never> =
@@ -56,7 +58,7 @@ export interface UpgradeChildrenResult {
   readonly reason?: 'not_found' | 'bad_behavior';
 }
 
-/** @internal The upgrade request both kinds of supervisor accept. */
+/** The upgrade request both kinds of supervisor accept (sent by `upgradeChildren`). */
 export interface UpgradeRequestMsg {
   readonly type: 'supervisor.upgrade';
   readonly id: string | undefined;

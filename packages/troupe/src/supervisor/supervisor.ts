@@ -4,9 +4,9 @@
  * `supervisor({ ... })` and start it like any actor; manage it with the verbs in `api.ts`.
  */
 import type { Behavior } from '../actor/behavior.js';
-import { type Cell, cellOf } from '../actor/cell.js';
 import type { Context } from '../actor/context.js';
-import { Child, ChildDown, haltChild, reviveChild, startChildCell } from './child.js';
+import { type Cell, cellOf } from '../actor/internal.js';
+import { Child, type ChildDown, haltChild, reviveChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
 import type { ChildCounts, ChildResult, StartChildResult, SupervisorRequest } from './messages.js';
@@ -33,7 +33,7 @@ const STRATEGIES: Record<StrategyName, Strategy> = {
 const OPTION_KEYS = new Set(['strategy', 'children', 'maxRestarts', 'withinMs', 'random']);
 
 /** The behaviour `supervisor()` returns: spawn or start it, or use it as a child's `behavior`. */
-export type SupervisorBehavior = Behavior<SupervisorRequest, StaticCore> & { readonly [SUPERVISOR_BEHAVIOR]: 'static' };
+export type SupervisorBehavior = Behavior<SupervisorRequest, object> & { readonly [SUPERVISOR_BEHAVIOR]: 'static' };
 
 /**
  * Defines a supervisor. Specs are checked here, so a mistake throws before anything starts.
@@ -128,7 +128,9 @@ export class StaticCore extends SupervisorCore {
   }
 
   handle(msg: SupervisorRequest | ChildDown): undefined | Promise<void> {
-    if (msg instanceof ChildDown) return this.onChildDown(msg);
+    const notice = this.handleNotice(msg);
+    if (notice.handled) return notice.result;
+    msg = msg as SupervisorRequest;
     switch (msg.type) {
       case 'supervisor.start_child':
         return this.startChild(msg.spec).then(msg.reply);
@@ -173,15 +175,16 @@ export class StaticCore extends SupervisorCore {
       const c = group[i] as Child;
       if (c === failed) continue;
       if (c.spec.restart === 'temporary') {
-        await haltChild(this.cell, c, true);
+        await haltChild(this.cell, c, 'die');
         c.status = 'stopped';
         this.remove(c);
       } else {
         c.status = 'restarting';
-        await haltChild(this.cell, c, false);
+        await haltChild(this.cell, c, 'hold');
       }
     }
-    if (delay > 0) await new Promise<void>((r) => this.cell.system.clock.setTimeout(r, delay));
+    // The supervisor waits inside its own handler, so nothing else changes its children meanwhile.
+    if (delay > 0) await new Promise<void>((r) => this.cell.runtime.clock.setTimeout(r, delay));
     if (this.stopping) return;
     for (const c of group) if (c.status === 'restarting' && this.byId.get(c.id) === c) reviveChild(this.cell, c);
   }
@@ -213,14 +216,14 @@ export class StaticCore extends SupervisorCore {
       if (child.spec.restart === 'temporary') this.remove(child);
       return { ok: false, reason: 'init_failed', error: e as Error };
     }
-    return { ok: true, ref: (child.cell as Cell).ref as never };
+    return { ok: true, ref: child.cell as never };
   }
 
   private async terminateChild(id: string): Promise<ChildResult> {
     const child = this.byId.get(id);
     if (child === undefined) return { ok: false, reason: 'not_found' };
     if (child.status !== 'stopped') {
-      await haltChild(this.cell, child, true);
+      await haltChild(this.cell, child, 'die');
       child.status = 'stopped';
     }
     if (child.spec.restart === 'temporary') this.remove(child);

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Ref } from '../actor/ref.js';
-import type { ActorSystem } from '../system.js';
+import type { ActorSystem } from '../system/system.js';
 import { settle } from './settle.js';
 
 /** A predicate, or a partial shape the message must match field by field. */

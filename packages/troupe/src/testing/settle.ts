@@ -4,7 +4,7 @@
  * promise-returning handlers that only wait on other promises have finished. It does not move a
  * simulated clock: advance it, then settle.
  */
-import type { ActorSystem } from '../system.js';
+import { type ActorSystem, schedulerOf } from '../system/system.js';
 
 /** Options of {@link settle}. */
 export interface SettleOptions {
@@ -24,12 +24,12 @@ export async function settle(system: ActorSystem, options: SettleOptions = {}): 
   const maxRounds = options.maxRounds ?? 1_000;
   const perRound = options.messagesPerRound ?? 100_000;
   for (let round = 0; round < maxRounds; round++) {
-    system.scheduler.drainNow(perRound);
+    schedulerOf(system).drainNow(perRound);
     // Let promises (async handlers, init, terminate) and immediates run, then look again.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (system.scheduler.queued === 0) {
+    if (schedulerOf(system).queued === 0) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (system.scheduler.queued === 0) return;
+      if (schedulerOf(system).queued === 0) return;
     }
   }
   throw new Error(`settle: actors still had work after ${maxRounds} rounds (an actor that messages itself forever?)`);

@@ -60,17 +60,16 @@ export class Timer {
   };
 }
 
-/** @internal Validates a timer's delay with a teaching message. */
-export function assertDelay(ms: unknown, where: string, allowZero = true): asserts ms is number {
-  if (
-    typeof ms !== 'number' ||
-    Number.isNaN(ms) ||
-    ms < 0 ||
-    (!allowZero && ms === 0) ||
-    ms === Number.POSITIVE_INFINITY
-  ) {
-    throw new RangeError(
-      `${where}: the delay must be a finite number of milliseconds ${allowZero ? '>= 0' : '> 0'}; got ${String(ms)}`,
-    );
+/** @internal Validates a one-shot timer's delay (finite, >= 0) with a teaching message. */
+export function assertDelay(ms: unknown, where: string): asserts ms is number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`${where}: the delay must be a finite number of milliseconds >= 0; got ${String(ms)}`);
+  }
+}
+
+/** @internal Validates an interval's period (finite, > 0) with a teaching message. */
+export function assertInterval(ms: unknown, where: string): asserts ms is number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+    throw new RangeError(`${where}: the delay must be a finite number of milliseconds > 0; got ${String(ms)}`);
   }
 }

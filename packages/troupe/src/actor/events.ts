@@ -3,8 +3,9 @@
  * restart intensity exceeded, upgraded. Subscribing is optional; with no subscriber, each emit point
  * costs one boolean test (`bench/runtime` measures it).
  */
-import type { Ref } from './actor/ref.js';
-import type { ExitReason } from './exit-reason.js';
+
+import type { ExitReason } from '../exit-reason.js';
+import type { Ref } from './ref.js';
 
 /** One thing that happened in an actor system. */
 export type SystemEvent =

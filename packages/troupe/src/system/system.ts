@@ -1,77 +1,44 @@
 /**
- * The actor system: it owns the scheduler, the clock, dead letters, the logger and the list of
- * live actors, and it shuts all of them down in reverse spawn order. Most programs create one.
+ * The actor system: the public face of one runtime. It spawns and stops actors, sends exit signals,
+ * watches, names, timers, upgrades, inspection, events and dead letters, and it shuts every actor
+ * down in reverse spawn order. Most programs create one. What it owns lives in modules of its own
+ * beside this file (`runtime.ts` and the parts it holds); this file is the API and the lifecycle.
  */
-import type { ActorClass, Behavior, ReceiveFn } from './actor/behavior.js';
-import { toImpl } from './actor/behavior.js';
-import { TimeoutQueue } from './actor/call.js';
-import { Cell, cellOf, type UpgradeResult } from './actor/cell.js';
-import type { Spawner, SpawnOptions } from './actor/context.js';
-import { F_BOUNDED, F_INIT, F_SCHEDULED, F_TRAP } from './actor/internal.js';
-import type { MonitorRef } from './actor/messages.js';
-import type { Ref } from './actor/ref.js';
-import { NameTakenError, SystemShutdownError } from './errors.js';
-import type { SystemEvent } from './events.js';
-import type { ExitReason } from './exit-reason.js';
-import { assertReason, describeReason } from './exit-reason.js';
-import { type SystemSnapshot, snapshot } from './introspection/inspect.js';
-import { assertMailboxOptions, Bounded } from './mailbox/bounded.js';
-import { type NameService, type RegisterResult, UniqueRegistry } from './registry/registry.js';
-import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
-import { type Clock, realClock } from './timers/clock.js';
-import { assertDelay, Timer } from './timers/timer.js';
+import type { ActorClass, Behavior, ReceiveFn } from '../actor/behavior.js';
+import type { Spawner, SpawnOptions } from '../actor/context.js';
+import type { SystemEvent } from '../actor/events.js';
+import {
+  addMonitor,
+  type Cell,
+  cellOf,
+  exitSignal,
+  kill,
+  queueSignal,
+  requestUpgrade,
+  retire,
+  toImpl,
+} from '../actor/internal.js';
+import type { RegisterResult } from '../actor/names.js';
+import type { Ref } from '../actor/ref.js';
+import type { UpgradeResult } from '../actor/upgrade.js';
+import type { ExitReason } from '../exit-reason.js';
+import { assertReason } from '../exit-reason.js';
+import { type SystemSnapshot, snapshot } from '../introspection/inspect.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import type { UniqueRegistry } from '../registry/registry.js';
+import type { Scheduler, SchedulerOptions } from '../scheduler/scheduler.js';
+import { type Clock, realClock } from '../timers/clock.js';
+import { assertDelay, assertInterval, Timer } from '../timers/timer.js';
+import type { DeadLetter } from './dead-letters.js';
+import { SystemRuntime } from './runtime.js';
 
-/**
- * Why a message became a dead letter: its actor was `dead`; a bounded mailbox was full
- * (`mailbox_full`); it `crashed` the actor (the poison message of a supervised restart, with the
- * error); or it was queued when a supervised actor that does not keep its mailbox restarted
- * (`dropped`).
- */
-export type DeadLetterReason = 'dead' | 'mailbox_full' | 'crashed' | 'dropped';
+/** @internal The runtime behind a system, for the runtime's own modules (`troupe/testing`). */
+export let runtimeOf: (system: ActorSystem) => SystemRuntime;
 
-/** A message that could not be delivered. */
-export interface DeadLetter {
-  readonly to: Ref<never>;
-  readonly message: unknown;
-  readonly reason: DeadLetterReason;
-  /** For `crashed`: why the actor exited. */
-  readonly error?: ExitReason;
+declare module '../actor/context.js' {
+  /** `ctx.system` is the `ActorSystem` the actor runs in. */
+  interface SystemHandle extends ActorSystem {}
 }
-
-/** What the system reports when an actor's handler, init or terminate throws. */
-export interface CrashReport {
-  readonly actor: string;
-  readonly id: number;
-  readonly label: string | undefined;
-  readonly behavior: string;
-  readonly phase: 'init' | 'receive' | 'terminate';
-  readonly reason: Error;
-  /** The message being handled when it crashed (for `receive`). */
-  readonly message?: unknown;
-}
-
-/**
- * Where the runtime writes. The shape matches pino's (`logger.error(obj, msg)`), so a pino logger
- * can be passed as it is.
- */
-export interface Logger {
-  error(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-/** Writes one readable line per event to stderr. The default logger. */
-export const consoleLogger: Logger = {
-  error(obj, msg) {
-    const r = (obj as { reason?: unknown }).reason;
-    console.error(`[troupe] ${msg ?? 'error'}${r instanceof Error ? `: ${r.stack ?? r.message}` : ''}`);
-  },
-  warn(_obj, msg) {
-    console.warn(`[troupe] ${msg ?? 'warning'}`);
-  },
-};
-
-/** A logger that drops everything (tests that provoke crashes on purpose). */
-export const silentLogger: Logger = { error() {}, warn() {} };
 
 /** Options of `new ActorSystem()`; every field optional. */
 export interface SystemOptions {
@@ -94,28 +61,26 @@ export interface SystemOptions {
  * await system.shutdown();
  */
 export class ActorSystem implements Spawner {
-  /** @internal */ readonly scheduler: Scheduler;
+  /** Time source for timers and call timeouts. */
   readonly clock: Clock;
+  /** Where crash reports and runtime warnings go. */
   readonly logger: Logger;
+  /** How long `shutdown` waits for each actor's `terminate` before killing it. */
   readonly shutdownTimeoutMs: number;
-  #ids = 0;
-  #monitorIds = 0;
-  #last: Cell | undefined = undefined;
-  #live = 0;
-  #deadLetters = 0;
-  #deadLetterListeners: Array<(dl: DeadLetter) => void> = [];
-  #eventListeners: Array<(e: SystemEvent) => void> = [];
-  #closed = false;
-  /** @internal True while anyone listens to events: every emit point tests it first. */
-  observed = false;
   /** Registered names (the `name` spawn option, `register`, `whereis`). */
-  readonly registry: UniqueRegistry<unknown> = new UniqueRegistry<unknown>('system.registry');
+  readonly registry: UniqueRegistry<unknown, unknown>;
+  readonly #runtime: SystemRuntime;
+
+  static {
+    runtimeOf = (system) => system.#runtime;
+  }
 
   constructor(options: SystemOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? consoleLogger;
-    this.scheduler = new Scheduler(options.scheduler);
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    this.#runtime = new SystemRuntime(this, this.clock, this.logger, options.scheduler);
+    this.registry = this.#runtime.registry;
   }
 
   /**
@@ -141,7 +106,7 @@ export class ActorSystem implements Spawner {
    */
   spawn<M, A = undefined>(behavior: ActorClass<M, A>, options?: SpawnOptions<A>): Ref<M>;
   spawn(behavior: unknown, options?: SpawnOptions<unknown>): Ref<unknown> {
-    return this.spawnCell(behavior, options, undefined, 'system.spawn').ref;
+    return this.#runtime.spawn(behavior, options, undefined, 'system.spawn');
   }
 
   /**
@@ -172,11 +137,11 @@ export class ActorSystem implements Spawner {
   start(behavior: unknown, options?: SpawnOptions<unknown>): Promise<Ref<unknown>> {
     let cell: Cell;
     try {
-      cell = this.spawnCell(behavior, options, undefined, 'system.start');
+      cell = this.#runtime.spawn(behavior, options, undefined, 'system.start');
     } catch (e) {
       return Promise.reject(e);
     }
-    return cell.whenStarted().then(() => cell.ref);
+    return cell.whenStarted().then(() => cell);
   }
 
   /**
@@ -193,7 +158,7 @@ export class ActorSystem implements Spawner {
     assertReason(reason, 'system.stop(ref, reason)');
     const cell = cellOf(ref, 'system.stop');
     const done = cell.whenExited();
-    cell.signal(reason, true);
+    queueSignal(cell, reason, 'stop');
     return done;
   }
 
@@ -203,7 +168,7 @@ export class ActorSystem implements Spawner {
    * system.kill(stuck); // stuck.alive is false from here on
    */
   kill(ref: Ref<never>): void {
-    cellOf(ref, 'system.kill').killNow();
+    kill(cellOf(ref, 'system.kill'));
   }
 
   /**
@@ -214,7 +179,8 @@ export class ActorSystem implements Spawner {
    */
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'system.exit(ref, reason)');
-    cellOf(ref, 'system.exit').exitSignal(ref, reason);
+    const cell = cellOf(ref, 'system.exit');
+    exitSignal(cell, cell, reason);
   }
 
   /**
@@ -236,7 +202,7 @@ export class ActorSystem implements Spawner {
    * unwatch(); // no longer interested
    */
   watch(ref: Ref<never>, onDown: (reason: ExitReason, ref: Ref<never>) => void): () => void {
-    const m = cellOf(ref, 'system.watch').addMonitor(onDown);
+    const m = addMonitor(cellOf(ref, 'system.watch'), onDown as (reason: ExitReason, ref: Cell) => void);
     return typeof m === 'number' ? () => {} : () => void m.remove();
   }
 
@@ -260,7 +226,7 @@ export class ActorSystem implements Spawner {
    * tick.cancel();
    */
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
-    assertDelay(ms, 'system.sendInterval(ref, msg, ms)', false);
+    assertInterval(ms, 'system.sendInterval(ref, msg, ms)');
     const t: Timer = new Timer(this.clock, ms, () => void (ref.send(msg) || ref.alive || t.cancel()), ms, undefined);
     return t;
   }
@@ -299,30 +265,7 @@ export class ActorSystem implements Spawner {
    * unsubscribe();
    */
   subscribe(listener: (event: SystemEvent) => void): () => void {
-    this.#eventListeners = [...this.#eventListeners, listener];
-    this.observed = true;
-    return () => {
-      this.#eventListeners = this.#eventListeners.filter((l) => l !== listener);
-      this.observed = this.#eventListeners.length > 0;
-    };
-  }
-
-  /** @internal */
-  emit(event: SystemEvent): void {
-    for (const l of this.#eventListeners) {
-      try {
-        l(event);
-      } catch (e) {
-        this.logger.error({ err: e }, 'event listener threw');
-      }
-    }
-  }
-
-  /** @internal Live cells, oldest first. */
-  liveCells(): Cell[] {
-    const out: Cell[] = [];
-    for (let c = this.#last; c !== undefined; c = c.prev) out.push(c);
-    return out.reverse();
+    return this.#runtime.events.subscribe(listener);
   }
 
   /**
@@ -330,7 +273,8 @@ export class ActorSystem implements Spawner {
    * @example console.dir(system.inspect(), { depth: null });
    */
   inspect(): SystemSnapshot {
-    return snapshot(this.liveCells(), this.#deadLetters, this.clock.now(), this.registry);
+    const rt = this.#runtime;
+    return snapshot(rt.live.toArray(), rt.deadLetters.count, this.clock.now(), rt.registry);
   }
 
   /**
@@ -353,7 +297,7 @@ export class ActorSystem implements Spawner {
         'system.upgrade(ref, behavior, { migrate }): migrate must be a function (oldState) => newState',
       );
     }
-    return new Promise((done) => cell.requestUpgrade({ impl, migrate, done }));
+    return new Promise((done) => requestUpgrade(cell, { impl, migrate, done }));
   }
 
   /**
@@ -362,7 +306,7 @@ export class ActorSystem implements Spawner {
    * adapter corks each socket once per batch). Returns a function that removes it.
    */
   onDrained(fn: () => void): () => void {
-    return this.scheduler.onDrained(fn);
+    return this.#runtime.scheduler.onDrained(fn);
   }
 
   /**
@@ -373,21 +317,25 @@ export class ActorSystem implements Spawner {
    * cheaply at the edge) before mailboxes grow without bound.
    */
   get backlogMs(): number {
-    return this.scheduler.backlogMs;
+    return this.#runtime.scheduler.backlogMs;
   }
 
   /** Counts of live actors, dead letters and scheduler work. */
   stats(): { actors: number; deadLetters: number; queued: number; turns: number; yields: number } {
-    const s = this.scheduler;
-    return { actors: this.#live, deadLetters: this.#deadLetters, queued: s.queued, turns: s.turns, yields: s.yields };
+    const rt = this.#runtime;
+    const s = rt.scheduler;
+    return {
+      actors: rt.live.count,
+      deadLetters: rt.deadLetters.count,
+      queued: s.queued,
+      turns: s.turns,
+      yields: s.yields,
+    };
   }
 
   /** Calls `listener` for every dead letter; returns a function that unsubscribes. */
   onDeadLetter(listener: (dl: DeadLetter) => void): () => void {
-    this.#deadLetterListeners = [...this.#deadLetterListeners, listener];
-    return () => {
-      this.#deadLetterListeners = this.#deadLetterListeners.filter((l) => l !== listener);
-    };
+    return this.#runtime.deadLetters.listen(listener);
   }
 
   /**
@@ -399,16 +347,17 @@ export class ActorSystem implements Spawner {
    * process.once('SIGTERM', () => void system.shutdown().then(() => process.exit(0)));
    */
   async shutdown(): Promise<void> {
-    this.#closed = true;
+    const live = this.#runtime.live;
+    this.#runtime.closed = true;
     // One at a time, newest first: each actor's terminate has finished (or it was killed after
     // shutdownTimeoutMs) before the next one is asked. A supervised actor is left to its supervisor,
     // which stops it in its own order.
-    for (let c = this.#last; c !== undefined; c = this.#last) {
+    for (let c = live.last; c !== undefined; c = live.last) {
       let next: Cell | undefined = c;
-      while (next !== undefined && next.ext?.sup !== undefined) next = next.prev;
+      while (next !== undefined && next.ext?.hook !== undefined) next = next.prev;
       const target = next ?? c;
       const exited = target.whenExited();
-      if (next !== undefined) target.signal('shutdown', true);
+      if (next !== undefined) queueSignal(target, 'shutdown', 'stop');
       let timer: unknown;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = this.clock.setTimeout(() => resolve('timeout'), this.shutdownTimeoutMs);
@@ -416,139 +365,16 @@ export class ActorSystem implements Spawner {
       const outcome = await Promise.race([exited, timedOut]);
       this.clock.clearTimeout(timer);
       if (outcome === 'timeout') {
-        const sup = target.ext?.sup;
-        if (sup !== undefined) sup.mode = 'final';
-        target.retire('killed');
-        target.killNow();
+        const hook = target.ext?.hook;
+        if (hook !== undefined) hook.whenEnded = 'die';
+        retire(target, 'killed');
+        kill(target);
       }
     }
   }
+}
 
-  // ---- internal --------------------------------------------------------------------------------
-
-  /** @internal */
-  spawnCell(
-    behavior: unknown,
-    options: SpawnOptions<unknown> | undefined,
-    parent: Cell | undefined,
-    where: string,
-  ): Cell {
-    if (this.#closed) throw new SystemShutdownError();
-    const impl = toImpl(behavior, where);
-    const name = options?.name;
-    let naming: { service: NameService<unknown>; key: unknown } | undefined;
-    if (name !== undefined) {
-      naming =
-        typeof name === 'object' && name !== null && 'via' in name
-          ? { service: name.via as NameService<unknown>, key: name.key }
-          : { service: this.registry, key: name };
-      const holder = naming.service.whereis(naming.key);
-      if (holder !== undefined) throw new NameTakenError(naming.key, holder);
-    }
-    let flags = 0;
-    const cell = new Cell(this, impl, ++this.#ids, 0, parent);
-    if (options !== undefined) {
-      if (options.trapExit === true) flags |= F_TRAP;
-      if (options.mailbox !== undefined) {
-        assertMailboxOptions(options.mailbox, where);
-        cell.x().bounded = new Bounded(options.mailbox);
-        flags |= F_BOUNDED;
-      }
-      if (options.label !== undefined) cell.x().label = String(options.label);
-      if (options.args !== undefined) cell.x().args = options.args;
-      if (options.link === true) {
-        if (parent === undefined) throw new TypeError(`${where}: { link: true } needs a spawning actor; use ctx.spawn`);
-      }
-    }
-    this.list(cell);
-    if (impl.hasInit) {
-      cell.flags = flags | F_INIT | F_SCHEDULED;
-      this.scheduler.push(cell);
-    } else {
-      cell.flags = flags;
-    }
-    if (options?.link === true && parent !== undefined) parent.link(cell.ref as Ref<never>);
-    if (naming !== undefined) naming.service.register(naming.key, cell.ref as Ref<never>);
-    if (this.observed) {
-      this.emit({
-        type: 'spawned',
-        ref: cell.ref as Ref<never>,
-        parent: parent?.ref as Ref<never> | undefined,
-        behavior: impl.name,
-      });
-    }
-    return cell;
-  }
-
-  readonly #callTimeouts = new Map<number, TimeoutQueue>();
-
-  /** @internal The timeout queue of calls with this `timeoutMs`. */
-  callTimeouts(ms: number): TimeoutQueue {
-    let q = this.#callTimeouts.get(ms);
-    if (q === undefined) {
-      // Forgotten once idle: callers passing a different timeoutMs each time leave nothing behind.
-      q = new TimeoutQueue(this.clock, ms, (idle) => {
-        if (this.#callTimeouts.get(ms) === idle) this.#callTimeouts.delete(ms);
-      });
-      this.#callTimeouts.set(ms, q);
-    }
-    return q;
-  }
-
-  /** @internal */
-  deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason, error?: ExitReason): void {
-    this.#deadLetters++;
-    if (this.observed) this.emit({ type: 'dead_letter', to: to as Ref<never>, message, reason });
-    const ls = this.#deadLetterListeners;
-    if (ls.length === 0) return;
-    const dl: DeadLetter =
-      error === undefined
-        ? { to: to as Ref<never>, message, reason }
-        : { to: to as Ref<never>, message, reason, error };
-    for (const l of ls) {
-      try {
-        l(dl);
-      } catch (e) {
-        this.logger.error({ err: e }, 'dead-letter listener threw');
-      }
-    }
-  }
-
-  /** @internal */
-  reportCrash(cell: Cell, reason: Error, message: unknown, phase: CrashReport['phase']): void {
-    const report: CrashReport = {
-      actor: cell.describe(),
-      id: cell.ref.id,
-      label: cell.ext?.label,
-      behavior: cell.impl.name,
-      phase,
-      reason,
-      ...(phase === 'receive' ? { message } : {}),
-    };
-    this.logger.error(report, `actor ${report.actor} crashed in ${phase}: ${describeReason(reason)}`);
-  }
-
-  /** @internal */
-  nextMonitorId(): MonitorRef {
-    return ++this.#monitorIds as MonitorRef;
-  }
-
-  /** @internal */
-  list(cell: Cell): void {
-    this.#live++;
-    const last = this.#last;
-    cell.prev = last;
-    if (last !== undefined) last.next = cell;
-    this.#last = cell;
-  }
-
-  /** @internal */
-  unlist(cell: Cell): void {
-    this.#live--;
-    const { prev, next } = cell;
-    if (prev !== undefined) prev.next = next;
-    if (next === undefined) this.#last = prev;
-    else next.prev = prev;
-    cell.prev = cell.next = undefined;
-  }
+/** @internal The scheduler of a system (tests drain it by hand). */
+export function schedulerOf(system: ActorSystem): Scheduler {
+  return runtimeOf(system).scheduler;
 }

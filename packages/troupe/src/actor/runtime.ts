@@ -1,0 +1,48 @@
+/**
+ * @internal What an actor asks of the system it runs in: the scheduler and the clock, the logger,
+ * dead letters, the event stream, spawning, the list of live actors, monitor ids and call timeouts.
+ * The system layer implements it (`system/runtime.ts`); the actor layer sees only this interface,
+ * so it never imports the system above it.
+ */
+import type { ExitReason } from '../exit-reason.js';
+import type { CrashReport, Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Clock } from '../timers/clock.js';
+import type { TimeoutQueue } from './call.js';
+import type { Cell } from './cell.js';
+import type { SpawnOptions, SystemHandle } from './context.js';
+import type { SystemEvent } from './events.js';
+import type { MonitorRef } from './messages.js';
+import type { NameService } from './names.js';
+import type { Ref } from './ref.js';
+
+/**
+ * Why a message became a dead letter: its actor was `dead`; a bounded mailbox was full
+ * (`mailbox_full`); it `crashed` the actor (the poison message of a supervised restart, with the
+ * error); or it was queued when a supervised actor that does not keep its mailbox restarted
+ * (`dropped`).
+ */
+export type DeadLetterReason = 'dead' | 'mailbox_full' | 'crashed' | 'dropped';
+
+/** @internal */
+export interface Runtime {
+  /** The public system, for `ctx.system`. */
+  readonly system: SystemHandle;
+  readonly scheduler: Scheduler;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The system's own registry (the `name` spawn option). */
+  readonly names: NameService<unknown>;
+  /** True while anyone listens to events: every emit point tests it first. */
+  readonly observed: boolean;
+  emit(event: SystemEvent): void;
+  deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason, error?: ExitReason): void;
+  reportCrash(report: CrashReport): void;
+  /** Makes, lists and schedules a new actor; `parent` is the spawning actor, `where` names the API for errors. */
+  spawn(behavior: unknown, options: SpawnOptions<unknown> | undefined, parent: Cell | undefined, where: string): Cell;
+  /** The actor died: it leaves the list of live actors. */
+  unlist(cell: Cell): void;
+  nextMonitorId(): MonitorRef;
+  /** The timeout queue of calls with this `timeoutMs`. */
+  callTimeouts(ms: number): TimeoutQueue;
+}
