@@ -69,6 +69,10 @@ export const ratioAtMost = (max: number, text: string): Target => ({
   text,
   met: (_v, ratio) => ratio !== undefined && ratio <= max,
 });
+export const ratioAtLeast = (min: number, text: string): Target => ({
+  text,
+  met: (_v, ratio) => ratio !== undefined && ratio >= min,
+});
 
 /**
  * The best of a non-empty list of runs, and how far the worst is from it (a fraction of the best).
