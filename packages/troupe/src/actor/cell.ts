@@ -272,6 +272,8 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     if ((this.flags & (PHASE | F_AWAIT)) === P_STARTING) this.runInit();
     let n = 0;
     if (this.first !== EMPTY || this.queue !== undefined) {
+      // The incarnation's context: it cannot change within a turn (a restart begins outside one).
+      const ctx = this.ext?.hook?.ctx ?? this;
       // Only a running phase takes mail: an incarnation that ended leaves the rest to the next one.
       while (n < budget && (this.flags & (PHASE | F_AWAIT | F_SIGNALS)) === P_RUNNING) {
         const msg = take(this);
@@ -285,7 +287,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
             (msg instanceof ExitInfo || msg instanceof DownInfo || msg instanceof UpgradeNotice)
           ) {
             pending = this.takeInfo(msg);
-          } else pending = this.impl.receive(this, msg, this.ext?.hook?.ctx ?? this);
+          } else pending = this.impl.receive(this, msg, ctx);
         } catch (e) {
           crashed(this, e, msg);
           break;

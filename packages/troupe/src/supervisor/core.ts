@@ -9,7 +9,7 @@ import { type Cell, queueSignal, requestUpgrade, retire, toImpl } from '../actor
 import type { Ref } from '../actor/ref.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
-import { type Child, ChildDown, haltChild, nextDelay, RestartDue, retireChild, reviveChild } from './child.js';
+import { type Child, type ChildDown, haltChild, nextDelay, RestartDue, retireChild, reviveChild } from './child.js';
 import type { RestartType } from './child-spec.js';
 import type { ChildInfo, SupervisorReport, UpgradeChildrenResult } from './messages.js';
 import { RestartWindow } from './restart-window.js';
@@ -52,15 +52,11 @@ export abstract class SupervisorCore {
   /** Restarts `failed` (and whatever its strategy says) after `delay` ms. */
   abstract restart(failed: Child, delay: number): undefined | Promise<void>;
 
-  /** The runtime's notices to a supervisor (a child ended; a backoff delay is over), or undefined. */
-  handleNotice(msg: unknown): { handled: false } | { handled: true; result: undefined | Promise<void> } {
-    if (msg instanceof ChildDown) return { handled: true, result: this.onChildDown(msg) };
-    if (msg instanceof RestartDue) {
-      const child = msg.child;
-      if (child.status === 'restarting' && !this.stopping) reviveChild(this.cell, child);
-      return { handled: true, result: undefined };
-    }
-    return { handled: false };
+  /** A backoff delay is over: the child restarts now, unless something else happened meanwhile. */
+  onRestartDue(n: RestartDue): undefined {
+    const child = n.child;
+    if (child.status === 'restarting' && !this.stopping) reviveChild(this.cell, child);
+    return;
   }
 
   onChildDown(n: ChildDown): undefined | Promise<void> {

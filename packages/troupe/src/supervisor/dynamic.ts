@@ -8,7 +8,7 @@ import type { Behavior, Spawnable } from '../actor/behavior.js';
 import type { Context } from '../actor/context.js';
 import { type Cell, cellOf, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
-import { Child, ChildDown, haltChild, spawnChildCell } from './child.js';
+import { Child, ChildDown, haltChild, RestartDue, spawnChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
 import type {
@@ -85,8 +85,8 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
     init(ctx: Context<DynamicSupervisorRequest<A, M>>) {
       return new DynamicCore(cellOf(ctx.self, 'dynamicSupervisor'), options, template, maxChildren);
     },
-    receive(core: DynamicCore, msg: DynamicSupervisorRequest<A, M> | ChildDown) {
-      return core.handle(msg as DynamicSupervisorRequest<unknown, unknown> | ChildDown);
+    receive(core: DynamicCore, msg: DynamicSupervisorRequest<A, M> | ChildDown | RestartDue) {
+      return core.handle(msg as DynamicSupervisorRequest<unknown, unknown> | ChildDown | RestartDue);
     },
     terminate(core: DynamicCore) {
       return core.stopAll();
@@ -125,14 +125,14 @@ export class DynamicCore extends SupervisorCore {
     return this.restartOne(failed, delay);
   }
 
-  handle(msg: DynamicSupervisorRequest<unknown, unknown> | ChildDown): undefined | Promise<void> {
-    const notice = this.handleNotice(msg);
-    if (notice.handled) {
+  handle(msg: DynamicSupervisorRequest<unknown, unknown> | ChildDown | RestartDue): undefined | Promise<void> {
+    if (msg instanceof ChildDown) {
+      const r = this.onChildDown(msg);
       // A child that ended for good is forgotten.
-      if (msg instanceof ChildDown && msg.child.status === 'stopped') this.remove(msg.child);
-      return notice.result;
+      if (msg.child.status === 'stopped') this.remove(msg.child);
+      return r;
     }
-    msg = msg as DynamicSupervisorRequest<unknown, unknown>;
+    if (msg instanceof RestartDue) return this.onRestartDue(msg);
     switch (msg.type) {
       case 'supervisor.start_child':
         return this.startChild(msg.args).then(msg.reply);

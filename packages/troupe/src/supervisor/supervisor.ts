@@ -6,7 +6,7 @@
 import type { Behavior } from '../actor/behavior.js';
 import type { Context } from '../actor/context.js';
 import { type Cell, cellOf } from '../actor/internal.js';
-import { Child, type ChildDown, haltChild, reviveChild, startChildCell } from './child.js';
+import { Child, ChildDown, haltChild, RestartDue, reviveChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
 import type { ChildCounts, ChildResult, StartChildResult, SupervisorRequest } from './messages.js';
@@ -83,7 +83,7 @@ export function supervisor(options: SupervisorOptions): SupervisorBehavior {
       await core.startAll();
       return core;
     },
-    receive(core: StaticCore, msg: SupervisorRequest | ChildDown) {
+    receive(core: StaticCore, msg: SupervisorRequest | ChildDown | RestartDue) {
       return core.handle(msg);
     },
     terminate(core: StaticCore) {
@@ -127,10 +127,9 @@ export class StaticCore extends SupervisorCore {
     }
   }
 
-  handle(msg: SupervisorRequest | ChildDown): undefined | Promise<void> {
-    const notice = this.handleNotice(msg);
-    if (notice.handled) return notice.result;
-    msg = msg as SupervisorRequest;
+  handle(msg: SupervisorRequest | ChildDown | RestartDue): undefined | Promise<void> {
+    if (msg instanceof ChildDown) return this.onChildDown(msg);
+    if (msg instanceof RestartDue) return this.onRestartDue(msg);
     switch (msg.type) {
       case 'supervisor.start_child':
         return this.startChild(msg.spec).then(msg.reply);
