@@ -3,6 +3,10 @@
  * orthogonal facts the scheduler and the turn loop test on every message as single bits. The phase
  * is packed here rather than kept as a field of its own because every actor carries it and the
  * idle-actor benchmark counts each word; read it as a name with `phaseOf` (lifecycle.ts).
+ *
+ * Modules on the hot path copy these constants into local ones (`const F_X = flags.F_X`): V8 reads
+ * an imported binding through its module cell, with a hole check, on every use, and a local
+ * constant for free. The copies took ping-pong from 0.69x to 0.86x of the hand-written loop.
  */
 
 /** Phases (see lifecycle.ts for the machine). Running is 0, so "running, nothing else" is one test. */

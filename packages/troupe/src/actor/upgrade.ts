@@ -10,7 +10,12 @@ import { describeReason } from '../exit-reason.js';
 import { SystemMessage } from '../mailbox/mailbox.js';
 import type { Impl } from './behavior.js';
 import type { Cell } from './cell.js';
-import { NO_TURNS, P_RESTARTING, PHASE } from './flags.js';
+import * as flags from './flags.js';
+
+// Local copies: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
+const NO_TURNS = flags.NO_TURNS;
+const P_RESTARTING = flags.P_RESTARTING;
+const PHASE = flags.PHASE;
 
 /** The result of a hot upgrade. */
 export type UpgradeResult =

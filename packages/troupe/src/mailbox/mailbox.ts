@@ -10,12 +10,14 @@
  */
 import Denque from 'denque';
 
-/** The empty `first` slot (module-private, so no message can be it). */
-export const EMPTY: unique symbol = Symbol('troupe.empty');
+/** The empty `first` slot (private to the runtime, so no message can be it). */
+const NONE: unique symbol = Symbol('troupe.empty');
+/** @internal `NONE` for other modules; this module reads its local binding (see flags.ts). */
+export const EMPTY: typeof NONE = NONE;
 
 /** @internal The mailbox's fields, on the record that owns them. */
 export interface Mailbox {
-  /** The oldest message, or EMPTY; older than everything in `queue`. */
+  /** The oldest message, or NONE; older than everything in `queue`. */
   first: unknown;
   queue: Denque<unknown> | undefined;
 }
@@ -27,7 +29,7 @@ export class SystemMessage {}
 export function append(mb: Mailbox, msg: unknown): void {
   const q = mb.queue;
   if (q !== undefined) q.push(msg);
-  else if (mb.first === EMPTY) mb.first = msg;
+  else if (mb.first === NONE) mb.first = msg;
   else {
     const queue = new Denque<unknown>();
     queue.push(msg);
@@ -35,32 +37,32 @@ export function append(mb: Mailbox, msg: unknown): void {
   }
 }
 
-/** @internal Takes the oldest message, or returns EMPTY. */
+/** @internal Takes the oldest message, or returns NONE. */
 export function take(mb: Mailbox): unknown {
   const f = mb.first;
-  if (f !== EMPTY) {
-    mb.first = EMPTY;
+  if (f !== NONE) {
+    mb.first = NONE;
     return f;
   }
   const q = mb.queue;
-  return q === undefined || q.length === 0 ? EMPTY : q.shift();
+  return q === undefined || q.length === 0 ? NONE : q.shift();
 }
 
 /** @internal Whether a message waits. */
 export function hasMail(mb: Mailbox): boolean {
-  return mb.first !== EMPTY || (mb.queue !== undefined && mb.queue.length > 0);
+  return mb.first !== NONE || (mb.queue !== undefined && mb.queue.length > 0);
 }
 
 /** @internal Messages waiting. */
 export function mailboxSize(mb: Mailbox): number {
-  return (mb.first === EMPTY ? 0 : 1) + (mb.queue?.length ?? 0);
+  return (mb.first === NONE ? 0 : 1) + (mb.queue?.length ?? 0);
 }
 
 /** @internal Moves the `first` slot into the queue, for code that walks the whole mailbox. */
 export function toQueue(mb: Mailbox): Denque<unknown> | undefined {
   const f = mb.first;
-  if (f === EMPTY) return mb.queue;
-  mb.first = EMPTY;
+  if (f === NONE) return mb.queue;
+  mb.first = NONE;
   let q = mb.queue;
   if (q === undefined) q = mb.queue = new Denque();
   q.unshift(f);
@@ -74,15 +76,15 @@ export function takeAll(mb: Mailbox): Denque<unknown> | undefined {
   return q !== undefined && q.length > 0 ? q : undefined;
 }
 
-/** @internal Removes and returns the oldest message that is not a SystemMessage, or EMPTY. */
+/** @internal Removes and returns the oldest message that is not a SystemMessage, or NONE. */
 export function evictOldest(mb: Mailbox): unknown {
   const q = toQueue(mb);
-  if (q === undefined) return EMPTY;
+  if (q === undefined) return NONE;
   for (let i = 0; i < q.length; i++) {
     const m = q.peekAt(i);
     if (m instanceof SystemMessage) continue;
     q.removeOne(i);
     return m;
   }
-  return EMPTY;
+  return NONE;
 }
