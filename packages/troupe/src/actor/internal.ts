@@ -3,14 +3,14 @@
  * introspection, the system). Nothing here is exported from the package: `index.ts` exports the
  * public API only, and `stripInternal` keeps these out of the published types.
  */
-export { type Impl, toImpl } from './behavior.js';
+export { toImpl } from './behavior.js';
 export { TimeoutQueue } from './call.js';
-export { Cell, cellOf, type Ext } from './cell.js';
+export { Cell, cellOf } from './cell.js';
 export { exitSignal, queueSignal } from './exit-signals.js';
 export { F_AWAIT, F_BOUNDED, F_RECORD, F_SCHEDULED, F_TRAP } from './flags.js';
 export { IncarnationContext } from './incarnation.js';
-export { incarnationOf, kill, type Phase, phaseOf, retire, revive, type SupervisedHook } from './lifecycle.js';
+export { kill, phaseOf, retire, revive, type SupervisedHook } from './lifecycle.js';
 export { addMonitor } from './monitors.js';
 export type { EntryOwner, Registration } from './names.js';
 export type { DeadLetterReason, Runtime } from './runtime.js';
-export { requestUpgrade, type UpgradeRequest } from './upgrade.js';
+export { requestUpgrade } from './upgrade.js';
