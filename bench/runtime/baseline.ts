@@ -316,7 +316,7 @@ export async function restart(p: RestartParams): Promise<Sample> {
     if (++handled === p.messages) done.resolve();
     crashedAt = performance.now();
     void self;
-    throw new Error('poison');
+    throw p.bare === true ? POISON : new Error('poison');
   });
   proc.onCrash = () => {
     const now = performance.now();
@@ -333,14 +333,16 @@ export async function restart(p: RestartParams): Promise<Sample> {
   await done.promise;
   const s = (performance.now() - t0) / 1000;
   check(handled === p.messages, 'every message handled');
-  return restartFigures(p.messages, s, gaps);
+  return restartFigures(p.messages, s, gaps, p.bare === true ? 'restart-bare' : 'restart');
 }
 
-/** Restarts/s and the crash-to-next-message percentiles in µs. */
-export function restartFigures(messages: number, seconds: number, gapsMs: number[]): Sample {
+const POISON = new Error('poison');
+
+/** Restarts/s and the crash-to-next-message percentiles in µs, under the figure names' `prefix`. */
+export function restartFigures(messages: number, seconds: number, gapsMs: number[], prefix: string): Sample {
   gapsMs.sort((a, b) => a - b);
   const q = (f: number) => (gapsMs[Math.min(gapsMs.length - 1, Math.floor(f * gapsMs.length))] as number) * 1000;
-  return { 'restart-rate': messages / seconds, 'restart-p50': q(0.5), 'restart-p99': q(0.99) };
+  return { [`${prefix}-rate`]: messages / seconds, [`${prefix}-p50`]: q(0.5), [`${prefix}-p99`]: q(0.99) };
 }
 
 /** registry-register: a plain Map from name to actor, the least a name registry is. */

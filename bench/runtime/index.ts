@@ -20,7 +20,7 @@ import { type AnyWorkload, best, type Competitor, nextTurn, type Sample } from '
 import { idleMemory, idleStateMemory } from './idle-memory.js';
 import { pingPong } from './ping-pong.js';
 import { registry } from './registry.js';
-import { restart } from './restart.js';
+import { restart, restartBare } from './restart.js';
 import { skynet } from './skynet.js';
 
 /** Every runtime workload, in the order they run and print. Add a new one here. */
@@ -33,6 +33,7 @@ const WORKLOADS: readonly AnyWorkload[] = [
   idleStateMemory,
   call,
   restart,
+  restartBare,
   registry,
   events,
 ];

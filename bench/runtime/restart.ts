@@ -15,7 +15,14 @@ export interface RestartParams {
   readonly messages: number;
   readonly maxRestarts: number;
   readonly withinMs: number;
+  /**
+   * Throw one error made in advance instead of a new one per crash: the runtime's own cost of a
+   * restart, without V8's stack capture (`restart-bare-*`).
+   */
+  readonly bare?: boolean;
 }
+
+const POISON = new Error('poison');
 
 async function troupe(p: RestartParams): Promise<Sample> {
   // The crash reports are built and handed to a logger that drops them: printing is not the runtime.
@@ -38,7 +45,7 @@ async function troupe(p: RestartParams): Promise<Sample> {
               if (crashedAt >= 0) gaps.push(now - crashedAt);
               if (++handled === p.messages) done.resolve();
               crashedAt = performance.now();
-              throw new Error('poison');
+              throw p.bare === true ? POISON : new Error('poison');
             },
           },
         },
@@ -53,7 +60,7 @@ async function troupe(p: RestartParams): Promise<Sample> {
   check(handled === p.messages, 'every message handled');
   check(child.alive, 'the child is still supervised');
   await system.shutdown();
-  return baseline.restartFigures(p.messages, s, gaps);
+  return baseline.restartFigures(p.messages, s, gaps, p.bare === true ? 'restart-bare' : 'restart');
 }
 
 export const restart = defineWorkload<RestartParams>({
@@ -73,6 +80,22 @@ export const restart = defineWorkload<RestartParams>({
   params: {
     full: { messages: 100_000, maxRestarts: 1_000_000, withinMs: 1_000 },
     quick: { messages: 50_000, maxRestarts: 1_000_000, withinMs: 1_000 },
+  },
+  troupe,
+  baseline: baseline.restart,
+});
+
+export const restartBare = defineWorkload<RestartParams>({
+  name: 'restart-bare',
+  about: 'the same with one error thrown again and again: the cost of a restart without making an Error',
+  figures: [
+    { name: 'restart-bare-rate', unit: 'restarts/s', better: 'higher', decimals: 0 },
+    { name: 'restart-bare-p50', unit: 'us', better: 'lower', decimals: 2 },
+    { name: 'restart-bare-p99', unit: 'us', better: 'lower', decimals: 2 },
+  ],
+  params: {
+    full: { messages: 100_000, maxRestarts: 1_000_000, withinMs: 1_000, bare: true },
+    quick: { messages: 50_000, maxRestarts: 1_000_000, withinMs: 1_000, bare: true },
   },
   troupe,
   baseline: baseline.restart,
