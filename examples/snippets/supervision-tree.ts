@@ -9,8 +9,9 @@ import {
   ActorSystem,
   type Behavior,
   type ChildInfo,
-  type DynamicSupervisorRef,
+  type DynamicSupervisorRequest,
   dynamicSupervisor,
+  key,
   type Reply,
   silentLogger,
   startChild,
@@ -21,10 +22,7 @@ import {
 type CounterMsg = { type: 'inc' } | { type: 'get'; reply: Reply<number> } | { type: 'crash' };
 
 const counter: Behavior<CounterMsg, number, number> = {
-  init(ctx, start) {
-    ctx.system.register('counter', ctx.self); // again at every restart: same ref, so it is `ok`
-    return start;
-  },
+  init: (_ctx, start) => start,
   receive(count, msg) {
     switch (msg.type) {
       case 'inc':
@@ -53,12 +51,16 @@ const room: Behavior<RoomMsg, string[], string> = {
   },
 };
 
+// Typed names: a lookup by one is a Ref of that actor's messages, and it holds across restarts.
+const COUNTER = key<CounterMsg>('counter');
+const ROOMS = key<DynamicSupervisorRequest<string, RoomMsg>>('rooms');
+
 // The tree: started in this order, stopped in reverse; one_for_one restarts only the child that failed.
 const app = supervisor({
   strategy: 'one_for_one',
   children: [
-    { id: 'counter', behavior: counter, args: 10 },
-    { id: 'rooms', behavior: dynamicSupervisor({ child: { behavior: room, restart: 'transient' } }) },
+    { id: 'counter', behavior: counter, args: 10, name: COUNTER },
+    { id: 'rooms', behavior: dynamicSupervisor({ child: { behavior: room, restart: 'transient' } }), name: ROOMS },
   ],
 });
 
@@ -72,7 +74,7 @@ export async function main(): Promise<{
   const system = new ActorSystem({ logger: silentLogger }); // the crash below is on purpose
   const sup = await system.start(app); // resolves once every child has started, in order
 
-  const count = system.whereis<CounterMsg>('counter');
+  const count = system.whereis(COUNTER); // Ref<CounterMsg> | undefined
   if (count === undefined) throw new Error('counter is not registered');
   count.send({ type: 'inc' });
   count.send({ type: 'inc' });
@@ -80,11 +82,10 @@ export async function main(): Promise<{
   count.send({ type: 'crash' }); // restarted from its args: 10
   count.send({ type: 'inc' }); // queued behind the crash: kept, handled by the new incarnation
   const after = await count.call({ type: 'get' }); // 11
-  const sameRef = system.whereis('counter') === count;
+  const sameRef = system.whereis(COUNTER) === count;
 
-  // whichChildren gives each child as Ref<never> ("some actor"); the caller knows what it accepts.
-  const rows = await whichChildren(sup);
-  const rooms = rows.find((c) => c.id === 'rooms')?.ref as unknown as DynamicSupervisorRef<string, RoomMsg>;
+  const rooms = system.whereis(ROOMS); // a DynamicSupervisorRef<string, RoomMsg>, by name: no cast
+  if (rooms === undefined) throw new Error('rooms is not running');
   const started = await startChild(rooms, 'lobby'); // the args for this room's init
   if (!started.ok) throw new Error(started.reason);
   started.ref.send({ type: 'say', text: 'hello' });

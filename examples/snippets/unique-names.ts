@@ -5,11 +5,14 @@
  * the same step as its actor dies, so a lookup never returns a dead actor.
  * Run: `node --conditions=source --import tsx examples/snippets/unique-names.ts`.
  */
-import { ActorSystem, NameTakenError, type RegisterResult, type Reply, UniqueRegistry } from 'troupe';
+import { ActorSystem, key, NameTakenError, type RegisterResult, type Reply, UniqueRegistry } from 'troupe';
 
 type CacheMsg = { type: 'get'; key: string; reply: Reply<string | undefined> };
 
 const cache = (msg: CacheMsg) => msg.reply(msg.key === 'greeting' ? 'hello' : undefined);
+
+// A typed key: it names the actor and says what it accepts. A plain string names it too.
+const CACHE = key<CacheMsg>('cache');
 
 const show = (r: RegisterResult<unknown>) => (r.ok ? 'ok' : r.reason === 'taken' ? `taken by ${r.ref}` : r.reason);
 
@@ -17,12 +20,12 @@ export async function main(): Promise<Record<string, unknown>> {
   const system = new ActorSystem();
   const out: Record<string, unknown> = {};
 
-  system.spawn(cache, { name: 'cache' }); // registered before spawn returns
-  const found = system.whereis<CacheMsg>('cache'); // Ref<CacheMsg> | undefined; the type is your claim
+  system.spawn(cache, { name: CACHE }); // registered before spawn returns
+  const found = system.whereis(CACHE); // Ref<CacheMsg> | undefined, checked by the compiler
   out.whereis = await found?.call({ type: 'get', key: 'greeting' }); // 'hello'
 
   try {
-    system.spawn(cache, { name: 'cache' }); // taken: throws, and starts nothing
+    system.spawn(cache, { name: 'cache' }); // the same name: taken, throws, and starts nothing
   } catch (e) {
     if (!(e instanceof NameTakenError)) throw e;
     out.spawnTaken = `${e.name}: ${e.message}`;

@@ -83,7 +83,7 @@ describe('room crash with mail queued behind it', () => {
     await bob.request({ type: 'join', room: 'lobby' });
     await alice.request({ type: 'message', room: 'lobby', content: 'before' });
     const world = server.chat.world;
-    const room = world.rooms.whereis<RoomMsg>('lobby');
+    const room = world.rooms.whereis('lobby');
     const [conn, member] = [...world.members.lookup('lobby')].find(([, m]) => m.user === 'alice') ?? [];
     assert.ok(room && conn && member);
     // In one synchronous step: the crash, then two publishes queued behind it in the room's mailbox.

@@ -3,7 +3,7 @@ import { SimulatedClock } from 'troupe/testing';
 import { DEFAULTS } from '../../examples/chat/src/options.js';
 import { type RoomMsg, room } from '../../examples/chat/src/room.js';
 import { newSession } from '../../examples/chat/src/session.js';
-import { ensureRoom, newCounters, type World } from '../../examples/chat/src/world.js';
+import { ensureRoom, newCounters, ROOM_SUP, type World } from '../../examples/chat/src/world.js';
 
 export class FakeSocket {
   frames: Array<Record<string, unknown>> = [];
@@ -24,18 +24,21 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
   const system = new ActorSystem({ logger: silentLogger, clock });
   const world: World = {
     options: { ...DEFAULTS, ...opts },
-    rooms: new UniqueRegistry<string>('rooms'),
+    rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry('members') as never,
     users: new DuplicateRegistry('users') as never,
-    roomSup: undefined,
+    names: new UniqueRegistry<unknown>('chat'),
     counters: newCounters(),
     fanout: undefined,
     now: () => 0,
     backlogMs: () => 0,
   };
-  world.roomSup = (await system.start(
-    dynamicSupervisor({ child: { behavior: room, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),
-  )) as never;
+  world.names.register(
+    ROOM_SUP,
+    await system.start(
+      dynamicSupervisor({ child: { behavior: room, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),
+    ),
+  );
   /** A connection: a dummy actor plus a fake socket. */
   const conn = (user: string) => {
     const ref = system.spawn((_m: unknown) => {}) as Ref<never>;

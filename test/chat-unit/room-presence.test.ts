@@ -14,7 +14,7 @@ test('a member that leaves while its room restarts still produces a presence lea
   clock.advance(300);
   await settle(system);
   alice.socket.frames.length = 0;
-  world.rooms.whereis<RoomMsg>('lobby')?.send({ type: 'crash' }); // fault injection: the room crashes...
+  world.rooms.whereis('lobby')?.send({ type: 'crash' }); // fault injection: the room crashes...
   system.kill(bob.ref); // ...while bob's connection goes away
   await settle(system);
   clock.advance(300);

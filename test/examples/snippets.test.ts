@@ -209,7 +209,7 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
     returns: {
       defaults: ['cache: worker Ref<2 cache>', 'minimal: worker Ref<3 minimal>', 'nested: supervisor Ref<4 nested>'],
       mistakes: [
-        "TypeError: supervisor(options): unknown child spec field 'resart'; accepted fields are id, behavior, args, restart, shutdown, type, mailbox, keepMailbox, backoff, restartLimit, trapExit, reportMessages, label",
+        "TypeError: supervisor(options): unknown child spec field 'resart'; accepted fields are id, behavior, args, restart, shutdown, type, mailbox, keepMailbox, backoff, restartLimit, trapExit, reportMessages, label, name",
         "TypeError: supervisor(options) (child 'a'): restart must be 'permanent', 'transient' or 'temporary'; got 'sometimes'",
         "TypeError: supervisor(options) (child 'a'): shutdown must be a number of milliseconds >= 0, 'brutal_kill' or 'infinity'; got -1",
         "TypeError: supervisor(options) (child 'a'): expected a function (msg, ctx) => void, a behaviour object with a receive(state, msg, ctx) method, or a class extending Actor; got string",

@@ -64,7 +64,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         );
         return;
       }
-      const room = world.rooms.whereis<RoomMsg>(frame.room);
+      const room = world.rooms.whereis(frame.room);
       if (room === undefined) {
         // No room to do it (it stopped for good): leave its members here, or its next one would
         // count this connection in.

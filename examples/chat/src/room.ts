@@ -177,7 +177,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       case 'join': {
         if (s.closing) {
           // Reopen, unless a new room took the name meanwhile: then the join belongs there.
-          const reg = world.rooms.register(s.name, ctx.self as Ref<never>);
+          const reg = world.rooms.register(s.name, ctx.self);
           if (!reg.ok) {
             (reg.reason === 'taken' ? (reg.ref as Ref<RoomMsg>) : ensureRoom(world, s.name))?.send(msg);
             return s;

@@ -30,7 +30,7 @@ import type { ChatOptions } from './options.js';
 import { isName } from './protocol.js';
 import { answerLostRequest, type RoomArgs, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
-import { type ConnMsg, type Member, newCounters, type World } from './world.js';
+import { type ConnMsg, type Member, newCounters, ROOM_SUP, type World } from './world.js';
 
 export interface Chat {
   readonly port: number;
@@ -71,10 +71,10 @@ export async function startChat(
 ): Promise<Chat> {
   const world: World = {
     options,
-    rooms: new UniqueRegistry<string>('rooms'),
+    rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry<string, Member, ConnMsg>('members'),
     users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
-    roomSup: undefined,
+    names: new UniqueRegistry<unknown>('chat'),
     counters: newCounters(),
     fanout: undefined,
     now,
@@ -95,16 +95,7 @@ export async function startChat(
     supervisor({
       strategy: 'one_for_one',
       children: [
-        {
-          id: 'rooms',
-          behavior: {
-            ...rooms,
-            init(ctx: never) {
-              world.roomSup = (ctx as { self: DynamicSupervisorRef<RoomArgs, RoomMsg> }).self;
-              return rooms.init?.(ctx, undefined) as never;
-            },
-          },
-        },
+        { id: 'rooms', behavior: rooms, name: { via: world.names, key: ROOM_SUP } },
         {
           id: 'server',
           behavior: socketServer<Session, unknown>({

@@ -6,7 +6,8 @@
 import type { SocketHandle } from '@troupe/uws';
 import {
   type DuplicateRegistry,
-  type DynamicSupervisorRef,
+  type DynamicSupervisorRequest,
+  key,
   type MonitorRef,
   type Ref,
   spawnChild,
@@ -48,15 +49,19 @@ export interface Counters {
   shed: number;
 }
 
+/** The room supervisor's name in `World.names`, in every incarnation. */
+export const ROOM_SUP = key<DynamicSupervisorRequest<RoomArgs, RoomMsg>>('rooms');
+
 export interface World {
   readonly options: ChatOptions;
   /** Room name -> room actor. */
-  readonly rooms: UniqueRegistry<string>;
+  readonly rooms: UniqueRegistry<string, undefined, RoomMsg>;
   /** Room name -> member connections, with their user and socket. */
   readonly members: DuplicateRegistry<string, Member, ConnMsg>;
   /** User name -> that user's connections, with their socket. */
   readonly users: DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>;
-  roomSup: DynamicSupervisorRef<RoomArgs, RoomMsg> | undefined;
+  /** Where the chat's own supervisors are registered, so that they find each other (`ROOM_SUP`). */
+  readonly names: UniqueRegistry<unknown>;
   readonly counters: Counters;
   /** The room fan-out histogram (seconds); set once metrics exist. */
   fanout: { observe(seconds: number): void } | undefined;
@@ -88,13 +93,13 @@ export function newCounters(): Counters {
  * Registering here, in the same step as the start, means two joins can never start two rooms.
  */
 export function ensureRoom(world: World, name: string): Ref<RoomMsg> | undefined {
-  const existing = world.rooms.whereis<RoomMsg>(name);
+  const existing = world.rooms.whereis(name);
   if (existing !== undefined) return existing;
-  const sup = world.roomSup;
+  const sup = world.names.whereis(ROOM_SUP);
   if (sup === undefined) return undefined;
   const r = spawnChild(sup, { name, store: new RoomStore(world.options.history), world });
   if (!r.ok) return undefined;
-  world.rooms.register(name, r.ref as Ref<never>);
+  world.rooms.register(name, r.ref);
   return r.ref;
 }
 

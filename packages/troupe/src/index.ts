@@ -17,7 +17,7 @@ export type {
   ReplyOf,
   RequestOf,
 } from './actor/messages.js';
-export type { NameService, RegisterResult } from './actor/names.js';
+export { Key, key, type Name, type NameService, type PlainName, type RegisterResult } from './actor/names.js';
 export { type CallOptions, Ref, type SendWaitOptions } from './actor/ref.js';
 export type { DeadLetterReason } from './actor/runtime.js';
 export type { UpgradeResult } from './actor/upgrade.js';

@@ -20,9 +20,12 @@ import {
   type Context,
   countChildren,
   type DynamicSupervisorRef,
+  type DynamicSupervisorRequest,
   dynamicSupervisor,
   type ExitReason,
   isCleanExit,
+  type Key,
+  key,
   type Ref,
   type RestartLimit,
   type Spawnable,
@@ -30,7 +33,7 @@ import {
   spawnChild,
   supervisor,
   terminateChild,
-  whichChildren,
+  UniqueRegistry,
 } from 'troupe';
 import { assertNativeUws, isNativeUws, uWS } from './native.js';
 import { type BufferLimit, type SocketHandle as Handle, SocketHandle, type SocketSlot } from './socket.js';
@@ -103,13 +106,17 @@ export interface ServerOptions<S, M> {
   readonly allowFallback?: boolean;
 }
 
-/** A started server, from `serve`. */
-export interface Server {
+/**
+ * A started server, from `serve`. `S` is the connections' session and `M` their actors' messages;
+ * a plain `Server` stands for any server.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a plain `Server` must accept a server of any session and messages.
+export interface Server<S = any, M = any> {
   readonly port: number;
   /** The server's supervisor. */
   readonly ref: Ref<never>;
   /** The dynamic supervisor of the socket actors. */
-  readonly sockets: DynamicSupervisorRef<SocketArgs<unknown>, unknown>;
+  readonly sockets: DynamicSupervisorRef<SocketArgs<S>, M>;
   /** Open connections (socket actors running). */
   connections(): Promise<number>;
   /** Stops accepting, then stops every socket actor (closing its connection), then the tree. */
@@ -122,8 +129,15 @@ type ListenerMsg = { readonly type: 'listener.port'; readonly reply: (port: numb
 interface Shared {
   connections: number;
   port: number;
-  /** Set by the sockets supervisor's init, every time it starts. */
-  sockets: Ref<never> | undefined;
+}
+
+/**
+ * Per server: the registry its children find each other in (a server's own, since one system may
+ * run several servers), and the key the sockets supervisor holds there, in every incarnation.
+ */
+interface Siblings<S, M> {
+  readonly names: UniqueRegistry<unknown>;
+  readonly sockets: Key<DynamicSupervisorRequest<SocketArgs<S>, M>>;
 }
 
 function copyRequest(req: HttpRequest, res: HttpResponse): UpgradeInfo {
@@ -138,15 +152,18 @@ function copyRequest(req: HttpRequest, res: HttpResponse): UpgradeInfo {
   return { url, query, headers, remoteAddress };
 }
 
-function listener<S, M>(options: ServerOptions<S, M>, shared: Shared): Behavior<ListenerMsg, ListenerState> {
+function listener<S, M>(
+  options: ServerOptions<S, M>,
+  shared: Shared,
+  siblings: Siblings<S, M>,
+): Behavior<ListenerMsg, ListenerState> {
   const maxPayload = options.maxPayload ?? 64 * 1024;
   const closeCode = options.closeCode ?? 1001;
   return {
     async init(ctx: Context<ListenerMsg>) {
-      // Not a call to our supervisor: it is still starting us, and would not answer until we are up.
-      const sockets = shared.sockets as DynamicSupervisorRef<SocketArgs<S>, M> | undefined;
-      if (sockets === undefined || !sockets.alive)
-        throw new Error('socketServer: the sockets supervisor is not running');
+      // By name, not by a call to our supervisor: it is still starting us, and would not answer.
+      const sockets = siblings.names.whereis(siblings.sockets);
+      if (sockets === undefined) throw new Error('socketServer: the sockets supervisor is not running');
       const system = ctx.system;
       // The handle of every connection whose actor runs; a connection's actor is in its uWS slot.
       const handles = new Map<Ref<never>, SocketHandle<unknown>>();
@@ -309,6 +326,11 @@ export const DEFAULT_SOCKET_RESTART_LIMIT: RestartLimit = { maxRestarts: 5, with
  * const sup = await system.start(socketServer({ port: 9001, socket: { behavior: Echo } }));
  */
 export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBehavior {
+  return buildServer(options).behavior;
+}
+
+/** The server's tree, and where its children are registered. */
+function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: SupervisorBehavior; siblings: Siblings<S, M> } {
   if (!isNativeUws()) {
     if (options.allowFallback !== true) assertNativeUws();
     console.warn(
@@ -322,29 +344,22 @@ export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBeha
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
     throw new RangeError(`socketServer(options): maxPayload must be an integer >= 1; got ${String(maxPayload)}`);
   }
-  const shared: Shared = { connections: 0, port: 0, sockets: undefined };
-  const sockets = dynamicSupervisor({
-    child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket } as never,
+  const shared: Shared = { connections: 0, port: 0 };
+  const siblings: Siblings<S, M> = { names: new UniqueRegistry<unknown>('socketServer'), sockets: key('sockets') };
+  const sockets = dynamicSupervisor<M, unknown, SocketArgs<S>>({
+    child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket },
     maxChildren: options.maxConnections ?? Number.POSITIVE_INFINITY,
     maxRestarts: 1_000_000,
     withinMs: 1_000,
   });
-  return supervisor({
+  const behavior = supervisor({
     strategy: 'rest_for_one',
     children: [
-      {
-        id: 'sockets',
-        behavior: {
-          ...sockets,
-          init(ctx: Context<never>) {
-            shared.sockets = ctx.self;
-            return sockets.init?.(ctx as never, undefined) as never;
-          },
-        },
-      },
-      { id: 'listener', behavior: listener(options, shared), shutdown: 'infinity' },
+      { id: 'sockets', behavior: sockets, name: { via: siblings.names, key: siblings.sockets } },
+      { id: 'listener', behavior: listener(options, shared, siblings), shutdown: 'infinity' },
     ],
   });
+  return { behavior, siblings };
 }
 
 /**
@@ -354,22 +369,18 @@ export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBeha
  * console.log(`listening on ${server.port}`);
  * await server.stop();
  */
-export async function serve<S, M>(system: ActorSystem, options: ServerOptions<S, M>): Promise<Server> {
+export async function serve<S, M>(system: ActorSystem, options: ServerOptions<S, M>): Promise<Server<S, M>> {
   let port = 0;
-  const ref = (await system.start(
-    socketServer({
-      ...options,
-      onListen: (p) => {
-        port = p;
-        options.onListen?.(p);
-      },
-    }),
-  )) as unknown as Ref<never>;
-  const rows = await whichChildren(ref as never);
-  const sockets = rows.find((r) => r.id === 'sockets')?.ref as unknown as DynamicSupervisorRef<
-    SocketArgs<unknown>,
-    unknown
-  >;
+  const { behavior, siblings } = buildServer({
+    ...options,
+    onListen: (p) => {
+      port = p;
+      options.onListen?.(p);
+    },
+  });
+  const ref = await system.start(behavior);
+  const sockets = siblings.names.whereis(siblings.sockets);
+  if (sockets === undefined) throw new Error('serve: the sockets supervisor is not running');
   return {
     port,
     ref,

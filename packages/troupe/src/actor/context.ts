@@ -7,7 +7,7 @@ import type { MailboxOptions } from '../mailbox/bounded.js';
 import type { Timer } from '../timers/timer.js';
 import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
 import type { MonitorRef } from './messages.js';
-import type { NameService } from './names.js';
+import type { Name } from './names.js';
 import type { Ref } from './ref.js';
 
 /**
@@ -31,10 +31,11 @@ export interface SpawnOptions<A = undefined> {
   /** A label for logs and introspection (not a registered name). */
   readonly label?: string;
   /**
-   * Register the actor under this name in the system registry, or in another naming service with
-   * `{ via, key }`. If the name is taken, spawn throws `NameTakenError` and nothing is started.
+   * Register the actor under this name in the system registry (a string, a typed `Key`, or a
+   * structured key such as `['user', 42]`), or in another naming service with `{ via, key }`. If the
+   * name is taken, spawn throws `NameTakenError` and nothing is started.
    */
-  readonly name?: string | { readonly via: NameService<unknown>; readonly key: unknown };
+  readonly name?: Name;
 }
 
 /** The spawning verbs shared by the system and every context. */

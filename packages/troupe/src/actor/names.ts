@@ -12,6 +12,58 @@ export type RegisterResult<M = never> =
   | { readonly ok: false; readonly reason: 'taken'; readonly ref: Ref<M> }
   | { readonly ok: false; readonly reason: 'dead' };
 
+declare const keyType: unique symbol;
+
+/**
+ * A registry key that carries the message type of the actor registered under it, as Akka's
+ * `ServiceKey[T]`: a lookup by it returns a `Ref<M>`, and registering a ref that does not accept
+ * `M` is a compile error. Two keys with the same `name` are the same key (they match by value, as
+ * every structured key does); `name` is a string, a number, or an array or plain object of them.
+ * @example
+ * const COUNTER = key<CounterMsg>('counter');
+ * system.register(COUNTER, counterRef);
+ * system.whereis(COUNTER)?.send({ type: 'inc', by: 1 }); // typed: Ref<CounterMsg> | undefined
+ */
+export class Key<M> {
+  /** @internal Only for the type checker: the messages of the actor behind the key. */
+  declare readonly [keyType]?: (msg: M) => void;
+  constructor(readonly name: unknown) {}
+
+  toString(): string {
+    return `Key(${typeof this.name === 'string' ? this.name : JSON.stringify(this.name)})`;
+  }
+}
+
+/**
+ * Makes a typed registry key. `key<CounterMsg>('counter')` and `key<UserMsg>(['user', 42])`.
+ * @example
+ * const USER = (id: number) => key<UserMsg>(['user', id]);
+ * system.whereis(USER(42))?.send({ type: 'ping' });
+ */
+export function key<M>(name: unknown): Key<M> {
+  return new Key<M>(name);
+}
+
+/** A name without a message type: a primitive, or an array or plain object (matched by value). */
+export type PlainName =
+  | string
+  | number
+  | bigint
+  | boolean
+  | symbol
+  | readonly unknown[]
+  | Readonly<Record<string, unknown>>;
+
+/**
+ * What the `name` option of `spawn` and of a child spec accepts: a name in the system registry (a
+ * string, a typed `Key`, or a structured key), or `{ via, key }` for another naming service.
+ */
+export type Name =
+  | string
+  | Key<never>
+  | readonly unknown[]
+  | { readonly via: NameService<never>; readonly key: unknown };
+
 /**
  * A pluggable naming service (OTP's `via`): anything that can register, unregister and resolve a
  * name. `UniqueRegistry` is one; a cluster-wide registry can be another.
@@ -19,7 +71,7 @@ export type RegisterResult<M = never> =
 export interface NameService<K = string> {
   register(key: K, ref: Ref<never>): RegisterResult<unknown>;
   unregister(key: K): boolean;
-  whereis<M>(key: K): Ref<M> | undefined;
+  whereis(key: K): Ref<never> | undefined;
 }
 
 /** @internal Where an entry lives: it removes the dead actor's entry under `key`. */

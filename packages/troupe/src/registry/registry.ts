@@ -7,13 +7,16 @@
  * up lazily, after the DOWN message). A supervised actor that is restarted in place keeps its ref,
  * and so keeps its entries.
  *
- * Lookups are one `Map.get`: `whereis` returns the ref, `lookup` on a duplicate registry returns
- * the live inner map (read-only), so the hot path allocates nothing.
+ * Keys match by value (`keys.ts`): a string or number as a `Map` key does, an array or plain
+ * object by its contents (`['user', 42]`), a typed `Key<M>` by its name, so `whereis(key<M>(...))`
+ * returns a `Ref<M>`. A string lookup is one `Map.get`: `whereis` returns the ref, `lookup` on a
+ * duplicate registry returns the live inner map (read-only), so the hot path allocates nothing.
  */
 
 import { type Cell, cellOf, type EntryOwner, type Registration } from '../actor/internal.js';
-import type { NameService, RegisterResult } from '../actor/names.js';
+import type { Key, NameService, RegisterResult } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
+import { KeyTable, sameKey } from './keys.js';
 
 /** The keys `regs` holds in `registry`, oldest first. */
 function keysIn(regs: Registration | undefined, registry: EntryOwner): unknown[] {
@@ -31,7 +34,7 @@ function remember(registry: EntryOwner, cell: Cell, key: unknown): void {
 function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
   let prev: Registration | undefined;
   for (let r = cell.ext?.registrations; r !== undefined; prev = r, r = r.next) {
-    if (r.registry !== registry || r.key !== key) continue;
+    if (r.registry !== registry || !sameKey(r.key, key)) continue;
     if (prev === undefined) cell.ensureExt().registrations = r.next;
     else prev.next = r.next;
     return;
@@ -46,13 +49,14 @@ interface UniqueEntry<V> {
 /**
  * One actor per key.
  * @example
+ * const CACHE = key<CacheMsg>('cache');
  * const names = new UniqueRegistry<string>();
- * names.register('cache', cacheRef);          // { ok: true }
- * names.register('cache', otherRef);          // { ok: false, reason: 'taken', ref: cacheRef }
- * names.whereis<CacheMsg>('cache')?.send(...);
+ * names.register(CACHE, cacheRef);            // { ok: true }
+ * names.register(CACHE, otherRef);            // { ok: false, reason: 'taken', ref: cacheRef }
+ * names.whereis(CACHE)?.send({ type: 'clear' }); // typed: Ref<CacheMsg> | undefined
  */
-export class UniqueRegistry<K = string, V = undefined> implements NameService<K> {
-  readonly #entries = new Map<K, UniqueEntry<V>>();
+export class UniqueRegistry<K = string, V = undefined, M = never> implements NameService<K> {
+  readonly #entries = new KeyTable<UniqueEntry<V>>();
   readonly #owner: EntryOwner = { drop: (key, cell) => this.#drop(key as K, cell) };
   /** Names the registry in error messages. */
   readonly label: string;
@@ -65,7 +69,9 @@ export class UniqueRegistry<K = string, V = undefined> implements NameService<K>
    * Registers `ref` under `key` (with an optional value). Registering the same ref again is `ok` and
    * updates the value; a key held by another actor is `taken`; a dead ref is `dead`.
    */
-  register(key: K, ref: Ref<never>, value?: V): RegisterResult<unknown> {
+  register<T>(key: Key<T>, ref: Ref<T>, value?: V): RegisterResult<unknown>;
+  register(key: K, ref: Ref<M>, value?: V): RegisterResult<unknown>;
+  register(key: unknown, ref: Ref<never>, value?: V): RegisterResult<unknown> {
     const cell = cellOf(ref, `${this.label}.register`);
     if (!cell.alive) return { ok: false, reason: 'dead' };
     const existing = this.#entries.get(key);
@@ -80,7 +86,7 @@ export class UniqueRegistry<K = string, V = undefined> implements NameService<K>
   }
 
   /** Removes `key`. Returns false if it was not registered. */
-  unregister(key: K): boolean {
+  unregister(key: K | Key<never>): boolean {
     const e = this.#entries.get(key);
     if (e === undefined) return false;
     this.#entries.delete(key);
@@ -89,14 +95,23 @@ export class UniqueRegistry<K = string, V = undefined> implements NameService<K>
   }
 
   /** The live actor under `key`, or undefined. `M` is the caller's claim about its messages. */
-  whereis<M>(key: K): Ref<M> | undefined {
-    return this.#entries.get(key)?.cell as Ref<M> | undefined;
+  whereis<T>(key: Key<T>): Ref<T> | undefined;
+  /**
+   * By a plain key, the ref is a `Ref<M>`: the registry's own message type, which every ref
+   * registered under a plain key accepts (`new UniqueRegistry<string, undefined, RoomMsg>()`). With
+   * the default `M = never` it is any actor's ref: linked or monitored, not sent to.
+   */
+  whereis(key: K): Ref<M> | undefined;
+  whereis(key: unknown): Ref<never> | undefined {
+    return this.#entries.get(key)?.cell as Ref<never> | undefined;
   }
 
   /** The actor and value under `key`. */
-  lookup<M>(key: K): { readonly ref: Ref<M>; readonly value: V } | undefined {
+  lookup<T>(key: Key<T>): { readonly ref: Ref<T>; readonly value: V } | undefined;
+  lookup(key: K): { readonly ref: Ref<M>; readonly value: V } | undefined;
+  lookup(key: unknown): { readonly ref: Ref<never>; readonly value: V } | undefined {
     const e = this.#entries.get(key);
-    return e === undefined ? undefined : { ref: e.cell as Ref<M>, value: e.value };
+    return e === undefined ? undefined : { ref: e.cell as Ref<never>, value: e.value };
   }
 
   /** How many keys are registered. */
@@ -106,7 +121,7 @@ export class UniqueRegistry<K = string, V = undefined> implements NameService<K>
 
   /** Every registered key. */
   keys(): K[] {
-    return [...this.#entries.keys()];
+    return this.#entries.keys() as K[];
   }
 
   /** Every key `ref` is registered under here. */
@@ -165,7 +180,7 @@ class One<K, V> implements ReadonlyMap<K, V> {
  * rooms.dispatch('lobby', (ref, user) => ref.send({ type: 'joined', user }));
  */
 export class DuplicateRegistry<K = string, V = undefined, M = never> {
-  readonly #entries = new Map<K, Map<Ref<M>, V> | One<Ref<M>, V>>();
+  readonly #entries = new KeyTable<Map<Ref<M>, V> | One<Ref<M>, V>>();
   readonly #owner: EntryOwner = { drop: (key, cell) => void this.#remove(key as K, cell) };
   #count = 0;
   /** Names the registry in error messages. */
@@ -238,7 +253,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
 
   /** Every key with at least one actor. */
   keys(): K[] {
-    return [...this.#entries.keys()];
+    return this.#entries.keys() as K[];
   }
 
   /** Total entries over all keys. */

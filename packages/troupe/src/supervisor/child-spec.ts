@@ -9,6 +9,7 @@
  */
 
 import { toImpl } from '../actor/behavior.js';
+import { Key, type Name } from '../actor/names.js';
 import type { MailboxOptions } from '../mailbox/bounded.js';
 import { assertMailboxOptions } from '../mailbox/bounded.js';
 import { type Backoff, type BackoffOptions, normalizeBackoff } from './backoff.js';
@@ -53,6 +54,18 @@ export interface ChildSpec<A = unknown> {
   readonly reportMessages?: number;
   /** A label for logs; default the id. */
   readonly label?: string;
+  /**
+   * Registers the child under this name when it starts (as the `name` option of `spawn`: a string,
+   * a typed `Key`, a structured key, or `{ via, key }` for another registry), so that its siblings
+   * find it by name; a restart in place keeps the name (the ref is the same), and a child started
+   * again after it stopped for good registers again. A name held by another actor fails the start
+   * with `already_started` and that actor's ref. Default: no name.
+   * @example
+   * const CACHE = key<CacheMsg>('cache');
+   * supervisor({ children: [{ id: 'cache', behavior: Cache, name: CACHE }, { id: 'api', behavior: Api }] });
+   * // in Api: ctx.system.whereis(CACHE)?.send({ type: 'get', key }) — typed, and right after any restart
+   */
+  readonly name?: Name;
 }
 
 /** At most `maxRestarts` restarts within `withinMs` milliseconds. */
@@ -61,8 +74,8 @@ export interface RestartLimit {
   readonly withinMs: number;
 }
 
-/** A child spec without `id`, for dynamic supervisors (every child shares it). */
-export type ChildTemplate<A = unknown> = Omit<ChildSpec<A>, 'id' | 'args'>;
+/** A child spec without `id`, `args` or `name`, for dynamic supervisors (every child shares it). */
+export type ChildTemplate<A = unknown> = Omit<ChildSpec<A>, 'id' | 'args' | 'name'>;
 
 /** @internal A checked spec with every default filled in. */
 export interface NormalizedSpec {
@@ -79,6 +92,7 @@ export interface NormalizedSpec {
   readonly trapExit: boolean;
   readonly reportMessages: number;
   readonly label: string;
+  readonly name: Name | undefined;
   /** The spec as given, for crash reports. */
   readonly given: ChildSpec<unknown>;
 }
@@ -100,6 +114,7 @@ const KEYS = new Set([
   'trapExit',
   'reportMessages',
   'label',
+  'name',
 ]);
 
 function show(v: unknown): string {
@@ -170,6 +185,18 @@ export function normalizeSpec(spec: ChildSpec<unknown>, where: string): Normaliz
       );
     }
   }
+  const name = spec.name;
+  if (
+    name !== undefined &&
+    typeof name !== 'string' &&
+    !(name instanceof Key) &&
+    !Array.isArray(name) &&
+    !(typeof name === 'object' && name !== null && 'via' in name && 'key' in name)
+  ) {
+    throw new TypeError(
+      `${at}: name must be a string, a key<M>(...), a structured key such as ['user', 42], or { via, key }; got ${show(name)}`,
+    );
+  }
   if (spec.keepMailbox !== undefined && typeof spec.keepMailbox !== 'boolean') {
     throw new TypeError(`${at}: keepMailbox must be true or false; got ${show(spec.keepMailbox)}`);
   }
@@ -188,6 +215,7 @@ export function normalizeSpec(spec: ChildSpec<unknown>, where: string): Normaliz
     trapExit: spec.trapExit === true,
     reportMessages,
     label: spec.label ?? spec.id,
+    name,
     given: spec,
   };
 }

@@ -133,6 +133,7 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
       label: spec.label,
       trapExit: spec.trapExit,
       ...(spec.mailbox === undefined ? {} : { mailbox: spec.mailbox }),
+      ...(spec.name === undefined ? {} : { name: spec.name }),
     },
     sup,
     'supervisor.startChild',

@@ -69,9 +69,9 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
   if (options.child === null || typeof options.child !== 'object') {
     throw new TypeError('dynamicSupervisor(options): child must be a child spec without id, like { behavior: Worker }');
   }
-  if ('id' in options.child || 'args' in options.child) {
+  if ('id' in options.child || 'args' in options.child || 'name' in options.child) {
     throw new TypeError(
-      'dynamicSupervisor(options): the child template takes no id (children are known by ref) and no args (startChild supplies them)',
+      "dynamicSupervisor(options): the child template takes no id (children are known by ref), no args (startChild supplies them) and no name (it would be every child's; register a child from its init)",
     );
   }
   const template = normalizeSpec({ ...options.child, id: 'dynamic' }, 'dynamicSupervisor(options)');

@@ -6,6 +6,7 @@
 import type { Behavior } from '../actor/behavior.js';
 import type { Context } from '../actor/context.js';
 import { type Cell, cellOf } from '../actor/internal.js';
+import { NameTakenError } from '../errors.js';
 import { Child, ChildDown, haltChild, RestartDue, reviveChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore } from './core.js';
@@ -205,7 +206,10 @@ export class StaticCore extends SupervisorCore {
     const child = new Child(this.cell, spec);
     this.children.push(child);
     this.byId.set(spec.id, child);
-    return this.startExisting(child);
+    const r = await this.startExisting(child);
+    // As OTP: a child that fails to start leaves nothing behind, so a second startChild tries again.
+    if (!r.ok && this.byId.get(spec.id) === child) this.remove(child);
+    return r;
   }
 
   private async startExisting(child: Child): Promise<StartChildResult> {
@@ -213,6 +217,8 @@ export class StaticCore extends SupervisorCore {
       await startChildCell(this.cell, child);
     } catch (e) {
       if (child.spec.restart === 'temporary') this.remove(child);
+      // OTP's {error, {already_started, Pid}}: the child's name is another actor's.
+      if (e instanceof NameTakenError) return { ok: false, reason: 'already_started', ref: e.holder as never };
       return { ok: false, reason: 'init_failed', error: e as Error };
     }
     return { ok: true, ref: child.cell as never };

@@ -98,7 +98,7 @@ export class SystemRuntime implements Runtime {
       naming =
         typeof name === 'object' && name !== null && 'via' in name
           ? { service: name.via as NameService<unknown>, key: name.key }
-          : { service: this.registry, key: name };
+          : { service: this.registry as NameService<unknown>, key: name };
       const holder = naming.service.whereis(naming.key);
       if (holder !== undefined) throw new NameTakenError(naming.key, holder);
     }

@@ -18,15 +18,18 @@ import {
   retire,
   toImpl,
 } from '../actor/internal.js';
-import type { RegisterResult } from '../actor/names.js';
+import type { Key, PlainName, RegisterResult } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import type { ExitReason } from '../exit-reason.js';
-import { assertReason } from '../exit-reason.js';
+import { assertReason, describeReason } from '../exit-reason.js';
 import { type SystemSnapshot, snapshot } from '../introspection/inspect.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { UniqueRegistry } from '../registry/registry.js';
 import type { Scheduler, SchedulerOptions } from '../scheduler/scheduler.js';
+import { Child } from '../supervisor/child.js';
+import { SUPERVISOR_BEHAVIOR } from '../supervisor/child-spec.js';
+import { shouldRestart } from '../supervisor/core.js';
 import { type Clock, realClock } from '../timers/clock.js';
 import { assertDelay, assertInterval, Timer } from '../timers/timer.js';
 import type { DeadLetter } from './dead-letters.js';
@@ -147,9 +150,14 @@ export class ActorSystem implements Spawner {
   /**
    * Asks the actor to stop after its current message: `terminate` runs, links and monitors see
    * `reason` (default `normal`). Resolves with the reason it exited with once it is dead (at once
-   * for a dead actor). Messages still queued go to dead letters. A supervised actor is only ended
-   * for this incarnation: its supervisor decides (a permanent child is restarted in place and the
-   * promise waits for the ref's real end); use `terminateChild` to stop a child for good.
+   * for a dead actor). Messages still queued go to dead letters.
+   *
+   * A supervised child stops for good only if its supervisor would not restart it after `reason`
+   * (a `temporary` child, or a `transient` one stopped with a clean reason). For a child its
+   * supervisor would restart (a `permanent` one; a `transient` one with an abnormal reason) the
+   * promise rejects at once with a `TypeError` and nothing happens: such a stop would only restart
+   * the child in place, and the promise would never settle. Use `terminateChild` to stop a child for
+   * good, and `kill` to make it restart.
    * @example
    * const reason = await system.stop(worker); // 'normal'
    * await system.stop(cache, { shutdown: 'maintenance' });
@@ -157,6 +165,10 @@ export class ActorSystem implements Spawner {
   stop(ref: Ref<never>, reason: ExitReason = 'normal'): Promise<ExitReason> {
     assertReason(reason, 'system.stop(ref, reason)');
     const cell = cellOf(ref, 'system.stop');
+    const hook = cell.ext?.hook;
+    if (hook instanceof Child && cell.alive && hook.whenEnded !== 'die' && shouldRestart(hook.spec.restart, reason)) {
+      return Promise.reject(new TypeError(restartedByItsSupervisor(cell, hook, reason)));
+    }
     const done = cell.whenExited();
     queueSignal(cell, reason, 'stop');
     return done;
@@ -238,6 +250,8 @@ export class ActorSystem implements Spawner {
    * const r = system.register('cache', cache);
    * if (!r.ok && r.reason === 'taken') console.log(`cache is already ${r.ref}`);
    */
+  register<M>(name: Key<M>, ref: Ref<M>): RegisterResult<unknown>;
+  register(name: PlainName, ref: Ref<never>): RegisterResult<unknown>;
   register(name: unknown, ref: Ref<never>): RegisterResult<unknown> {
     return this.registry.register(name, ref);
   }
@@ -248,12 +262,18 @@ export class ActorSystem implements Spawner {
   }
 
   /**
-   * The live actor registered under `name`, or undefined; never a dead one. `M` is the caller's claim.
+   * The live actor registered under `name`, or undefined; never a dead one. With a typed `Key<M>`
+   * the ref is a `Ref<M>`; with a plain name it is any actor's (`Ref<never>`). Names match by value
+   * (`['user', 42]` finds what `['user', 42]` registered).
    * @example
-   * system.whereis<CacheMsg>('cache')?.send({ type: 'clear' });
+   * const CACHE = key<CacheMsg>('cache');
+   * system.whereis(CACHE)?.send({ type: 'clear' });
    */
-  whereis<M>(name: unknown): Ref<M> | undefined {
-    return this.registry.whereis<M>(name);
+  whereis<M>(name: Key<M>): Ref<M> | undefined;
+  /** By a plain name: any actor's ref (`Ref<never>`), to link or monitor; to send, use a `Key<M>`. */
+  whereis(name: PlainName): Ref<never> | undefined;
+  whereis(name: unknown): Ref<never> | undefined {
+    return this.registry.whereis(name);
   }
 
   /**
@@ -372,6 +392,26 @@ export class ActorSystem implements Spawner {
       }
     }
   }
+}
+
+/** Why `system.stop` refuses a child its supervisor would restart, and what to use instead. */
+function restartedByItsSupervisor(cell: Cell, child: Child, reason: ExitReason): string {
+  const source = child.supervisor.impl.source;
+  const dynamic =
+    typeof source === 'object' &&
+    source !== null &&
+    (source as Record<symbol, unknown>)[SUPERVISOR_BEHAVIOR] === 'dynamic';
+  const restart = child.spec.restart;
+  const why =
+    restart === 'permanent'
+      ? 'which restarts it in place whatever its exit reason'
+      : `which restarts it in place after an abnormal exit such as ${describeReason(reason)}`;
+  return (
+    `system.stop(ref): ${cell} is a ${restart} child of the supervisor ${child.supervisor}, ${why}, so it would ` +
+    'never stop for good and this promise would never settle. Stop it for good with ' +
+    `terminateChild(sup, ${dynamic ? 'ref' : `'${child.id}'`})${restart === 'transient' ? " or with a clean reason ('normal', 'shutdown')" : ''}; ` +
+    'to make it restart, kill it (system.kill(ref))'
+  );
 }
 
 /** @internal The scheduler of a system (tests drain it by hand). */
