@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { RoomMsg } from '../../examples/chat/src/room.js';
 import { type ChatClient, type Frame, startServer } from '../chat/client.js';
 
 const ROOMS = ['red', 'green', 'blue'];

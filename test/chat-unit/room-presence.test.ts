@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { settle } from 'troupe/testing';
-import type { RoomMsg } from '../../examples/chat/src/room.js';
 import { harness } from './harness.js';
 
 test('a member that leaves while its room restarts still produces a presence leave', async () => {

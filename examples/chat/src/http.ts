@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import type { HttpResponse, TemplatedApp } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import type { ChatMetrics } from './metrics.js';
-import type { RoomMsg } from './room.js';
 import type { ConnMsg, World } from './world.js';
 
 const page = (() => {

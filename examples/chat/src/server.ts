@@ -14,7 +14,6 @@ import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo
 import {
   type ActorSystem,
   DuplicateRegistry,
-  type DynamicSupervisorRef,
   dynamicSupervisor,
   type Ref,
   supervisor,
@@ -28,7 +27,7 @@ import { routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import type { ChatOptions } from './options.js';
 import { isName } from './protocol.js';
-import { answerLostRequest, type RoomArgs, type RoomMsg, room } from './room.js';
+import { answerLostRequest, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
 import { type ConnMsg, type Member, newCounters, ROOM_SUP, type World } from './world.js';
 
