@@ -5,13 +5,13 @@
  * `dynamic.ts` (children of one template) build on it.
  */
 
-import { type Cell, queueSignal, requestUpgrade, retire, toImpl } from '../actor/internal.js';
+import { type Cell, phaseOf, queueSignal, requestUpgrade, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
 import { type Child, type ChildDown, haltChild, nextDelay, RestartDue, retireChild, reviveChild } from './child.js';
 import type { RestartType } from './child-spec.js';
-import type { ChildInfo, SupervisorReport, UpgradeChildrenResult } from './messages.js';
+import type { ChildInfo, ChildStatus, SupervisorReport, UpgradeChildrenResult } from './messages.js';
 import { RestartWindow } from './restart-window.js';
 
 /** Options shared by both kinds of supervisor. */
@@ -27,6 +27,19 @@ export interface IntensityOptions {
 /** OTP's rule: permanent always, transient after an abnormal exit, temporary never. */
 export function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
   return restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason));
+}
+
+/**
+ * A child's status as the verbs report it. As OTP: a child whose restart is under way, between its
+ * end and its new incarnation's finished `init` (or waiting out a backoff), is `restarting`, not
+ * `running`. Read from the child's phase, so no notice is needed when `init` finishes.
+ */
+export function statusOf(child: Child): ChildStatus {
+  if (child.status !== 'running') return child.status;
+  const cell = child.cell;
+  if (cell === undefined) return 'stopped';
+  const phase = phaseOf(cell);
+  return phase === 'restarting' || (phase === 'starting' && child.restarts > 0) ? 'restarting' : 'running';
 }
 
 /** @internal */
@@ -157,7 +170,7 @@ export abstract class SupervisorCore {
       id: child.id,
       ref: child.ref,
       type: child.spec.type,
-      status: child.status,
+      status: statusOf(child),
       restarts: child.restarts,
     };
   }

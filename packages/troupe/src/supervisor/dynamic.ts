@@ -10,7 +10,7 @@ import { type Cell, cellOf, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import { Child, ChildDown, haltChild, RestartDue, spawnChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
-import { type IntensityOptions, SupervisorCore } from './core.js';
+import { type IntensityOptions, SupervisorCore, statusOf } from './core.js';
 import type {
   ChildCounts,
   ChildResult,
@@ -144,6 +144,11 @@ export class DynamicCore extends SupervisorCore {
       case 'supervisor.count_children':
         msg.reply(this.count());
         return;
+      case 'supervisor.restart_child':
+      case 'supervisor.delete_child':
+        // OTP's {error, simple_one_for_one}: children are known by ref, and a stopped one is forgotten.
+        msg.reply({ ok: false, reason: 'dynamic_supervisor' });
+        return;
       case 'supervisor.upgrade': {
         const upgrading = this.upgrade([...this.children.values()], msg.behavior, msg.migrate);
         // The specs (and so the template) switch now; replies come when every child has switched,
@@ -224,7 +229,9 @@ export class DynamicCore extends SupervisorCore {
 
   private count(): ChildCounts {
     const n = this.children.size;
+    let active = 0;
+    for (const c of this.children.values()) if (statusOf(c) === 'running') active++;
     const sup = this.template.type === 'supervisor';
-    return { specs: n, active: n, supervisors: sup ? n : 0, workers: sup ? 0 : n };
+    return { specs: n, active, supervisors: sup ? n : 0, workers: sup ? 0 : n };
   }
 }

@@ -16,7 +16,14 @@ export type StartChildResult<M = never> =
   | { readonly ok: false; readonly reason: 'already_started'; readonly ref: Ref<M> }
   | {
       readonly ok: false;
-      readonly reason: 'already_present' | 'not_found' | 'running' | 'max_children' | 'shutting_down';
+      readonly reason:
+        | 'already_present'
+        | 'not_found'
+        | 'running'
+        | 'restarting'
+        | 'max_children'
+        | 'shutting_down'
+        | 'dynamic_supervisor';
     }
   | { readonly ok: false; readonly reason: 'init_failed'; readonly error: Error };
 
@@ -25,8 +32,14 @@ export type SpawnChildResult<M = never> =
   | { readonly ok: true; readonly ref: Ref<M> }
   | { readonly ok: false; readonly reason: 'max_children' | 'shutting_down' };
 
-/** The result of `terminateChild` and `deleteChild`. */
-export type ChildResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_found' | 'running' };
+/**
+ * The result of `terminateChild` and `deleteChild`. `restarting`: the child's restart is under way
+ * (its new incarnation has not finished `init`); `dynamic_supervisor`: a dynamic supervisor keeps
+ * no specs by id to restart or delete (OTP's `simple_one_for_one`).
+ */
+export type ChildResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'not_found' | 'running' | 'restarting' | 'dynamic_supervisor' };
 
 /** One row of `whichChildren`, in start order. */
 export interface ChildInfo {
@@ -43,7 +56,7 @@ export interface ChildInfo {
 export interface ChildCounts {
   /** Child specs held (running or not). */
   readonly specs: number;
-  /** Children running or restarting. */
+  /** Children running: not stopped, and not restarting (a restart whose `init` has not finished). */
   readonly active: number;
   readonly supervisors: number;
   readonly workers: number;
@@ -87,6 +100,9 @@ export type DynamicSupervisorRequest<A, M> =
   | { readonly type: 'supervisor.terminate_child'; readonly child: Ref<never>; readonly reply: Reply<ChildResult> }
   | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
   | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> }
+  /** Answered at once with `dynamic_supervisor`: there is no spec by id to restart or delete. */
+  | { readonly type: 'supervisor.restart_child'; readonly id: string; readonly reply: Reply<StartChildResult<M>> }
+  | { readonly type: 'supervisor.delete_child'; readonly id: string; readonly reply: Reply<ChildResult> }
   | UpgradeRequestMsg;
 
 /** A static supervisor's ref. */

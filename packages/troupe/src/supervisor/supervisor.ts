@@ -9,7 +9,7 @@ import { type Cell, cellOf } from '../actor/internal.js';
 import { NameTakenError } from '../errors.js';
 import { Child, ChildDown, haltChild, RestartDue, reviveChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
-import { type IntensityOptions, SupervisorCore } from './core.js';
+import { type IntensityOptions, SupervisorCore, statusOf } from './core.js';
 import type { ChildCounts, ChildResult, StartChildResult, SupervisorRequest } from './messages.js';
 import { oneForAll } from './one-for-all.js';
 import { oneForOne } from './one-for-one.js';
@@ -199,7 +199,8 @@ export class StaticCore extends SupervisorCore {
     const existing = this.byId.get(spec.id);
     if (existing !== undefined) {
       const ref = existing.ref;
-      return ref === undefined
+      // OTP: a running child is already_started; a stopped one, or one whose restart is under way, already_present.
+      return ref === undefined || statusOf(existing) === 'restarting'
         ? { ok: false, reason: 'already_present' }
         : { ok: false, reason: 'already_started', ref };
     }
@@ -238,7 +239,8 @@ export class StaticCore extends SupervisorCore {
   private async restartChild(id: string): Promise<StartChildResult> {
     const child = this.byId.get(id);
     if (child === undefined) return { ok: false, reason: 'not_found' };
-    if (child.status !== 'stopped') return { ok: false, reason: 'running' };
+    if (child.status !== 'stopped')
+      return { ok: false, reason: statusOf(child) === 'restarting' ? 'restarting' : 'running' };
     child.restarts = 0;
     // Started again by hand: its own restart limit starts afresh too.
     child.window = undefined;
@@ -248,7 +250,8 @@ export class StaticCore extends SupervisorCore {
   private deleteChild(id: string): ChildResult {
     const child = this.byId.get(id);
     if (child === undefined) return { ok: false, reason: 'not_found' };
-    if (child.status !== 'stopped') return { ok: false, reason: 'running' };
+    if (child.status !== 'stopped')
+      return { ok: false, reason: statusOf(child) === 'restarting' ? 'restarting' : 'running' };
     this.remove(child);
     return { ok: true };
   }
@@ -257,7 +260,7 @@ export class StaticCore extends SupervisorCore {
     let active = 0;
     let supervisors = 0;
     for (const c of this.children) {
-      if (c.status !== 'stopped') active++;
+      if (statusOf(c) === 'running') active++;
       if (c.spec.type === 'supervisor') supervisors++;
     }
     return { specs: this.children.length, active, supervisors, workers: this.children.length - supervisors };
