@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main as boundedMailbox } from '../../examples/snippets/bounded-mailbox.js';
+import { main as callErrors } from '../../examples/snippets/call-errors.js';
+import { main as callingSelf } from '../../examples/snippets/calling-self.js';
 import { main as childSpecs } from '../../examples/snippets/child-specs.js';
 import { main as classActor } from '../../examples/snippets/class-actor.js';
 import { main as counter } from '../../examples/snippets/counter.js';
@@ -20,8 +22,11 @@ import { main as fairness } from '../../examples/snippets/fairness.js';
 import { main as functionActor } from '../../examples/snippets/function-actor.js';
 import { main as hotUpgrade } from '../../examples/snippets/hot-upgrade.js';
 import { main as inspectTree } from '../../examples/snippets/inspect-tree.js';
+import { main as keyedTimers } from '../../examples/snippets/keyed-timers.js';
 import { main as linksAndTrapping } from '../../examples/snippets/links-and-trapping.js';
 import { main as monitors } from '../../examples/snippets/monitors.js';
+import { main as pipeToSelf } from '../../examples/snippets/pipe-to-self.js';
+import { main as receiveTimeout } from '../../examples/snippets/receive-timeout.js';
 import { main as requestReply } from '../../examples/snippets/request-reply.js';
 import { main as restartBackoff } from '../../examples/snippets/restart-backoff.js';
 import { main as restartInPlace } from '../../examples/snippets/restart-in-place.js';
@@ -30,7 +35,9 @@ import { main as restartMatrix } from '../../examples/snippets/restart-matrix.js
 import { main as runToCompletion } from '../../examples/snippets/run-to-completion.js';
 import { main as shutdown } from '../../examples/snippets/shutdown.js';
 import { main as startAndInit } from '../../examples/snippets/start-and-init.js';
+import { main as stash } from '../../examples/snippets/stash.js';
 import { main as stateRules } from '../../examples/snippets/state-rules.js';
+import { main as stopSupervisedChild } from '../../examples/snippets/stop-supervised-child.js';
 import { main as strategies } from '../../examples/snippets/strategies.js';
 import { main as supervisionTree } from '../../examples/snippets/supervision-tree.js';
 import { main as supervisorReports } from '../../examples/snippets/supervisor-reports.js';
@@ -40,7 +47,9 @@ import { main as systemEvents } from '../../examples/snippets/system-events.js';
 import { main as testingWithProbe } from '../../examples/snippets/testing-with-probe.js';
 import { main as timers } from '../../examples/snippets/timers.js';
 import { main as typedRefs } from '../../examples/snippets/typed-refs.js';
+import { main as unansweredCall } from '../../examples/snippets/unanswered-call.js';
 import { main as uniqueNames } from '../../examples/snippets/unique-names.js';
+import { main as unlimitedRestarts } from '../../examples/snippets/unlimited-restarts.js';
 import { main as upgradeChildren } from '../../examples/snippets/upgrade-children.js';
 import { main as upgradeMigrate } from '../../examples/snippets/upgrade-migrate.js';
 
@@ -78,8 +87,34 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       defaultTimeoutMs: 5_000,
       timeout: 'TimeoutError after 1000 ms',
       exit: 'ExitError: kaboom',
-      dead: 'actor Ref<1> exited: Error: kaboom',
+      dead: "call { type: 'get' } to Ref<1> failed: the actor exited: Error: kaboom",
     },
+  },
+  'call-errors.ts': {
+    main: callErrors,
+    returns: {
+      timeout: "call { type: 'slow' } to 'store' timed out after 250 ms",
+      fields: { actor: 'Ref<1 kv>', target: "'store'", requestType: 'slow', timeoutMs: 250 },
+      exit: "call { type: 'explode' } to Ref<2 scratch> failed: the actor exited: Error: kaboom",
+      dead: "call { type: 'get' } to Ref<2 scratch> failed: the actor exited: Error: kaboom",
+    },
+  },
+  'calling-self.ts': {
+    main: callingSelf,
+    returns: {
+      total: 7,
+      refused:
+        "CallingSelfError: call { type: 'price' } to Ref<1 prices>, made by that actor itself from its own handler: " +
+        "an actor cannot call itself (OTP's calling_self), because the request would wait in its mailbox behind the " +
+        'message being handled and could only time out. Run the code directly, or ctx.self.send a message to handle ' +
+        'after this one',
+      waitedMs: 0,
+      alive: false,
+    },
+  },
+  'unanswered-call.ts': {
+    main: unansweredCall,
+    returns: "call { type: 'ping' } to Ref<1 silent> timed out after 100 ms",
   },
   'deferred-reply.ts': { main: deferredReply, returns: { waiting: 2, answers: ['open: sesame', 'open: sesame'] } },
   'bounded-mailbox.ts': {
@@ -146,6 +181,22 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       outside: ['a exited: shutdown'],
       demonitored: true,
     },
+  },
+  'pipe-to-self.ts': {
+    main: pipeToSelf,
+    returns: { whileLoading: 'pong', before: {}, after: { 1: 'user-1', 13: 'failed: no such profile' } },
+  },
+  'receive-timeout.ts': {
+    main: receiveTimeout,
+    returns: { aliveWhileTalking: true, aliveAfterSilence: false },
+  },
+  'keyed-timers.ts': {
+    main: keyedTimers,
+    returns: { afterTyping: ['hello'], afterDiscard: ['hello'] },
+  },
+  'stash.ts': {
+    main: stash,
+    returns: { stashedBefore: 2, answers: ['rows for select 1', 'rows for select 2'], stashedAfter: 0 },
   },
   'timers.ts': {
     main: timers,
@@ -306,6 +357,31 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       agrees: true,
     },
   },
+  'stop-supervised-child.ts': {
+    main: stopSupervisedChild,
+    returns: {
+      refused:
+        'system.stop(ref): Ref<2 db> is a permanent child of the supervisor Ref<1 app>, which restarts it in place ' +
+        'whatever its exit reason, so it would never stop for good and this promise would never settle. Stop it for ' +
+        "good with terminateChild(sup, 'db'); to make it restart, kill it (system.kill(ref))",
+      dbAlive: true,
+      terminated: { ok: true },
+      job: 'normal',
+      log: ['db stopped: shutdown', 'job stopped: normal'],
+      children: ['db stopped', 'job stopped'],
+    },
+  },
+  'unlimited-restarts.ts': {
+    main: unlimitedRestarts,
+    returns: {
+      restarts: 20,
+      alive: true,
+      window: 100,
+      refused:
+        'RangeError: withinMs must be finite; got Infinity, which would make maxRestarts a budget for the whole life ' +
+        'of the supervisor (OTP refuses an infinite period too). For a supervisor that never gives up, set maxRestarts: Infinity',
+    },
+  },
   'restart-in-place.ts': {
     main: restartInPlace,
     returns: {
@@ -331,11 +407,16 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       msg: "supervisor Ref<1 app>: child 'parser' (Ref<2 parser>) exited: Error: not an object: oops",
       report: {
         supervisor: 'Ref<1 app>',
+        path: ['Ref<1 app>'],
         childId: 'parser',
+        dynamic: false,
         child: 'Ref<2 parser>',
+        names: [],
         reason: 'Error: not an object: oops',
         spec: 'parser',
+        args: undefined,
         messages: ['{"b":2}', 'oops'],
+        state: undefined,
         restarts: 0,
       },
       gaveUp: "supervisor Ref<1 app> reached its restart intensity (1 in 5000 ms) on child 'parser'; shutting down",

@@ -289,7 +289,7 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
       assert.deepEqual(out, {
         before: 40,
         after: 42,
-        timedOut: 'call timed out after 5000 ms',
+        timedOut: "call { type: 'ignore' } to Ref<1> timed out after 5000 ms",
         probed: 'hello',
         resolved: pathToFileURL(join(realpathSync(app), 'node_modules', 'troupe', 'dist', 'index.js')).href,
       });

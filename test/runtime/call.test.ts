@@ -1,13 +1,21 @@
 /**
  * Request/reply with `ref.call`: the typed reply, the 5,000 ms default timeout on the system clock,
- * late replies dropped, and `ExitError` with the exit reason when the target is or becomes dead.
+ * late replies dropped, and `ExitError` with the exit reason when the target is or becomes dead;
+ * the errors naming the call; a pending call keeping the process alive (in a real child process);
+ * and a call to the actor's own ref from its own handler refused at once (OTP's calling_self).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { queryObjects } from 'node:v8';
 import {
   ActorSystem,
   type Behavior,
+  CallingSelfError,
+  type Clock,
+  type ClockTimer,
+  type Context,
   DEFAULT_CALL_TIMEOUT_MS,
   ExitError,
   MailboxFullError,
@@ -103,7 +111,7 @@ describe('call', () => {
     assert.equal(call.state, 'rejected');
     assert.ok(call.error instanceof TimeoutError);
     assert.equal(call.error.timeoutMs, 5_000);
-    assert.equal(call.error.message, 'call timed out after 5000 ms');
+    assert.equal(call.error.message, "call { type: 'hold' } to Ref<1> timed out after 5000 ms");
     assert.equal(ref.alive, true, 'a timeout does not touch the target');
   });
 
@@ -287,5 +295,290 @@ describe('call misuse and refusal', () => {
     await assert.rejects(ref.call({ type: 'get' }, { timeoutMs: -1 }), (e: unknown) => {
       return e instanceof RangeError && /timeoutMs must be a number >= 0 or Infinity; got -1/.test(e.message);
     });
+  });
+});
+
+describe('call errors', () => {
+  it('name the target by its ref and the request by its type, with both as fields', async () => {
+    const { clock, system } = simulated();
+    const ref = system.spawn(server(), { label: 'server' });
+    const call = track(ref.call({ type: 'hold' }, { timeoutMs: 100 }));
+    clock.advance(100);
+    await settle(system);
+    assert.ok(call.error instanceof TimeoutError);
+    assert.equal(call.error.name, 'TimeoutError');
+    assert.equal(call.error.message, "call { type: 'hold' } to Ref<1 server> timed out after 100 ms");
+    assert.deepEqual(
+      [call.error.timeoutMs, call.error.actor, call.error.target, call.error.requestType],
+      [100, 'Ref<1 server>', 'Ref<1 server>', 'hold'],
+    );
+
+    const crash = track(ref.call({ type: 'crash' }));
+    await settle(system);
+    assert.ok(crash.error instanceof ExitError);
+    assert.equal(crash.error.name, 'ExitError');
+    assert.equal(
+      crash.error.message,
+      "call { type: 'crash' } to Ref<1 server> failed: the actor exited: Error: crashed before replying",
+    );
+    assert.deepEqual(
+      [crash.error.actor, crash.error.target, crash.error.requestType],
+      ['Ref<1 server>', 'Ref<1 server>', 'crash'],
+    );
+    assert.equal(crash.error.cause, crash.error.reason);
+
+    const dead = track(ref.call({ type: 'get' }));
+    await Promise.resolve();
+    assert.ok(dead.error instanceof ExitError);
+    assert.equal(
+      dead.error.message,
+      "call { type: 'get' } to Ref<1 server> failed: the actor exited: Error: crashed before replying",
+    );
+  });
+
+  it('name a target registered in the system registry by its name, even once its death has dropped the name', async () => {
+    const { clock, system } = simulated();
+    const ref = system.spawn(server(), { name: 'store', label: 'server' });
+    const timedOut = track(ref.call({ type: 'hold' }, { timeoutMs: 100 }));
+    const killed = track(ref.call({ type: 'hold' }));
+    clock.advance(100);
+    await settle(system);
+    assert.ok(timedOut.error instanceof TimeoutError);
+    assert.equal(timedOut.error.message, "call { type: 'hold' } to 'store' timed out after 100 ms");
+    assert.deepEqual([timedOut.error.actor, timedOut.error.target], ['Ref<1 server>', "'store'"]);
+    system.kill(ref);
+    await settle(system);
+    assert.equal(system.whereis('store'), undefined);
+    assert.ok(killed.error instanceof ExitError);
+    assert.equal(killed.error.message, "call { type: 'hold' } to 'store' failed: the actor exited: killed");
+    assert.equal(killed.error.target, "'store'");
+  });
+
+  it('give each failed call its own error when one death fails many calls', async () => {
+    const { system } = simulated();
+    const ref = system.spawn(server());
+    const calls = [track(ref.call({ type: 'hold' })), track(ref.call({ type: 'ask' }))];
+    await settle(system);
+    system.kill(ref);
+    await settle(system);
+    assert.deepEqual(
+      calls.map((c) =>
+        c.error instanceof ExitError ? `${c.error.requestType}: ${c.error.reason}` : 'not an ExitError',
+      ),
+      ['hold: killed', 'ask: killed'],
+    );
+  });
+});
+
+/** A SimulatedClock that records which of its timers keep the process alive, as Node's ref/unref. */
+class KeepAliveClock implements Clock {
+  readonly inner = new SimulatedClock();
+  readonly keptAlive = new Set<ClockTimer>();
+  now(): number {
+    return this.inner.now();
+  }
+  setTimeout(fn: () => void, ms: number, unref?: boolean): ClockTimer {
+    const t = this.inner.setTimeout(() => {
+      this.keptAlive.delete(t);
+      fn();
+    }, ms);
+    if (unref !== true) this.keptAlive.add(t);
+    return t;
+  }
+  clearTimeout(timer: ClockTimer): void {
+    this.keptAlive.delete(timer);
+    this.inner.clearTimeout(timer);
+  }
+  setKeepAlive(timer: ClockTimer, keepAlive: boolean): void {
+    if (keepAlive) this.keptAlive.add(timer);
+    else this.keptAlive.delete(timer);
+  }
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `script` (an ES module that imports 'troupe') in a child node process, from the repo root. */
+function runScript(script: string): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const started = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', '--input-type=module', '--eval', script],
+    { cwd: root, encoding: 'utf8', timeout: 30_000 },
+  );
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
+}
+
+describe('call and the life of the process', () => {
+  it('keeps the process alive until an unanswered call times out: the script gets its TimeoutError and exits 0', () => {
+    const r = runScript(`
+      import { ActorSystem, TimeoutError } from 'troupe';
+      const system = new ActorSystem();
+      const silent = system.spawn(() => {}, { label: 'silent' }); // takes the request, never replies
+      try {
+        await silent.call({ type: 'get' }, { timeoutMs: 200 });
+        console.log('replied');
+      } catch (e) {
+        console.log(e instanceof TimeoutError ? 'TimeoutError: ' + e.message : 'other: ' + e);
+      }
+    `);
+    assert.equal(r.status, 0, `exit code ${r.status} (13 is an unsettled top-level await); stderr: ${r.stderr}`);
+    assert.equal(r.stdout.trim(), "TimeoutError: call { type: 'get' } to Ref<1 silent> timed out after 200 ms");
+  });
+
+  it('lets the process exit as soon as every call has settled, without waiting for their timeouts', () => {
+    const r = runScript(`
+      import { ActorSystem } from 'troupe';
+      const system = new ActorSystem();
+      const echo = system.spawn((msg) => msg.reply(msg.n));
+      const pending = echo.call({ type: 'echo', n: 1 }, { timeoutMs: 60_000 });
+      console.log(await pending, await echo.call({ type: 'echo', n: 2 }, { timeoutMs: 60_000 }));
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '1 2');
+    assert.ok(r.ms < 20_000, `the process lived ${Math.round(r.ms)} ms: held by answered calls' 60 s timers`);
+  });
+
+  it('does not keep the process alive for a call with timeoutMs: Infinity: with nothing else to wait for, node exits with code 13', () => {
+    const r = runScript(`
+      import { ActorSystem } from 'troupe';
+      const system = new ActorSystem();
+      const silent = system.spawn(() => {});
+      await silent.call({ type: 'get' }, { timeoutMs: Infinity });
+      console.log('replied');
+    `);
+    assert.equal(r.status, 13, r.stderr);
+    assert.equal(r.stdout, '');
+  });
+
+  it('keeps the timeout timer keeping the process alive only while a call of its timeoutMs waits', async () => {
+    const clock = new KeepAliveClock();
+    const system = new ActorSystem({ clock, logger: silentLogger });
+    const held: Array<Reply<number>> = [];
+    const ref = system.spawn(server(held));
+    const first = track(ref.call({ type: 'hold' }));
+    const second = track(ref.call({ type: 'hold' }));
+    await settle(system);
+    assert.equal(clock.keptAlive.size, 1, 'one timer, keeping the process alive while calls wait');
+    held.shift()?.(1);
+    await settle(system);
+    assert.equal(clock.keptAlive.size, 1, 'one call still waits');
+    held.shift()?.(2);
+    await settle(system);
+    assert.deepEqual([first.value, second.value], [1, 2]);
+    assert.equal(clock.keptAlive.size, 0, 'nothing waits: the timer no longer keeps the process alive');
+    assert.equal(clock.inner.pending, 1, 'but stays armed for the next call');
+    const third = track(ref.call({ type: 'hold' }));
+    await settle(system);
+    assert.equal(clock.keptAlive.size, 1);
+    clock.inner.advance(5_000);
+    await settle(system);
+    assert.ok(third.error instanceof TimeoutError);
+    assert.equal(clock.keptAlive.size, 0);
+    await system.shutdown();
+  });
+
+  it('clears the timeout timer once no call waits, on a clock that cannot unref a timer', async () => {
+    const inner = new SimulatedClock();
+    const clock: Clock = {
+      now: () => inner.now(),
+      setTimeout: (fn, ms) => inner.setTimeout(fn, ms),
+      clearTimeout: (t) => inner.clearTimeout(t),
+    };
+    const system = new ActorSystem({ clock, logger: silentLogger });
+    const held: Array<Reply<number>> = [];
+    const ref = system.spawn(server(held));
+    const first = track(ref.call({ type: 'hold' }));
+    await settle(system);
+    assert.equal(inner.pending, 1);
+    held.shift()?.(1);
+    await settle(system);
+    assert.equal(first.value, 1);
+    assert.equal(inner.pending, 0, 'no call waits: no timer left to hold the process');
+    const second = track(ref.call({ type: 'hold' }));
+    await settle(system);
+    assert.equal(inner.pending, 1, 'the next call arms a new one');
+    inner.advance(5_000);
+    await settle(system);
+    assert.ok(second.error instanceof TimeoutError);
+    await system.shutdown();
+  });
+});
+
+type SelfMsg =
+  | { type: 'get'; reply: Reply<number> }
+  | { type: 'await-self'; reply: Reply<number> }
+  | { type: 'then-self' };
+
+describe('calling itself', () => {
+  it('rejects at once with a CallingSelfError, so an awaiting handler crashes with it instead of timing out', async () => {
+    const { clock, system } = simulated();
+    const ref = system.spawn(
+      async (msg: SelfMsg, ctx: Context<SelfMsg>) => {
+        switch (msg.type) {
+          case 'get':
+            msg.reply(1);
+            return;
+          case 'await-self':
+            msg.reply(await ctx.self.call({ type: 'get' }));
+            return;
+          case 'then-self':
+            return;
+        }
+      },
+      { label: 'selfish' },
+    );
+    const outer = track(ref.call({ type: 'await-self' }));
+    await settle(system); // no clock advance: nothing waits for a timeout
+    assert.equal(clock.now(), 0);
+    const reason = await system.exited(ref);
+    assert.ok(reason instanceof CallingSelfError, `exited with ${String(reason)}`);
+    assert.equal(reason.name, 'CallingSelfError');
+    assert.deepEqual([reason.actor, reason.target, reason.requestType], ['Ref<1 selfish>', 'Ref<1 selfish>', 'get']);
+    assert.match(
+      reason.message,
+      /^call \{ type: 'get' \} to Ref<1 selfish>, made by that actor itself from its own handler: an actor cannot call itself \(OTP's calling_self\)/,
+    );
+    assert.ok(outer.error instanceof ExitError);
+    assert.equal(outer.error.reason, reason);
+  });
+
+  it('is refused in a synchronous handler and in init too, and the actor keeps serving others', async () => {
+    const { system } = simulated();
+    const seen: string[] = [];
+    const ref = system.spawn<SelfMsg, number>({
+      init(ctx) {
+        ctx.self.call({ type: 'get' }).catch((e: Error) => seen.push(`init: ${e.name}`));
+        return 7;
+      },
+      receive(n, msg, ctx) {
+        if (msg.type === 'then-self')
+          ctx.self.call({ type: 'get' }).catch((e: Error) => seen.push(`receive: ${e.name}`));
+        else msg.reply(n);
+      },
+    });
+    ref.send({ type: 'then-self' });
+    await settle(system);
+    assert.deepEqual(seen, ['init: CallingSelfError', 'receive: CallingSelfError']);
+    assert.equal(await ref.call({ type: 'get' }), 7, 'a call from outside is no call to itself');
+  });
+
+  it('does not refuse a call from another actor while the target waits in an async handler', async () => {
+    const { system } = simulated();
+    let release: () => void = () => {};
+    const slow = system.spawn(async (msg: { type: 'slow' } | { type: 'get'; reply: Reply<string> }) => {
+      if (msg.type === 'slow') await new Promise<void>((resolve) => (release = resolve));
+      else msg.reply('answered');
+    });
+    const asker = system.spawn(async (msg: { type: 'ask'; reply: Reply<string> }) =>
+      msg.reply(await slow.call({ type: 'get' })),
+    );
+    slow.send({ type: 'slow' });
+    await settle(system);
+    const answer = track(asker.call({ type: 'ask' }));
+    await settle(system);
+    assert.equal(answer.state, 'pending');
+    release();
+    await settle(system);
+    assert.deepEqual(answer, { state: 'resolved', value: 'answered' });
   });
 });

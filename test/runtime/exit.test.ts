@@ -8,16 +8,24 @@ import { describe, it } from 'node:test';
 import {
   ActorSystem,
   type Behavior,
+  type ChildSpec,
   type Context,
   type CrashReport,
   type DeadLetter,
   describeReason,
+  dynamicSupervisor,
   type ExitReason,
   isCleanExit,
   type Logger,
   type Ref,
+  type RestartType,
+  type SupervisorRef,
   SystemShutdownError,
   silentLogger,
+  startChild,
+  supervisor,
+  terminateChild,
+  whichChildren,
 } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 
@@ -232,6 +240,79 @@ describe('system.stop', () => {
     release();
     assert.equal(await stopped, 'normal');
     assert.deepEqual(log, ['start slow', 'end slow', 'terminate']);
+  });
+});
+
+describe('system.stop of a supervised child', () => {
+  async function supervised(
+    restart: RestartType,
+    log: string[],
+  ): Promise<{ system: ActorSystem; sup: SupervisorRef; child: Ref<string> }> {
+    const system = new ActorSystem({ logger: silentLogger });
+    const spec: ChildSpec = { id: 'w', behavior: logging(log, 'w'), restart };
+    const sup = await system.start(supervisor({ children: [spec] }), { label: 'app' });
+    const child = (await whichChildren(sup))[0]?.ref as unknown as Ref<string>;
+    return { system, sup, child };
+  }
+
+  it('rejects at once for a permanent child, stops nothing, and names terminateChild', async () => {
+    const log: string[] = [];
+    const { system, sup, child } = await supervised('permanent', log);
+    await assert.rejects(
+      system.stop(child),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message ===
+          'system.stop(ref): Ref<2 w> is a permanent child of the supervisor Ref<1 app>, which restarts it in place ' +
+            'whatever its exit reason, so it would never stop for good and this promise would never settle. ' +
+            "Stop it for good with terminateChild(sup, 'w'); to make it restart, kill it (system.kill(ref))",
+    );
+    await settle(system);
+    assert.deepEqual(log, [], 'no terminate: the child was not stopped');
+    assert.deepEqual(
+      (await whichChildren(sup)).map((c) => `${c.id} ${c.status} ${c.restarts}`),
+      ['w running 0'],
+    );
+    assert.deepEqual(await terminateChild(sup, 'w'), { ok: true });
+    assert.equal(child.alive, false);
+    assert.deepEqual(log, ['w terminate: shutdown']);
+    await system.shutdown();
+  });
+
+  it('resolves for a transient child stopped with a clean reason, and rejects with an abnormal one', async () => {
+    const log: string[] = [];
+    const { system, sup, child } = await supervised('transient', log);
+    await assert.rejects(
+      system.stop(child, new Error('drain')),
+      /is a transient child of the supervisor Ref<1 app>, which restarts it in place after an abnormal exit such as Error: drain.*terminateChild\(sup, 'w'\) or with a clean reason/,
+    );
+    assert.equal(await system.stop(child, 'shutdown'), 'shutdown');
+    assert.equal(child.alive, false);
+    assert.deepEqual(
+      (await whichChildren(sup)).map((c) => `${c.id} ${c.status}`),
+      ['w stopped'],
+    );
+    await system.shutdown();
+  });
+
+  it('resolves for a temporary child, which its supervisor never restarts', async () => {
+    const log: string[] = [];
+    const { system, sup, child } = await supervised('temporary', log);
+    const reason = new Error('done');
+    assert.equal(await system.stop(child, reason), reason);
+    assert.equal(child.alive, false);
+    assert.deepEqual(await whichChildren(sup), []);
+    await system.shutdown();
+  });
+
+  it("names terminateChild(sup, ref) for a dynamic supervisor's child", async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const rooms = await system.start(dynamicSupervisor({ child: { behavior: (_: string) => {}, label: 'room' } }));
+    const room = await startChild(rooms, undefined);
+    assert.ok(room.ok);
+    await assert.rejects(system.stop(room.ref), /permanent child of the supervisor Ref<1>.*terminateChild\(sup, ref\)/);
+    assert.equal(room.ref.alive, true);
+    await system.shutdown();
   });
 });
 

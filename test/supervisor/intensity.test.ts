@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   countChildren,
   type DynamicSupervisorRef,
@@ -42,6 +44,101 @@ describe('RestartWindow', () => {
     assert.throws(() => new RestartWindow(3, 0), /withinMs must be a number of milliseconds > 0; got 0/);
   });
 
+  it('says what it accepts when given a negative, NaN, fractional or non-number maxRestarts', () => {
+    for (const [bad, shown] of [
+      [-1, '-1'],
+      [Number.NaN, 'NaN'],
+      [1.5, '1.5'],
+      [Number.NEGATIVE_INFINITY, '-Infinity'],
+      ['3', '"3"'],
+    ] as const) {
+      assert.throws(
+        () => new RestartWindow(bad as number, 1_000),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message === `maxRestarts must be an integer >= 0; got ${shown} (Infinity is accepted too: no limit)`,
+      );
+    }
+  });
+
+  it('accepts maxRestarts: Infinity and then never refuses a restart', () => {
+    const w = new RestartWindow(Number.POSITIVE_INFINITY, 1_000);
+    for (let i = 0; i < 10_000; i++) assert.equal(w.tryAdd(i / 100), true);
+    assert.equal(w.countAt(100), 10_000);
+    assert.equal(w.countAt(1_050), 5_000, 'the window still slides: the first half is older than 1,000 ms');
+  });
+
+  it('rejects withinMs: Infinity, which would make maxRestarts a lifetime budget, with a teaching error', () => {
+    assert.throws(
+      () => new RestartWindow(3, Number.POSITIVE_INFINITY),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        /^withinMs must be finite; got Infinity, which would make maxRestarts a budget for the whole life of the supervisor \(OTP refuses an infinite period too\)\. For a supervisor that never gives up, set maxRestarts: Infinity$/.test(
+          e.message,
+        ),
+    );
+    assert.throws(() => new RestartWindow(3, Number.NaN), /withinMs must be a number of milliseconds > 0; got NaN/);
+    assert.throws(() => supervisor({ withinMs: Number.POSITIVE_INFINITY, children: [] }), /withinMs must be finite/);
+    assert.throws(
+      () => dynamicSupervisor({ child: { behavior: () => {} }, withinMs: Number.POSITIVE_INFINITY }),
+      /withinMs must be finite/,
+    );
+  });
+
+  it('takes memory for the restarts inside the window, not for maxRestarts', () => {
+    const gc = exposeGc();
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    // Each used to reserve 8 bytes per allowed restart up front: 8 GB for 1e9; 2^32 threw.
+    const windows = [new RestartWindow(1e9, 1_000), new RestartWindow(2 ** 32, 1_000)];
+    for (const w of windows) for (let t = 0; t < 1_000; t++) w.tryAdd(t * 10); // 100 inside the window at a time
+    gc();
+    const used = process.memoryUsage().arrayBuffers - before;
+    assert.ok(used < 64 * 1024, `${used} bytes of restart times for 2 windows of about 100 restarts`);
+    assert.deepEqual(
+      windows.map((w) => w.countAt(9_990)),
+      [101, 101],
+    );
+  });
+
+  it('gives the memory of a burst back once the burst has left the window', () => {
+    const gc = exposeGc();
+    const w = new RestartWindow(Number.POSITIVE_INFINITY, 100);
+    for (let i = 0; i < 200_000; i++) w.tryAdd(0); // 1.6 MB of times, all inside the window
+    gc();
+    const during = process.memoryUsage().arrayBuffers;
+    assert.equal(w.tryAdd(1_000), true); // the burst is older than 100 ms now
+    gc();
+    const after = process.memoryUsage().arrayBuffers;
+    assert.ok(during - after > 1_000_000, `only ${during - after} bytes given back`);
+    assert.equal(w.countAt(1_000), 1);
+  });
+
+  it("agrees with OTP's add_restart, a list of restart times, across bursts that grow and shrink it", () => {
+    // add_restart: add the restart, drop the ones older than the period, give up if more than max remain.
+    let seed = 18;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 200; round++) {
+      const max = random() < 0.1 ? Number.POSITIVE_INFINITY : Math.floor(random() * 40);
+      const withinMs = 1 + Math.floor(random() * 500);
+      const w = new RestartWindow(max, withinMs);
+      let model: number[] = [];
+      let now = 0;
+      for (let i = 0; i < 400; i++) {
+        now += random() < 0.2 ? Math.floor(random() * 2 * withinMs) : Math.floor(random() * 5); // bursts, then quiet
+        const kept = [...model.filter((t) => now - t <= withinMs), now];
+        const expected = kept.length <= max;
+        if (expected) model = kept;
+        assert.equal(w.tryAdd(now), expected, `round ${round}, restart ${i} at ${now} (max ${max} in ${withinMs} ms)`);
+        const probe = now + Math.floor(random() * withinMs * 2);
+        assert.equal(w.countAt(probe), model.filter((t) => probe - t <= withinMs).length);
+      }
+    }
+  });
+
   it('stays O(1) per restart: a million restarts in a sliding window take no longer than a ring buffer walk', () => {
     const w = new RestartWindow(1_000, 1_000);
     let allowed = 0;
@@ -52,6 +149,26 @@ describe('RestartWindow', () => {
 });
 
 describe('supervisor restart intensity', () => {
+  it('never gives up with maxRestarts: Infinity', async () => {
+    const { system, captured } = newSystem();
+    const log: string[] = [];
+    const sup = await system.start(
+      supervisor({
+        maxRestarts: Number.POSITIVE_INFINITY,
+        children: [{ id: 'w', behavior: loggingWorker({ name: 'w', log }), args: { name: 'w', log } }],
+      }),
+    );
+    const w = await childRef(sup, 'w');
+    for (let i = 0; i < 50; i++) {
+      w.send({ type: 'throw' }); // 50 crashes within the default 5,000 ms, on a clock that does not move
+      await settle(system);
+    }
+    assert.equal(sup.alive, true);
+    assert.equal((await whichChildren(sup))[0]?.restarts, 50);
+    assert.ok(!captured.errors.some((e) => /restart intensity/.test(e.msg ?? '')));
+    await system.shutdown();
+  });
+
   it('restarts maxRestarts times within withinMs, then shuts down with reason shutdown', async () => {
     const { system, clock, captured } = newSystem();
     const log: string[] = [];
@@ -225,3 +342,33 @@ async function startOne(
   if (!r.ok) throw new Error(`could not start ${name}`);
   return r.ref as Ref<WorkerMsg>;
 }
+
+/** `gc()`, so that a test can read the memory that is still in use. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+describe('restartLimit (a child restart limit of its own)', () => {
+  it('refuses an infinite period when the spec is given, not at the first restart', () => {
+    assert.throws(
+      () =>
+        supervisor({
+          children: [
+            { id: 'w', behavior: () => {}, restartLimit: { maxRestarts: 3, withinMs: Number.POSITIVE_INFINITY } },
+          ],
+        }),
+      /restartLimit\.withinMs must be a number of milliseconds > 0; got Infinity \(and finite/,
+    );
+  });
+
+  it('accepts maxRestarts: Infinity', () => {
+    assert.doesNotThrow(() =>
+      supervisor({
+        children: [
+          { id: 'w', behavior: () => {}, restartLimit: { maxRestarts: Number.POSITIVE_INFINITY, withinMs: 1_000 } },
+        ],
+      }),
+    );
+  });
+});

@@ -18,10 +18,14 @@ export type {
   RequestOf,
 } from './actor/messages.js';
 export { Key, key, type Name, type NameService, type PlainName, type RegisterResult } from './actor/names.js';
+export type { Outcome } from './actor/pipe.js';
 export { type CallOptions, Ref, type SendWaitOptions } from './actor/ref.js';
 export type { DeadLetterReason } from './actor/runtime.js';
+export { DEFAULT_STASH_CAPACITY } from './actor/stash.js';
 export type { UpgradeResult } from './actor/upgrade.js';
 export {
+  type CallDetails,
+  CallingSelfError,
   ExitError,
   InitError,
   MailboxFullError,

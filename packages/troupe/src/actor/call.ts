@@ -6,12 +6,32 @@
  *
  * Timeouts do not cost a timer per call. Calls with the same `timeoutMs` expire in the order they
  * were made, so each distinct `timeoutMs` has one FIFO of calls and one clock timer armed for the
- * oldest; answered calls leave the front of the queue as they settle.
+ * oldest; answered calls leave the front of the queue as they settle. That timer keeps the process
+ * alive exactly while calls of its queue wait: a script awaiting an unanswered call gets its
+ * `TimeoutError` instead of exiting first (Node's exit code 13, an unsettled top-level await).
+ *
+ * A call to the actor whose turn is running (its own handler calling itself) is refused at once: its
+ * request could only be taken after the handler returns, so awaiting it could only time out.
  */
 import Denque from 'denque';
-import { ExitError, MailboxFullError, TimeoutError } from '../errors.js';
+import {
+  type CallDetails,
+  CallingSelfError,
+  describeName,
+  ExitError,
+  MailboxFullError,
+  TimeoutError,
+} from '../errors.js';
 import type { Clock, ClockTimer } from '../timers/clock.js';
 import type { Cell } from './cell.js';
+import * as flags from './flags.js';
+import type { Ref } from './ref.js';
+
+// A local copy: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
+const F_IN_TURN = flags.F_IN_TURN;
+
+/** `PendingCall.name` of a target that held no name in the system registry when called. */
+const NO_NAME: unique symbol = Symbol('no name');
 
 /** The default `timeoutMs` of `call`: 5,000 ms, as gen_server. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
@@ -29,6 +49,8 @@ export class PendingCall {
     readonly cell: Cell,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: Error) => void,
+    /** The target's name in the system registry when it was called, for the errors (its death drops it). */
+    readonly name: unknown = NO_NAME,
   ) {}
 
   settle(value: unknown): void {
@@ -37,10 +59,16 @@ export class PendingCall {
     this.resolve(value);
   }
 
+  /** Rejects the call; an `ExitError` (one per death, shared by its calls) is made into this call's own. */
   fail(error: Error): void {
     if (this.done) return;
     this.finish();
-    this.reject(error);
+    this.reject(error instanceof ExitError ? new ExitError(error.actor, error.reason, this.details()) : error);
+  }
+
+  /** What the errors of this call say about it. */
+  details(): CallDetails {
+    return callDetails(this.cell, this.msg, this.name);
   }
 
   private finish(): void {
@@ -79,10 +107,17 @@ export class CallList {
   }
 }
 
-/** @internal The calls of one `timeoutMs`, oldest first, and one timer for the oldest. */
+/**
+ * @internal The calls of one `timeoutMs`, oldest first, and one timer for the oldest. The timer keeps
+ * the process alive while any of these calls waits, and only then: it is made to let go
+ * (`setKeepAlive`, or cleared on a clock without it) when the last one settles, so an idle server or
+ * a finished script is not held up to `timeoutMs` by calls that were answered long ago.
+ */
 export class TimeoutQueue {
   readonly #calls = new Denque<PendingCall>();
   #timer: ClockTimer = undefined;
+  /** Calls of this queue not settled yet. */
+  #waiting = 0;
 
   constructor(
     readonly clock: Clock,
@@ -95,18 +130,41 @@ export class TimeoutQueue {
     c.deadline = this.clock.now() + this.ms;
     c.queue = this;
     this.#calls.push(c);
-    if (this.#timer === undefined) this.#arm(c.deadline);
+    const timer = this.#timer;
+    if (timer === undefined) this.#arm(c.deadline);
+    else if (this.#waiting === 0) this.clock.setKeepAlive?.(timer, true);
+    this.#waiting++;
   }
 
-  /** A call settled: drop answered calls from the front. The timer stays; it finds nothing to do. */
+  /**
+   * A call settled: drop answered calls from the front. The timer stays armed (the next call needs
+   * it, and it finds nothing to do when it fires), but lets the process go once nothing waits.
+   */
   settled(): void {
     const q = this.#calls;
     while (q.length > 0 && (q.peekFront() as PendingCall).done) q.shift();
+    if (--this.#waiting === 0) this.#release();
+  }
+
+  #release(): void {
+    const timer = this.#timer;
+    // Undefined while the timer's own callback runs: it re-arms or goes idle itself.
+    if (timer === undefined) return;
+    const clock = this.clock;
+    if (clock.setKeepAlive !== undefined) {
+      clock.setKeepAlive(timer, false);
+      return;
+    }
+    // A clock that cannot unref a timer: clear it, and the next call arms a new one.
+    clock.clearTimeout(timer);
+    this.#timer = undefined;
+    this.#calls.clear();
+    this.onIdle(this);
   }
 
   #arm(deadline: number): void {
-    // Unref'd: a pending call alone does not keep the process alive (nothing could answer it).
-    this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, deadline - this.clock.now()), true);
+    // Not unref'd: a call that waits keeps the process alive until it settles, by its timeout at the latest.
+    this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, deadline - this.clock.now()));
   }
 
   #fire = (): void => {
@@ -121,7 +179,7 @@ export class TimeoutQueue {
       }
       if (c.deadline > now) break;
       q.shift();
-      c.fail(new TimeoutError(this.ms));
+      c.fail(new TimeoutError(this.ms, 'call', c.details()));
     }
     if (q.length > 0) this.#arm((q.peekFront() as PendingCall).deadline);
     else this.onIdle(this);
@@ -139,10 +197,16 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     return Promise.reject(new RangeError(`call: timeoutMs must be a number >= 0 or Infinity; got ${String(ms)}`));
   }
+  if ((cell.flags & F_IN_TURN) !== 0) {
+    // Only the actor itself runs while its turn does (turns never nest), so this is a call to itself.
+    return Promise.reject(new CallingSelfError(callDetails(cell, request, nameOf(cell))));
+  }
   const exitReason = cell.exitReason;
-  if (exitReason !== undefined) return Promise.reject(new ExitError(cell.toString(), exitReason));
+  if (exitReason !== undefined) {
+    return Promise.reject(new ExitError(cell.toString(), exitReason, callDetails(cell, request, NO_NAME)));
+  }
   return new Promise((resolve, reject) => {
-    const pending = new PendingCall(cell, resolve, reject);
+    const pending = new PendingCall(cell, resolve, reject, nameOf(cell));
     const ext = cell.ensureExt();
     if (ext.calls === undefined) ext.calls = new CallList();
     ext.calls.add(pending);
@@ -153,4 +217,23 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
       pending.fail(cell.alive ? new MailboxFullError(cell.toString()) : new ExitError(cell.toString(), 'noproc'));
     }
   });
+}
+
+/**
+ * The target's first name in the system registry, or `NO_NAME`. Read when the call is made, since a
+ * death drops the names before the calls fail; an actor that holds no entry anywhere costs one test.
+ */
+function nameOf(cell: Cell): unknown {
+  if (cell.ext?.registrations === undefined) return NO_NAME;
+  const names = cell.runtime.system.registry.keysOf(cell as Ref<never>);
+  return names.length === 0 ? NO_NAME : names[0];
+}
+
+function callDetails(cell: Cell, request: unknown, name: unknown): CallDetails {
+  const actor = cell.toString();
+  return {
+    actor,
+    target: name === NO_NAME ? actor : describeName(name),
+    requestType: (request as { readonly type?: unknown }).type,
+  };
 }

@@ -28,33 +28,13 @@ import {
   take,
 } from '../mailbox/mailbox.js';
 import type { Runnable } from '../scheduler/scheduler.js';
-
-// Local copies: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
-const EMPTY: typeof MAILBOX_EMPTY = MAILBOX_EMPTY;
-const F_AWAIT = flags.F_AWAIT;
-const F_BOUNDED = flags.F_BOUNDED;
-const F_IN_TURN = flags.F_IN_TURN;
-const F_INFO = flags.F_INFO;
-const F_NO_SCHEDULE = flags.F_NO_SCHEDULE;
-const F_RECORD = flags.F_RECORD;
-const F_SCHEDULED = flags.F_SCHEDULED;
-const F_SIGNALS = flags.F_SIGNALS;
-const F_STOPSELF = flags.F_STOPSELF;
-const F_TRAP = flags.F_TRAP;
-const F_URGENT = flags.F_URGENT;
-const NO_TURNS = flags.NO_TURNS;
-const P_DEAD = flags.P_DEAD;
-const P_RESTARTING = flags.P_RESTARTING;
-const P_RUNNING = flags.P_RUNNING;
-const P_STARTING = flags.P_STARTING;
-const PHASE = flags.PHASE;
-
 import { assertDelay, assertInterval, Timer, type TimerOwner } from '../timers/timer.js';
 import type { Host, Impl } from './behavior.js';
 import { type CallList, callCell } from './call.js';
 import type { Context, SpawnOptions, SystemHandle } from './context.js';
 import { exitSignal, processSignals, queueSignal, type Signal } from './exit-signals.js';
 import * as flags from './flags.js';
+import { cancelTimer, isTimerActive, type KeyedTimer, startTimer, TimerFired, takeFired } from './keyed-timers.js';
 import {
   crashed,
   incarnationOf,
@@ -69,9 +49,33 @@ import { link, unlink } from './links.js';
 import { DownInfo, ExitInfo, type MonitorRef } from './messages.js';
 import { demonitor, type Monitor, monitor } from './monitors.js';
 import type { Registration } from './names.js';
+import { type Outcome, pipeToSelf } from './pipe.js';
+import { cancelReceiveTimeout, type ReceiveTimeout, setReceiveTimeout, tookMessage } from './receive-timeout.js';
 import { type CallOptions, Ref, type SendWaitOptions } from './ref.js';
 import type { Runtime } from './runtime.js';
+import { stash, unstashAll } from './stash.js';
 import { applyUpgrade, UpgradeNotice } from './upgrade.js';
+
+// Local copies: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
+const EMPTY: typeof MAILBOX_EMPTY = MAILBOX_EMPTY;
+const F_AWAIT = flags.F_AWAIT;
+const F_BOUNDED = flags.F_BOUNDED;
+const F_IN_TURN = flags.F_IN_TURN;
+const F_INFO = flags.F_INFO;
+const F_NO_SCHEDULE = flags.F_NO_SCHEDULE;
+const F_RECORD = flags.F_RECORD;
+const F_SCHEDULED = flags.F_SCHEDULED;
+const F_SIGNALS = flags.F_SIGNALS;
+const F_STOPSELF = flags.F_STOPSELF;
+const F_TRAP = flags.F_TRAP;
+const F_URGENT = flags.F_URGENT;
+const F_IDLE_TIMEOUT = flags.F_IDLE_TIMEOUT;
+const NO_TURNS = flags.NO_TURNS;
+const P_DEAD = flags.P_DEAD;
+const P_RESTARTING = flags.P_RESTARTING;
+const P_RUNNING = flags.P_RUNNING;
+const P_STARTING = flags.P_STARTING;
+const PHASE = flags.PHASE;
 
 /** @internal The rarely used parts of a cell, allocated on first use. */
 export interface Ext {
@@ -95,6 +99,12 @@ export interface Ext {
   registrations?: Registration | undefined;
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
   hook?: SupervisedHook | undefined;
+  /** The receive timeout, while one is set (receive-timeout.ts). */
+  receiveTimeout?: ReceiveTimeout | undefined;
+  /** Keyed timers by key (keyed-timers.ts). */
+  keyedTimers?: Map<unknown, KeyedTimer> | undefined;
+  /** Stashed messages, oldest first (stash.ts). */
+  stash?: unknown[] | undefined;
 }
 
 /** @internal A cell accepts any message: the typed view of it is the `Ref<M>` that spawn returns. */
@@ -279,10 +289,18 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       const ctx = this.ext?.hook?.ctx ?? this;
       // Only a running phase takes mail: an incarnation that ended leaves the rest to the next one.
       while (n < budget && (this.flags & (PHASE | F_AWAIT | F_SIGNALS)) === P_RUNNING) {
-        const msg = take(this);
+        let msg = take(this);
         if (msg === EMPTY) break;
         n++;
-        if ((this.flags & (F_BOUNDED | F_RECORD)) !== 0) this.took(msg);
+        let stale = false;
+        if ((this.flags & F_INFO) !== 0 && msg instanceof TimerFired) {
+          this.infoTaken();
+          // A timer replaced or cancelled after it fired delivers nothing.
+          if (takeFired(this, msg)) msg = msg.msg;
+          else stale = true;
+        }
+        if ((this.flags & (F_BOUNDED | F_RECORD | F_IDLE_TIMEOUT)) !== 0) this.took(msg);
+        if (stale) continue;
         let pending: PromiseLike<unknown> | undefined;
         try {
           if (
@@ -323,13 +341,19 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       const waiting = (ext.bounded as BoundedPolicy).letOneIn();
       if (waiting !== EMPTY) this.push(waiting);
     }
+    if ((this.flags & F_IDLE_TIMEOUT) !== 0) tookMessage(this);
   }
 
-  private takeInfo(info: ExitInfo | DownInfo | UpgradeNotice): PromiseLike<unknown> | undefined {
+  /** An EXIT/DOWN message, an upgrade or a keyed timer's message was taken. */
+  private infoTaken(): void {
     const ext = this.ext as Ext;
     const left = (ext.infoCount ?? 1) - 1;
     ext.infoCount = left;
     if (left === 0) this.flags &= ~F_INFO;
+  }
+
+  private takeInfo(info: ExitInfo | DownInfo | UpgradeNotice): PromiseLike<unknown> | undefined {
+    this.infoTaken();
     if (info instanceof UpgradeNotice) {
       applyUpgrade(this, info.req);
       return undefined;
@@ -537,6 +561,49 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     // An interval stops by itself once its target is dead, as OTP's timers do.
     const t: Timer = new Timer(this.runtime.clock, ms, () => void (ref.send(msg) || ref.alive || t.cancel()), ms, this);
     return this.addTimer(t);
+  }
+
+  pipeToSelf<T>(promise: PromiseLike<T>, toMessage: (outcome: Outcome<T>) => unknown): void {
+    pipeToSelf(this, promise, toMessage);
+  }
+
+  setReceiveTimeout(ms: number, msg: unknown): void {
+    assertInterval(ms, 'ctx.setReceiveTimeout(ms, msg)');
+    setReceiveTimeout(this, ms, msg);
+  }
+
+  cancelReceiveTimeout(): boolean {
+    return cancelReceiveTimeout(this);
+  }
+
+  startTimer(key: unknown, msg: unknown, ms: number): void {
+    assertDelay(ms, 'ctx.startTimer(key, msg, ms)');
+    startTimer(this, key, msg, ms, undefined);
+  }
+
+  startIntervalTimer(key: unknown, msg: unknown, ms: number): void {
+    assertInterval(ms, 'ctx.startIntervalTimer(key, msg, ms)');
+    startTimer(this, key, msg, ms, ms);
+  }
+
+  cancelTimer(key: unknown): boolean {
+    return cancelTimer(this, key);
+  }
+
+  isTimerActive(key: unknown): boolean {
+    return isTimerActive(this, key);
+  }
+
+  stash(msg: unknown): void {
+    stash(this, msg);
+  }
+
+  unstashAll(): number {
+    return unstashAll(this);
+  }
+
+  get stashed(): number {
+    return this.ext?.stash?.length ?? 0;
   }
 
   private addTimer(t: Timer): Timer {

@@ -8,6 +8,7 @@ import type { Timer } from '../timers/timer.js';
 import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
 import type { MonitorRef } from './messages.js';
 import type { Name } from './names.js';
+import type { Outcome } from './pipe.js';
 import type { Ref } from './ref.js';
 
 /**
@@ -132,4 +133,58 @@ export interface Context<M> extends Spawner {
    * },
    */
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer;
+  /**
+   * Sends the actor `toMessage(outcome)` when `promise` settles (Akka's `pipeToSelf`; Elixir's
+   * `Task` and `handle_info`): the actor goes on taking mail meanwhile, and the result comes back as
+   * a message, so that only handlers change the state. The message goes to the actor's ref, so
+   * after a restart in place the new incarnation gets it; after death it is a dead letter. A
+   * `toMessage` that throws is logged, and nothing is sent.
+   * @example
+   * case 'load':
+   *   ctx.pipeToSelf(fetchUser(msg.id), (r) => (r.ok ? { type: 'loaded', user: r.value } : { type: 'failed', error: r.error }));
+   *   return state;
+   */
+  pipeToSelf<T>(promise: PromiseLike<T>, toMessage: (outcome: Outcome<T>) => M): void;
+  /**
+   * Sends the actor `msg` after `ms` (finite, > 0) without a message, and again after every further
+   * idle `ms` (GenServer's timeout; Akka's `setReceiveTimeout`). Every message it takes counts as
+   * activity; setting it again replaces it. A restart drops it: set it in `init`.
+   * @example
+   * init(ctx) {
+   *   ctx.setReceiveTimeout(60_000, { type: 'idle' }); // then: case 'idle': ctx.stop();
+   *   return {};
+   * },
+   */
+  setReceiveTimeout(ms: number, msg: M): void;
+  /** Cancels the receive timeout; `false` if none was set. */
+  cancelReceiveTimeout(): boolean;
+  /**
+   * Starts the timer `key`: `msg` to this actor after `ms`. A timer started with a key that has one
+   * replaces it, and a replaced or cancelled timer never delivers, even when its message is already
+   * queued (Akka's `TimerScheduler`). A restart cancels every keyed timer.
+   * @example
+   * ctx.startTimer('retry', { type: 'retry' }, 1_000); // again: the old 'retry' is gone
+   */
+  startTimer(key: unknown, msg: M, ms: number): void;
+  /** Like `startTimer`, then every `ms` (finite, > 0) until cancelled. */
+  startIntervalTimer(key: unknown, msg: M, ms: number): void;
+  /** Cancels the timer `key` and any of its messages already queued; `false` if it was not active. */
+  cancelTimer(key: unknown): boolean;
+  /** Whether the timer `key` will still deliver. */
+  isTimerActive(key: unknown): boolean;
+  /**
+   * Puts a message aside until `unstashAll()` (Akka's stash): for an actor that must wait for
+   * something (a connection, a reply) before it takes some of its mail. Throws a `RangeError` past
+   * 10,000 stashed messages, which crashes the actor.
+   * @example
+   * receive(state, msg, ctx) {
+   *   if (!state.connected && msg.type === 'query') { ctx.stash(msg); return state; }
+   *   if (msg.type === 'connected') { ctx.unstashAll(); return { ...state, connected: true }; }
+   * },
+   */
+  stash(msg: M): void;
+  /** Puts every stashed message back at the front of the mailbox, in stash order; returns how many. */
+  unstashAll(): number;
+  /** How many messages are stashed. */
+  readonly stashed: number;
 }

@@ -41,6 +41,8 @@ export const F_RECORD = 1024;
 export const F_STOPSELF = 2048;
 /** In the scheduler's urgent lane (at most once). */
 export const F_URGENT = 4096;
+/** A receive timeout is set: a taken message is activity. */
+export const F_IDLE_TIMEOUT = 8192;
 
 /** A cell that must not be scheduled when a message arrives. */
 export const F_NO_SCHEDULE = F_SCHEDULED | F_IN_TURN | F_AWAIT | NO_TURNS;

@@ -11,6 +11,7 @@ import type { Cell } from './cell.js';
 import type { Context, SpawnOptions, SystemHandle } from './context.js';
 import { incarnationOf } from './lifecycle.js';
 import type { MonitorRef } from './messages.js';
+import type { Outcome } from './pipe.js';
 import type { Ref } from './ref.js';
 
 /** @internal */
@@ -82,6 +83,37 @@ export class IncarnationContext implements Context<unknown> {
   sendInterval<T>(ref: Ref<T>, msg: T, ms: number): Timer {
     if (this.current('sendInterval')) return this.cell.sendInterval(ref, msg, ms);
     return cancelled(this.cell);
+  }
+  pipeToSelf<T>(promise: PromiseLike<T>, toMessage: (outcome: Outcome<T>) => unknown): void {
+    // The outcome goes to the ref, as a send would: the next incarnation may take it.
+    this.cell.pipeToSelf(promise, toMessage);
+  }
+  setReceiveTimeout(ms: number, msg: unknown): void {
+    if (this.current('setReceiveTimeout')) this.cell.setReceiveTimeout(ms, msg);
+  }
+  cancelReceiveTimeout(): boolean {
+    return this.current('cancelReceiveTimeout') && this.cell.cancelReceiveTimeout();
+  }
+  startTimer(key: unknown, msg: unknown, ms: number): void {
+    if (this.current('startTimer')) this.cell.startTimer(key, msg, ms);
+  }
+  startIntervalTimer(key: unknown, msg: unknown, ms: number): void {
+    if (this.current('startIntervalTimer')) this.cell.startIntervalTimer(key, msg, ms);
+  }
+  cancelTimer(key: unknown): boolean {
+    return this.current('cancelTimer') && this.cell.cancelTimer(key);
+  }
+  isTimerActive(key: unknown): boolean {
+    return incarnationOf(this.cell) === this.incarnation && this.cell.isTimerActive(key);
+  }
+  stash(msg: unknown): void {
+    if (this.current('stash')) this.cell.stash(msg);
+  }
+  unstashAll(): number {
+    return this.current('unstashAll') ? this.cell.unstashAll() : 0;
+  }
+  get stashed(): number {
+    return incarnationOf(this.cell) === this.incarnation ? this.cell.stashed : 0;
   }
 }
 

@@ -11,6 +11,6 @@ export { F_AWAIT, F_BOUNDED, F_RECORD, F_SCHEDULED, F_TRAP } from './flags.js';
 export { IncarnationContext } from './incarnation.js';
 export { kill, phaseOf, retire, revive, type SupervisedHook } from './lifecycle.js';
 export { addMonitor } from './monitors.js';
-export type { EntryOwner, Registration } from './names.js';
+export { type EntryOwner, namesHeld, type Registration } from './names.js';
 export type { DeadLetterReason, Runtime } from './runtime.js';
 export { requestUpgrade } from './upgrade.js';

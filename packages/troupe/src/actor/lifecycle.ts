@@ -29,6 +29,7 @@ import { IncarnationContext } from './incarnation.js';
 import { breakLinks } from './links.js';
 import { dropWatching, fireMonitors } from './monitors.js';
 import { dropRegistrations } from './names.js';
+import { prepend, takeStash } from './stash.js';
 import { UpgradeNotice } from './upgrade.js';
 
 // Local copies: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
@@ -37,6 +38,7 @@ const F_INFO = flags.F_INFO;
 const F_SIGNALS = flags.F_SIGNALS;
 const F_STOPSELF = flags.F_STOPSELF;
 const F_TRAP = flags.F_TRAP;
+const F_IDLE_TIMEOUT = flags.F_IDLE_TIMEOUT;
 const NO_TURNS = flags.NO_TURNS;
 const P_DEAD = flags.P_DEAD;
 const P_RESTARTING = flags.P_RESTARTING;
@@ -68,8 +70,8 @@ export interface SupervisedHook {
   readonly keepMailbox: boolean;
   /** Start the next incarnation with exits trapped. */
   readonly trapExit: boolean;
-  /** The message being handled when the incarnation crashed. */
-  poison: { msg: unknown } | undefined;
+  /** The message being handled when the incarnation crashed, and the state it was handled on. */
+  poison: { msg: unknown; state: unknown } | undefined;
   /** The last handled messages, a ring; undefined when not recorded. */
   readonly recent: unknown[] | undefined;
   recentNext: number;
@@ -77,7 +79,7 @@ export interface SupervisedHook {
   readonly args: unknown;
   /** The running incarnation's number; bumped when it ends. */
   incarnation: number;
-  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void;
+  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown; state: unknown } | undefined): void;
   halted: (() => void) | undefined;
   /** For introspection: the child's id, restart count and the clock time its incarnation started. */
   readonly childId: string;
@@ -146,7 +148,7 @@ export function crashed(cell: Cell, thrown: unknown, msg: unknown): void {
   const runtime = cell.runtime;
   if (runtime.observed) runtime.emit({ type: 'crashed', ref: cell as never, phase: 'receive', reason: error });
   // A supervised actor's crash is reported by its supervisor, with the restart decision.
-  if (hook !== undefined) hook.poison = { msg };
+  if (hook !== undefined) hook.poison = { msg, state: cell.state };
   else cell.reportCrash(error, msg, 'receive');
   exitWith(cell, error);
 }
@@ -214,8 +216,13 @@ function rest(cell: Cell, reason: ExitReason, hook: SupervisedHook): void {
   const ext = cell.ext as Ext;
   ext.signals = undefined;
   cancelTimers(ext);
+  endTimersOfIncarnation(cell, ext);
   dropWatching(cell);
   const runtime = cell.runtime;
+  // Stashed mail is older than what is queued: it goes back first (and is dropped below if the
+  // child does not keep its mailbox).
+  const stashed = takeStash(cell);
+  if (stashed !== undefined) prepend(cell, stashed);
   const mb = toQueue(cell);
   if (!hook.keepMailbox && mb !== undefined) {
     while (mb.length > 0) {
@@ -296,6 +303,9 @@ export function die(cell: Cell, reason: ExitReason): void {
   if (ext === undefined) return;
   runOnEnd(cell, reason);
   ext.signals = undefined;
+  const stashed = takeStash(cell);
+  if (stashed !== undefined) for (const m of stashed) runtime.deadLetter(cell, m, 'dead');
+  endTimersOfIncarnation(cell, ext);
   if (ext.bounded !== undefined) for (const m of ext.bounded.close()) runtime.deadLetter(cell, m, 'dead');
   cancelTimers(ext);
   if (ext.calls !== undefined) {
@@ -326,6 +336,13 @@ export function whenExited(cell: Cell): Promise<ExitReason> {
     if (ext.exitWaiters === undefined) ext.exitWaiters = [];
     ext.exitWaiters.push(resolve);
   });
+}
+
+/** The receive timeout and the keyed timers end with the incarnation (their timers are in `timers`). */
+function endTimersOfIncarnation(cell: Cell, ext: Ext): void {
+  ext.receiveTimeout = undefined;
+  ext.keyedTimers = undefined;
+  cell.flags &= ~F_IDLE_TIMEOUT;
 }
 
 function cancelTimers(ext: Ext): void {

@@ -89,6 +89,16 @@ export interface Registration {
   next: Registration | undefined;
 }
 
+/** @internal Every name the actor holds, in any registry, oldest first (for crash reports). */
+export function namesHeld(cell: Cell): unknown[] {
+  const out: unknown[] = [];
+  for (let r = cell.ext?.registrations; r !== undefined; r = r.next) {
+    const k = r.key as { name?: unknown } | unknown;
+    out.push(k instanceof Key ? k.name : k);
+  }
+  return out.reverse();
+}
+
 /** @internal Removes every entry of a dying actor, before anything else sees it dead. */
 export function dropRegistrations(cell: Cell): void {
   const ext = cell.ext;

@@ -12,7 +12,11 @@ import type { ReplyOf, RequestOf } from './messages.js';
 
 /** Options of `call`. */
 export interface CallOptions {
-  /** How long to wait for the reply before rejecting with a `TimeoutError`. Default 5,000 ms; `Infinity` waits forever. */
+  /**
+   * How long to wait for the reply before rejecting with a `TimeoutError`. Default 5,000 ms. While
+   * it waits, the call keeps the process alive. `Infinity` waits as long as it takes and arms no
+   * timer, so it keeps nothing alive: for replies an event sends later.
+   */
   readonly timeoutMs?: number;
 }
 

@@ -119,6 +119,7 @@ const KEYS = new Set([
 
 function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number') return String(v);
   if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`;
   try {
     return JSON.stringify(v) ?? String(v);
@@ -176,12 +177,17 @@ export function normalizeSpec(spec: ChildSpec<unknown>, where: string): Normaliz
     if (limit === null || typeof limit !== 'object') {
       throw new TypeError(`${at}: restartLimit must be { maxRestarts, withinMs } or false; got ${show(limit)}`);
     }
-    if (!Number.isInteger(limit.maxRestarts) || limit.maxRestarts < 0) {
-      throw new RangeError(`${at}: restartLimit.maxRestarts must be an integer >= 0; got ${show(limit.maxRestarts)}`);
-    }
-    if (typeof limit.withinMs !== 'number' || !(limit.withinMs > 0)) {
+    if (
+      limit.maxRestarts !== Number.POSITIVE_INFINITY &&
+      (!Number.isInteger(limit.maxRestarts) || limit.maxRestarts < 0)
+    ) {
       throw new RangeError(
-        `${at}: restartLimit.withinMs must be a number of milliseconds > 0; got ${show(limit.withinMs)}`,
+        `${at}: restartLimit.maxRestarts must be an integer >= 0; got ${show(limit.maxRestarts)} (Infinity is accepted too: no limit)`,
+      );
+    }
+    if (typeof limit.withinMs !== 'number' || !Number.isFinite(limit.withinMs) || !(limit.withinMs > 0)) {
+      throw new RangeError(
+        `${at}: restartLimit.withinMs must be a number of milliseconds > 0; got ${show(limit.withinMs)} (and finite: an infinite period would make maxRestarts a lifetime budget)`,
       );
     }
   }

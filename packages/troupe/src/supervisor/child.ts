@@ -10,6 +10,7 @@ import {
   F_RECORD,
   IncarnationContext,
   kill,
+  namesHeld,
   phaseOf,
   queueSignal,
   retire,
@@ -44,7 +45,7 @@ export class Child implements SupervisedHook {
   window: RestartWindow | undefined = undefined;
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
   whenEnded: 'notify' | 'hold' | 'die' = 'notify';
-  poison: { msg: unknown } | undefined = undefined;
+  poison: { msg: unknown; state: unknown } | undefined = undefined;
   recent: unknown[] | undefined = undefined;
   recentNext = 0;
   incarnation = 0;
@@ -79,7 +80,7 @@ export class Child implements SupervisedHook {
     return this.id;
   }
 
-  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown } | undefined): void {
+  ended(cell: Cell, reason: ExitReason, poison: { msg: unknown; state: unknown } | undefined): void {
     if (!this.supervisor.alive) {
       retire(cell, reason);
       return;
@@ -97,7 +98,9 @@ export class Child implements SupervisedHook {
     if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
     // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
     // waiting mail (and its peers) are waiting for.
-    this.supervisor.pushUrgent(new ChildDown(this, this.incarnation - 1, reason, messages));
+    this.supervisor.pushUrgent(
+      new ChildDown(this, this.incarnation - 1, reason, messages, poison?.state, namesHeld(cell)),
+    );
   }
 }
 
@@ -108,6 +111,10 @@ export class ChildDown extends SystemMessage {
     readonly incarnation: number,
     readonly reason: ExitReason,
     readonly messages: readonly unknown[],
+    /** The state the crash happened on (undefined for an exit that was not a handler's crash). */
+    readonly state: unknown,
+    /** The names the child holds, for the crash report. */
+    readonly names: readonly unknown[],
   ) {
     super();
   }

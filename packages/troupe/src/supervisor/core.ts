@@ -16,9 +16,9 @@ import { RestartWindow } from './restart-window.js';
 
 /** Options shared by both kinds of supervisor. */
 export interface IntensityOptions {
-  /** At most this many restarts... Default 3. */
+  /** At most this many restarts (an integer >= 0, or `Infinity`: never give up)... Default 3. */
   readonly maxRestarts?: number;
-  /** ...within this many milliseconds, or the supervisor shuts down. Default 5,000. */
+  /** ...within this many milliseconds (finite, > 0), or the supervisor shuts down. Default 5,000. */
   readonly withinMs?: number;
   /** Random numbers in [0, 1) for backoff jitter. Default `Math.random`. */
   readonly random?: () => number;
@@ -30,7 +30,7 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
 }
 
 /**
- * A child's status as the verbs report it. As OTP: a child whose restart is under way, between its
+ * @internal A child's status as the verbs report it. As OTP: a child whose restart is under way, between its
  * end and its new incarnation's finished `init` (or waiting out a backoff), is `restarting`, not
  * `running`. Read from the child's phase, so no notice is needed when `init` finishes.
  */
@@ -79,7 +79,7 @@ export abstract class SupervisorCore {
     const reason = n.reason;
     // Gathered now, written after the restart: formatting a stack and writing a log line is the
     // slowest part of a restart, and nothing waits for it.
-    const report = isCleanExit(reason) ? undefined : this.report(child, reason, n.messages);
+    const report = isCleanExit(reason) ? undefined : this.report(child, n);
     if (!shouldRestart(child.spec.restart, reason)) {
       if (report !== undefined) this.log(report);
       retireChild(child, reason);
@@ -146,14 +146,21 @@ export abstract class SupervisorCore {
     return;
   }
 
-  report(child: Child, reason: ExitReason, messages: readonly unknown[]): SupervisorReport {
+  report(child: Child, n: ChildDown): SupervisorReport {
+    const path: string[] = [];
+    for (let c: Cell | undefined = this.cell; c !== undefined; c = c.spawner) path.push(c.toString());
     return {
       supervisor: this.cell.toString(),
+      path: path.reverse(),
       childId: child.id,
+      dynamic: child.id !== child.spec.id,
       child: child.cell?.toString() ?? '(none)',
-      reason,
+      names: n.names,
+      reason: n.reason,
       spec: child.spec.given,
-      messages,
+      args: child.args,
+      messages: n.messages,
+      state: n.state,
       restarts: child.restarts,
     };
   }

@@ -114,12 +114,22 @@ export type DynamicSupervisorRef<A = unknown, M = never> = Ref<DynamicSupervisor
 /** What a supervisor logs (through the system logger) when a child exits abnormally. */
 export interface SupervisorReport {
   readonly supervisor: string;
+  /** The supervisors from the root of the tree down to the child's, as `Ref<1 app>` strings. */
+  readonly path: readonly string[];
   readonly childId: string;
+  /** A dynamic supervisor's child: its `childId` is its ref's id, and its `args` tell it apart. */
+  readonly dynamic: boolean;
   readonly child: string;
+  /** The names the child holds (registry keys), oldest first. */
+  readonly names: readonly unknown[];
   readonly reason: unknown;
   /** The child's spec as it was given. */
   readonly spec: ChildSpec<unknown>;
+  /** What the child's `init` gets (a dynamic child's own args). */
+  readonly args: unknown;
   /** The last messages it handled, oldest first; the last one crashed it when the reason is an error. */
   readonly messages: readonly unknown[];
+  /** The state the crashing message was handled on (undefined when it did not crash in a handler). */
+  readonly state: unknown;
   readonly restarts: number;
 }

@@ -18,6 +18,13 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number, unref?: boolean): ClockTimer;
   /** Cancels a timer; a no-op for one that already fired or was cleared. */
   clearTimeout(timer: ClockTimer): void;
+  /**
+   * Optional: makes a timer that has not fired yet keep the process alive (`true`) or not (`false`),
+   * as Node's `timeout.ref()` and `timeout.unref()` do; a hint, like `unref`. Call timeouts use it to
+   * keep the process alive exactly while calls wait. Without it, a call-timeout timer is cleared
+   * whenever no call waits on it, and set again for the next call.
+   */
+  setKeepAlive?(timer: ClockTimer, keepAlive: boolean): void;
 }
 
 /** The real clock: `performance.now()` and Node's timers. */
@@ -29,4 +36,9 @@ export const realClock: Clock = {
     return t;
   },
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  setKeepAlive: (timer, keepAlive) => {
+    const t = timer as ReturnType<typeof setTimeout>;
+    if (keepAlive) t.ref();
+    else t.unref();
+  },
 };

@@ -46,6 +46,9 @@ export class SimulatedClock implements Clock {
     if (timer && typeof timer === 'object' && 'fn' in timer) (timer as SimTimer).fn = undefined;
   }
 
+  /** Ignored, as `unref` is: nothing keeps a simulated clock's process alive, and `pending` counts every timer. */
+  setKeepAlive(_timer: ClockTimer, _keepAlive: boolean): void {}
+
   /** How many timers are waiting to fire. */
   get pending(): number {
     let n = 0;
