@@ -19,7 +19,6 @@ import {
   supervisor,
   terminateChild,
   UniqueRegistry,
-  whichChildren,
 } from 'troupe';
 import { verifyToken } from './auth.js';
 import { connection } from './connection.js';
@@ -29,7 +28,7 @@ import type { ChatOptions } from './options.js';
 import { isName } from './protocol.js';
 import { answerLostRequest, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
-import { type ConnMsg, type Member, newCounters, ROOM_SUP, type World } from './world.js';
+import { type ConnMsg, type Member, newCounters, ROOM_SUP, SOCKET_SERVER, type World } from './world.js';
 
 export interface Chat {
   readonly port: number;
@@ -97,6 +96,7 @@ export async function startChat(
         { id: 'rooms', behavior: rooms, name: { via: world.names, key: ROOM_SUP } },
         {
           id: 'server',
+          name: { via: world.names, key: SOCKET_SERVER },
           behavior: socketServer<Session, unknown>({
             host: options.host,
             port: options.port,
@@ -132,11 +132,11 @@ export async function startChat(
     ref: chat as Ref<never>,
     async drain() {
       draining = true;
-      const server = (await whichChildren(chat)).find((c) => c.id === 'server')?.ref;
+      const server = world.names.whereis(SOCKET_SERVER);
       if (server !== undefined) {
         // Stop accepting first: the listener goes for good (terminateChild, not stop: a supervised
         // actor that is merely stopped is restarted), the sockets supervisor stays.
-        await terminateChild(server as never, 'listener');
+        await terminateChild(server, 'listener');
         // Close connections in batches so a large server does not stall its loop.
         const batch = options.drainBatch;
         const sockets = [...world.users.keys()].flatMap((u) => [...world.users.lookup(u).values()]);

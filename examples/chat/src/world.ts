@@ -10,6 +10,7 @@ import {
   key,
   type MonitorRef,
   type Ref,
+  type SupervisorRequest,
   spawnChild,
   type UniqueRegistry,
 } from 'troupe';
@@ -51,6 +52,8 @@ export interface Counters {
 
 /** The room supervisor's name in `World.names`, in every incarnation. */
 export const ROOM_SUP = key<DynamicSupervisorRequest<RoomArgs, RoomMsg>>('rooms');
+/** The socket server's supervisor (listener and sockets) in `World.names`. */
+export const SOCKET_SERVER = key<SupervisorRequest>('server');
 
 export interface World {
   readonly options: ChatOptions;

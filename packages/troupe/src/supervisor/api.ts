@@ -74,9 +74,9 @@ export function deleteChild(sup: SupervisorRef, id: string): Promise<ChildResult
  * @example
  * for (const c of await whichChildren(sup)) console.log(c.id, c.type, c.status, c.restarts);
  */
-export function whichChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildInfo[]>;
+export function whichChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildInfo<M>[]>;
 export function whichChildren(sup: SupervisorRef): Promise<ChildInfo[]>;
-export function whichChildren(sup: Ref<never>): Promise<ChildInfo[]> {
+export function whichChildren(sup: Ref<never>): Promise<ChildInfo<never>[]> {
   return (sup as unknown as SupervisorRef).call({ type: 'supervisor.which_children' }, FOREVER);
 }
 

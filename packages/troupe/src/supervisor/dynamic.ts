@@ -139,7 +139,7 @@ export class DynamicCore extends SupervisorCore {
       case 'supervisor.terminate_child':
         return this.terminateChild(msg.child).then(msg.reply);
       case 'supervisor.which_children':
-        msg.reply([...this.children.values()].map((c) => this.info(c)));
+        msg.reply([...this.children.values()].map((c) => this.info(c)) as never);
         return;
       case 'supervisor.count_children':
         msg.reply(this.count());

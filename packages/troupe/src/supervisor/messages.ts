@@ -41,11 +41,15 @@ export type ChildResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'not_found' | 'running' | 'restarting' | 'dynamic_supervisor' };
 
-/** One row of `whichChildren`, in start order. */
-export interface ChildInfo {
+/**
+ * One row of `whichChildren`, in start order. `M` is what the child accepts when the supervisor
+ * knows it (a dynamic supervisor's children all take `M`); a static supervisor's children differ,
+ * so their refs are `Ref<never>`: find a sibling you send to by its `name`.
+ */
+export interface ChildInfo<M = never> {
   readonly id: string;
   /** The child's ref while it is running or restarting; undefined once stopped. */
-  readonly ref: Ref<never> | undefined;
+  readonly ref: Ref<M> | undefined;
   readonly type: 'worker' | 'supervisor';
   readonly status: ChildStatus;
   /** Restarts since the child was (last) started by spec. */
@@ -98,7 +102,7 @@ export type SupervisorRequest =
 export type DynamicSupervisorRequest<A, M> =
   | { readonly type: 'supervisor.start_child'; readonly args: A; readonly reply: Reply<StartChildResult<M>> }
   | { readonly type: 'supervisor.terminate_child'; readonly child: Ref<never>; readonly reply: Reply<ChildResult> }
-  | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo[]> }
+  | { readonly type: 'supervisor.which_children'; readonly reply: Reply<ChildInfo<M>[]> }
   | { readonly type: 'supervisor.count_children'; readonly reply: Reply<ChildCounts> }
   /** Answered at once with `dynamic_supervisor`: there is no spec by id to restart or delete. */
   | { readonly type: 'supervisor.restart_child'; readonly id: string; readonly reply: Reply<StartChildResult<M>> }
