@@ -68,6 +68,32 @@ function lineOf(d: ts.Diagnostic): number {
   return d.file.getLineAndCharacterOfPosition(d.start).line + 1;
 }
 
+/** The root README's "A taste", as a module of its own. */
+function tasteOfRootReadme(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const m = /## A taste\s+```ts\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m !== null, 'the root README has a ts block under "A taste"');
+  return `${m[1]}\nexport {};\n`;
+}
+
+describe('the root README', () => {
+  it('compiles "A taste" strictly, with noUnusedLocals: every value it declares is used', () => {
+    const file = join(fixtures, 'readme-taste.ts');
+    const options = { ...compilerOptions(), noUnusedLocals: true, noUnusedParameters: true };
+    const host = ts.createCompilerHost(options);
+    const read = host.readFile.bind(host);
+    const exists = host.fileExists.bind(host);
+    const source = tasteOfRootReadme();
+    host.readFile = (f) => (f === file ? source : read(f));
+    host.fileExists = (f) => f === file || exists(f);
+    const p = ts.createProgram([file], options, host);
+    const sf = p.getSourceFile(file);
+    assert.ok(sf !== undefined);
+    const ds = [...p.getSyntacticDiagnostics(sf), ...p.getSemanticDiagnostics(sf)];
+    assert.equal(ds.length, 0, format(ds));
+  });
+});
+
 describe('Ref and call types', () => {
   before(() => {
     program = ts.createProgram([clean, broken], compilerOptions());
