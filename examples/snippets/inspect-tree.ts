@@ -8,7 +8,7 @@
 import {
   type ActorInfo,
   ActorSystem,
-  type DynamicSupervisorRef,
+  type DynamicSupervisor,
   dynamicSupervisor,
   silentLogger,
   startChild,
@@ -46,7 +46,7 @@ export async function main(): Promise<{ tree: string[]; actors: number; stats: R
     }),
     { name: 'app', label: 'app' },
   );
-  const rooms = (await whichChildren(app))[0]?.ref as unknown as DynamicSupervisorRef<undefined, RoomMsg>;
+  const rooms = (await whichChildren(app))[0]?.ref as unknown as DynamicSupervisor<RoomMsg, undefined>;
   const lobby = await startChild(rooms, undefined);
   if (!lobby.ok) throw new Error(lobby.reason);
   system.spawn((_msg: string) => {}, { label: 'loner' }); // not supervised: no restarts, no uptime

@@ -40,7 +40,7 @@ export async function main(): Promise<{ watcher: string[]; outside: string[]; de
   const b = system.spawn(idle, { label: 'b' });
 
   const outside: string[] = [];
-  system.watch(a, (reason) => outside.push(`a exited: ${describeReason(reason)}`));
+  system.monitor(a, (reason) => outside.push(`a exited: ${describeReason(reason)}`));
 
   await w.call({ type: 'watch', target: a });
   const onB = await w.call({ type: 'watch', target: b });

@@ -78,7 +78,7 @@ export async function main(): Promise<{
 
   system.register('summer', sum);
   const down: string[] = [];
-  system.watch(sum, (reason) => down.push(describeReason(reason)));
+  system.monitor(sum, (reason) => down.push(describeReason(reason)));
   const friend = system.spawn(buddy);
   friend.send({ type: 'link', to: sum });
 

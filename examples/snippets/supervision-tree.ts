@@ -84,7 +84,7 @@ export async function main(): Promise<{
   const after = await count.call({ type: 'get' }); // 11
   const sameRef = system.whereis(COUNTER) === count;
 
-  const rooms = system.whereis(ROOMS); // a DynamicSupervisorRef<string, RoomMsg>, by name: no cast
+  const rooms = system.whereis(ROOMS); // a DynamicSupervisor<RoomMsg, string>, by name: no cast
   if (rooms === undefined) throw new Error('rooms is not running');
   const started = await startChild(rooms, 'lobby'); // the args for this room's init
   if (!started.ok) throw new Error(started.reason);

@@ -11,7 +11,7 @@ import { Packr } from 'msgpackr';
 import {
   ActorSystem,
   type Clock,
-  type DynamicSupervisorRef,
+  type DynamicSupervisor,
   type SupervisorRef,
   silentLogger,
   whichChildren,
@@ -340,7 +340,7 @@ export function metric(text: string, name: string): number | undefined {
 /** The rooms supervisor and the sockets supervisor of a running chat. */
 export async function supervisors(
   srv: Server,
-): Promise<{ rooms: DynamicSupervisorRef<unknown, unknown>; sockets: DynamicSupervisorRef<unknown, unknown> }> {
+): Promise<{ rooms: DynamicSupervisor<unknown, unknown>; sockets: DynamicSupervisor<unknown, unknown> }> {
   const top = await whichChildren(srv.chat.ref as unknown as SupervisorRef);
   const rooms = top.find((c) => c.id === 'rooms')?.ref;
   const server = top.find((c) => c.id === 'server')?.ref;
@@ -348,7 +348,7 @@ export async function supervisors(
   const sockets = (await whichChildren(server as unknown as SupervisorRef)).find((c) => c.id === 'sockets')?.ref;
   if (sockets === undefined) throw new Error('the server has no sockets child');
   return {
-    rooms: rooms as unknown as DynamicSupervisorRef<unknown, unknown>,
-    sockets: sockets as unknown as DynamicSupervisorRef<unknown, unknown>,
+    rooms: rooms as unknown as DynamicSupervisor<unknown, unknown>,
+    sockets: sockets as unknown as DynamicSupervisor<unknown, unknown>,
   };
 }

@@ -51,7 +51,7 @@ describe('UniqueRegistry', () => {
       });
       reg.register('a', a);
       const seenAtDown: unknown[] = [];
-      system.watch(a, () => seenAtDown.push(reg.whereis('a')));
+      system.monitor(a, () => seenAtDown.push(reg.whereis('a')));
       end(system, a as Ref<never>);
       await settle(system);
       assert.equal(a.alive, false);

@@ -540,7 +540,7 @@ describe('exit reasons', () => {
       });
       names.set(ref, name);
       watcher.send(ref);
-      system.watch(ref, (reason) => watched.push([name, reason]));
+      system.monitor(ref, (reason) => watched.push([name, reason]));
       await settle(system);
       end(ref);
       await settle(system);

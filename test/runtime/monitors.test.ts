@@ -1,6 +1,6 @@
 /**
  * Monitors: one-way watches. A watcher gets exactly one `DOWN` message (in its `info` handler) when
- * the target exits, `noproc` at once for a target that is already dead; `system.watch` and
+ * the target exits, `noproc` at once for a target that is already dead; `system.monitor` and
  * `system.exited` are the same from outside any actor.
  */
 import assert from 'node:assert/strict';
@@ -145,7 +145,7 @@ describe('ctx.monitor', () => {
 
     // The dead watcher's monitor is gone: the target exiting later delivers nothing, breaks nothing.
     const seen: ExitReason[] = [];
-    system.watch(t, (r) => seen.push(r));
+    system.monitor(t, (r) => seen.push(r));
     await system.stop(t);
     assert.deepEqual(seen, ['normal']);
     assert.deepEqual(w.infos, []);
@@ -248,12 +248,12 @@ describe('ctx.demonitor', () => {
   });
 });
 
-describe('system.watch', () => {
+describe('system.monitor', () => {
   it('calls the callback once with the exit reason', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const t = target(system);
     const seen: ExitReason[] = [];
-    system.watch(t, (reason) => seen.push(reason));
+    system.monitor(t, (reason) => seen.push(reason));
     assert.deepEqual(seen, []);
     t.send(() => {
       throw boom;
@@ -269,7 +269,7 @@ describe('system.watch', () => {
     const t = target(system);
     system.kill(t);
     const seen: ExitReason[] = [];
-    system.watch(t, (reason) => seen.push(reason));
+    system.monitor(t, (reason) => seen.push(reason));
     assert.deepEqual(seen, ['noproc']);
   });
 
@@ -277,8 +277,8 @@ describe('system.watch', () => {
     const system = new ActorSystem();
     const t = target(system);
     const seen: ExitReason[] = [];
-    const cancel = system.watch(t, (reason) => seen.push(reason));
-    system.watch(t, (reason) => seen.push(`other: ${String(reason)}` as ExitReason));
+    const cancel = system.monitor(t, (reason) => seen.push(reason));
+    system.monitor(t, (reason) => seen.push(`other: ${String(reason)}` as ExitReason));
     cancel();
     await system.stop(t);
     assert.deepEqual(seen, ['other: normal']);
@@ -294,9 +294,9 @@ describe('system.watch', () => {
       [c, 'c'],
     ]);
     const onDown = (reason: ExitReason, ref: unknown) => void seen.push([names.get(ref) ?? '?', reason]);
-    for (const t of [a, b, c]) system.watch(t, onDown);
-    system.watch(b, (reason) => void seen.push(['b again', reason]));
-    const cancelC = system.watch(c, onDown);
+    for (const t of [a, b, c]) system.monitor(t, onDown);
+    system.monitor(b, (reason) => void seen.push(['b again', reason]));
+    const cancelC = system.monitor(c, onDown);
     system.kill(b);
     cancelC();
     assert.equal(cancelC(), undefined, 'cancelling twice is harmless');
@@ -314,10 +314,10 @@ describe('system.watch', () => {
     const system = new ActorSystem({ logger: silentLogger });
     const ref = system.spawn((_m: string) => {});
     const seen: string[] = [];
-    system.watch(ref, () => {
+    system.monitor(ref, () => {
       throw new Error('listener bug');
     });
-    system.watch(ref, (r) => void seen.push(String(r)));
+    system.monitor(ref, (r) => void seen.push(String(r)));
     const exited = system.exited(ref);
     let threw: unknown;
     try {
@@ -342,7 +342,7 @@ describe('system.watch', () => {
     const ref = system.spawn((_m: string) => {
       throw new Error('boom');
     });
-    system.watch(ref, () => {
+    system.monitor(ref, () => {
       throw new Error('listener bug');
     });
     const uncaught: unknown[] = [];

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   countChildren,
-  type DynamicSupervisorRef,
+  type DynamicSupervisor,
   dynamicSupervisor,
   type Ref,
   RestartWindow,
@@ -252,7 +252,7 @@ describe('supervisor restart intensity', () => {
     const events: string[] = [];
     const middleRef = (await whichChildren(top))[0]?.ref;
     assert.ok(middleRef);
-    system.watch(top, (r) => events.push(`top ${String(r)}`));
+    system.monitor(top, (r) => events.push(`top ${String(r)}`));
     const crashWorker = async () => {
       const mid = (await whichChildren(top))[0]?.ref as never;
       const leafRef = (await whichChildren(mid))[0]?.ref as never;
@@ -286,7 +286,7 @@ describe('a child restart limit (restartLimit)', () => {
     const a = await startOne(sup, 'a', log);
     const b = await startOne(sup, 'b', log);
     const exited: unknown[] = [];
-    system.watch(a as Ref<never>, (reason) => exited.push(reason));
+    system.monitor(a as Ref<never>, (reason) => exited.push(reason));
     // Two crashes within the window are restarted; b's own crash does not count against a.
     a.send({ type: 'throw' });
     b.send({ type: 'throw' });
@@ -334,7 +334,7 @@ describe('a child restart limit (restartLimit)', () => {
 });
 
 async function startOne(
-  sup: DynamicSupervisorRef<WorkerArgs, WorkerMsg>,
+  sup: DynamicSupervisor<WorkerMsg, WorkerArgs>,
   name: string,
   log: string[],
 ): Promise<Ref<WorkerMsg>> {

@@ -65,6 +65,7 @@ export type {
   ChildInfo,
   ChildResult,
   ChildStatus,
+  DynamicSupervisor,
   DynamicSupervisorRef,
   DynamicSupervisorRequest,
   SpawnChildResult,

@@ -19,7 +19,7 @@ import {
   type ChildTemplate,
   type Context,
   countChildren,
-  type DynamicSupervisorRef,
+  type DynamicSupervisor,
   type DynamicSupervisorRequest,
   dynamicSupervisor,
   type ExitReason,
@@ -116,7 +116,7 @@ export interface Server<S = any, M = any> {
   /** The server's supervisor. */
   readonly ref: Ref<never>;
   /** The dynamic supervisor of the socket actors. */
-  readonly sockets: DynamicSupervisorRef<SocketArgs<S>, M>;
+  readonly sockets: DynamicSupervisor<M, SocketArgs<S>>;
   /** Open connections (socket actors running). */
   connections(): Promise<number>;
   /** Stops accepting, then stops every socket actor (closing its connection), then the tree. */
@@ -240,7 +240,7 @@ function listener<S, M>(
           shared.connections++;
           slot.actor = r.ref as Ref<never>;
           handles.set(r.ref as Ref<never>, handle as SocketHandle<unknown>);
-          system.watch(r.ref as Ref<never>, actorDown);
+          system.monitor(r.ref as Ref<never>, actorDown);
         },
         message(ws, message, isBinary) {
           const slot = ws.getUserData();

@@ -11,7 +11,7 @@ import type {
   ChildCounts,
   ChildInfo,
   ChildResult,
-  DynamicSupervisorRef,
+  DynamicSupervisor,
   SpawnChildResult,
   StartChildResult,
   SupervisorRef,
@@ -27,7 +27,7 @@ const FOREVER = { timeoutMs: Number.POSITIVE_INFINITY } as const;
  * const r = await startChild(sup, { id: 'worker-2', behavior: Worker });
  * if (!r.ok) console.log(r.reason); // 'already_started' | 'already_present' | 'init_failed'
  */
-export function startChild<A, M>(sup: DynamicSupervisorRef<A, M>, args: A): Promise<StartChildResult<M>>;
+export function startChild<A, M>(sup: DynamicSupervisor<M, A>, args: A): Promise<StartChildResult<M>>;
 export function startChild(sup: SupervisorRef, spec: ChildSpec<unknown>): Promise<StartChildResult>;
 export function startChild(sup: Ref<never>, x: unknown): Promise<unknown> {
   const r = sup as unknown as Ref<{ type: string; spec: unknown; args: unknown; reply: (v: unknown) => void }>;
@@ -41,7 +41,7 @@ export function startChild(sup: Ref<never>, x: unknown): Promise<unknown> {
  * await terminateChild(sup, 'cache'); // { ok: true }; whichChildren shows it as 'stopped'
  * await terminateChild(rooms, roomRef); // a dynamic supervisor's child, by ref
  */
-export function terminateChild<A, M>(sup: DynamicSupervisorRef<A, M>, child: Ref<never>): Promise<ChildResult>;
+export function terminateChild<A, M>(sup: DynamicSupervisor<M, A>, child: Ref<never>): Promise<ChildResult>;
 export function terminateChild(sup: SupervisorRef, id: string): Promise<ChildResult>;
 export function terminateChild(sup: Ref<never>, x: unknown): Promise<ChildResult> {
   const r = sup as unknown as Ref<{ type: string; id: unknown; child: unknown; reply: (v: ChildResult) => void }>;
@@ -74,7 +74,7 @@ export function deleteChild(sup: SupervisorRef, id: string): Promise<ChildResult
  * @example
  * for (const c of await whichChildren(sup)) console.log(c.id, c.type, c.status, c.restarts);
  */
-export function whichChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildInfo<M>[]>;
+export function whichChildren<A, M>(sup: DynamicSupervisor<M, A>): Promise<ChildInfo<M>[]>;
 export function whichChildren(sup: SupervisorRef): Promise<ChildInfo[]>;
 export function whichChildren(sup: Ref<never>): Promise<ChildInfo<never>[]> {
   return (sup as unknown as SupervisorRef).call({ type: 'supervisor.which_children' }, FOREVER);
@@ -85,7 +85,7 @@ export function whichChildren(sup: Ref<never>): Promise<ChildInfo<never>[]> {
  * @example
  * const { specs, active } = await countChildren(sup); // active: running or restarting
  */
-export function countChildren<A, M>(sup: DynamicSupervisorRef<A, M>): Promise<ChildCounts>;
+export function countChildren<A, M>(sup: DynamicSupervisor<M, A>): Promise<ChildCounts>;
 export function countChildren(sup: SupervisorRef): Promise<ChildCounts>;
 export function countChildren(sup: Ref<never>): Promise<ChildCounts> {
   return (sup as unknown as SupervisorRef).call({ type: 'supervisor.count_children' }, FOREVER);
@@ -100,7 +100,7 @@ export function countChildren(sup: Ref<never>): Promise<ChildCounts> {
  * await upgradeChildren(rooms, { behavior: roomV2, migrate: (s) => ({ ...s, topic: '' }) });
  */
 export function upgradeChildren<A, M>(
-  sup: DynamicSupervisorRef<A, M>,
+  sup: DynamicSupervisor<M, A>,
   options: { readonly behavior: unknown; readonly migrate?: (state: never) => unknown },
 ): Promise<UpgradeChildrenResult>;
 export function upgradeChildren(
@@ -127,7 +127,7 @@ export function upgradeChildren(
  * const r = spawnChild(sockets, { socket });
  * if (r.ok) r.ref.send({ type: 'hello' });
  */
-export function spawnChild<A, M>(sup: DynamicSupervisorRef<A, M>, args: A): SpawnChildResult<M> {
+export function spawnChild<A, M>(sup: DynamicSupervisor<M, A>, args: A): SpawnChildResult<M> {
   const cell = cellOf(sup, 'spawnChild');
   const core = cell.alive ? cell.state : undefined;
   if (!(core instanceof DynamicCore)) {

@@ -112,8 +112,17 @@ export type DynamicSupervisorRequest<A, M> =
 /** A static supervisor's ref. */
 export type SupervisorRef = Ref<SupervisorRequest>;
 
-/** A dynamic supervisor's ref: its children take `A` at start and accept `M`. */
-export type DynamicSupervisorRef<A = unknown, M = never> = Ref<DynamicSupervisorRequest<A, M>>;
+/**
+ * A dynamic supervisor's ref, its generics in `Behavior`'s order: its children accept `M` and
+ * take `A` at start (`DynamicSupervisor<RoomMsg, RoomArgs>`).
+ */
+export type DynamicSupervisor<M = never, A = unknown> = Ref<DynamicSupervisorRequest<A, M>>;
+
+/**
+ * @deprecated Its generics run opposite to `Behavior<M, S, A>`: use `DynamicSupervisor<M, A>`.
+ * `DynamicSupervisorRef<A, M>` is `DynamicSupervisor<M, A>`.
+ */
+export type DynamicSupervisorRef<A = unknown, M = never> = DynamicSupervisor<M, A>;
 
 /** What a supervisor logs (through the system logger) when a child exits abnormally. */
 export interface SupervisorReport {

@@ -206,16 +206,24 @@ export class ActorSystem implements Spawner {
   }
 
   /**
-   * Calls `onDown(reason, ref)` once when the actor exits (`noproc` at once if it is already dead).
-   * Returns a function that cancels the watch. One `onDown` can serve many actors: it is told which
-   * one exited.
+   * Monitors an actor from outside any actor, as `ctx.monitor` does from inside one: calls
+   * `onDown(reason, ref)` once when the actor exits (`noproc` at once if it is already dead).
+   * Returns a function that removes the monitor. One `onDown` can serve many actors: it is told
+   * which one exited.
    * @example
-   * const unwatch = system.watch(worker, (reason) => console.log(`worker exited: ${describeReason(reason)}`));
-   * unwatch(); // no longer interested
+   * const demonitor = system.monitor(worker, (reason) => console.log(`worker exited: ${describeReason(reason)}`));
+   * demonitor(); // no longer interested
+   */
+  monitor(ref: Ref<never>, onDown: (reason: ExitReason, ref: Ref<never>) => void): () => void {
+    const m = addMonitor(cellOf(ref, 'system.monitor'), onDown as (reason: ExitReason, ref: Cell) => void);
+    return typeof m === 'number' ? () => {} : () => void m.remove();
+  }
+  /**
+   * @deprecated The same as {@link ActorSystem.monitor}, by its old name: monitors are `monitor`
+   * inside actors (`ctx.monitor`) and outside them.
    */
   watch(ref: Ref<never>, onDown: (reason: ExitReason, ref: Ref<never>) => void): () => void {
-    const m = addMonitor(cellOf(ref, 'system.watch'), onDown as (reason: ExitReason, ref: Cell) => void);
-    return typeof m === 'number' ? () => {} : () => void m.remove();
+    return this.monitor(ref, onDown);
   }
 
   /**
