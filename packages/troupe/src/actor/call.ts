@@ -45,6 +45,8 @@ export class PendingCall {
   prev: PendingCall | undefined = undefined;
   next: PendingCall | undefined = undefined;
   queue: TimeoutQueue | undefined = undefined;
+  /** When the call was made (clock ms), while anyone listens to events; else -1. */
+  started = -1;
   constructor(
     readonly cell: Cell,
     readonly resolve: (value: unknown) => void,
@@ -56,6 +58,7 @@ export class PendingCall {
   settle(value: unknown): void {
     if (this.done) return;
     this.finish();
+    if (this.started >= 0) this.emit('replied');
     this.resolve(value);
   }
 
@@ -63,7 +66,24 @@ export class PendingCall {
   fail(error: Error): void {
     if (this.done) return;
     this.finish();
+    if (this.started >= 0) {
+      this.emit(error instanceof TimeoutError ? 'timeout' : error instanceof ExitError ? 'exited' : 'refused');
+    }
     this.reject(error instanceof ExitError ? new ExitError(error.actor, error.reason, this.details()) : error);
+  }
+
+  /** The call's telemetry event: how long it took and how it ended. */
+  private emit(outcome: 'replied' | 'timeout' | 'exited' | 'refused'): void {
+    const runtime = this.cell.runtime;
+    if (!runtime.observed) return;
+    const type = (this.msg as { type?: unknown } | undefined)?.type;
+    runtime.emit({
+      type: 'call',
+      ref: this.cell as never,
+      requestType: typeof type === 'string' ? type : undefined,
+      ms: runtime.clock.now() - this.started,
+      outcome,
+    });
   }
 
   /** What the errors of this call say about it. */
@@ -207,6 +227,7 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
   }
   return new Promise((resolve, reject) => {
     const pending = new PendingCall(cell, resolve, reject, nameOf(cell));
+    if (cell.runtime.observed) pending.started = cell.runtime.clock.now();
     const ext = cell.ensureExt();
     if (ext.calls === undefined) ext.calls = new CallList();
     ext.calls.add(pending);

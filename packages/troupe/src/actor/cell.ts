@@ -76,6 +76,8 @@ const P_RESTARTING = flags.P_RESTARTING;
 const P_RUNNING = flags.P_RUNNING;
 const P_STARTING = flags.P_STARTING;
 const PHASE = flags.PHASE;
+/** The first mailbox depth that emits a `mailbox_depth` event; then every doubling. */
+const DEPTH_EVENT_AT = 1_024;
 
 /** @internal The rarely used parts of a cell, allocated on first use. */
 export interface Ext {
@@ -147,6 +149,9 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       return this.offerBounded(msg);
     }
     append(this, msg);
+    const q = this.queue;
+    // 1,024 and every doubling: a power of two from there, one test per send.
+    if (q !== undefined && q.length >= DEPTH_EVENT_AT && (q.length & (q.length - 1)) === 0) this.depthReached(q.length);
     if ((f & F_NO_SCHEDULE) === 0) {
       this.flags = f | F_SCHEDULED;
       this.runtime.scheduler.push(this);
@@ -181,6 +186,12 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   }
 
   // ---- the mailbox -------------------------------------------------------------------------------
+
+  /** The mailbox reached a depth worth an event (`mailbox_depth`), for whoever listens. */
+  private depthReached(depth: number): void {
+    const runtime = this.runtime;
+    if (runtime.observed) runtime.emit({ type: 'mailbox_depth', ref: this as never, depth });
+  }
 
   /** A send to a bounded mailbox: its policy decides, the cell does it. */
   private offerBounded(msg: unknown): boolean {

@@ -1,6 +1,6 @@
 /**
  * The system's event stream, for telemetry: spawned, exited, crashed, restarted, dead letters,
- * restart intensity exceeded, upgraded. Subscribing is optional; with no subscriber, each emit point
+ * restart intensity exceeded, upgraded, calls settled (with their latency), mailboxes growing. Subscribing is optional; with no subscriber, each emit point
  * costs one boolean test (`bench/runtime` measures it).
  */
 
@@ -41,6 +41,23 @@ export type SystemEvent =
       readonly childId: string;
       readonly maxRestarts: number;
       readonly withinMs: number;
+    }
+  | {
+      /** A `call` settled: how long it took (system clock ms) and how it ended. */
+      readonly type: 'call';
+      readonly ref: Ref<never>;
+      readonly requestType: string | undefined;
+      readonly ms: number;
+      readonly outcome: 'replied' | 'timeout' | 'exited' | 'refused';
+    }
+  | {
+      /**
+       * An actor's mailbox reached `depth` messages: emitted at 1,024 and at each doubling after it
+       * (2,048, 4,096, ...), so a dashboard sees a mailbox that grows without one event per message.
+       */
+      readonly type: 'mailbox_depth';
+      readonly ref: Ref<never>;
+      readonly depth: number;
     }
   | {
       readonly type: 'upgraded';
