@@ -10,7 +10,7 @@ import {
   ActorSystem,
   type Behavior,
   type ChildStatus,
-  type Ref,
+  key,
   type Reply,
   silentLogger,
   supervisor,
@@ -19,6 +19,8 @@ import {
 import { SimulatedClock, settle } from 'troupe/testing';
 
 type Msg = { type: 'crash' } | { type: 'ping'; reply: Reply<string> };
+
+const FLAKY = key<Msg>('flaky');
 
 export async function main(): Promise<{ delays: number[]; during: ChildStatus | undefined; ping: string }> {
   const clock = new SimulatedClock();
@@ -42,12 +44,14 @@ export async function main(): Promise<{ delays: number[]; during: ChildStatus | 
         {
           id: 'flaky',
           behavior: flaky,
+          name: FLAKY, // kept through every restart in place
           backoff: { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0.2, resetAfterMs: 5_000 },
         },
       ],
     }),
   );
-  const ref = (await whichChildren(sup))[0]?.ref as unknown as Ref<Msg>;
+  const ref = system.whereis(FLAKY); // Ref<Msg> | undefined
+  if (ref === undefined) throw new Error('flaky is not registered');
 
   const delays: number[] = [];
   let during: ChildStatus | undefined;

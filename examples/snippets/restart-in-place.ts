@@ -13,12 +13,12 @@ import {
   type DeadLetter,
   describeReason,
   ExitError,
+  key,
   type Ref,
   type Reply,
   silentLogger,
   supervisor,
   terminateChild,
-  whichChildren,
 } from 'troupe';
 import { settle } from 'troupe/testing';
 
@@ -44,6 +44,10 @@ const summer: Behavior<SumMsg, number> = {
   },
 };
 
+// Typed names: whereis(SUMMER) is a Ref<SumMsg>, and the name survives restarts in place.
+const SUMMER = key<SumMsg>('summer');
+const STRICT = key<SumMsg>('strict');
+
 // Linked to whatever it is told; does not trap exits, so it dies with a linked actor.
 const buddy: Behavior<{ type: 'link'; to: Ref<never> }> = {
   receive(_state, msg, ctx) {
@@ -67,16 +71,15 @@ export async function main(): Promise<{
   const sup = await system.start(
     supervisor({
       children: [
-        { id: 'summer', behavior: summer },
-        { id: 'strict', behavior: summer, keepMailbox: false },
+        { id: 'summer', behavior: summer, name: SUMMER },
+        { id: 'strict', behavior: summer, name: STRICT, keepMailbox: false },
       ],
     }),
   );
-  const [first, second] = await whichChildren(sup);
-  const sum = first?.ref as unknown as Ref<SumMsg>;
-  const strict = second?.ref as unknown as Ref<SumMsg>;
+  const sum = system.whereis(SUMMER);
+  const strict = system.whereis(STRICT);
+  if (sum === undefined || strict === undefined) throw new Error('not started');
 
-  system.register('summer', sum);
   const down: string[] = [];
   system.monitor(sum, (reason) => down.push(describeReason(reason)));
   const friend = system.spawn(buddy);
@@ -93,7 +96,7 @@ export async function main(): Promise<{
   const answered = await queued; // 2: the new incarnation started from init (0), then add 2
 
   // The restart is invisible from outside: same ref, still alive, still named, nobody told.
-  const alive = { summer: sum.alive, buddy: friend.alive, name: system.whereis('summer') === sum };
+  const alive = { summer: sum.alive, buddy: friend.alive, name: system.whereis(SUMMER) === sum };
   const downAtRestart = [...down]; // []: the watch has not fired
 
   const rejected = strict.call({ type: 'divide', by: 0 }).catch(() => 'rejected');

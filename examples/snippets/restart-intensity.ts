@@ -9,9 +9,9 @@ import {
   ActorSystem,
   type Behavior,
   describeReason,
-  type Ref,
+  key,
   RestartWindow,
-  type SupervisorRef,
+  type SupervisorRequest,
   silentLogger,
   supervisor,
   whichChildren,
@@ -19,6 +19,10 @@ import {
 import { SimulatedClock, settle } from 'troupe/testing';
 
 type Msg = { type: 'crash' };
+
+// Typed names: whereis(INNER) is a SupervisorRef, whereis(A) a Ref<Msg>.
+const INNER = key<SupervisorRequest>('inner');
+const A = key<Msg>('a');
 
 function logged(name: string, log: string[]): Behavior<Msg> {
   return {
@@ -56,14 +60,15 @@ export async function main(): Promise<{
     maxRestarts: 2,
     withinMs: 1_000,
     children: [
-      { id: 'a', behavior: logged('a', log) },
+      { id: 'a', behavior: logged('a', log), name: A },
       { id: 'b', behavior: logged('b', log) },
       { id: 'c', behavior: logged('c', log) },
     ],
   });
-  const top = await system.start(supervisor({ children: [{ id: 'inner', behavior: inner }] }));
-  const innerRef = (await whichChildren(top))[0]?.ref as unknown as SupervisorRef;
-  const a = (await whichChildren(innerRef))[0]?.ref as unknown as Ref<Msg>;
+  const top = await system.start(supervisor({ children: [{ id: 'inner', behavior: inner, name: INNER }] }));
+  const innerRef = system.whereis(INNER);
+  const a = system.whereis(A);
+  if (innerRef === undefined || a === undefined) throw new Error('not started');
   log.length = 0;
 
   for (let i = 0; i < 3; i++) {
@@ -75,15 +80,15 @@ export async function main(): Promise<{
   const escalation = [...log];
   const oldA = describeReason(await system.exited(a)); // the old a ended for good, with shutdown
   const [row] = await whichChildren(top);
-  const newA = (await whichChildren(innerRef))[0]?.ref;
+  const newA = system.whereis(A); // the fresh a, registered by inner's new start
   await system.shutdown();
   return {
     window,
     log: escalation,
     oldA,
     innerRestarts: row?.restarts, // 1: top restarted inner (in place: same ref)
-    sameInner: row?.ref === (innerRef as Ref<never>),
-    newA: newA !== undefined && newA !== (a as Ref<never>), // inner's init started new children
+    sameInner: row?.ref === innerRef,
+    newA: newA !== undefined && newA !== a, // inner's init started new children
   };
 }
 

@@ -9,12 +9,11 @@ import {
   ActorSystem,
   type Behavior,
   type ExitReason,
-  type Ref,
+  key,
   type RestartType,
   shouldRestart,
   silentLogger,
   supervisor,
-  whichChildren,
 } from 'troupe';
 import { settle } from 'troupe/testing';
 
@@ -36,10 +35,13 @@ const exitAs: Behavior<ExitReason | 'throw'> = {
   },
 };
 
+const CHILD = key<ExitReason | 'throw'>('c');
+
 async function restarted(restart: RestartType, how: ExitReason | 'throw' | 'kill'): Promise<boolean> {
   const system = new ActorSystem({ logger: silentLogger });
-  const sup = await system.start(supervisor({ children: [{ id: 'c', behavior: exitAs, restart }] }));
-  const child = (await whichChildren(sup))[0]?.ref as unknown as Ref<ExitReason | 'throw'>;
+  await system.start(supervisor({ children: [{ id: 'c', behavior: exitAs, restart, name: CHILD }] }));
+  const child = system.whereis(CHILD);
+  if (child === undefined) throw new Error('c is not registered');
   if (how === 'kill') system.kill(child);
   else child.send(how);
   await settle(system);

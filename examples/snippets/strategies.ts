@@ -9,7 +9,7 @@ import {
   ActorSystem,
   type Behavior,
   describeReason,
-  type Ref,
+  key,
   type RestartType,
   type StrategyName,
   silentLogger,
@@ -19,6 +19,9 @@ import {
 import { settle } from 'troupe/testing';
 
 type Msg = { type: 'crash' };
+
+// b's typed name: system.whereis(B) is a Ref<Msg>.
+const B = key<Msg>('b');
 
 // Logs its start and its terminate; crashes on request.
 function logged(name: string, log: string[]): Behavior<Msg> {
@@ -44,15 +47,14 @@ async function crashB(strategy: StrategyName, restartOfD: RestartType = 'permane
       strategy,
       children: [
         { id: 'a', behavior: logged('a', log) },
-        { id: 'b', behavior: logged('b', log) },
+        { id: 'b', behavior: logged('b', log), name: B },
         { id: 'c', behavior: logged('c', log) },
         { id: 'd', behavior: logged('d', log), restart: restartOfD },
       ],
     }),
   );
-  const b = (await whichChildren(sup))[1]?.ref as unknown as Ref<Msg>;
   log.length = 0; // forget the first starts
-  b.send({ type: 'crash' });
+  system.whereis(B)?.send({ type: 'crash' });
   await settle(system);
   const ids = (await whichChildren(sup)).map((c) => c.id);
   const restart = [...log];

@@ -5,15 +5,7 @@
  * every scheduler batch: output that actors buffer while handling a batch can be flushed there once.
  * Run: `node --conditions=source --import tsx examples/snippets/system-events.ts`.
  */
-import {
-  ActorSystem,
-  describeReason,
-  type Ref,
-  type SystemEvent,
-  silentLogger,
-  supervisor,
-  whichChildren,
-} from 'troupe';
+import { ActorSystem, describeReason, key, type SystemEvent, silentLogger, supervisor } from 'troupe';
 import { settle } from 'troupe/testing';
 
 function describeEvent(e: SystemEvent): string {
@@ -32,6 +24,10 @@ function describeEvent(e: SystemEvent): string {
       return `intensity_exceeded in ${e.supervisor} on '${e.childId}' (${e.maxRestarts} in ${e.withinMs} ms)`;
     case 'upgraded':
       return `upgraded ${e.ref}: ${e.ok ? 'ok' : e.error?.message}`;
+    case 'call':
+      return `call ${e.requestType} to ${e.ref}: ${e.outcome} in ${e.ms} ms`;
+    case 'mailbox_depth':
+      return `mailbox_depth ${e.ref}: ${e.depth}`;
   }
 }
 
@@ -39,15 +35,18 @@ function parse(line: string): void {
   if (!line.startsWith('{')) throw new Error(`not an object: ${line}`);
 }
 
+const PARSER = key<string>('parser');
+
 export async function main(): Promise<{ events: string[]; flushes: string[] }> {
   const system = new ActorSystem({ logger: silentLogger });
   const events: string[] = [];
   const unsubscribe = system.subscribe((e) => events.push(describeEvent(e)));
 
-  const sup = await system.start(supervisor({ maxRestarts: 1, children: [{ id: 'parser', behavior: parse }] }), {
+  await system.start(supervisor({ maxRestarts: 1, children: [{ id: 'parser', behavior: parse, name: PARSER }] }), {
     label: 'app',
   });
-  const parser = (await whichChildren(sup))[0]?.ref as unknown as Ref<string>;
+  const parser = system.whereis(PARSER); // Ref<string> | undefined
+  if (parser === undefined) throw new Error('parser is not registered');
   parser.send('oops'); // crashed, dead_letter (the poison message), restarted
   await settle(system);
   parser.send('again'); // crashed, dead_letter, intensity_exceeded, exited x2

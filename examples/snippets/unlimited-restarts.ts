@@ -6,10 +6,12 @@
  * whole life, and is refused (OTP refuses an infinite period too).
  * Run: `node --conditions=source --import tsx examples/snippets/unlimited-restarts.ts`.
  */
-import { ActorSystem, type Behavior, type Ref, RestartWindow, silentLogger, supervisor, whichChildren } from 'troupe';
+import { ActorSystem, type Behavior, key, RestartWindow, silentLogger, supervisor, whichChildren } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 
 type Msg = { type: 'crash' };
+
+const FLAKY = key<Msg>('flaky');
 
 const flaky: Behavior<Msg> = {
   receive() {
@@ -28,12 +30,11 @@ export async function main(): Promise<{
   const sup = await system.start(
     supervisor({
       maxRestarts: Number.POSITIVE_INFINITY, // never give up...
-      children: [{ id: 'flaky', behavior: flaky, backoff: { initialMs: 100, maxMs: 1_000 } }], // ...but not in a tight loop
+      children: [{ id: 'flaky', behavior: flaky, name: FLAKY, backoff: { initialMs: 100, maxMs: 1_000 } }], // ...but not in a tight loop
     }),
   );
-  const child = (await whichChildren(sup))[0]?.ref as unknown as Ref<Msg>;
   for (let i = 0; i < 20; i++) {
-    child.send({ type: 'crash' });
+    system.whereis(FLAKY)?.send({ type: 'crash' }); // the name survives each restart in place
     await settle(system);
     clock.advance(1_000); // the backoff delay passes: the child restarts
     await settle(system);

@@ -10,6 +10,7 @@ import {
   ActorSystem,
   type Behavior,
   dynamicSupervisor,
+  key,
   type Ref,
   type Reply,
   restartChild,
@@ -18,7 +19,6 @@ import {
   supervisor,
   terminateChild,
   upgradeChildren,
-  whichChildren,
 } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 
@@ -37,6 +37,11 @@ function versioned(v: string): Behavior<Msg, string, string | undefined> {
 const v1 = versioned('v1');
 const v2 = versioned('v2');
 
+// Typed names: whereis(LIVE) is a Ref<Msg>; a child started again by restartChild registers again.
+const LIVE = key<Msg>('live');
+const DORMANT = key<Msg>('dormant');
+const STOPPED = key<Msg>('stopped');
+
 export async function main(): Promise<Record<string, unknown>> {
   const clock = new SimulatedClock();
   const system = new ActorSystem({ clock, logger: silentLogger });
@@ -46,13 +51,14 @@ export async function main(): Promise<Record<string, unknown>> {
   const sup = await system.start(
     supervisor({
       children: [
-        { id: 'live', behavior: v1 },
-        { id: 'dormant', behavior: v1, backoff: { initialMs: 1_000, jitter: 0 } },
-        { id: 'stopped', behavior: v1 },
+        { id: 'live', behavior: v1, name: LIVE },
+        { id: 'dormant', behavior: v1, name: DORMANT, backoff: { initialMs: 1_000, jitter: 0 } },
+        { id: 'stopped', behavior: v1, name: STOPPED },
       ],
     }),
   );
-  const [live, dormant] = (await whichChildren(sup)).map((c) => c.ref as unknown as Ref<Msg>);
+  const live = system.whereis(LIVE);
+  const dormant = system.whereis(DORMANT);
   if (live === undefined || dormant === undefined) throw new Error('not started');
   dormant.send({ type: 'crash' }); // waits 1,000 ms to restart
   await terminateChild(sup, 'stopped');
@@ -67,7 +73,9 @@ export async function main(): Promise<Record<string, unknown>> {
   live.send({ type: 'crash' });
   out.liveRestarted = await ask(live); // 'v2 (v2, started)': the spec changed too
   const again = await restartChild(sup, 'stopped');
-  out.stoppedRestarted = again.ok ? await ask(again.ref as unknown as Ref<Msg>) : again.reason;
+  if (!again.ok) throw new Error(again.reason);
+  const stopped = system.whereis(STOPPED); // registered again by its new start
+  out.stoppedRestarted = stopped && (await ask(stopped)); // 'v2 (v2, started)'
 
   // A dynamic supervisor: every child at once, then every new child.
   const rooms = await system.start(dynamicSupervisor({ child: { behavior: v1 } }));

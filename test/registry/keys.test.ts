@@ -94,3 +94,14 @@ describe('registry keys', () => {
     assert.deepEqual(reg.keys(), [['room', 1]]);
   });
 });
+
+describe('registry keys, as introspection shows them', () => {
+  it('shows a typed key by its name in keysOf and inspect()', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const ref = system.spawn(counter, { name: key<CounterMsg>('counter') });
+    await settle(system);
+    assert.deepEqual(system.registry.keysOf(ref as never), ['counter']);
+    assert.deepEqual(system.inspect().roots[0]?.names, ['counter']);
+    await system.shutdown();
+  });
+});

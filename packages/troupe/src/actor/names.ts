@@ -92,10 +92,7 @@ export interface Registration {
 /** @internal Every name the actor holds, in any registry, oldest first (for crash reports). */
 export function namesHeld(cell: Cell): unknown[] {
   const out: unknown[] = [];
-  for (let r = cell.ext?.registrations; r !== undefined; r = r.next) {
-    const k = r.key as { name?: unknown } | unknown;
-    out.push(k instanceof Key ? k.name : k);
-  }
+  for (let r = cell.ext?.registrations; r !== undefined; r = r.next) out.push(r.key);
   return out.reverse();
 }
 

@@ -14,7 +14,7 @@
  */
 
 import { type Cell, cellOf, type EntryOwner, type Registration } from '../actor/internal.js';
-import type { Key, NameService, RegisterResult } from '../actor/names.js';
+import { Key, type NameService, type RegisterResult } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
 import { KeyTable, sameKey } from './keys.js';
 
@@ -28,7 +28,8 @@ function keysIn(regs: Registration | undefined, registry: EntryOwner): unknown[]
 /** An actor's entries in `registry` remember it, so that its death removes them. */
 function remember(registry: EntryOwner, cell: Cell, key: unknown): void {
   const ext = cell.ensureExt();
-  ext.registrations = { registry, key, next: ext.registrations };
+  // A typed key is remembered by its name: `keysOf`, `inspect()` and crash reports show the name.
+  ext.registrations = { registry, key: key instanceof Key ? key.name : key, next: ext.registrations };
 }
 
 function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
