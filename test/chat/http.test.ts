@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { join, metric, startServer } from './client.js';
+import { join, metric, startServer, supervisors } from './client.js';
 
 describe('chat http', () => {
   it('serves the browser page at /', async (t) => {
@@ -58,6 +58,34 @@ describe('chat http', () => {
     }
     for (const name of ['chat_gaps_total', 'chat_slow_closed_total', 'chat_abuse_closed_total']) {
       assert.equal(metric(text, name), 0, name);
+    }
+  });
+
+  it("answers /metrics with the runtime's troupe_ metrics: call latency, crashes and restarts", async (t) => {
+    const srv = await startServer(t, { testFaults: true });
+    const alice = await srv.connect('alice');
+    await join(alice, 'lobby');
+    const scrape = async () => (await srv.http('GET', '/metrics')).body;
+    const calls = 'troupe_call_duration_seconds_count{outcome="replied",request_type="supervisor.which_children"}';
+    const before = await scrape();
+    assert.match(before, /^# TYPE troupe_call_duration_seconds histogram$/m);
+    assert.match(before, /^# TYPE troupe_actor_restarts_total counter$/m);
+    await supervisors(srv); // two calls: whichChildren of the chat's tree, then of the socket server
+    await srv.http('POST', '/_test/crash?room=lobby');
+    await alice.syncRoom('lobby'); // the restarted room has answered
+    const after = await scrape();
+    const delta = (name: string) => (metric(after, name) ?? 0) - (metric(before, name) ?? 0);
+    assert.equal(delta(calls), 2);
+    assert.match(
+      after,
+      /^troupe_call_duration_seconds_bucket\{le="\+Inf",outcome="replied",request_type="supervisor.which_children"\} \d+$/m,
+    );
+    assert.equal(delta('troupe_actor_crashes_total'), 1);
+    assert.equal(delta('troupe_actor_restarts_total'), 1);
+    assert.equal(delta('troupe_dead_letters_total{reason="crashed"}'), 1, 'the message the room crashed on');
+    assert.equal(metric(after, 'troupe_supervisor_intensity_exceeded_total'), 0);
+    for (const name of ['troupe_actors', 'troupe_run_queue_length', 'troupe_mailbox_depth_high_water']) {
+      assert.equal(typeof metric(after, name), 'number', name);
     }
   });
 

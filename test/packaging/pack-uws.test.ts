@@ -55,8 +55,32 @@ await system.shutdown();
 console.log(JSON.stringify({ native: isNativeUws(), reply }));
 `;
 
+// The main entry must not load prom-client (an optional peer); `@troupe/uws/metrics` does.
+const metricsProgram = `
+import { createRequire } from 'node:module';
+const cache = createRequire(import.meta.url).cache;
+const loaded = () => Object.keys(cache).some((k) => k.includes('prom-client'));
+const { ActorSystem } = await import('troupe');
+await import('@troupe/uws');
+const before = loaded();
+const { actorMetrics } = await import('@troupe/uws/metrics');
+const { Registry } = await import('prom-client');
+const system = new ActorSystem();
+const registry = new Registry();
+const metrics = actorMetrics(system, { registry });
+const echo = system.spawn((m) => m.reply(1));
+await echo.call({ type: 'get' });
+const text = await registry.metrics();
+const count = /^troupe_call_duration_seconds_count\\{outcome="replied",request_type="get"\\} (\\d+)$/m.exec(text)?.[1];
+metrics.close();
+await system.shutdown();
+console.log(JSON.stringify({ before, after: loaded(), count }));
+`;
+
 const typed = `
 import { type SocketArgs, type SocketEvent, serve, socketServer } from '@troupe/uws';
+import { actorMetrics } from '@troupe/uws/metrics';
+import { Registry } from 'prom-client';
 import { ActorSystem, type Behavior } from 'troupe';
 
 const echo: Behavior<SocketEvent, SocketArgs<{ name: string }>, SocketArgs<{ name: string }>> = {
@@ -72,6 +96,9 @@ const name: string = ({} as SocketArgs<{ name: string }>).socket.session.name;
 const system = new ActorSystem();
 void serve(system, { socket: { behavior: echo }, upgrade: () => ({ ok: true, session: { name: 'x' } }) });
 void socketServer({ socket: { behavior: echo } });
+actorMetrics(system, { registry: new Registry(), prefix: 'app_' }).close();
+// @ts-expect-error: the registry is required
+actorMetrics(system, {});
 console.log(name);
 `;
 
@@ -92,6 +119,7 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
       assert.equal(tarballs.length, 2, tarballs.join(', '));
       writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'uws-consumer', private: true, type: 'module' }));
       writeFileSync(join(app, 'main.mjs'), program);
+      writeFileSync(join(app, 'metrics.mjs'), metricsProgram);
       writeFileSync(join(app, 'typed.ts'), typed);
       writeFileSync(
         join(app, 'tsconfig.json'),
@@ -114,6 +142,7 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
           'install',
           ...tarballs.map((t) => join(packs, t)),
           'typescript@5.9.3',
+          'prom-client@^15.1.3',
           '@types/node@20',
           '--no-audit',
           '--no-fund',
@@ -137,11 +166,19 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
     assert.match(pkg.dependencies.troupe, /^\^?\d+\.\d+\.\d+$/);
     assert.equal(pkg.dependencies['uWebSockets.js'], 'npm:@trufflesuite/uws-js-unofficial@20.30.0-unofficial.0');
     assert.equal(pkg.exports['.'].source, undefined, 'the source condition is not published');
+    assert.deepEqual(pkg.exports['./metrics'], { types: './dist/metrics.d.ts', default: './dist/metrics.js' });
+    assert.equal(pkg.peerDependencies['prom-client'], '^15.1.3');
+    assert.deepEqual(pkg.peerDependenciesMeta['prom-client'], { optional: true });
   });
 
   it('loads the native uWebSockets.js and echoes a frame through a socket actor, with plain node', () => {
     const out = run(process.execPath, ['main.mjs'], app);
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop() as string), { native: true, reply: 'echo hi' });
+  });
+
+  it('serves prom-client metrics from @troupe/uws/metrics, and loads prom-client only from there', () => {
+    const out = run(process.execPath, ['metrics.mjs'], app);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop() as string), { before: false, after: true, count: '1' });
   });
 
   it('type-checks a consumer against the shipped types', () => {

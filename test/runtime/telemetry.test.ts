@@ -48,6 +48,24 @@ describe('telemetry events', () => {
     await system.shutdown();
   });
 
+  it('reports a call to a dead actor, and a call an actor makes to itself, as calls of no duration', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const outcomes: string[] = [];
+    system.subscribe((e) => {
+      if (e.type === 'call') outcomes.push(`${e.requestType} ${e.outcome} ${e.ms}`);
+    });
+    const dead = system.spawn((_m: Msg) => {});
+    system.kill(dead);
+    await assert.rejects(dead.call({ type: 'get' }));
+    const selfish = system.spawn((m: Msg, ctx) => {
+      if (m.type === 'get') void ctx.self.call({ type: 'ignore' }).catch(() => {});
+    });
+    selfish.send({ type: 'get', reply: () => {} });
+    await settle(system);
+    assert.deepEqual(outcomes, ['get exited 0', 'ignore refused 0']);
+    await system.shutdown();
+  });
+
   it('reports a mailbox that reaches 1,024 messages, and each doubling after, once each', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const depths: number[] = [];

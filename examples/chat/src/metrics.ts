@@ -1,21 +1,23 @@
 /**
  * `/metrics` in Prometheus text format, with prom-client: connections, rooms, frames, messages and
  * deliveries, the room fan-out latency histogram, gaps and drops for slow consumers, buffered bytes,
- * errors and rate limiting, actor restarts and crashes (from the runtime's event stream), mailbox
- * depths, dead letters, and Node's own metrics (event loop lag among them). Counters the actors keep
+ * errors and rate limiting, the runtime's metrics from `@troupe/uws/metrics` (call latency, actor
+ * restarts and crashes, dead letters, mailbox depths, the scheduler), the mailbox sum and maximum,
+ * and Node's own metrics (event loop lag among them). Counters the actors keep
  * as plain numbers are read at scrape time, so the hot path only increments numbers; each chat
  * instance has its own registry.
  */
 
+import { actorMetrics } from '@troupe/uws/metrics';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ActorSystem, SystemEvent } from 'troupe';
+import type { ActorSystem } from 'troupe';
 import type { Counters, World } from './world.js';
 
 export interface ChatMetrics {
   readonly registry: Registry;
   /** Seconds a room spent writing one broadcast to its members. */
   readonly fanout: Histogram;
-  /** Stops listening to the runtime's events. */
+  /** Stops listening to the runtime's events (and removes the `troupe_` metrics from the registry). */
   close(): void;
 }
 
@@ -81,42 +83,8 @@ export function createMetrics(world: World, system: ActorSystem): ChatMetrics {
     registers: [registry],
     buckets: [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05],
   });
-  const restarts = new Counter({
-    name: 'troupe_actor_restarts_total',
-    help: 'Actors restarted in place by their supervisor.',
-    registers: [registry],
-  });
-  const crashes = new Counter({
-    name: 'troupe_actor_crashes_total',
-    help: 'Actor handlers that threw or rejected.',
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'troupe_actors',
-    help: 'Live actors.',
-    registers: [registry],
-    collect() {
-      this.set(system.stats().actors);
-    },
-  });
-  new Counter({
-    name: 'troupe_dead_letters_total',
-    help: 'Messages that could not be delivered.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(system.stats().deadLetters);
-    },
-  });
-  new Counter({
-    name: 'troupe_scheduler_yields_total',
-    help: 'Times the scheduler yielded to the event loop with work left.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(system.stats().yields);
-    },
-  });
+  // The runtime's own metrics (calls, crashes, restarts, dead letters, mailboxes, scheduler).
+  const runtime = actorMetrics(system, { registry });
   const depth = new Gauge({
     name: 'troupe_mailbox_messages',
     help: 'Messages waiting in mailboxes: the sum over all actors, and the deepest one.',
@@ -137,9 +105,5 @@ export function createMetrics(world: World, system: ActorSystem): ChatMetrics {
       depth.set({ stat: 'max' }, max);
     },
   });
-  const off = system.subscribe((e: SystemEvent) => {
-    if (e.type === 'restarted') restarts.inc();
-    else if (e.type === 'crashed') crashes.inc();
-  });
-  return { registry, fanout, close: off };
+  return { registry, fanout, close: () => runtime.close() };
 }

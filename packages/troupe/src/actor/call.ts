@@ -206,6 +206,20 @@ export class TimeoutQueue {
   };
 }
 
+/** A call refused before it was queued is a `call` event too, of no duration. */
+function emitRejected(cell: Cell, request: object, outcome: 'exited' | 'refused'): void {
+  const runtime = cell.runtime;
+  if (!runtime.observed) return;
+  const type = (request as { type?: unknown }).type;
+  runtime.emit({
+    type: 'call',
+    ref: cell as never,
+    requestType: typeof type === 'string' ? type : undefined,
+    ms: 0,
+    outcome,
+  });
+}
+
 /** @internal */
 export function callCell(cell: Cell, request: unknown, timeoutMs: number | undefined): Promise<unknown> {
   if (request === null || typeof request !== 'object') {
@@ -219,10 +233,12 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
   }
   if ((cell.flags & F_IN_TURN) !== 0) {
     // Only the actor itself runs while its turn does (turns never nest), so this is a call to itself.
+    emitRejected(cell, request, 'refused');
     return Promise.reject(new CallingSelfError(callDetails(cell, request, nameOf(cell))));
   }
   const exitReason = cell.exitReason;
   if (exitReason !== undefined) {
+    emitRejected(cell, request, 'exited');
     return Promise.reject(new ExitError(cell.toString(), exitReason, callDetails(cell, request, NO_NAME)));
   }
   return new Promise((resolve, reject) => {
