@@ -42,6 +42,10 @@ export async function main(): Promise<Record<string, unknown>> {
   if (found !== undefined) system.kill(found);
   out.afterDeath = system.whereis('cache'); // undefined the moment kill returns
 
+  // Structured names match by value: a fresh ['user', 42] finds what ['user', 42] registered.
+  const session = system.spawn(cache, { name: ['user', 42] });
+  out.structured = [system.whereis(['user', 42]) === session, system.whereis(['user', 43])]; // [true, undefined]
+
   // Another naming service, with a value per name: the `via` of OTP.
   const tenants = new UniqueRegistry<string, { plan: string }>('tenants');
   const acme = system.spawn(cache, { name: { via: tenants, key: 'acme' } });

@@ -12,6 +12,7 @@ import { main as callingSelf } from '../../examples/snippets/calling-self.js';
 import { main as childSpecs } from '../../examples/snippets/child-specs.js';
 import { main as classActor } from '../../examples/snippets/class-actor.js';
 import { main as counter } from '../../examples/snippets/counter.js';
+import { main as crashConsole } from '../../examples/snippets/crash-console.js';
 import { main as crashReports } from '../../examples/snippets/crash-reports.js';
 import { main as deadLetters } from '../../examples/snippets/dead-letters.js';
 import { main as deferredReply } from '../../examples/snippets/deferred-reply.js';
@@ -44,6 +45,7 @@ import { main as supervisorReports } from '../../examples/snippets/supervisor-re
 import { main as supervisorShutdown } from '../../examples/snippets/supervisor-shutdown.js';
 import { main as supervisorVerbs } from '../../examples/snippets/supervisor-verbs.js';
 import { main as systemEvents } from '../../examples/snippets/system-events.js';
+import { main as telemetry } from '../../examples/snippets/telemetry.js';
 import { main as testingWithProbe } from '../../examples/snippets/testing-with-probe.js';
 import { main as timers } from '../../examples/snippets/timers.js';
 import { main as typedRefs } from '../../examples/snippets/typed-refs.js';
@@ -181,6 +183,20 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       outside: ['a exited: shutdown'],
       demonitored: true,
     },
+  },
+  'crash-console.ts': {
+    main: crashConsole,
+    returns: [
+      "[troupe] 'cart' (child 'cart', Ref<2 cart>) of Ref<1 shop> crashed: Error: payment service is down (restarts so far: 0)",
+      '  last messages, oldest first:',
+      "    { type: 'add', item: 'tea' }",
+      "    { type: 'checkout' }",
+      "  state: { items: [ 'tea' ] }",
+    ],
+  },
+  'telemetry.ts': {
+    main: telemetry,
+    returns: ['call query replied in 20 ms', 'call query timeout in 50 ms', 'mailbox of Ref<1 db> at 1024'],
   },
   'pipe-to-self.ts': {
     main: pipeToSelf,
@@ -464,6 +480,7 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       unregister: true,
       registerDead: 'dead',
       afterDeath: undefined,
+      structured: [true, undefined],
       via: [true, undefined],
       lookup: { plan: 'pro' },
       keys: ['acme', 'globex'],
