@@ -20,6 +20,7 @@ import { main as duplicateRegistry } from '../../examples/snippets/duplicate-reg
 import { main as dynamicSupervisor } from '../../examples/snippets/dynamic-supervisor.js';
 import { main as exitReasons } from '../../examples/snippets/exit-reasons.js';
 import { main as fairness } from '../../examples/snippets/fairness.js';
+import { main as fakeSocket } from '../../examples/snippets/fake-socket.js';
 import { main as functionActor } from '../../examples/snippets/function-actor.js';
 import { main as hotUpgrade } from '../../examples/snippets/hot-upgrade.js';
 import { main as inspectTree } from '../../examples/snippets/inspect-tree.js';
@@ -27,6 +28,7 @@ import { main as keyedTimers } from '../../examples/snippets/keyed-timers.js';
 import { main as linksAndTrapping } from '../../examples/snippets/links-and-trapping.js';
 import { main as monitors } from '../../examples/snippets/monitors.js';
 import { main as pipeToSelf } from '../../examples/snippets/pipe-to-self.js';
+import { main as probeWithin } from '../../examples/snippets/probe-within.js';
 import { main as receiveTimeout } from '../../examples/snippets/receive-timeout.js';
 import { main as requestReply } from '../../examples/snippets/request-reply.js';
 import { main as restartBackoff } from '../../examples/snippets/restart-backoff.js';
@@ -255,6 +257,25 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       { type: 'pong', seq: 1 },
       { type: 'pong', seq: 2 },
     ],
+  },
+  'probe-within.ts': {
+    main: probeWithin,
+    returns: {
+      pong: { type: 'pong', seq: 1 },
+      late: 'expected the block to finish within 100 ms, it took 150 ms',
+      forgotten:
+        "call { type: 'count' } to Ref<2 pinger> is waiting for simulated time: advance the SimulatedClock (pending timers at +1000 ms, +5000 ms)",
+      reason: 'normal',
+    },
+  },
+  'fake-socket.ts': {
+    main: fakeSocket,
+    returns: {
+      sent: ['hello ada', 'HI', 'XXXXXXXXXXXX', 'busy', 'caught up'],
+      buffered: 2_004,
+      closed: { code: 4000, reason: 'see you', by: 'end' },
+      reason: 'shutdown',
+    },
   },
 
   // Supervision

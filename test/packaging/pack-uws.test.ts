@@ -2,7 +2,8 @@
  * `@troupe/uws` as npm would publish it: packed with `pnpm pack` (workspace dependency versions
  * rewritten), installed with npm beside the packed `troupe` in a fresh ESM project, it loads the
  * native uWebSockets.js build (from the npm alias it depends on), serves a WebSocket echo with one
- * actor per socket, and type-checks against its shipped types. Needs the npm registry.
+ * actor per socket, unit-tests a socket actor with `@troupe/uws/testing`'s fake socket (without
+ * loading uWebSockets.js), and type-checks against its shipped types. Needs the npm registry.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,9 +78,34 @@ await system.shutdown();
 console.log(JSON.stringify({ before, after: loaded(), count }));
 `;
 
+// `@troupe/uws/testing` unit-tests a socket actor with a fake socket, without loading uWebSockets.js.
+const testingProgram = `
+import { createRequire } from 'node:module';
+import { createFakeSocket } from '@troupe/uws/testing';
+import { ActorSystem } from 'troupe';
+import { SimulatedClock, settle } from 'troupe/testing';
+const system = new ActorSystem({ clock: new SimulatedClock() });
+const fake = createFakeSocket({ session: { name: 'ada' } });
+fake.open(system, {
+  init: (_ctx, args) => args,
+  receive(state, msg) {
+    if (msg.type === 'socket.message') state.socket.send('echo ' + msg.data);
+    return state;
+  },
+});
+fake.receive('hi');
+await settle(system);
+fake.close(1000, 'done');
+await settle(system);
+const uws = Object.keys(createRequire(import.meta.url).cache).some((k) => /uws-js-unofficial|uWebSockets/.test(k));
+await system.shutdown();
+console.log(JSON.stringify({ sent: fake.sent, closed: fake.closed, uws }));
+`;
+
 const typed = `
 import { type SocketArgs, type SocketEvent, serve, socketServer } from '@troupe/uws';
 import { actorMetrics } from '@troupe/uws/metrics';
+import { createFakeSocket, type FakeSocket } from '@troupe/uws/testing';
 import { Registry } from 'prom-client';
 import { ActorSystem, type Behavior } from 'troupe';
 
@@ -99,7 +125,12 @@ void socketServer({ socket: { behavior: echo } });
 actorMetrics(system, { registry: new Registry(), prefix: 'app_' }).close();
 // @ts-expect-error: the registry is required
 actorMetrics(system, {});
-console.log(name);
+const fake: FakeSocket<{ name: string }> = createFakeSocket({ session: { name: 'x' } });
+const handle: SocketArgs<{ name: string }>['socket'] = fake.socket;
+fake.open(system, echo).send({ type: 'socket.drain', bufferedAmount: 0 });
+// @ts-expect-error: a socket actor must accept every SocketEvent
+fake.open(system, (_msg: string) => {});
+console.log(name, handle.remoteAddress);
 `;
 
 describe('packaging: @troupe/uws installed with npm outside the workspace', () => {
@@ -120,6 +151,7 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
       writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'uws-consumer', private: true, type: 'module' }));
       writeFileSync(join(app, 'main.mjs'), program);
       writeFileSync(join(app, 'metrics.mjs'), metricsProgram);
+      writeFileSync(join(app, 'testing.mjs'), testingProgram);
       writeFileSync(join(app, 'typed.ts'), typed);
       writeFileSync(
         join(app, 'tsconfig.json'),
@@ -167,6 +199,7 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
     assert.equal(pkg.dependencies['uWebSockets.js'], 'npm:@trufflesuite/uws-js-unofficial@20.30.0-unofficial.0');
     assert.equal(pkg.exports['.'].source, undefined, 'the source condition is not published');
     assert.deepEqual(pkg.exports['./metrics'], { types: './dist/metrics.d.ts', default: './dist/metrics.js' });
+    assert.deepEqual(pkg.exports['./testing'], { types: './dist/testing.d.ts', default: './dist/testing.js' });
     assert.equal(pkg.peerDependencies['prom-client'], '^15.1.3');
     assert.deepEqual(pkg.peerDependenciesMeta['prom-client'], { optional: true });
   });
@@ -179,6 +212,15 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
   it('serves prom-client metrics from @troupe/uws/metrics, and loads prom-client only from there', () => {
     const out = run(process.execPath, ['metrics.mjs'], app);
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop() as string), { before: false, after: true, count: '1' });
+  });
+
+  it('unit-tests a socket actor with @troupe/uws/testing, without loading uWebSockets.js', () => {
+    const out = run(process.execPath, ['testing.mjs'], app);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop() as string), {
+      sent: [{ data: 'echo hi', isBinary: false }],
+      closed: { code: 1000, reason: 'done', by: 'peer' },
+      uws: false,
+    });
   });
 
   it('type-checks a consumer against the shipped types', () => {

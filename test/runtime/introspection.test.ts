@@ -4,6 +4,7 @@ import {
   type ActorInfo,
   ActorSystem,
   dynamicSupervisor,
+  key,
   type Ref,
   type SystemEvent,
   silentLogger,
@@ -108,8 +109,10 @@ describe('system.subscribe', () => {
     const system = new ActorSystem({ logger: silentLogger });
     const events: SystemEvent[] = [];
     const unsubscribe = system.subscribe((e) => events.push(e));
-    const sup = await system.start(supervisor({ maxRestarts: 1, children: [{ id: 'w', behavior: worker }] }));
-    const w = (await whichChildren(sup))[0]?.ref as unknown as Ref<Msg>;
+    const W = key<Msg>('w');
+    await system.start(supervisor({ maxRestarts: 1, children: [{ id: 'w', behavior: worker, name: W }] }));
+    // Found by name: a whichChildren call would be one more event (a `call`).
+    const w = system.whereis(W) as Ref<Msg>;
     w.send({ type: 'boom' });
     await settle(system);
     w.send({ type: 'boom' });

@@ -1,11 +1,18 @@
 /**
  * The `troupe/testing` entry: the simulated clock, `settle`, and the probe. Other tests lean on
- * these, so they are checked here on their own terms.
+ * these, so they are checked here on their own terms. A wait that needs simulated time nobody
+ * advances is checked twice: in this process (the rejection), and in a child `node --test` process
+ * (what Node's test runner reports, and that correct files still pass and exit at once).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ActorSystem, type Context } from 'troupe';
-import { createProbe, SimulatedClock, settle } from 'troupe/testing';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ActorSystem, type Behavior, type Reply as CallReply, type Context, type Ref, silentLogger } from 'troupe';
+import { createProbe, SimulatedClock, SimulatedTimeError, settle } from 'troupe/testing';
 
 describe('SimulatedClock', () => {
   it('starts at 0 or at startMs, and moves only when advanced', () => {
@@ -289,5 +296,385 @@ describe('settle and probe limits', () => {
       probe.expectMessage((m) => m === 'b'),
       (e: unknown) => e instanceof Error && !e.message.includes('matching undefined') && e.message.includes('got "a"'),
     );
+  });
+});
+
+/** Answers `get` 100 ms later (the time it takes to look the number up), and stops on `quit`. */
+type SlowMsg =
+  | { type: 'get'; reply: CallReply<number> }
+  | { type: 'answer'; reply: CallReply<number> }
+  | { type: 'quit' }
+  | { type: 'crash' };
+const slow: Behavior<SlowMsg> = {
+  receive(_state, msg, ctx) {
+    switch (msg.type) {
+      case 'get':
+        ctx.sendAfter(ctx.self, { type: 'answer', reply: msg.reply }, 100);
+        return;
+      case 'answer':
+        msg.reply(42);
+        return;
+      case 'quit':
+        ctx.stop();
+        return;
+      case 'crash':
+        throw new Error('boom');
+    }
+  },
+};
+
+function simulated(): { clock: SimulatedClock; system: ActorSystem } {
+  const clock = new SimulatedClock();
+  return { clock, system: new ActorSystem({ clock, logger: silentLogger }) };
+}
+
+describe('createProbe: expectTerminated', () => {
+  it('resolves with the exit reason of an actor that exits while the system settles', async () => {
+    const { system } = simulated();
+    const probe = createProbe<never>(system);
+    const ref = system.spawn(slow, { label: 'slow' });
+    ref.send({ type: 'quit' });
+    assert.equal(await probe.expectTerminated(ref), 'normal');
+  });
+
+  it('resolves with the reason of an actor that died before it was asked, an Error for a crash', async () => {
+    const { system } = simulated();
+    const probe = createProbe<never>(system);
+    const ref = system.spawn(slow);
+    ref.send({ type: 'crash' });
+    await settle(system);
+    const reason = await probe.expectTerminated(ref);
+    assert.ok(reason instanceof Error);
+    assert.equal(reason.message, 'boom');
+    assert.equal(await probe.expectTerminated(ref), reason, 'and again, as often as asked');
+  });
+
+  it('fails with an AssertionError naming the actor when it is still alive', async () => {
+    const system = new ActorSystem();
+    const probe = createProbe<never>(system);
+    const ref = system.spawn(slow, { label: 'slow' });
+    await assert.rejects(probe.expectTerminated(ref), {
+      name: 'AssertionError',
+      code: 'ERR_ASSERTION',
+      message: 'expected Ref<2 slow> to terminate, it is still alive',
+    });
+    system.kill(ref);
+    assert.equal(await probe.expectTerminated(ref), 'killed');
+  });
+
+  it('says which simulated timers are pending when the actor is still alive on a SimulatedClock', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<never>(system);
+    const ref = system.spawn(slow, { label: 'slow' });
+    system.sendAfter(ref, { type: 'quit' }, 250);
+    await assert.rejects(probe.expectTerminated(ref), {
+      message:
+        'expected Ref<2 slow> to terminate, it is still alive; if it is waiting for simulated time, ' +
+        'advance the SimulatedClock (pending timers at +250 ms)',
+    });
+    clock.advance(250);
+    assert.equal(await probe.expectTerminated(ref), 'normal');
+  });
+});
+
+describe('createProbe: expectMessage on a SimulatedClock', () => {
+  it('says which timers are pending when no message came, since advancing may be what is missing', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<string>(system);
+    system.sendAfter(probe.ref, 'later', 100);
+    system.sendAfter(probe.ref, 'much later', 5_000);
+    await assert.rejects(probe.expectMessage('later'), {
+      name: 'AssertionError',
+      message:
+        'expected a message matching "later", got none; if it is waiting for simulated time, ' +
+        'advance the SimulatedClock (pending timers at +100 ms, +5000 ms)',
+    });
+    clock.advance(100);
+    await probe.expectMessage('later');
+    clock.advance(4_900);
+    await probe.expectMessage('much later');
+    await assert.rejects(probe.expectMessage(), { message: 'expected a message, got none' });
+  });
+});
+
+describe('createProbe: within', () => {
+  it('resolves with what the block returns when it advanced the clock by at most ms', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<number>(system);
+    const ref = system.spawn(slow);
+    const answer = await probe.within(100, async () => {
+      const call = ref.call({ type: 'get' });
+      await settle(system);
+      clock.advanceToNext(); // the answer's timer: exactly 100 ms, which is within 100 ms
+      return call;
+    });
+    assert.equal(answer, 42);
+    assert.equal(clock.now(), 100);
+  });
+
+  it('fails with an AssertionError saying how long the block took on the SimulatedClock', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<number>(system);
+    const ref = system.spawn(slow);
+    await assert.rejects(
+      probe.within(99, async () => {
+        const call = ref.call({ type: 'get' });
+        await settle(system);
+        clock.advanceToNext();
+        return call;
+      }),
+      {
+        name: 'AssertionError',
+        code: 'ERR_ASSERTION',
+        message: 'expected the block to finish within 99 ms, it took 100 ms',
+      },
+    );
+  });
+
+  it('arms no timer of its own on a SimulatedClock: advanceToNext inside it jumps to the system timers', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<string>(system);
+    system.sendAfter(probe.ref, 'tick', 300);
+    await probe.within(500, async () => {
+      assert.equal(clock.pending, 1);
+      assert.equal(clock.advanceToNext(), 1);
+      await probe.expectMessage('tick');
+    });
+    assert.equal(clock.now(), 300);
+    assert.equal(clock.pending, 0);
+  });
+
+  it('passes the block its errors unchanged, thrown or rejected', async () => {
+    const { system } = simulated();
+    const probe = createProbe<string>(system);
+    await assert.rejects(probe.expectMessage('x'), { name: 'AssertionError' });
+    const thrown = new Error('thrown');
+    await assert.rejects(
+      probe.within(10, () => {
+        throw thrown;
+      }),
+      (e) => e === thrown,
+    );
+    await assert.rejects(
+      probe.within(10, () => probe.expectMessage('never')),
+      /expected a message matching "never", got none/,
+    );
+  });
+
+  it('on the real clock, rejects a block still running after ms, and one that took longer', async () => {
+    const system = new ActorSystem();
+    const probe = createProbe<string>(system);
+    await assert.rejects(
+      probe.within(20, () => new Promise<void>((resolve) => setTimeout(resolve, 500).unref())),
+      {
+        name: 'AssertionError',
+        message: 'expected the block to finish within 20 ms, it was still running after 20 ms',
+      },
+    );
+    await assert.rejects(
+      probe.within(0, () => {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      }),
+      /^AssertionError: expected the block to finish within 0 ms, it took \d+(\.\d+)? ms$/,
+    );
+    assert.equal(await probe.within(1_000, async () => 'quick'), 'quick');
+  });
+
+  it('refuses a negative or non-finite ms and a block that is not a function, at once', () => {
+    const probe = createProbe<string>(new ActorSystem());
+    assert.throws(() => probe.within(-1, () => {}), {
+      name: 'RangeError',
+      message: 'probe.within(ms, fn): ms must be a finite number of milliseconds >= 0; got -1',
+    });
+    assert.throws(() => probe.within(Number.POSITIVE_INFINITY, () => {}), RangeError);
+    assert.throws(() => probe.within(10, 'go' as never), {
+      name: 'TypeError',
+      message: 'probe.within(ms, fn): fn must be a function (the block of assertions); got string',
+    });
+  });
+});
+
+describe('SimulatedClock: a wait that nobody advances', () => {
+  it('rejects a call waiting for simulated time once nothing else can run, naming the call and the timers', async () => {
+    const { clock, system } = simulated();
+    await settle(system); // settle and createProbe tell the clock about the system
+    const ref = system.spawn(slow, { label: 'slow' });
+    // No clock.advance(100): the answer can never come.
+    const error = await ref.call({ type: 'get' }).then(
+      () => assert.fail('the call was answered'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof SimulatedTimeError);
+    assert.equal(error.name, 'SimulatedTimeError');
+    assert.equal(
+      error.message,
+      "call { type: 'get' } to Ref<1 slow> is waiting for simulated time: advance the SimulatedClock " +
+        '(pending timers at +100 ms, +5000 ms)',
+    );
+    assert.deepEqual(error.pendingInMs, [100, 5_000]);
+    assert.equal(clock.now(), 0, 'time did not move');
+    assert.equal(ref.alive, true, 'the actor is untouched');
+    // The test can still advance and go on.
+    const next = ref.call({ type: 'get' });
+    await settle(system);
+    clock.advance(100);
+    assert.equal(await next, 42);
+  });
+
+  it('rejects a probe within block that waits for simulated time', async () => {
+    const { clock, system } = simulated();
+    const probe = createProbe<string>(system);
+    system.sendAfter(probe.ref, 'late', 50);
+    await assert.rejects(
+      probe.within(100, () => system.exited(probe.ref as Ref<never>)),
+      {
+        name: 'SimulatedTimeError',
+        message:
+          'the block of within(100 ms) is waiting for simulated time: advance the SimulatedClock (pending timers at +50 ms)',
+      },
+    );
+    clock.advance(50);
+    await probe.expectMessage('late');
+  });
+
+  it('lets a wait for real I/O or a real timer be, however long the clock stays still', async () => {
+    const { clock, system } = simulated();
+    await settle(system);
+    const ref = system.spawn(slow);
+    const call = ref.call({ type: 'get' });
+    // Something else will advance the clock: a real timer, 60 ms from now.
+    setTimeout(() => clock.advance(100), 60);
+    assert.equal(await call, 42);
+  });
+
+  it('does nothing when the clock has no timers pending', async () => {
+    const { system } = simulated();
+    await settle(system);
+    const silent = system.spawn((_msg: { type: 'get'; reply: CallReply<number> }) => {});
+    const call = silent.call({ type: 'get' }, { timeoutMs: Number.POSITIVE_INFINITY });
+    let settled = false;
+    void call.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    assert.equal(settled, false, 'not a wait for simulated time: no timer could end it');
+    system.kill(silent as Ref<never>);
+    await assert.rejects(call, { name: 'ExitError' });
+  });
+
+  it('describes many pending timers with the five soonest, distinct deadlines', () => {
+    const e = new SimulatedTimeError([1, 2, 3, 4, 5, 6, 7.25]);
+    assert.equal(
+      e.message,
+      'waiting for simulated time: advance the SimulatedClock (pending timers at +1 ms, +2 ms, +3 ms, +4 ms, +5 ms and 2 more)',
+    );
+  });
+});
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'troupe-stall-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs `body` as a node:test file in a child process, with the workspace's sources. */
+function runTestFile(
+  name: string,
+  body: string,
+): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const file = join(tmp, `${name}.test.ts`);
+  const src = (p: string) => pathToFileURL(join(root, p)).href;
+  writeFileSync(
+    file,
+    `import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { ActorSystem, type Reply } from '${src('packages/troupe/src/index.ts')}';
+import { createProbe, SimulatedClock, settle } from '${src('packages/troupe/src/testing.ts')}';
+type Msg = { type: 'get'; reply: Reply<number> } | { type: 'answer'; reply: Reply<number> };
+const slow = (msg: Msg, ctx: { self: unknown; sendAfter(ref: unknown, msg: Msg, ms: number): unknown }) => {
+  if (msg.type === 'get') ctx.sendAfter(ctx.self, { type: 'answer', reply: msg.reply }, 100);
+  else msg.reply(42);
+};
+void assert; void createProbe; void settle;
+${body}`,
+  );
+  // Without the runner's marker, which would make the child skip its file as a nested run.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const started = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=tap', file],
+    { cwd: root, env, encoding: 'utf8', timeout: 60_000 },
+  );
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
+}
+
+describe('SimulatedClock: a forgotten advance, as node --test reports it', () => {
+  it('fails the waiting test with the SimulatedTimeError, not a cancellation, and runs the tests after it', () => {
+    const r = runTestFile(
+      'forgotten',
+      `it('forgets to advance', async () => {
+  const clock = new SimulatedClock();
+  const system = new ActorSystem({ clock });
+  const probe = createProbe<string>(system);
+  const ref = system.spawn(slow, { label: 'slow' });
+  probe.ref.send('hello');
+  await probe.expectMessage('hello');
+  assert.equal(await ref.call({ type: 'get' }), 42);
+});
+it('runs afterwards', () => {});
+`,
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /not ok 1 - forgets to advance\n[\s\S]*failureType: 'testCodeFailure'\n\s+error: "call \{ type: 'get' \} to Ref<2 slow> is waiting for simulated time: advance the SimulatedClock \(pending timers at \+100 ms, \+5000 ms\)"/,
+    );
+    assert.doesNotMatch(r.stdout, /Promise resolution is still pending/);
+    assert.match(r.stdout, /\nok 2 - runs afterwards\n/);
+    assert.match(r.stdout, /# pass 1\n# fail 1\n# cancelled 0\n/);
+  });
+
+  it('says what was pending when the waiting call is in a system no testing tool has seen', () => {
+    const r = runTestFile(
+      'unseen',
+      `it('forgets to advance', async () => {
+  const system = new ActorSystem({ clock: new SimulatedClock() });
+  const ref = system.spawn(slow);
+  assert.equal(await ref.call({ type: 'get' }), 42);
+});
+`,
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /failureType: 'cancelledByParent'/, 'Node cancels it: nothing could reject the call');
+    assert.match(
+      r.stdout + r.stderr,
+      /troupe\/testing: the process ran out of work while something waited for a SimulatedClock: waiting for simulated time: advance the SimulatedClock \(pending timers at \+100 ms, \+5000 ms\)/,
+    );
+  });
+
+  it('leaves a passing file alone: timers left pending on the clock, exit code 0, no hint, no delay', () => {
+    const r = runTestFile(
+      'passing',
+      `it('leaves a timer and an interval behind', async () => {
+  const clock = new SimulatedClock();
+  const system = new ActorSystem({ clock });
+  const probe = createProbe<string>(system);
+  system.sendAfter(probe.ref, 'never fired', 1_000);
+  system.sendInterval(probe.ref, 'tick', 10);
+  const ref = system.spawn(slow);
+  const call = ref.call({ type: 'get' });
+  await settle(system); // the actor has taken the request and armed its 100 ms timer
+  clock.advance(100);
+  assert.equal(await call, 42);
+  await probe.drain();
+});
+`,
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /# pass 1\n# fail 0\n/);
+    assert.doesNotMatch(r.stdout + r.stderr, /troupe\/testing|waiting for simulated time/);
+    assert.ok(r.ms < 20_000, `the child ran ${Math.round(r.ms)} ms`);
   });
 });

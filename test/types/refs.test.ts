@@ -11,61 +11,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { compilerOptions, diagnosticsOf, format, lineOf, root } from './compile.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test/types/fixtures');
 const clean = join(fixtures, 'refs.ts');
 const broken = join(fixtures, 'wrong-message.ts');
 
 let program: ts.Program;
 
-function compilerOptions(): ts.CompilerOptions {
-  const parsed = ts.getParsedCommandLineOfConfigFile(
-    join(root, 'test/tsconfig.json'),
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-      },
-    },
-  );
-  assert.ok(parsed !== undefined);
-  return {
-    ...parsed.options,
-    noEmit: true,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    customConditions: ['source'],
-    // The package's exports map lists `types` (always active in TypeScript) before `source`, so the
-    // condition alone would resolve to dist/*.d.ts, which may be stale or missing. Map the two entry
-    // points to the workspace sources instead, as the `source` condition means to.
-    paths: {
-      troupe: [join(root, 'packages/troupe/src/index.ts')],
-      'troupe/testing': [join(root, 'packages/troupe/src/testing.ts')],
-    },
-  };
-}
-
 function diagnostics(file: string): readonly ts.Diagnostic[] {
-  const sf = program.getSourceFile(file);
-  assert.ok(sf !== undefined, `${file} is in the program`);
-  return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
-}
-
-function format(ds: readonly ts.Diagnostic[]): string {
-  return ts.formatDiagnostics(ds, {
-    getCanonicalFileName: (f) => f,
-    getCurrentDirectory: () => root,
-    getNewLine: () => '\n',
-  });
-}
-
-function lineOf(d: ts.Diagnostic): number {
-  assert.ok(d.file !== undefined && d.start !== undefined);
-  return d.file.getLineAndCharacterOfPosition(d.start).line + 1;
+  return diagnosticsOf(program, file);
 }
 
 /** The root README's "A taste", as a module of its own. */

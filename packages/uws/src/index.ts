@@ -6,6 +6,7 @@
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 export { assertNativeUws, isNativeUws, UwsFallbackError, uWS } from './native.js';
 export {
+  type AcceptsSocketEvents,
   DEFAULT_SOCKET_RESTART_LIMIT,
   type Server,
   type ServerOptions,

@@ -48,6 +48,16 @@ export type SocketEvent =
     }
   | { readonly type: 'socket.drain'; readonly bufferedAmount: number };
 
+/**
+ * `unknown` when an actor of messages `M` can take every `SocketEvent` its connection will send it;
+ * otherwise a property no behaviour has, named for the mistake, so that the compiler rejects the
+ * behaviour and its error says why (and, as the property's type, which events are not accepted).
+ * A message type that is a union with `SocketEvent` in it, `SocketEvent` itself, or `unknown` passes.
+ */
+export type AcceptsSocketEvents<M> = [SocketEvent] extends [M]
+  ? unknown
+  : { readonly 'a socket actor must accept every SocketEvent; it does not accept': Exclude<SocketEvent, M> };
+
 /** What a socket's actor gets as `init` args, at its first start and every restart. */
 export interface SocketArgs<S> {
   readonly socket: Handle<S>;
@@ -80,7 +90,10 @@ export interface ServerOptions<S, M> {
    * after a close) and `restartLimit` to `DEFAULT_SOCKET_RESTART_LIMIT` (5 in 5 s; past it the
    * connection is closed with 1011).
    */
-  readonly socket: ChildTemplate<SocketArgs<S>> & { readonly behavior: Spawnable<M, unknown, SocketArgs<S>> };
+  readonly socket: ChildTemplate<SocketArgs<S>> & {
+    // The connection sends it SocketEvents: a behaviour whose messages cannot be one is a compile error.
+    readonly behavior: Spawnable<M, unknown, SocketArgs<S>> & AcceptsSocketEvents<M>;
+  };
   /** Decide an upgrade: accept with a session, or refuse with a status. Default: accept with an empty session. */
   readonly upgrade?: (req: UpgradeInfo) => UpgradeDecision<S>;
   /** Add HTTP routes to the app (called once per listener start). */

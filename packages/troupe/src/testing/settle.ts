@@ -2,9 +2,11 @@
  * `settle(system)`: runs the scheduler until its run queue stays empty across an event-loop turn,
  * so every message sent so far, and every message those handlers sent, has been handled, and
  * promise-returning handlers that only wait on other promises have finished. It does not move a
- * simulated clock: advance it, then settle.
+ * simulated clock: advance it, then settle. A system it has seen has its waiting calls rejected if
+ * its simulated clock finds them waiting in vain (`stall.ts`).
  */
 import { type ActorSystem, schedulerOf } from '../system/system.js';
+import { watchForStalls } from './stall.js';
 
 /** Options of {@link settle}. */
 export interface SettleOptions {
@@ -21,6 +23,7 @@ export interface SettleOptions {
  * await settle(system);
  */
 export async function settle(system: ActorSystem, options: SettleOptions = {}): Promise<void> {
+  watchForStalls(system);
   const maxRounds = options.maxRounds ?? 1_000;
   const perRound = options.messagesPerRound ?? 100_000;
   for (let round = 0; round < maxRounds; round++) {
