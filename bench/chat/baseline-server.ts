@@ -1,5 +1,5 @@
 /**
- * The yardstick: PROTOCOL.md's subset that the load uses, on uWebSockets.js directly, with native
+ * The yardstick: examples/chat/PROTOCOL.md's subset that the load uses, on uWebSockets.js directly, with native
  * pub/sub and plain maps, no actors. `welcome` on open; `join` -> `joined` (members, epoch, id);
  * `message` -> published to the room's topic (every member, the sender included) with the next id,
  * then `ack` with the id; `dm` -> every connection of the user, then `ack`; `ping` -> `pong`; the

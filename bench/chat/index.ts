@@ -5,7 +5,7 @@
  * same load generator processes pinned to CPU 1 (loadgen.ts). It prints a table of every figure with
  * Troupe's value, the baseline's, their ratio and the issue's target; a table of the load
  * generator's correctness checks per run; notes (bottlenecks, per-step detail); and one JSON line
- * per figure in WORKLOAD.md's format. With `--json` the JSON lines alone go to stdout and the rest
+ * per figure in the format bench/README.md describes. With `--json` the JSON lines alone go to stdout and the rest
  * to stderr. Progress goes to stderr while it runs. Every child is killed on the way out, whatever
  * happens (proc.ts).
  */

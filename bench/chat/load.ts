@@ -14,7 +14,7 @@
  *
  * Checks, on every frame: room ids arrive in order, one by one, at every member (a skipped id is
  * counted unless a `gap` frame announced it; the member then resumes with `join` + `since`, as
- * PROTOCOL.md says); no id twice; DMs from one sender arrive in increasing order; every content is
+ * examples/chat/PROTOCOL.md says); no id twice; DMs from one sender arrive in increasing order; every content is
  * exactly the size sent. Expected deliveries are counted at the sender (room size per room message,
  * one per DM), received ones at the receivers; lost = expected - received once the load has drained.
  *

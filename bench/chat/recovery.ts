@@ -9,7 +9,7 @@
  * probe queues behind the crash in the actor's mailbox, so it cannot be delivered before the actor
  * has crashed, been restarted and handled it. One sample is the time from the crash, as the server
  * itself saw it (its `crashed` event, on the same monotonic clock), to the probe's first delivery at
- * any member: WORKLOAD.md's "time from a kill to the next message delivered through that actor". It
+ * any member: the workload spec's (bench/README.md) "time from a kill to the next message delivered through that actor". It
  * includes the crash answer's trip to the load generator and the probe's trip through the server,
  * so the notes break it down: the restart alone (`crashed` to `restarted`, inside the server), the
  * probe's own latency, and the latency of plain messages in the same window. `lost` counts every

@@ -26,7 +26,7 @@ import type { Encoding } from './wire.js';
 
 export type Competitor = 'baseline' | 'troupe';
 
-/** CPU 0 runs the server, CPU 1 the load, as WORKLOAD.md says. */
+/** CPU 0 runs the server, CPU 1 the load, as bench/README.md's Workloads say. */
 export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
 /** Room size and content size of the chat workload. */

@@ -1,5 +1,5 @@
 /**
- * What a chat scenario is: a name, the figures it reports (WORKLOAD.md's names, units and the
+ * What a chat scenario is: a name, the figures it reports (bench/README.md's names, units and the
  * issue's targets), the competitors it runs (the baseline first, then Troupe; recovery runs on
  * Troupe only), and a function that runs it once against one competitor and returns a value per
  * figure plus the correctness checks of the load generator and any notes (flags) for the report.

@@ -1,5 +1,5 @@
 /**
- * The load generator's side of PROTOCOL.md: the client frames it sends (JSON text or MessagePack
+ * The load generator's side of examples/chat/PROTOCOL.md: the client frames it sends (JSON text or MessagePack
  * binary), the `content` it sends (the load-test convention: the monotonic send time in ns, a space,
  * then padding; the padding starts with a tag `<kind><sender>.<seq> ` so receivers can check DMs
  * and probes), and a decoder for server frames with a fast path for the two that make up the load.

@@ -13,7 +13,7 @@
  *   reassembled (uWebSockets.js does not fragment, but a client must not misread one).
  *
  * The receive time of every frame of one read is taken once per read, from CLOCK_MONOTONIC
- * (`process.hrtime.bigint()`), the clock PROTOCOL.md's load-test convention uses in `content`.
+ * (`process.hrtime.bigint()`), the clock examples/chat/PROTOCOL.md's load-test convention uses in `content`.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { connect, type Socket } from 'node:net';

@@ -5,7 +5,7 @@
  * of actors with pending mail; a drain loop (started in a microtask by the first send, the way
  * Troupe's scheduler starts) gives each actor up to 300 messages, calls one function per message
  * inside a try/catch, and yields with `setImmediate` after 5 ms, so there is no promise or
- * microtask per message. That is the design WORKLOAD.md describes as reaching its figures, with
+ * microtask per message. That is the design the workload spec (bench/README.md) describes as reaching its figures, with
  * nothing else: no links, monitors, exit signals, init, async handlers or bounded mailboxes. The
  * workload functions mirror the Troupe ones in the workload files message for message.
  */

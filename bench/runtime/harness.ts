@@ -17,7 +17,7 @@ export interface Target {
   readonly met: (value: number, ratio: number | undefined) => boolean;
 }
 
-/** One reported number. `name` and `unit` are the ones in WORKLOAD.md: scripts compare runs by them. */
+/** One reported number. `name` and `unit` are the ones in bench/README.md: scripts compare runs by them. */
 export interface Figure {
   readonly name: string;
   readonly unit: string;

@@ -5,7 +5,7 @@
  * `--expose-gc`, pinned to CPU 0 with `taskset` when it exists), and reports the best of the
  * measured runs (`best` in harness.ts says why). It prints a table (figure, Troupe, baseline,
  * ratio, the issue's target) and, with `--json`, one JSON object per figure per line on stdout in
- * WORKLOAD.md's format, the table then going to stderr. A workload is one entry in `WORKLOADS`;
+ * the format bench/README.md describes, the table then going to stderr. A workload is one entry in `WORKLOADS`;
  * names on the command line select workloads by their name or by a figure's name. The same file is
  * the child: `--child NAME COMPETITOR` runs the warm-ups and measured runs of one competitor and
  * prints their samples as one JSON line.

@@ -1,5 +1,5 @@
 /**
- * A small test client for the chat protocol (shared/PROTOCOL.md) and the helpers the chat suite
+ * A small test client for the chat protocol (examples/chat/PROTOCOL.md) and the helpers the chat suite
  * shares: start a real server in-process on 127.0.0.1 port 0, connect clients in JSON or
  * MessagePack mode, send frames, and wait for the next frame that matches a predicate. Waits are
  * bounded by a timeout that only guards against a hang: nothing here sleeps for a fixed time.

@@ -1,5 +1,5 @@
 /**
- * The chat wire protocol (`shared/PROTOCOL.md`, version 1): the frames, their validation, and the
+ * The chat wire protocol (`examples/chat/PROTOCOL.md`, version 1): the frames, their validation, and the
  * error codes. `parseClientFrame` turns anything a client sends into either a typed request or a
  * protocol error; it never throws, whatever the bytes.
  */
