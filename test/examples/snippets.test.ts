@@ -35,6 +35,7 @@ import { main as restartBackoff } from '../../examples/snippets/restart-backoff.
 import { main as restartInPlace } from '../../examples/snippets/restart-in-place.js';
 import { main as restartIntensity } from '../../examples/snippets/restart-intensity.js';
 import { main as restartMatrix } from '../../examples/snippets/restart-matrix.js';
+import { main as restartingStatus } from '../../examples/snippets/restarting-status.js';
 import { main as runToCompletion } from '../../examples/snippets/run-to-completion.js';
 import { main as shutdown } from '../../examples/snippets/shutdown.js';
 import { main as startAndInit } from '../../examples/snippets/start-and-init.js';
@@ -195,6 +196,17 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
       "    { type: 'checkout' }",
       "  state: { items: [ 'tea' ] }",
     ],
+  },
+  'restarting-status.ts': {
+    main: restartingStatus,
+    returns: {
+      status: 'restarting',
+      active: 0,
+      restartChild: { ok: false, reason: 'restarting' },
+      deleteChild: { ok: false, reason: 'restarting' },
+      statusAfter: 'running',
+      dynamic: { ok: false, reason: 'dynamic_supervisor' },
+    },
   },
   'telemetry.ts': {
     main: telemetry,
