@@ -28,6 +28,10 @@ function describeEvent(e: SystemEvent): string {
       return `call ${e.requestType} to ${e.ref}: ${e.outcome} in ${e.ms} ms`;
     case 'mailbox_depth':
       return `mailbox_depth ${e.ref}: ${e.depth}`;
+    case 'nodeup':
+      return `nodeup ${e.node}`;
+    case 'nodedown':
+      return `nodedown ${e.node} (${e.reason})`;
   }
 }
 

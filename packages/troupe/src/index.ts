@@ -81,7 +81,12 @@ export type { StrategyName } from './supervisor/strategy.js';
 export { type SupervisorBehavior, type SupervisorOptions, supervisor } from './supervisor/supervisor.js';
 // The system
 export type { DeadLetter } from './system/dead-letters.js';
-export { ActorSystem, type SystemOptions } from './system/system.js';
+export {
+  ActorSystem,
+  type DistributionHooks,
+  type DistributionLayer,
+  type SystemOptions,
+} from './system/system.js';
 
 // Time
 export { type Clock, type ClockTimer, realClock } from './timers/clock.js';

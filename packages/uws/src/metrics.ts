@@ -227,6 +227,8 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
       case 'spawned':
       case 'exited':
       case 'upgraded':
+      case 'nodeup':
+      case 'nodedown':
         break;
       default:
         e satisfies never;

@@ -60,6 +60,17 @@ export type SystemEvent =
       readonly depth: number;
     }
   | {
+      /** A node joined the cluster, or was seen again (see `@troupe/cluster`). */
+      readonly type: 'nodeup';
+      readonly node: string;
+    }
+  | {
+      /** A node left (`left`), or stopped answering and was declared down (`noconnection`). */
+      readonly type: 'nodedown';
+      readonly node: string;
+      readonly reason: 'left' | 'noconnection';
+    }
+  | {
       readonly type: 'upgraded';
       readonly ref: Ref<never>;
       readonly ok: boolean;

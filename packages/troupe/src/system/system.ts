@@ -35,6 +35,22 @@ import { assertDelay, assertInterval, Timer } from '../timers/timer.js';
 import type { DeadLetter } from './dead-letters.js';
 import { SystemRuntime } from './runtime.js';
 
+/** What a distribution layer tells the system about its node (see `attachDistribution`). */
+export interface DistributionLayer {
+  /** This node's name, unique in its cluster. */
+  readonly node: string;
+  /** The other live nodes. */
+  nodes(): readonly string[];
+}
+
+/** How a distribution layer reports nodes to the system's subscribers. */
+export interface DistributionHooks {
+  nodeUp(node: string): void;
+  nodeDown(node: string, reason: 'left' | 'noconnection'): void;
+  /** The layer is gone: the system is `nonode@nohost` again. */
+  detach(): void;
+}
+
 /** @internal The runtime behind a system, for the runtime's own modules (`troupe/testing`). */
 export let runtimeOf: (system: ActorSystem) => SystemRuntime;
 
@@ -73,6 +89,7 @@ export class ActorSystem implements Spawner {
   /** Registered names (the `name` spawn option, `register`, `whereis`). */
   readonly registry: UniqueRegistry<unknown, unknown>;
   readonly #runtime: SystemRuntime;
+  #distribution: DistributionLayer | undefined = undefined;
 
   static {
     runtimeOf = (system) => system.#runtime;
@@ -326,6 +343,63 @@ export class ActorSystem implements Spawner {
       );
     }
     return new Promise((done) => requestUpgrade(cell, { impl, migrate, done }));
+  }
+
+  /**
+   * This system's node name: `'nonode@nohost'` (as Erlang's) until a distribution layer such as
+   * `@troupe/cluster` names it.
+   */
+  get node(): string {
+    return this.#distribution?.node ?? 'nonode@nohost';
+  }
+
+  /**
+   * The other nodes this system can reach, as its distribution layer knows them (Erlang's
+   * `nodes()`): empty for a system that never joined a cluster.
+   * @example
+   * system.subscribe((e) => {
+   *   if (e.type === 'nodedown') console.log(`${e.node} is gone (${e.reason}); left: ${system.nodes()}`);
+   * });
+   */
+  nodes(): readonly string[] {
+    return this.#distribution?.nodes() ?? [];
+  }
+
+  /**
+   * For a distribution layer (`@troupe/cluster`), not for applications: names this system's node,
+   * answers `nodes()`, and returns the hooks through which the layer tells the system's subscribers
+   * that a node came up or went down. One layer at a time: a second attach throws until `detach()`.
+   */
+  attachDistribution(layer: DistributionLayer): DistributionHooks {
+    if (this.#distribution !== undefined) {
+      throw new Error(
+        `system.attachDistribution: this system is already node '${this.#distribution.node}'; detach it first`,
+      );
+    }
+    if (
+      layer === null ||
+      typeof layer !== 'object' ||
+      typeof layer.node !== 'string' ||
+      typeof layer.nodes !== 'function'
+    ) {
+      throw new TypeError('system.attachDistribution(layer): layer must be { node: string, nodes(): string[] }');
+    }
+    this.#distribution = layer;
+    const rt = this.#runtime;
+    let attached = true;
+    return {
+      nodeUp: (node) => {
+        if (attached && rt.observed) rt.emit({ type: 'nodeup', node });
+      },
+      nodeDown: (node, reason) => {
+        if (attached && rt.observed) rt.emit({ type: 'nodedown', node, reason });
+      },
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        if (this.#distribution === layer) this.#distribution = undefined;
+      },
+    };
   }
 
   /**

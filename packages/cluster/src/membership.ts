@@ -1,0 +1,128 @@
+/**
+ * Membership: who is in the cluster. Every node publishes a heartbeat on `<cluster>.hb` every
+ * `heartbeatMs`, with its name and its boot id (a node that restarts under the same name is a new
+ * incarnation). A node seen for the first time, or with a new boot id, is up; one not heard from
+ * for `downAfterMs` is declared down with `noconnection`; one that leaves says so on `<cluster>.bye`
+ * and is down at once with `left`. Every node sees the others' heartbeats on the same subjects, so
+ * they agree on the same events, each within about `downAfterMs` of the cause.
+ */
+import { pack, unpack } from 'msgpackr';
+
+/** A heartbeat or a goodbye: who, and which boot of it. */
+interface Beat {
+  readonly node: string;
+  readonly boot: string;
+}
+
+/** Decodes a beat; anything else on the subject (another program, a bad encoder) is ignored. */
+function withBeat(data: Uint8Array, use: (b: Beat) => void): void {
+  let b: unknown;
+  try {
+    b = unpack(data);
+  } catch {
+    return;
+  }
+  const beat = b as Partial<Beat> | null;
+  if (beat !== null && typeof beat === 'object' && typeof beat.node === 'string' && typeof beat.boot === 'string') {
+    use(beat as Beat);
+  }
+}
+
+/** The transport membership needs: publish, and subscribe with a callback. */
+export interface Bus {
+  publish(subject: string, data: Uint8Array): void;
+  subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
+}
+
+/** What membership reports. */
+export interface MembershipEvents {
+  up(node: string): void;
+  down(node: string, reason: 'left' | 'noconnection'): void;
+}
+
+export interface MembershipOptions {
+  readonly cluster: string;
+  readonly node: string;
+  readonly boot: string;
+  readonly heartbeatMs: number;
+  readonly downAfterMs: number;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
+}
+
+/** @internal Tracks the other nodes from their heartbeats. */
+export class Membership {
+  readonly #peers = new Map<string, { boot: string; lastSeen: number }>();
+  readonly #offs: Array<() => void> = [];
+  readonly #timers: Array<ReturnType<typeof setInterval>> = [];
+  #stopped = false;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly o: MembershipOptions,
+    private readonly events: MembershipEvents,
+  ) {}
+
+  start(): void {
+    const { cluster } = this.o;
+    this.#offs.push(this.bus.subscribe(`${cluster}.hb`, (d) => withBeat(d, (b) => this.#heard(b))));
+    this.#offs.push(this.bus.subscribe(`${cluster}.bye`, (d) => withBeat(d, (b) => this.#left(b))));
+    this.#beat();
+    this.#timers.push(setInterval(() => this.#beat(), this.o.heartbeatMs));
+    // Sweep often enough that a silent node is declared down within a fraction of a heartbeat.
+    this.#timers.push(setInterval(() => this.#sweep(), Math.max(10, Math.floor(this.o.heartbeatMs / 4))));
+  }
+
+  /** The other live nodes, by name. */
+  nodes(): string[] {
+    return [...this.#peers.keys()].sort();
+  }
+
+  /** Says goodbye and stops; the others declare this node down with `left` at once. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.bus.publish(`${this.o.cluster}.bye`, pack({ node: this.o.node, boot: this.o.boot } satisfies Beat));
+    for (const off of this.#offs) off();
+    for (const node of this.nodes()) this.events.down(node, 'left');
+    this.#peers.clear();
+  }
+
+  #beat(): void {
+    if (!this.#stopped)
+      this.bus.publish(`${this.o.cluster}.hb`, pack({ node: this.o.node, boot: this.o.boot } satisfies Beat));
+  }
+
+  #heard(b: Beat): void {
+    if (this.#stopped || b.node === this.o.node) return;
+    const now = this.o.now();
+    const known = this.#peers.get(b.node);
+    if (known !== undefined && known.boot === b.boot) {
+      known.lastSeen = now;
+      return;
+    }
+    // A new boot of a known name: the old incarnation is gone, the new one is up.
+    if (known !== undefined) this.events.down(b.node, 'noconnection');
+    this.#peers.set(b.node, { boot: b.boot, lastSeen: now });
+    this.events.up(b.node);
+    // Answer at once, so that the newcomer sees this node without waiting a heartbeat.
+    this.#beat();
+  }
+
+  #left(b: Beat): void {
+    const known = this.#peers.get(b.node);
+    if (this.#stopped || known === undefined || known.boot !== b.boot) return;
+    this.#peers.delete(b.node);
+    this.events.down(b.node, 'left');
+  }
+
+  #sweep(): void {
+    const now = this.o.now();
+    for (const [node, p] of this.#peers) {
+      if (now - p.lastSeen < this.o.downAfterMs) continue;
+      this.#peers.delete(node);
+      this.events.down(node, 'noconnection');
+    }
+  }
+}
