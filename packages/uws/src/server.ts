@@ -98,7 +98,12 @@ export interface ServerOptions<S, M> {
   readonly upgrade?: (req: UpgradeInfo) => UpgradeDecision<S>;
   /** Add HTTP routes to the app (called once per listener start). */
   readonly routes?: (app: TemplatedApp) => void;
-  /** Largest accepted frame in bytes; a bigger one closes the connection with 1009. Default 64 KiB. */
+  /**
+   * Largest accepted message in bytes (one frame, or the sum of its fragments). A bigger one closes
+   * the connection with 1009 if it is at most `min(maxPayload, 64 KiB)` over; uWS drops the TCP
+   * connection without a close frame as soon as a header or the fragments so far announce more than
+   * that. Default 64 KiB.
+   */
   readonly maxPayload?: number;
   /** Seconds without traffic before uWS closes the connection; pings keep it alive. Default 120. */
   readonly idleTimeoutS?: number;
@@ -199,10 +204,13 @@ function listener<S, M>(
       };
       const app = uWS.App();
       app.ws<SocketSlot>(options.path ?? '/ws', {
-        // uWS drops the TCP connection without a close frame above maxPayloadLength, so it gets room
-        // to spare (at least 16 MiB, at most 64 MiB) and the real limit is enforced below with a
-        // proper 1009. Only a frame beyond uWS's limit still ends in a dropped connection.
-        maxPayloadLength: Math.min(Math.max(maxPayload * 4, 16 * 1024 * 1024), 64 * 1024 * 1024),
+        // uWS drops the TCP connection without a close frame above maxPayloadLength (for one frame as
+        // soon as its header announces the length, for fragments as soon as their sum does), and JS
+        // sees a message only once it is complete. So uWS's cap is the limit plus a little room
+        // (maxPayload again, at most 64 KiB): a message over the limit but within that room is read
+        // and closed with a proper 1009 below; anything larger is dropped by uWS at once. Either way
+        // no connection holds more than maxPayloadLength bytes of an incoming message.
+        maxPayloadLength: uwsMaxPayloadLength(maxPayload),
         idleTimeout: options.idleTimeoutS ?? 120,
         sendPingsAutomatically: options.sendPings ?? true,
         // Never let uWS drop frames silently: slow consumers are the application's call.
@@ -267,6 +275,10 @@ function listener<S, M>(
           const data = isBinary ? new Uint8Array(message.slice(0)) : Buffer.from(message).toString('utf8');
           ref.send({ type: 'socket.message', data, isBinary });
         },
+        ping(ws) {
+          // uWS has already queued the pong itself, outside send(): count it against the limit.
+          ws.getUserData().handle.pinged();
+        },
         drain(ws) {
           const slot = ws.getUserData();
           slot.handle.drained();
@@ -305,6 +317,11 @@ function listener<S, M>(
       uWS.us_listen_socket_close(state.listenSocket);
     },
   };
+}
+
+/** uWS's own cap on an incoming message: `maxPayload` plus room for a proper 1009 (see `listener`). */
+function uwsMaxPayloadLength(maxPayload: number): number {
+  return maxPayload + Math.min(maxPayload, 64 * 1024);
 }
 
 interface ListenerState {

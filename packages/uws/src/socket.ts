@@ -10,8 +10,8 @@
  *   goes out in one write, as uWS's own pub/sub does. Under light load that is the same single
  *   write, a few microseconds later; under heavy load it is what keeps the syscalls per delivery low.
  * - `bufferedAmount` is what uWS holds for the socket that the peer has not taken yet, as of the last
- *   flush or drain (it only shrinks between them, so no native call per read): the measure of a slow
- *   peer. Frames queued in this iteration are `pendingBytes`; a `BufferLimit` counts both.
+ *   flush, drain or received ping (uWS answers pings with pongs itself, so a ping reads it again; it
+ *   only shrinks between them, so no native call per read): the measure of a slow peer. Frames queued in this iteration are `pendingBytes`; a `BufferLimit` counts both.
  */
 
 import type { WebSocket } from 'uWebSockets.js';
@@ -162,6 +162,19 @@ export class SocketHandle<S = unknown> {
   drained(): void {
     const ws = this.#ws;
     if (ws !== undefined) this.#uwsBuffered = ws.getBufferedAmount();
+  }
+
+  /**
+   * @internal uWS answered a ping with a pong on its own (its `ping` callback): what it holds for the
+   * peer grew outside `send`. Reads it again, and closes the socket like any other write if that
+   * puts it over the limit, so a peer that sends pings and never reads cannot grow the server.
+   */
+  pinged(): void {
+    const ws = this.#ws;
+    if (ws === undefined || this.#ending) return;
+    this.#uwsBuffered = ws.getBufferedAmount();
+    const limit = this.#limit;
+    if (limit !== undefined && this.#uwsBuffered + this.#pendingBytes > limit.bytes) this.#overflow(limit);
   }
 
   /**
