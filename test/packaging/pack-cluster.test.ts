@@ -1,0 +1,135 @@
+/**
+ * `@troupe/cluster` as npm would publish it: packed with `pnpm pack` beside the packed `troupe`,
+ * installed with npm in a fresh ESM project, two systems in one program join a cluster through a
+ * real nats-server and see each other; a consumer type-checks against the shipped types. Needs the
+ * npm registry, and nats-server (skipped without it, except under CI=true).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { INSTALL, type Nats, natsServerPath, startNats } from '../cluster/nats.js';
+import { npmEnv, run } from './npm.js';
+
+const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
+const clusterDir = fileURLToPath(new URL('../../packages/cluster/', import.meta.url));
+
+const program = `
+import { joinCluster } from '@troupe/cluster';
+import { ActorSystem } from 'troupe';
+
+const servers = process.argv[2];
+const a = new ActorSystem();
+const b = new ActorSystem();
+const ca = await joinCluster(a, { servers, node: 'a', heartbeatMs: 50, downAfterMs: 300 });
+const cb = await joinCluster(b, { servers, node: 'b', heartbeatMs: 50, downAfterMs: 300 });
+const end = Date.now() + 10_000;
+while (!(a.nodes().includes('b') && b.nodes().includes('a')) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+const seen = [a.node, a.nodes(), b.node, b.nodes()];
+await cb.leave();
+await ca.leave();
+console.log(JSON.stringify(seen));
+`;
+
+const typed = `
+import { type Cluster, type ClusterOptions, joinCluster } from '@troupe/cluster';
+import { ActorSystem } from 'troupe';
+
+const options: ClusterOptions = { servers: 'nats://127.0.0.1:4222', node: 'a' };
+const cluster: Promise<Cluster> = joinCluster(new ActorSystem(), options);
+// @ts-expect-error: servers is required
+const missing: ClusterOptions = { node: 'a' };
+console.log(cluster, missing);
+`;
+
+describe('packaging: @troupe/cluster installed with npm outside the workspace', () => {
+  let root = '';
+  let app = '';
+  let nats: Nats | undefined;
+
+  before(
+    async () => {
+      root = mkdtempSync(join(tmpdir(), 'troupe-cluster-pack-'));
+      const packs = join(root, 'packs');
+      app = join(root, 'app');
+      mkdirSync(packs);
+      mkdirSync(app);
+      run('pnpm', ['pack', '--pack-destination', packs], troupeDir);
+      run('pnpm', ['pack', '--pack-destination', packs], clusterDir);
+      const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
+      assert.equal(tarballs.length, 2, tarballs.join(', '));
+      writeFileSync(
+        join(app, 'package.json'),
+        JSON.stringify({ name: 'cluster-consumer', private: true, type: 'module' }),
+      );
+      writeFileSync(join(app, 'main.mjs'), program);
+      writeFileSync(join(app, 'typed.ts'), typed);
+      writeFileSync(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            types: ['node'],
+            noEmit: true,
+            skipLibCheck: false,
+          },
+          files: ['typed.ts'],
+        }),
+      );
+      run(
+        'npm',
+        [
+          'install',
+          ...tarballs.map((t) => join(packs, t)),
+          'typescript@5.9.3',
+          '@types/node@20',
+          '--no-audit',
+          '--no-fund',
+          '--no-package-lock',
+          '--ignore-scripts',
+          '--prefer-offline',
+          '--loglevel=error',
+        ],
+        app,
+        npmEnv(),
+      );
+      const bin = natsServerPath();
+      if (bin !== undefined) nats = await startNats(bin);
+      else if (process.env.CI === 'true') assert.fail(`nats-server is missing; CI installs it with: ${INSTALL}`);
+    },
+    { timeout: 180_000 },
+  );
+
+  after(async () => {
+    await nats?.stop();
+    if (root !== '') rmSync(root, { recursive: true, force: true });
+  });
+
+  it('depends on troupe, msgpackr and the NATS client by version, not workspace:', () => {
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules', '@troupe', 'cluster', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['@nats-io/transport-node', 'msgpackr', 'troupe']);
+    for (const [name, range] of Object.entries(pkg.dependencies)) assert.doesNotMatch(range, /workspace:/, name);
+  });
+
+  it('joins two systems through a real nats-server, from dist, under plain node', (t) => {
+    if (nats === undefined) {
+      t.skip(`needs nats-server: ${INSTALL}`);
+      return;
+    }
+    const out = JSON.parse(run(process.execPath, ['main.mjs', nats.url], app)) as unknown;
+    assert.deepEqual(out, ['a', ['b'], 'b', ['a']]);
+  });
+
+  it('type-checks a consumer against the shipped types (skipLibCheck off)', () => {
+    const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = run(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], app);
+    assert.doesNotMatch(out, /error TS\d+/);
+  });
+});
