@@ -2,6 +2,7 @@
  * What the packaging tests share: running a command with its output in the error, and npm's
  * environment in a consumer project outside the workspace.
  */
+import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 
 /** Runs a command to completion; throws with its output when it fails. */
@@ -33,4 +34,57 @@ export function npmEnv(): NodeJS.ProcessEnv {
     env[k] = v;
   }
   return env;
+}
+
+/**
+ * What `npm publish --dry-run --json` would upload from a packed tarball, run outside the
+ * workspace: nothing is published (`--dry-run`, and `npm_config_dry_run` too) and no login is
+ * needed (npm only warns). npm 10 prints the report itself; npm 11 keys it by package name.
+ */
+export function publishDryRun(tarball: string, cwd: string): { name: string; version: string; files: string[] } {
+  const out = run(
+    'npm',
+    ['publish', tarball, '--dry-run', '--json', '--ignore-scripts', '--no-update-notifier', '--loglevel=error'],
+    cwd,
+    { ...npmEnv(), npm_config_dry_run: 'true' },
+  );
+  const parsed = JSON.parse(out) as Record<string, unknown>;
+  const report = (typeof parsed.id === 'string' ? parsed : Object.values(parsed)[0]) as {
+    name: string;
+    version: string;
+    files: Array<{ path: string }>;
+  };
+  return { name: report.name, version: report.version, files: report.files.map((f) => f.path).sort() };
+}
+
+/** Files a tarball must not hold: tests, benchmarks, build info, anything beyond dist, src, the docs. */
+export function unpublishable(files: string[]): string[] {
+  return files.filter(
+    (f) =>
+      /(^|\/)(test|tests|__tests__|bench|benches|benchmarks?)\//.test(f) ||
+      /\.(test|spec|bench)\./.test(f) ||
+      f.endsWith('.tsbuildinfo') ||
+      !/^(dist\/|src\/|README\.md$|LICENSE$|package\.json$)/.test(f),
+  );
+}
+
+/** The condition objects of an `exports` map that name `types` but not first, as key paths. */
+export function typesNotFirst(node: unknown, path: string[] = []): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const keys = Object.keys(node);
+  const here = keys.includes('types') && keys[0] !== 'types' ? [path.join(' > ')] : [];
+  return [...here, ...Object.entries(node).flatMap(([k, v]) => typesNotFirst(v, [...path, k]))];
+}
+
+/** The release metadata every published manifest carries. */
+export function assertReleaseMetadata(manifest: Record<string, unknown>, directory: string): void {
+  assert.equal(typeof manifest.description, 'string');
+  assert.ok((manifest.description as string).length > 0, 'no description');
+  assert.ok(Array.isArray(manifest.keywords) && manifest.keywords.length > 0, 'no keywords');
+  assert.equal(manifest.license, 'MIT');
+  assert.equal((manifest.repository as { directory?: string } | undefined)?.directory, directory);
+  assert.equal(manifest.type, 'module');
+  assert.equal(manifest.sideEffects, false);
+  assert.deepEqual(manifest.files, ['dist', '!dist/.tsbuildinfo', 'src', 'README.md', 'LICENSE']);
+  assert.deepEqual(typesNotFirst(manifest.exports), [], 'exports whose types condition is not first');
 }

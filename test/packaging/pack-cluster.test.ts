@@ -1,7 +1,8 @@
 /**
  * `@troupe/cluster` as npm would publish it: packed with `pnpm pack` beside the packed `troupe`,
  * installed with npm in a fresh ESM project, two systems in one program join a cluster through a
- * real nats-server and see each other; a consumer type-checks against the shipped types. Needs the
+ * real nats-server and see each other; a consumer type-checks against the shipped types; `npm publish
+ * --dry-run` of the tarball lists what would be uploaded, with the release metadata. Needs the
  * npm registry, and nats-server (skipped without it, except under CI=true).
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { INSTALL, type Nats, natsServerPath, startNats } from '../cluster/nats.js';
-import { npmEnv, run } from './npm.js';
+import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 const clusterDir = fileURLToPath(new URL('../../packages/cluster/', import.meta.url));
@@ -46,6 +47,7 @@ console.log(cluster, missing);
 
 describe('packaging: @troupe/cluster installed with npm outside the workspace', () => {
   let root = '';
+  let tarball = '';
   let app = '';
   let nats: Nats | undefined;
 
@@ -60,6 +62,9 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
       run('pnpm', ['pack', '--pack-destination', packs], clusterDir);
       const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
       assert.equal(tarballs.length, 2, tarballs.join(', '));
+      const own = tarballs.find((t) => t.startsWith('troupe-cluster-'));
+      assert.ok(own !== undefined, tarballs.join(', '));
+      tarball = join(packs, own);
       writeFileSync(
         join(app, 'package.json'),
         JSON.stringify({ name: 'cluster-consumer', private: true, type: 'module' }),
@@ -131,5 +136,20 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
     const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
     const out = run(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], app);
     assert.doesNotMatch(out, /error TS\d+/);
+  });
+
+  it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
+    const workspace = JSON.parse(readFileSync(join(clusterDir, 'package.json'), 'utf8')) as { version: string };
+    const report = publishDryRun(tarball, root);
+    assert.equal(report.name, '@troupe/cluster');
+    assert.equal(report.version, workspace.version);
+    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
+      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
+    }
+    const manifest: Record<string, unknown> = JSON.parse(
+      readFileSync(join(app, 'node_modules', '@troupe', 'cluster', 'package.json'), 'utf8'),
+    );
+    assertReleaseMetadata(manifest, 'packages/cluster');
   });
 });

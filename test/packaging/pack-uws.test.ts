@@ -3,7 +3,9 @@
  * rewritten), installed with npm beside the packed `troupe` in a fresh ESM project, it loads the
  * native uWebSockets.js build (from the npm alias it depends on), serves a WebSocket echo with one
  * actor per socket, unit-tests a socket actor with `@troupe/uws/testing`'s fake socket (without
- * loading uWebSockets.js), and type-checks against its shipped types. Needs the npm registry.
+ * loading uWebSockets.js), and type-checks against its shipped types; `npm publish --dry-run` of the
+ * tarball lists what would be uploaded, and the manifest carries the release metadata. Needs the
+ * npm registry.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { npmEnv, run } from './npm.js';
+import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 const uwsDir = fileURLToPath(new URL('../../packages/uws/', import.meta.url));
@@ -135,6 +137,7 @@ console.log(name, handle.remoteAddress);
 
 describe('packaging: @troupe/uws installed with npm outside the workspace', () => {
   let root = '';
+  let tarball = '';
   let app = '';
 
   before(
@@ -148,6 +151,9 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
       run('pnpm', ['pack', '--pack-destination', packs], uwsDir);
       const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
       assert.equal(tarballs.length, 2, tarballs.join(', '));
+      const own = tarballs.find((t) => t.startsWith('troupe-uws-'));
+      assert.ok(own !== undefined, tarballs.join(', '));
+      tarball = join(packs, own);
       writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'uws-consumer', private: true, type: 'module' }));
       writeFileSync(join(app, 'main.mjs'), program);
       writeFileSync(join(app, 'metrics.mjs'), metricsProgram);
@@ -225,5 +231,30 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
 
   it('type-checks a consumer against the shipped types', () => {
     run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', '.'], app);
+  });
+
+  it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
+    const workspace = JSON.parse(readFileSync(join(uwsDir, 'package.json'), 'utf8')) as { version: string };
+    const report = publishDryRun(tarball, root);
+    assert.equal(report.name, '@troupe/uws');
+    assert.equal(report.version, workspace.version);
+    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/metrics.js',
+      'dist/metrics.d.ts',
+      'dist/testing.js',
+      'dist/testing.d.ts',
+    ]) {
+      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
+    }
+    const manifest: Record<string, unknown> = JSON.parse(
+      readFileSync(join(app, 'node_modules/@troupe/uws/package.json'), 'utf8'),
+    );
+    assertReleaseMetadata(manifest, 'packages/uws');
   });
 });

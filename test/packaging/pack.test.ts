@@ -2,8 +2,10 @@
  * The package as npm would publish it works outside the workspace. `pnpm pack` builds `dist/` (the
  * package's `prepack`) and makes the tarball; npm installs it into a fresh ESM project in a temp
  * dir; then plain `node` runs a program on it and the installed `tsc` type-checks a file against
- * its shipped types. Needs the npm registry (typescript, @types/node, denque); 10-15 s on a
- * 2-core machine, warm or cold npm cache; the hook allows three minutes for a slow network.
+ * its shipped types; `npm publish --dry-run` of the tarball lists what would be uploaded (no tests,
+ * benchmarks or build info) and the published manifest carries the release metadata. Needs the npm
+ * registry (typescript, @types/node, denque); 10-15 s on a 2-core machine, warm or cold npm cache;
+ * the hook allows three minutes for a slow network.
  */
 import assert from 'node:assert/strict';
 import {
@@ -20,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { npmEnv, run } from './npm.js';
+import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
 
 const packageDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 
@@ -184,6 +186,7 @@ console.log(JSON.stringify(out));
 
 describe('packaging: the packed tarball, installed with npm outside the workspace', () => {
   let root = '';
+  let tarball = '';
   let app = '';
   let installed = '';
 
@@ -198,6 +201,7 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
       run('pnpm', ['pack', '--pack-destination', packs], packageDir);
       const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
       assert.equal(tarballs.length, 1, `expected one tarball, got ${tarballs.join(', ')}`);
+      tarball = join(packs, tarballs[0] as string);
 
       writeFileSync(
         join(app, 'package.json'),
@@ -341,5 +345,26 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
     };
     if (out.requireModule) assert.deepEqual(out, { requireModule: true, loaded: 'function' });
     else assert.deepEqual(out, { requireModule: false, code: 'ERR_REQUIRE_ESM' });
+  });
+
+  it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
+    const workspace = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+    const report = publishDryRun(tarball, root);
+    assert.equal(report.name, 'troupe');
+    assert.equal(report.version, workspace.version);
+    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/testing.js',
+      'dist/testing.d.ts',
+    ]) {
+      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
+    }
+    const manifest: Record<string, unknown> = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    assertReleaseMetadata(manifest, 'packages/troupe');
   });
 });
