@@ -56,7 +56,7 @@ describe('chat upgrade', () => {
     }
   });
 
-  it('with an auth secret, accepts a valid token from mintToken, padded or not', async (t) => {
+  it('with an auth secret, accepts a valid token from mintToken', async (t) => {
     const srv = await startServer(t, { authSecret: SECRET });
     const a = await srv.attempt(`?token=${mintToken(SECRET, 'alice')}`);
     assert.ok(a.ok);
@@ -67,14 +67,58 @@ describe('chat upgrade', () => {
     assert.ok(b.ok);
     assert.deepEqual(await b.client.next(), { type: 'welcome', user: 'bob' });
 
-    // Padding is tolerated on input.
-    const [u, e, m] = mintToken(SECRET, 'carol').split('.') as [string, string, string];
-    const padded = `${u}${'='.repeat((4 - (u.length % 4)) % 4)}.${e}.${m}${'='.repeat((4 - (m.length % 4)) % 4)}`;
-    assert.notEqual(padded, `${u}.${e}.${m}`, 'the test token needs padding');
-    const c = await srv.attempt(`?token=${encodeURIComponent(padded)}`);
+    const c = await srv.attempt(`?token=${mintToken(SECRET, 'carol')}`);
     assert.ok(c.ok);
     assert.deepEqual(await c.client.next(is('welcome')), { type: 'welcome', user: 'carol' });
     assert.deepEqual((await c.client.request({ type: 'ping' })).type, 'pong');
+  });
+
+  it('with an auth secret, refuses every other spelling of a valid token with 401 and accepts the canonical one', async (t) => {
+    const srv = await startServer(t, { authSecret: SECRET });
+    // A token whose MAC has a character of the URL-safe alphabet to re-spell as the standard one.
+    let valid = '';
+    for (let i = 0; !/[-_]/.test(valid.split('.')[2] ?? ''); i++) valid = mintToken(SECRET, `alice.${i}`);
+    const [u, e, m] = valid.split('.') as [string, string, string];
+    const user = Buffer.from(u, 'base64url').toString('utf8');
+    const pad = (s: string) => s + '='.repeat((4 - (s.length % 4)) % 4);
+    /** The same bytes with the unused low bits of the last character set: Node decodes both alike. */
+    const lowBits = (s: string) => {
+      const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const unused = s.length % 4 === 2 ? 0b1111 : 0b11;
+      const last = abc[abc.indexOf(s.at(-1) as string) | unused] as string;
+      return s.slice(0, -1) + last;
+    };
+    assert.notEqual(pad(u), u, 'the user part needs padding');
+    assert.notEqual(pad(m), m, 'the MAC needs padding');
+    assert.notEqual(lowBits(u), u);
+    assert.notEqual(lowBits(m), m);
+    assert.deepEqual(Buffer.from(lowBits(m), 'base64url'), Buffer.from(m, 'base64url'), 'the same MAC bytes');
+    const respelled: Record<string, string> = {
+      'expiry zero-padded to 13 digits': `${u}.${e.padStart(13, '0')}.${m}`,
+      'expiry zero-padded to 12 digits': `${u}.${e.padStart(12, '0')}.${m}`,
+      'expiry with one leading zero': `${u}.0${e}.${m}`,
+      'MAC padded': `${u}.${e}.${pad(m)}`,
+      'MAC in the +/ alphabet': `${u}.${e}.${m.replaceAll('-', '+').replaceAll('_', '/')}`,
+      'MAC padded, +/ alphabet': `${u}.${e}.${pad(m.replaceAll('-', '+').replaceAll('_', '/'))}`,
+      'MAC with other trailing bits': `${u}.${e}.${lowBits(m)}`,
+      'MAC in standard base64 as Node writes it': `${u}.${e}.${Buffer.from(m, 'base64url').toString('base64')}`,
+      'user padded': `${pad(u)}.${e}.${m}`,
+      'user with other trailing bits': `${lowBits(u)}.${e}.${m}`,
+      'user in standard base64, padded': `${Buffer.from(user).toString('base64')}.${e}.${m}`,
+      'all three re-spelled': `${pad(u)}.00${e}.${pad(m)}`,
+    };
+    for (const [what, token] of Object.entries(respelled)) {
+      assert.notEqual(token, valid, what);
+      assert.deepEqual(await srv.attempt(`?token=${encodeURIComponent(token)}`), { ok: false, status: 401 }, what);
+    }
+    // The canonical token is accepted, and the server still serves a fresh client.
+    const a = await srv.attempt(`?token=${encodeURIComponent(valid)}`);
+    assert.ok(a.ok);
+    assert.deepEqual(await a.client.next(is('welcome')), { type: 'welcome', user });
+    const fresh = await srv.attempt(`?token=${mintToken(SECRET, 'fresh')}`);
+    assert.ok(fresh.ok);
+    assert.deepEqual(await fresh.client.next(is('welcome')), { type: 'welcome', user: 'fresh' });
+    assert.equal((await fresh.client.request({ type: 'ping' })).type, 'pong');
   });
 
   it('with an origin allow-list, refuses other origins with 403 and allows no Origin header', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimulatedClock } from 'troupe/testing';
-import { is, join, pack, startServer } from './client.js';
+import { is, join, metric, pack, startServer } from './client.js';
 
 /** Waits until the server no longer lists `user` in `room`. */
 async function gone(observer: import('./client.js').ChatClient, user: string, room: string): Promise<void> {
@@ -75,6 +75,38 @@ describe('chat limits', () => {
     assert.equal((await c.closedWith()).code, 1008);
     assert.equal(c.pending.length, 0, 'nothing after the close');
     assert.deepEqual(await bystander.request({ type: 'ping' }), { type: 'pong', ref: 'r1' });
+  });
+
+  it('counts each socket closed for abuse once in chat_abuse_closed_total, however much it sends after the close decision', async (t) => {
+    const clock = new SimulatedClock(1_000_000);
+    const srv = await startServer(t, { rate: 1, burst: 1, abuseLimit: 3 }, { clock });
+    const abuseClosed = async () => metric((await srv.http('GET', '/metrics')).body, 'chat_abuse_closed_total');
+    const before = await abuseClosed();
+    assert.equal(typeof before, 'number');
+    const flooders = await Promise.all([1, 2, 3, 4].map((i) => srv.connect(`flooder${i}`)));
+    // Under load: a ring of busy actors (5 ms a hop) keeps the scheduler behind, so a flooder's
+    // frames pile up in its actor's mailbox and are still there when it decides to close.
+    let busy = true;
+    const ring: Array<import('troupe').Ref<number>> = [];
+    for (let i = 0; i < 10; i++) {
+      ring.push(
+        srv.system.spawn((token: number) => {
+          const until = performance.now() + 5;
+          while (performance.now() < until) {
+            // work
+          }
+          if (busy) (ring[(i + 1) % 10] as import('troupe').Ref<number>).send(token);
+        }),
+      );
+    }
+    for (const [i, r] of ring.entries()) r.send(i);
+    // 1 frame passes, 3 get rate_limited, the 5th is the close decision: 195 more follow it.
+    for (const c of flooders) for (let i = 1; i <= 200; i++) c.send({ type: 'ping', ref: i });
+    for (const c of flooders) assert.equal((await c.closedWith()).code, 1008);
+    busy = false;
+    const fresh = await srv.connect('fresh');
+    assert.deepEqual(await fresh.request({ type: 'ping' }), { type: 'pong', ref: 'r1' });
+    assert.equal(((await abuseClosed()) as number) - (before as number), flooders.length);
   });
 });
 

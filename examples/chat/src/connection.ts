@@ -156,6 +156,9 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
       const o = world.options;
       switch (msg.type) {
         case 'socket.message': {
+          // Closed for abuse already: under load hundreds of its frames can still be queued here,
+          // behind the decision. Dropped, so that the socket counts once in chat_abuse_closed_total.
+          if (session.abusive) return socket;
           world.counters.framesIn++;
           session.binary = msg.isBinary;
           const now = ctx.system.clock.now();
@@ -163,6 +166,7 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
           if (wait > 0) {
             world.counters.rateLimited++;
             if (recordLimited(session, now, o.abuseLimit, o.abuseWindowMs)) {
+              session.abusive = true;
               world.counters.abuseClosed++;
               socket.end(1008, 'rate limit abuse');
               return socket;

@@ -16,6 +16,8 @@ export interface Session {
   refilledAt: number;
   /** Times of recent rate_limited answers, for the abuse limit (from the first one). */
   limitedAt: number[] | undefined;
+  /** Closed for abuse (1008): frames still queued behind the decision are dropped, not counted. */
+  abusive: boolean;
   welcomed: boolean;
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   slowCheck: boolean;
@@ -29,6 +31,7 @@ export function newSession(user: string, burst: number, now: number): Session {
     tokens: burst,
     refilledAt: now,
     limitedAt: undefined,
+    abusive: false,
     welcomed: false,
     slowCheck: false,
   };
