@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Runs a command to completion; throws with its output when it fails. */
 export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -87,4 +89,51 @@ export function assertReleaseMetadata(manifest: Record<string, unknown>, directo
   assert.equal(manifest.sideEffects, false);
   assert.deepEqual(manifest.files, ['dist', '!dist/.tsbuildinfo', 'src', 'README.md', 'LICENSE']);
   assert.deepEqual(typesNotFirst(manifest.exports), [], 'exports whose types condition is not first');
+}
+
+/**
+ * Installs `specs` (tarballs and registry packages) into the consumer project `app` with npm, as a
+ * user would: no lockfile, no audit, from the cache when it can. `scripts: true` lets install
+ * scripts run (a native build that must load); by default they do not.
+ */
+export function npmInstall(app: string, specs: readonly string[], options: { readonly scripts?: boolean } = {}): void {
+  run(
+    'npm',
+    [
+      'install',
+      ...specs,
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      ...(options.scripts === true ? [] : ['--ignore-scripts']),
+      '--prefer-offline',
+      '--loglevel=error',
+    ],
+    app,
+    npmEnv(),
+  );
+}
+
+/**
+ * What a package's pack test asserts of `npm publish --dry-run` on its tarball and of its installed
+ * manifest: the workspace's name and version, nothing unpublishable, the `required` files, and the
+ * release metadata.
+ */
+export function assertPublishable(p: {
+  readonly tarball: string;
+  readonly cwd: string;
+  readonly packageDir: string;
+  readonly name: string;
+  readonly required: readonly string[];
+  readonly installedManifest: string;
+  readonly directory: string;
+}): void {
+  const workspace = JSON.parse(readFileSync(join(p.packageDir, 'package.json'), 'utf8')) as { version: string };
+  const report = publishDryRun(p.tarball, p.cwd);
+  assert.equal(report.name, p.name);
+  assert.equal(report.version, workspace.version);
+  assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
+  for (const f of p.required) assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
+  const manifest: Record<string, unknown> = JSON.parse(readFileSync(p.installedManifest, 'utf8'));
+  assertReleaseMetadata(manifest, p.directory);
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { INSTALL, type Nats, natsServerPath, startNats } from '../cluster/nats.js';
-import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
+import { assertPublishable, npmInstall, run } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 const clusterDir = fileURLToPath(new URL('../../packages/cluster/', import.meta.url));
@@ -86,23 +86,7 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
           files: ['typed.ts'],
         }),
       );
-      run(
-        'npm',
-        [
-          'install',
-          ...tarballs.map((t) => join(packs, t)),
-          'typescript@5.9.3',
-          '@types/node@20',
-          '--no-audit',
-          '--no-fund',
-          '--no-package-lock',
-          '--ignore-scripts',
-          '--prefer-offline',
-          '--loglevel=error',
-        ],
-        app,
-        npmEnv(),
-      );
+      npmInstall(app, [...tarballs.map((t) => join(packs, t)), 'typescript@5.9.3', '@types/node@20']);
       const bin = natsServerPath();
       if (bin !== undefined) nats = await startNats(bin);
       else if (process.env.CI === 'true') assert.fail(`nats-server is missing; CI installs it with: ${INSTALL}`);
@@ -139,17 +123,14 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
   });
 
   it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
-    const workspace = JSON.parse(readFileSync(join(clusterDir, 'package.json'), 'utf8')) as { version: string };
-    const report = publishDryRun(tarball, root);
-    assert.equal(report.name, '@troupe/cluster');
-    assert.equal(report.version, workspace.version);
-    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
-      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
-    }
-    const manifest: Record<string, unknown> = JSON.parse(
-      readFileSync(join(app, 'node_modules', '@troupe', 'cluster', 'package.json'), 'utf8'),
-    );
-    assertReleaseMetadata(manifest, 'packages/cluster');
+    assertPublishable({
+      tarball,
+      cwd: root,
+      packageDir: clusterDir,
+      name: '@troupe/cluster',
+      required: ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts'],
+      installedManifest: join(app, 'node_modules', '@troupe', 'cluster', 'package.json'),
+      directory: 'packages/cluster',
+    });
   });
 });

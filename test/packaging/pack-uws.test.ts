@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
+import { assertPublishable, npmInstall, run } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 const uwsDir = fileURLToPath(new URL('../../packages/uws/', import.meta.url));
@@ -174,22 +174,10 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
           files: ['typed.ts'],
         }),
       );
-      run(
-        'npm',
-        [
-          'install',
-          ...tarballs.map((t) => join(packs, t)),
-          'typescript@5.9.3',
-          'prom-client@^15.1.3',
-          '@types/node@20',
-          '--no-audit',
-          '--no-fund',
-          '--no-package-lock',
-          '--prefer-offline',
-          '--loglevel=error',
-        ],
+      npmInstall(
         app,
-        npmEnv(),
+        [...tarballs.map((t) => join(packs, t)), 'typescript@5.9.3', 'prom-client@^15.1.3', '@types/node@20'],
+        { scripts: true },
       );
     },
     { timeout: 180_000 },
@@ -234,27 +222,24 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
   });
 
   it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
-    const workspace = JSON.parse(readFileSync(join(uwsDir, 'package.json'), 'utf8')) as { version: string };
-    const report = publishDryRun(tarball, root);
-    assert.equal(report.name, '@troupe/uws');
-    assert.equal(report.version, workspace.version);
-    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
-    for (const f of [
-      'package.json',
-      'README.md',
-      'LICENSE',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/metrics.js',
-      'dist/metrics.d.ts',
-      'dist/testing.js',
-      'dist/testing.d.ts',
-    ]) {
-      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
-    }
-    const manifest: Record<string, unknown> = JSON.parse(
-      readFileSync(join(app, 'node_modules/@troupe/uws/package.json'), 'utf8'),
-    );
-    assertReleaseMetadata(manifest, 'packages/uws');
+    assertPublishable({
+      tarball,
+      cwd: root,
+      packageDir: uwsDir,
+      name: '@troupe/uws',
+      required: [
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/metrics.js',
+        'dist/metrics.d.ts',
+        'dist/testing.js',
+        'dist/testing.d.ts',
+      ],
+      installedManifest: join(app, 'node_modules/@troupe/uws/package.json'),
+      directory: 'packages/uws',
+    });
   });
 });

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { assertReleaseMetadata, npmEnv, publishDryRun, run, unpublishable } from './npm.js';
+import { assertPublishable, npmInstall, run } from './npm.js';
 
 const packageDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
 
@@ -211,23 +211,7 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
       writeFileSync(join(app, 'typed.ts'), typed);
       writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
       writeFileSync(join(app, 'require-check.cjs'), requireCheck);
-      run(
-        'npm',
-        [
-          'install',
-          join(packs, tarballs[0] as string),
-          'typescript@5.9.3',
-          '@types/node@20',
-          '--no-audit',
-          '--no-fund',
-          '--no-package-lock',
-          '--ignore-scripts',
-          '--prefer-offline',
-          '--loglevel=error',
-        ],
-        app,
-        npmEnv(),
-      );
+      npmInstall(app, [join(packs, tarballs[0] as string), 'typescript@5.9.3', '@types/node@20']);
       installed = join(app, 'node_modules', 'troupe');
     },
     { timeout: 180_000 },
@@ -348,23 +332,22 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
   });
 
   it('passes npm publish --dry-run: release metadata, no tests, benchmarks or build info', { timeout: 120_000 }, () => {
-    const workspace = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
-    const report = publishDryRun(tarball, root);
-    assert.equal(report.name, 'troupe');
-    assert.equal(report.version, workspace.version);
-    assert.deepEqual(unpublishable(report.files), [], 'files that should not be published');
-    for (const f of [
-      'package.json',
-      'README.md',
-      'LICENSE',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/testing.js',
-      'dist/testing.d.ts',
-    ]) {
-      assert.ok(report.files.includes(f), `${f} is missing from the tarball`);
-    }
-    const manifest: Record<string, unknown> = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-    assertReleaseMetadata(manifest, 'packages/troupe');
+    assertPublishable({
+      tarball,
+      cwd: root,
+      packageDir: packageDir,
+      name: 'troupe',
+      required: [
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/testing.js',
+        'dist/testing.d.ts',
+      ],
+      installedManifest: join(installed, 'package.json'),
+      directory: 'packages/troupe',
+    });
   });
 });
