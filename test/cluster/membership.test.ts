@@ -5,35 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { type Cluster, joinCluster } from '@troupe/cluster';
 import { ActorSystem, type SystemEvent } from 'troupe';
-import { INSTALL, type Nats, natsServerPath, startNats } from './nats.js';
+import { FAST, server, until, withNats } from './harness.js';
 
-const FAST = { heartbeatMs: 100, downAfterMs: 500 } as const;
-let nats: Nats | undefined;
-let missing: string | undefined;
-
-before(async () => {
-  const bin = natsServerPath();
-  if (bin === undefined) {
-    if (process.env.CI === 'true') assert.fail(`nats-server is missing; CI installs it with: ${INSTALL}`);
-    missing = `needs nats-server: ${INSTALL}`;
-    return;
-  }
-  nats = await startNats(bin);
-});
-after(async () => {
-  await nats?.stop();
-});
-
-/** The server, or a skip of this test with the install command when there is none. */
-function server(t: TestContext): Nats | undefined {
-  if (nats === undefined) t.skip(missing);
-  return nats;
-}
+withNats();
 
 /** Node events of a system, as 'up a' / 'down a left'. */
 function nodeEvents(system: ActorSystem): string[] {
@@ -43,14 +22,6 @@ function nodeEvents(system: ActorSystem): string[] {
     if (e.type === 'nodedown') seen.push(`down ${e.node} ${e.reason}`);
   });
   return seen;
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('cluster membership', () => {
@@ -159,7 +130,12 @@ describe('cluster membership', () => {
   it('refuses a node name that would not make a NATS subject, saying what is accepted', async () => {
     await assert.rejects(
       joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', node: 'a b' }),
-      /node must be 1-128 of A-Z a-z 0-9 _ \. -; got 'a b'/,
+      /node must be 1-128 of A-Z a-z 0-9 _ -; got 'a b'/,
+    );
+    // A dot would split the node's subject token in two.
+    await assert.rejects(
+      joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', node: 'a.b' }),
+      /node must be 1-128 of A-Z a-z 0-9 _ -; got 'a.b'/,
     );
   });
 });

@@ -4,7 +4,10 @@
  * installs it, except under CI=true, where a missing binary is a failure.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const INSTALL = 'apt-get install -y --no-install-recommends nats-server';
 
@@ -15,7 +18,7 @@ export function natsServerPath(): string | undefined {
   return r.status === 0 && p !== '' ? p : undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -46,10 +49,17 @@ export interface Nats {
   stop(): Promise<void>;
 }
 
-/** Starts a nats-server on a free loopback port; resolves once it accepts connections. */
-export async function startNats(binary: string): Promise<Nats> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+/**
+ * Starts a nats-server with JetStream (its store in a fresh temporary folder) on a free loopback
+ * port, or on `port` (to start one again where a stopped one was); resolves once it accepts
+ * connections.
+ */
+export async function startNats(binary: string, port?: number): Promise<Nats> {
+  if (port === undefined) port = await freePort();
+  const store = mkdtempSync(join(tmpdir(), 'troupe-nats-'));
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
+    stdio: 'ignore',
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error('nats-server did not start');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -75,6 +85,61 @@ export async function startNats(binary: string): Promise<Nats> {
       }, 2_000);
       await exited;
       clearTimeout(t);
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A TCP proxy on a free loopback port in front of a NATS server, to cut one node off: `cut()`
+ * drops its connections and refuses new ones until `restore()`. Real sockets both ways.
+ */
+export interface Proxy {
+  readonly url: string;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: number): Promise<Proxy> {
+  const port = await freePort();
+  const open = new Set<Socket>();
+  let cutOff = false;
+  const server: Server = createServer((client) => {
+    if (cutOff) {
+      client.destroy();
+      return;
+    }
+    const upstream = new Socket();
+    open.add(client);
+    open.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    upstream.connect(target, '127.0.0.1', () => {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    cut() {
+      cutOff = true;
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    restore() {
+      cutOff = false;
+    },
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -29,6 +29,11 @@ const cb = await joinCluster(b, { servers, node: 'b', heartbeatMs: 50, downAfter
 const end = Date.now() + 10_000;
 while (!(a.nodes().includes('b') && b.nodes().includes('a')) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 const seen = [a.node, a.nodes(), b.node, b.nodes()];
+// A call across nodes, by a name in the cluster registry.
+const doubler = b.spawn((msg) => msg.reply(msg.n * 2));
+await cb.registry.register('doubler', doubler);
+while (ca.registry.whereis('doubler') === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+seen.push(await ca.registry.whereis('doubler').call({ type: 'double', n: 21 }));
 await cb.leave();
 await ca.leave();
 console.log(JSON.stringify(seen));
@@ -36,13 +41,21 @@ console.log(JSON.stringify(seen));
 
 const typed = `
 import { type Cluster, type ClusterOptions, joinCluster } from '@troupe/cluster';
-import { ActorSystem } from 'troupe';
+import { ActorSystem, key, type Ref, type Reply } from 'troupe';
 
 const options: ClusterOptions = { servers: 'nats://127.0.0.1:4222', node: 'a' };
 const cluster: Promise<Cluster> = joinCluster(new ActorSystem(), options);
 // @ts-expect-error: servers is required
 const missing: ClusterOptions = { node: 'a' };
-console.log(cluster, missing);
+type Doubler = { type: 'double'; n: number; reply: Reply<number> };
+const DOUBLER = key<Doubler>('doubler');
+async function use(c: Cluster): Promise<number | undefined> {
+  const ref: Ref<Doubler> | undefined = c.registry.whereis(DOUBLER);
+  // @ts-expect-error: the key types the ref's messages
+  ref?.send({ type: 'triple' });
+  return ref?.call({ type: 'double', n: 1 });
+}
+console.log(cluster, missing, use);
 `;
 
 describe('packaging: @troupe/cluster installed with npm outside the workspace', () => {
@@ -99,11 +112,16 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
 
-  it('depends on troupe, msgpackr and the NATS client by version, not workspace:', () => {
+  it('depends on troupe, msgpackr and the NATS clients by version, not workspace:', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules', '@troupe', 'cluster', 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
-    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['@nats-io/transport-node', 'msgpackr', 'troupe']);
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), [
+      '@nats-io/kv',
+      '@nats-io/transport-node',
+      'msgpackr',
+      'troupe',
+    ]);
     for (const [name, range] of Object.entries(pkg.dependencies)) assert.doesNotMatch(range, /workspace:/, name);
   });
 
@@ -113,7 +131,7 @@ describe('packaging: @troupe/cluster installed with npm outside the workspace', 
       return;
     }
     const out = JSON.parse(run(process.execPath, ['main.mjs', nats.url], app)) as unknown;
-    assert.deepEqual(out, ['a', ['b'], 'b', ['a']]);
+    assert.deepEqual(out, ['a', ['b'], 'b', ['a'], 42]);
   });
 
   it('type-checks a consumer against the shipped types (skipLibCheck off)', () => {

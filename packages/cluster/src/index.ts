@@ -1,14 +1,21 @@
 /**
- * `@troupe/cluster`: one Troupe actor system across processes and machines, on NATS. This first
- * part is membership: `joinCluster` connects a system to a NATS server, names its node, and keeps
- * `system.nodes()` and the `nodeup` / `nodedown` events of `system.subscribe` current on every
- * node. Remote refs, links and monitors across nodes, a cluster registry and process groups build
- * on it.
+ * `@troupe/cluster`: one Troupe actor system across processes and machines, on NATS. `joinCluster`
+ * connects a system to a NATS server and names its node; membership keeps `system.nodes()` and the
+ * `nodeup` / `nodedown` events current on every node; refs to actors on other nodes send, call,
+ * link and monitor as local ones do.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { ActorSystem } from 'troupe';
+import { Distribution } from './distribution.js';
+import { ProcessGroups } from './groups.js';
 import { Membership } from './membership.js';
+import { ClusterRegistry } from './registry.js';
+
+export { RemoteRef } from './distribution.js';
+export { type GroupName, ProcessGroups } from './groups.js';
+export { RemoteError } from './reasons.js';
+export { type ClusterName, ClusterRegistry, RegistryUnavailableError } from './registry.js';
 
 /** Options of {@link joinCluster}. Only `servers` is required. */
 export interface ClusterOptions {
@@ -24,22 +31,45 @@ export interface ClusterOptions {
   readonly downAfterMs?: number;
 }
 
+/** Counters of a node's cluster traffic since it joined. */
+export interface ClusterStats {
+  /** NATS messages this node sent for actors: messages, calls, replies, signals, group publishes. */
+  readonly framesOut: number;
+  /** Frames that arrived for this node. */
+  readonly framesIn: number;
+  /** Frames that could not be decoded (damaged, or not Troupe's). */
+  readonly malformed: number;
+  /** Frames for actors that were not (or no longer) here. */
+  readonly undeliverable: number;
+}
+
 /** A system's membership of a cluster, from {@link joinCluster}. */
 export interface Cluster {
   /** This node's name. */
   readonly node: string;
   /** The other live nodes. */
   nodes(): readonly string[];
+  /** Whether the NATS connection is up; while it is down, remote sends and calls fail at once. */
+  readonly connected: boolean;
+  /** The cluster-wide registry of unique names. */
+  readonly registry: ClusterRegistry;
+  /** Process groups (OTP's `pg`): members cluster-wide, publish once per node. */
+  readonly groups: ProcessGroups;
+  /** Counters of this node's traffic, for metrics. */
+  stats(): ClusterStats;
   /** Leaves: the other nodes see `nodedown` with `left` at once; the NATS connection closes. */
   leave(): Promise<void>;
 }
 
-const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Node and cluster names: one NATS subject token each, so no dots or wildcards. */
+const NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Joins `system` to a cluster through a NATS server. Resolves once connected; from then on
- * `system.node` is this node's name, `system.nodes()` lists the others, and `system.subscribe`
- * listeners get `nodeup` / `nodedown` events.
+ * `system.node` is this node's name, `system.nodes()` lists the others, `system.subscribe`
+ * listeners get `nodeup` / `nodedown` events, and refs to actors on other nodes (from messages,
+ * the cluster registry or a process group) work as local ones do: `send`, `call`, links and
+ * monitors.
  * @example
  * const cluster = await joinCluster(system, { servers: 'nats://127.0.0.1:4222', node: 'a' });
  * system.subscribe((e) => {
@@ -48,13 +78,13 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
  * await cluster.leave();
  */
 export async function joinCluster(system: ActorSystem, options: ClusterOptions): Promise<Cluster> {
-  const node = options.node ?? `${(process.env.HOSTNAME ?? 'host').replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
+  const node = options.node ?? `${(process.env.HOSTNAME ?? 'host').replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
   const cluster = options.cluster ?? 'troupe';
   const heartbeatMs = options.heartbeatMs ?? 250;
   const downAfterMs = options.downAfterMs ?? 1_000;
-  if (!NAME.test(node)) throw new TypeError(`joinCluster: node must be 1-128 of A-Z a-z 0-9 _ . -; got '${node}'`);
+  if (!NAME.test(node)) throw new TypeError(`joinCluster: node must be 1-128 of A-Z a-z 0-9 _ -; got '${node}'`);
   if (!NAME.test(cluster))
-    throw new TypeError(`joinCluster: cluster must be 1-128 of A-Z a-z 0-9 _ . -; got '${cluster}'`);
+    throw new TypeError(`joinCluster: cluster must be 1-128 of A-Z a-z 0-9 _ -; got '${cluster}'`);
   if (!(heartbeatMs > 0) || !Number.isFinite(heartbeatMs)) {
     throw new RangeError(`joinCluster: heartbeatMs must be a finite number > 0; got ${String(heartbeatMs)}`);
   }
@@ -66,9 +96,15 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
   const nc: NatsConnection = await connect({
     servers: [...(typeof options.servers === 'string' ? [options.servers] : options.servers)],
     name: node,
+    // A cluster node keeps trying for as long as it runs: NATS coming back is the normal case.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: Math.min(1_000, downAfterMs),
   });
+  const boot = randomBytes(6).toString('hex');
+  const dist = new Distribution(system, nc, { cluster, node, boot, downAfterMs });
   let membership: Membership | undefined;
-  const hooks = system.attachDistribution({ node, nodes: () => membership?.nodes() ?? [] });
+  const hooks = system.attachDistribution({ node, nodes: () => membership?.nodes() ?? [], remote: dist });
+  dist.start(hooks);
   membership = new Membership(
     {
       publish: (subject, data) => nc.publish(subject, data),
@@ -81,18 +117,69 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
         return () => sub.unsubscribe();
       },
     },
-    { cluster, node, boot: randomUUID(), heartbeatMs, downAfterMs, now: () => performance.now() },
-    { up: (n) => hooks.nodeUp(n), down: (n, reason) => hooks.nodeDown(n, reason) },
+    { cluster, node, boot, heartbeatMs, downAfterMs, now: () => performance.now() },
+    {
+      up: (n, b, rejoined) => {
+        dist.peerUp(n, b, rejoined);
+        const p = dist.peer(n);
+        if (p !== undefined) groups.peerUp(p);
+        hooks.nodeUp(n);
+      },
+      down: (n, b, reason) => {
+        dist.peerDown(n, b);
+        registry.nodeDown(n, b);
+        hooks.nodeDown(n, reason);
+      },
+    },
   );
+  const m = membership;
+  // Half of downAfterMs: this node stops answering for its names well before the others may free them.
+  const current = () => m.lastEcho >= 0 && performance.now() - m.lastEcho <= downAfterMs / 2;
+  const registry = new ClusterRegistry(system, nc, dist, { bucket: `${cluster}-names`, downAfterMs, current });
+  const groups = new ProcessGroups(system, dist, cluster);
   membership.start();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') dist.connected = false;
+      else if (s.type === 'reconnect') {
+        dist.connected = true;
+        void registry.reconnected();
+      }
+    }
+  })().catch(() => {});
+  try {
+    await Promise.all([membership.echoed, registry.open()]);
+  } catch (e) {
+    membership.stop();
+    hooks.detach();
+    await nc.close();
+    throw new Error(
+      `joinCluster: the cluster registry needs JetStream on the NATS server (nats-server -js): ${String(e)}`,
+      { cause: e },
+    );
+  }
   let left = false;
   return {
     node,
     nodes: () => membership?.nodes() ?? [],
+    get connected() {
+      return dist.connected && !left;
+    },
+    registry,
+    groups,
+    stats: () => ({
+      framesOut: dist.framesOut,
+      framesIn: dist.framesIn,
+      malformed: dist.malformed,
+      undeliverable: dist.undeliverable,
+    }),
     async leave() {
       if (left) return;
       left = true;
+      await registry.close();
+      groups.close();
       membership?.stop();
+      dist.close();
       hooks.detach();
       await nc.drain().catch(() => nc.close());
     },

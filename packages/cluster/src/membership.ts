@@ -34,10 +34,11 @@ export interface Bus {
   subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
 }
 
-/** What membership reports. */
+/** What membership reports, about one run (`boot`) of a node. */
 export interface MembershipEvents {
-  up(node: string): void;
-  down(node: string, reason: 'left' | 'noconnection'): void;
+  /** `rejoined`: this run of the node had been declared down here, and is heard again. */
+  up(node: string, boot: string, rejoined: boolean): void;
+  down(node: string, boot: string, reason: 'left' | 'noconnection'): void;
 }
 
 export interface MembershipOptions {
@@ -53,6 +54,15 @@ export interface MembershipOptions {
 /** @internal Tracks the other nodes from their heartbeats. */
 export class Membership {
   readonly #peers = new Map<string, { boot: string; lastSeen: number }>();
+  /** Runs of nodes declared down for silence, by name: heard again, they were cut off, not gone. */
+  readonly #silenced = new Map<string, string>();
+  /** When this node last heard its own heartbeat come back through NATS (monotonic ms); -1: never. */
+  lastEcho = -1;
+  #echoed: (() => void) | undefined;
+  /** Resolves once this node's first heartbeat has come back through NATS: it is visible to all. */
+  readonly echoed = new Promise<void>((resolve) => {
+    this.#echoed = resolve;
+  });
   readonly #offs: Array<() => void> = [];
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   #stopped = false;
@@ -85,7 +95,7 @@ export class Membership {
     for (const t of this.#timers) clearInterval(t);
     this.bus.publish(`${this.o.cluster}.bye`, pack({ node: this.o.node, boot: this.o.boot } satisfies Beat));
     for (const off of this.#offs) off();
-    for (const node of this.nodes()) this.events.down(node, 'left');
+    for (const [node, p] of this.#peers) this.events.down(node, p.boot, 'left');
     this.#peers.clear();
   }
 
@@ -95,17 +105,27 @@ export class Membership {
   }
 
   #heard(b: Beat): void {
-    if (this.#stopped || b.node === this.o.node) return;
+    if (this.#stopped) return;
     const now = this.o.now();
+    if (b.node === this.o.node) {
+      if (b.boot === this.o.boot) {
+        this.lastEcho = now;
+        this.#echoed?.();
+        this.#echoed = undefined;
+      }
+      return;
+    }
     const known = this.#peers.get(b.node);
     if (known !== undefined && known.boot === b.boot) {
       known.lastSeen = now;
       return;
     }
     // A new boot of a known name: the old incarnation is gone, the new one is up.
-    if (known !== undefined) this.events.down(b.node, 'noconnection');
+    if (known !== undefined) this.events.down(b.node, known.boot, 'noconnection');
+    const rejoined = this.#silenced.get(b.node) === b.boot;
+    this.#silenced.delete(b.node);
     this.#peers.set(b.node, { boot: b.boot, lastSeen: now });
-    this.events.up(b.node);
+    this.events.up(b.node, b.boot, rejoined);
     // Answer at once, so that the newcomer sees this node without waiting a heartbeat.
     this.#beat();
   }
@@ -114,7 +134,7 @@ export class Membership {
     const known = this.#peers.get(b.node);
     if (this.#stopped || known === undefined || known.boot !== b.boot) return;
     this.#peers.delete(b.node);
-    this.events.down(b.node, 'left');
+    this.events.down(b.node, b.boot, 'left');
   }
 
   #sweep(): void {
@@ -122,7 +142,8 @@ export class Membership {
     for (const [node, p] of this.#peers) {
       if (now - p.lastSeen < this.o.downAfterMs) continue;
       this.#peers.delete(node);
-      this.events.down(node, 'noconnection');
+      this.#silenced.set(node, p.boot);
+      this.events.down(node, p.boot, 'noconnection');
     }
   }
 }

@@ -2,11 +2,19 @@
  * Exit reasons, with OTP's vocabulary. `normal` and the shutdown family are clean exits: links
  * ignore `normal`, and transient children are not restarted after any of them. `killed` is what an
  * untrappable kill leaves behind; `noproc` is what a monitor reports for an actor that was already
- * gone. Anything else is an `Error`: a crash.
+ * gone; `noconnection` is what links and monitors report for an actor on another node that can no
+ * longer be reached (its node went down). Anything else is an `Error`: a crash.
  */
 
 /** Why an actor exited. */
-export type ExitReason = 'normal' | 'shutdown' | { readonly shutdown: unknown } | 'killed' | 'noproc' | Error;
+export type ExitReason =
+  | 'normal'
+  | 'shutdown'
+  | { readonly shutdown: unknown }
+  | 'killed'
+  | 'noproc'
+  | 'noconnection'
+  | Error;
 
 /** `true` for `normal`, `shutdown` and `{ shutdown: detail }`: the exits OTP calls clean. */
 export function isCleanExit(reason: ExitReason): boolean {
@@ -33,13 +41,14 @@ export function assertReason(reason: unknown, where: string): asserts reason is 
     reason === 'shutdown' ||
     reason === 'killed' ||
     reason === 'noproc' ||
+    reason === 'noconnection' ||
     reason instanceof Error ||
     (typeof reason === 'object' && reason !== null && 'shutdown' in reason)
   ) {
     return;
   }
   throw new TypeError(
-    `${where}: the exit reason must be 'normal', 'shutdown', { shutdown: detail }, 'killed' or an Error; got ${String(
+    `${where}: the exit reason must be 'normal', 'shutdown', { shutdown: detail }, 'killed', 'noproc', 'noconnection' or an Error; got ${String(
       typeof reason === 'object' ? JSON.stringify(reason) : reason,
     )}`,
   );

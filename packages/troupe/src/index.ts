@@ -20,6 +20,8 @@ export type {
 export { Key, key, type Name, type NameService, type PlainName, type RegisterResult } from './actor/names.js';
 export type { Outcome } from './actor/pipe.js';
 export { type CallOptions, Ref, type SendWaitOptions } from './actor/ref.js';
+// Distribution layers (@troupe/cluster)
+export type { DistributionHooks, DistributionLayer, RemoteActors, RemoteWatcher } from './actor/remote.js';
 export type { DeadLetterReason } from './actor/runtime.js';
 export { DEFAULT_STASH_CAPACITY } from './actor/stash.js';
 export type { UpgradeResult } from './actor/upgrade.js';
@@ -81,12 +83,7 @@ export type { StrategyName } from './supervisor/strategy.js';
 export { type SupervisorBehavior, type SupervisorOptions, supervisor } from './supervisor/supervisor.js';
 // The system
 export type { DeadLetter } from './system/dead-letters.js';
-export {
-  ActorSystem,
-  type DistributionHooks,
-  type DistributionLayer,
-  type SystemOptions,
-} from './system/system.js';
+export { ActorSystem, type SystemOptions } from './system/system.js';
 
 // Time
 export { type Clock, type ClockTimer, realClock } from './timers/clock.js';

@@ -47,11 +47,12 @@ import {
 } from './lifecycle.js';
 import { link, unlink } from './links.js';
 import { DownInfo, ExitInfo, type MonitorRef } from './messages.js';
-import { demonitor, type Monitor, monitor } from './monitors.js';
+import { demonitor, type Monitor, monitor, monitorRemote } from './monitors.js';
 import type { Registration } from './names.js';
 import { type Outcome, pipeToSelf } from './pipe.js';
 import { cancelReceiveTimeout, type ReceiveTimeout, setReceiveTimeout, tookMessage } from './receive-timeout.js';
 import { type CallOptions, Ref, type SendWaitOptions } from './ref.js';
+import type { RemoteActors } from './remote.js';
 import type { Runtime } from './runtime.js';
 import { stash, unstashAll } from './stash.js';
 import { applyUpgrade, UpgradeNotice } from './upgrade.js';
@@ -85,8 +86,8 @@ export interface Ext {
   links?: Set<Cell> | undefined;
   /** The monitors of this actor: the newest, linked to the older ones. */
   monitors?: Monitor | undefined;
-  /** The monitors this actor holds, by id. */
-  watching?: Map<MonitorRef, Monitor> | undefined;
+  /** The monitors this actor holds, by id: a local target's monitor, or the remote target's ref. */
+  watching?: Map<MonitorRef, Monitor | Ref<never>> | undefined;
   timers?: Set<Timer> | undefined;
   calls?: CallList | undefined;
   signals?: Signal[] | undefined;
@@ -178,6 +179,10 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 
   get alive(): boolean {
     return (this.flags & P_DEAD) === 0;
+  }
+
+  get node(): string {
+    return this.runtime.system.node;
   }
 
   toString(): string {
@@ -513,15 +518,18 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   }
 
   link(ref: Ref<never>): void {
-    link(this, cellOf(ref, 'ctx.link'));
+    if (ref instanceof Cell) link(this, ref);
+    else remoteActors(this.runtime, ref, 'ctx.link').link(this as Ref<never>, ref);
   }
 
   unlink(ref: Ref<never>): void {
-    unlink(this, cellOf(ref, 'ctx.unlink'));
+    if (ref instanceof Cell) unlink(this, ref);
+    else remoteActors(this.runtime, ref, 'ctx.unlink').unlink(this as Ref<never>, ref);
   }
 
   monitor(ref: Ref<never>): MonitorRef {
-    return monitor(this, cellOf(ref, 'ctx.monitor'));
+    if (ref instanceof Cell) return monitor(this, ref);
+    return monitorRemote(this, remoteActors(this.runtime, ref, 'ctx.monitor'), ref);
   }
 
   demonitor(id: MonitorRef): boolean {
@@ -535,14 +543,19 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'ctx.exit(ref, reason)');
-    const target = cellOf(ref, 'ctx.exit');
+    if (!(ref instanceof Cell)) {
+      remoteActors(this.runtime, ref, 'ctx.exit').exit(this as Ref<never>, ref, reason);
+      return;
+    }
+    const target = ref;
     // OTP: exit(self(), normal) ends a process that does not trap exits; from anyone else it does not.
     if (target === this && reason === 'normal' && (this.flags & F_TRAP) === 0) queueSignal(this, 'normal', 'exit');
     else exitSignal(target, this, reason);
   }
 
   kill(ref?: Ref<never>): void {
-    kill(ref === undefined ? this : cellOf(ref, 'ctx.kill'));
+    if (ref === undefined || ref instanceof Cell) kill(ref ?? this);
+    else remoteActors(this.runtime, ref, 'ctx.kill').exit(this as Ref<never>, ref, 'kill');
   }
 
   stop(reason: ExitReason = 'normal'): void {
@@ -632,5 +645,26 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 /** @internal The cell behind a ref, with a teaching error for anything else. */
 export function cellOf(ref: unknown, where: string): Cell {
   if (ref instanceof Cell) return ref;
-  throw new TypeError(`${where}: expected a Ref returned by spawn or start; got ${ref === null ? 'null' : typeof ref}`);
+  throw notARef(ref, where);
+}
+
+/**
+ * @internal The distribution layer that carries `ref`, a ref to an actor on another node; the same
+ * teaching error as `cellOf` for anything else (a remote ref of another system included).
+ */
+export function remoteActors(runtime: Runtime, ref: unknown, where: string): RemoteActors {
+  const remote = runtime.remote;
+  if (remote !== undefined && ref instanceof Ref && remote.owns(ref as Ref<never>)) return remote;
+  throw notARef(ref, where);
+}
+
+function notARef(ref: unknown, where: string): TypeError {
+  if (ref instanceof Ref) {
+    return new TypeError(
+      `${where}: ${String(ref)} is not an actor of this system, nor a remote actor of its cluster (is it from another ActorSystem?)`,
+    );
+  }
+  return new TypeError(
+    `${where}: expected a Ref returned by spawn or start; got ${ref === null ? 'null' : typeof ref}`,
+  );
 }

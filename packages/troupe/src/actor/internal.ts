@@ -5,12 +5,12 @@
  */
 export { toImpl } from './behavior.js';
 export { TimeoutQueue } from './call.js';
-export { Cell, cellOf } from './cell.js';
+export { Cell, cellOf, remoteActors } from './cell.js';
 export { exitSignal, queueSignal } from './exit-signals.js';
 export { F_AWAIT, F_BOUNDED, F_RECORD, F_SCHEDULED, F_TRAP } from './flags.js';
 export { IncarnationContext } from './incarnation.js';
 export { kill, phaseOf, retire, revive, type SupervisedHook } from './lifecycle.js';
-export { addMonitor } from './monitors.js';
+export { addMonitor, remoteDown } from './monitors.js';
 export { type EntryOwner, namesHeld, type Registration } from './names.js';
 export type { DeadLetterReason, Runtime } from './runtime.js';
 export { requestUpgrade } from './upgrade.js';

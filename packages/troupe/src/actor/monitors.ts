@@ -7,6 +7,8 @@ import type { ExitReason } from '../exit-reason.js';
 import type { Cell, Ext } from './cell.js';
 import * as flags from './flags.js';
 import { DownInfo, type MonitorRef } from './messages.js';
+import type { Ref } from './ref.js';
+import type { RemoteActors } from './remote.js';
 
 // Local copies: a local constant costs V8 nothing to read, an imported binding a module-cell load (flags.ts).
 const P_DEAD = flags.P_DEAD;
@@ -74,19 +76,48 @@ export function monitor(watcher: Cell, target: Cell): MonitorRef {
   return m.id;
 }
 
-/** `ctx.demonitor`: false if the monitor had fired or never existed. */
+/**
+ * `ctx.monitor` of an actor on another node: the watcher holds the remote ref under a fresh id, and
+ * the distribution layer reports the `DOWN` (`remoteDown`).
+ */
+export function monitorRemote(watcher: Cell, remote: RemoteActors, target: Ref<never>): MonitorRef {
+  const id = watcher.runtime.nextMonitorId();
+  const ext = watcher.ensureExt();
+  if (ext.watching === undefined) ext.watching = new Map();
+  ext.watching.set(id, target);
+  remote.monitor(id, watcher as Ref<never>, target);
+  return id;
+}
+
+/** A remote target of `watcher`'s monitor `id` is down: one `DOWN`, unless the monitor was dropped. */
+export function remoteDown(watcher: Cell, id: MonitorRef, target: Ref<never>, reason: ExitReason): void {
+  const watching = watcher.ext?.watching;
+  if (watching === undefined || watching.get(id) !== target) return;
+  watching.delete(id);
+  watcher.deliverInfo(new DownInfo(id, target, reason));
+}
+
+/**
+ * `ctx.demonitor`: false if the monitor had fired or never existed. A remote monitor is dropped
+ * here and by its layer; whether its `DOWN` was already on the way is not known here, so it is true.
+ */
 export function demonitor(watcher: Cell, id: MonitorRef): boolean {
   const m = watcher.ext?.watching?.get(id);
   if (m === undefined) return false;
   (watcher.ext as Ext).watching?.delete(id);
-  return m.remove();
+  if (m instanceof Monitor) return m.remove();
+  watcher.runtime.remote?.demonitor(id, m);
+  return true;
 }
 
 /** The watcher's incarnation ended: the monitors it holds go. */
 export function dropWatching(cell: Cell): void {
   const ext = cell.ext;
   if (ext?.watching === undefined) return;
-  for (const m of ext.watching.values()) m.remove();
+  for (const [id, m] of ext.watching) {
+    if (m instanceof Monitor) m.remove();
+    else cell.runtime.remote?.demonitor(id, m);
+  }
   ext.watching = undefined;
 }
 

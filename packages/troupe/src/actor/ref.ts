@@ -36,18 +36,29 @@ export interface SendWaitOptions {
  * payInterest(account);
  */
 export abstract class Ref<in M> {
-  /** Unique within its system. */
+  /** Unique within its node (`node`): two refs with the same `node` and `id` are the same actor. */
   readonly id: number;
 
-  /** @internal */
+  /** For the runtime and distribution layers (`@troupe/cluster`): a ref is made by spawning, not by `new`. */
   protected constructor(id: number) {
     this.id = id;
   }
 
   /**
+   * The node the actor runs on: `system.node` for a local actor (`'nonode@nohost'` outside a
+   * cluster), the remote node's name for a ref that came from another node.
+   */
+  abstract get node(): string;
+
+  /**
    * Queues `msg` in the actor's mailbox; never runs the actor synchronously and never throws.
    * Returns `false` when the message was not queued: the actor is dead (the message goes to dead
    * letters) or its bounded mailbox refused it.
+   *
+   * For an actor on another node, `true` means the message left for its node (as Erlang's `!`, not
+   * that it arrived), `false` that the node cannot be reached (a dead letter `noconnection`); a
+   * message that cannot travel (it holds a function, a symbol or a cycle) throws a `TypeError` here,
+   * at the sender.
    * @example counter.send({ type: 'inc', by: 2 });
    */
   abstract send(msg: M): boolean;
@@ -71,7 +82,11 @@ export abstract class Ref<in M> {
    */
   abstract call<Q extends RequestOf<M>>(request: Q, options?: CallOptions): Promise<ReplyOf<M, Q>>;
 
-  /** `true` until the actor exits (a supervised actor that is restarted stays alive). */
+  /**
+   * `true` until the actor exits (a supervised actor that is restarted stays alive). For an actor on
+   * another node, `true` until this node learns of its exit (a link or monitor of it fired, or its
+   * node went down).
+   */
   abstract get alive(): boolean;
 
   /** `Ref<id>`, or `Ref<id label>` for an actor spawned with a label. */

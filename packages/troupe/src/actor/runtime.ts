@@ -15,14 +15,15 @@ import type { SystemEvent } from './events.js';
 import type { MonitorRef } from './messages.js';
 import type { NameService } from './names.js';
 import type { Ref } from './ref.js';
+import type { RemoteActors } from './remote.js';
 
 /**
  * Why a message became a dead letter: its actor was `dead`; a bounded mailbox was full
  * (`mailbox_full`); it `crashed` the actor (the poison message of a supervised restart, with the
- * error); or it was queued when a supervised actor that does not keep its mailbox restarted
- * (`dropped`).
+ * error); it was queued when a supervised actor that does not keep its mailbox restarted
+ * (`dropped`); or it was for an actor on a node that cannot be reached (`noconnection`).
  */
-export type DeadLetterReason = 'dead' | 'mailbox_full' | 'crashed' | 'dropped';
+export type DeadLetterReason = 'dead' | 'mailbox_full' | 'crashed' | 'dropped' | 'noconnection';
 
 /** @internal */
 export interface Runtime {
@@ -33,6 +34,8 @@ export interface Runtime {
   readonly logger: Logger;
   /** The system's own registry (the `name` spawn option). */
   readonly names: NameService<unknown>;
+  /** The distribution layer's remote actors, while the system is part of a cluster. */
+  readonly remote: RemoteActors | undefined;
   /** True while anyone listens to events: every emit point tests it first. */
   readonly observed: boolean;
   emit(event: SystemEvent): void;

@@ -19,6 +19,7 @@ import {
 import type { MonitorRef } from '../actor/messages.js';
 import type { NameService } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
+import type { RemoteActors } from '../actor/remote.js';
 import { NameTakenError, SystemShutdownError } from '../errors.js';
 import type { ExitReason } from '../exit-reason.js';
 import { type CrashReport, type Logger, logCrash } from '../logger.js';
@@ -43,6 +44,8 @@ export class SystemRuntime implements Runtime {
   #monitorIds = 0;
   /** After `shutdown()` began: spawning throws. */
   closed = false;
+  /** The distribution layer's remote actors, while attached (`system.attachDistribution`). */
+  remote: RemoteActors | undefined = undefined;
 
   constructor(
     readonly system: SystemHandle,

@@ -9,17 +9,20 @@ import type { Spawner, SpawnOptions } from '../actor/context.js';
 import type { SystemEvent } from '../actor/events.js';
 import {
   addMonitor,
-  type Cell,
+  Cell,
   cellOf,
   exitSignal,
   kill,
   queueSignal,
+  remoteActors,
+  remoteDown,
   requestUpgrade,
   retire,
   toImpl,
 } from '../actor/internal.js';
 import type { Key, PlainName, RegisterResult } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
+import type { DistributionHooks, DistributionLayer } from '../actor/remote.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import type { ExitReason } from '../exit-reason.js';
 import { assertReason, describeReason } from '../exit-reason.js';
@@ -35,21 +38,8 @@ import { assertDelay, assertInterval, Timer } from '../timers/timer.js';
 import type { DeadLetter } from './dead-letters.js';
 import { SystemRuntime } from './runtime.js';
 
-/** What a distribution layer tells the system about its node (see `attachDistribution`). */
-export interface DistributionLayer {
-  /** This node's name, unique in its cluster. */
-  readonly node: string;
-  /** The other live nodes. */
-  nodes(): readonly string[];
-}
-
-/** How a distribution layer reports nodes to the system's subscribers. */
-export interface DistributionHooks {
-  nodeUp(node: string): void;
-  nodeDown(node: string, reason: 'left' | 'noconnection'): void;
-  /** The layer is gone: the system is `nonode@nohost` again. */
-  detach(): void;
-}
+/** Erlang's name for the node of a system that is not distributed. */
+const NO_NODE = 'nonode@nohost';
 
 /** @internal The runtime behind a system, for the runtime's own modules (`troupe/testing`). */
 export let runtimeOf: (system: ActorSystem) => SystemRuntime;
@@ -197,17 +187,23 @@ export class ActorSystem implements Spawner {
    * system.kill(stuck); // stuck.alive is false from here on
    */
   kill(ref: Ref<never>): void {
-    kill(cellOf(ref, 'system.kill'));
+    if (!(ref instanceof Cell)) remoteActors(this.#runtime, ref, 'system.kill').exit(undefined, ref, 'kill');
+    else kill(cellOf(ref, 'system.kill'));
   }
 
   /**
    * Sends an exit signal from outside any actor (OTP's `exit/2`); see `Context.exit`. There is no
-   * sending actor, so a trapping target's `EXIT` message names the target itself as `from`.
+   * sending actor, so a trapping target's `EXIT` message names the target itself as `from`. An
+   * actor on another node gets the signal there, by the same rules.
    * @example
    * system.exit(worker, 'shutdown'); // dies with shutdown, or gets an EXIT message if it traps exits
    */
   exit(ref: Ref<never>, reason: ExitReason): void {
     assertReason(reason, 'system.exit(ref, reason)');
+    if (!(ref instanceof Cell)) {
+      remoteActors(this.#runtime, ref, 'system.exit').exit(undefined, ref, reason);
+      return;
+    }
     const cell = cellOf(ref, 'system.exit');
     exitSignal(cell, cell, reason);
   }
@@ -219,6 +215,14 @@ export class ActorSystem implements Spawner {
    * if (!isCleanExit(reason)) console.error(`job failed: ${describeReason(reason)}`);
    */
   exited(ref: Ref<never>): Promise<ExitReason> {
+    if (!(ref instanceof Cell)) {
+      try {
+        remoteActors(this.#runtime, ref, 'system.exited');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return new Promise((resolve) => this.monitor(ref, (reason) => resolve(reason)));
+    }
     return cellOf(ref, 'system.exited').whenExited();
   }
 
@@ -226,12 +230,20 @@ export class ActorSystem implements Spawner {
    * Monitors an actor from outside any actor, as `ctx.monitor` does from inside one: calls
    * `onDown(reason, ref)` once when the actor exits (`noproc` at once if it is already dead).
    * Returns a function that removes the monitor. One `onDown` can serve many actors: it is told
-   * which one exited.
+   * which one exited. An actor on another node is watched through the cluster: `noconnection` if
+   * its node goes down.
    * @example
    * const demonitor = system.monitor(worker, (reason) => console.log(`worker exited: ${describeReason(reason)}`));
    * demonitor(); // no longer interested
    */
   monitor(ref: Ref<never>, onDown: (reason: ExitReason, ref: Ref<never>) => void): () => void {
+    if (typeof onDown !== 'function') throw new TypeError('system.monitor(ref, onDown): onDown must be a function');
+    if (!(ref instanceof Cell)) {
+      const remote = remoteActors(this.#runtime, ref, 'system.monitor');
+      const id = this.#runtime.nextMonitorId();
+      remote.monitor(id, onDown, ref);
+      return () => remote.demonitor(id, ref);
+    }
     const m = addMonitor(cellOf(ref, 'system.monitor'), onDown as (reason: ExitReason, ref: Cell) => void);
     return typeof m === 'number' ? () => {} : () => void m.remove();
   }
@@ -350,7 +362,7 @@ export class ActorSystem implements Spawner {
    * `@troupe/cluster` names it.
    */
   get node(): string {
-    return this.#distribution?.node ?? 'nonode@nohost';
+    return this.#distribution?.node ?? NO_NODE;
   }
 
   /**
@@ -367,8 +379,10 @@ export class ActorSystem implements Spawner {
 
   /**
    * For a distribution layer (`@troupe/cluster`), not for applications: names this system's node,
-   * answers `nodes()`, and returns the hooks through which the layer tells the system's subscribers
-   * that a node came up or went down. One layer at a time: a second attach throws until `detach()`.
+   * answers `nodes()`, carries the refs it makes to actors on other nodes (`layer.remote`), and
+   * returns the hooks through which the layer tells the system what happened elsewhere: a node came
+   * up or went down, a remote actor sent an exit signal or went down. One layer at a time: a second
+   * attach throws until `detach()`.
    */
   attachDistribution(layer: DistributionLayer): DistributionHooks {
     if (this.#distribution !== undefined) {
@@ -386,7 +400,11 @@ export class ActorSystem implements Spawner {
     }
     this.#distribution = layer;
     const rt = this.#runtime;
+    rt.remote = layer.remote;
     let attached = true;
+    /** A live local actor of this system, or undefined. */
+    const local = (ref: Ref<never>): Cell | undefined =>
+      ref instanceof Cell && ref.runtime === rt && ref.alive ? ref : undefined;
     return {
       nodeUp: (node) => {
         if (attached && rt.observed) rt.emit({ type: 'nodeup', node });
@@ -394,10 +412,25 @@ export class ActorSystem implements Spawner {
       nodeDown: (node, reason) => {
         if (attached && rt.observed) rt.emit({ type: 'nodedown', node, reason });
       },
+      exitSignal: (to, from, reason) => {
+        const cell = local(to);
+        if (cell === undefined) return false;
+        if (reason === 'kill') kill(cell);
+        else exitSignal(cell, from, reason);
+        return true;
+      },
+      down: (watcher, id, remote, reason) => {
+        const cell = local(watcher);
+        if (cell !== undefined) remoteDown(cell, id, remote, reason);
+      },
+      undelivered: (to, message, reason) => rt.deadLetter(to as Ref<unknown>, message, reason),
       detach: () => {
         if (!attached) return;
         attached = false;
-        if (this.#distribution === layer) this.#distribution = undefined;
+        if (this.#distribution === layer) {
+          this.#distribution = undefined;
+          rt.remote = undefined;
+        }
       },
     };
   }
