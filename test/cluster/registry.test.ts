@@ -180,6 +180,7 @@ describe('cluster registry', () => {
     const a = await node(n.url, 'a', 'g-cut');
     const bSystem = new ActorSystem();
     const b = await joinCluster(bSystem, { servers: proxy.url, node: 'b', cluster: 'g-cut', ...FAST });
+    let sample: ReturnType<typeof setInterval> | undefined;
     try {
       await until(() => a.system.nodes().includes('b') && bSystem.nodes().includes('a'), 'a and b');
       const onB = bSystem.spawn(idle);
@@ -189,7 +190,7 @@ describe('cluster registry', () => {
       /** Who each node says owns the name; a violation is each node naming a live actor of its own. */
       const violations: string[] = [];
       const onA = a.system.spawn(idle);
-      const sample = setInterval(() => {
+      sample = setInterval(() => {
         const fromA = a.cluster.registry.whereis('owner');
         const fromB = b.registry.whereis('owner');
         if (fromA === onA && fromB === onB && onA.alive && onB.alive) violations.push('both own it');
@@ -216,6 +217,7 @@ describe('cluster registry', () => {
       clearInterval(sample);
       assert.deepEqual(violations, []);
     } finally {
+      clearInterval(sample);
       await b.leave();
       await a.cluster.leave();
       await proxy.close();

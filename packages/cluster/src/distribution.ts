@@ -158,6 +158,8 @@ export class Distribution implements RemoteActors, RefTable {
   readonly #replyPrefix: string;
   readonly #codec: Codec;
   readonly #peers = new Map<string, Peer>();
+  /** The last run of each node that went down, by name: it may come back (a node cut off, not gone). */
+  readonly #down = new Map<string, Peer>();
   /** Local actors whose refs left this node, by id. */
   readonly #exports = new Map<number, Ref<never>>();
   /** Local actor -> the remote actors it is linked to. */
@@ -172,8 +174,10 @@ export class Distribution implements RemoteActors, RefTable {
   #hooks: DistributionHooks | undefined;
   /** Frames of kinds >= FIRST_EXTRA_KIND, for the parts built on this one. */
   extra: ((peer: Peer, frame: unknown[]) => void) | undefined;
-  /** Peer down, for the parts built on this one. */
+  /** Peer down (or what was shared with it is gone), for the parts built on this one. */
   onPeerDown: ((peer: Peer) => void) | undefined;
+  /** Peer up (or to be told everything again), for the parts built on this one. */
+  onPeerUp: ((peer: Peer) => void) | undefined;
   /** Whether the NATS connection is up: while it is not, remote sends and calls fail at once. */
   connected = true;
   /** Frames that could not be decoded (not ours, or damaged). */
@@ -232,7 +236,14 @@ export class Distribution implements RemoteActors, RefTable {
       p = undefined;
     }
     if (p === undefined) {
-      p = new Peer(name, boot, nodeSubject(this.#cluster, name, boot));
+      // The same run of a node that was down (cut off, not gone): its refs work again, as a
+      // reconnected Erlang node's pids do. Its links and monitors ended when it went down.
+      const was = this.#down.get(name);
+      if (was?.boot === boot) {
+        p = was;
+        p.up = true;
+      } else p = new Peer(name, boot, nodeSubject(this.#cluster, name, boot));
+      this.#down.delete(name);
       this.#peers.set(name, p);
     }
     if (p.unannouncedTimer !== undefined) {
@@ -243,6 +254,7 @@ export class Distribution implements RemoteActors, RefTable {
     p.announcedAt = this.system.clock.now();
     // It went on while this node had declared it down: it must forget what it shared with this node too.
     if (rejoined) this.#control(p, [RESYNC, this.node, this.boot]);
+    this.onPeerUp?.(p);
   }
 
   /** Membership declared `name` (this boot of it) down: its links, monitors and calls end with `noconnection`. */
@@ -250,12 +262,18 @@ export class Distribution implements RemoteActors, RefTable {
     const p = this.#peers.get(name);
     if (p === undefined || p.boot !== boot) return;
     this.#peers.delete(name);
-    this.#dropPeer(p);
+    this.#down.set(name, p);
+    p.up = false;
+    p.announced = false;
+    if (p.unannouncedTimer !== undefined) {
+      this.system.clock.clearTimeout(p.unannouncedTimer);
+      p.unannouncedTimer = undefined;
+    }
+    this.#sever(p);
   }
 
-  #dropPeer(p: Peer): void {
-    p.up = false;
-    if (p.unannouncedTimer !== undefined) this.system.clock.clearTimeout(p.unannouncedTimer);
+  /** Ends everything shared with `p` with `noconnection`: links, monitors both ways, pending calls. */
+  #sever(p: Peer): void {
     const hooks = this.hooks;
     const links = [...p.links];
     const watching = [...p.watching];
@@ -295,7 +313,10 @@ export class Distribution implements RemoteActors, RefTable {
     }
     let p = this.#peers.get(node);
     if (p !== undefined && p.boot !== boot) return this.#deadRef(node, boot, id) as Ref<never>;
-    if (p === undefined) p = this.#unannounced(node, boot);
+    if (p === undefined) {
+      const was = this.#down.get(node);
+      p = was?.boot === boot ? was : this.#unannounced(node, boot);
+    }
     return this.refOf(p, id) as Ref<never>;
   }
 
@@ -303,8 +324,8 @@ export class Distribution implements RemoteActors, RefTable {
   refOf(p: Peer, id: number): RemoteRef {
     const held = p.refs.get(id)?.deref();
     if (held !== undefined) return held;
+    // Not marked dead while its node is down: the node may come back (then the ref works again).
     const ref = new RemoteRef(id, p, this);
-    if (!p.up) ref.markDead();
     p.refs.set(id, new WeakRef(ref));
     this.#finalizer.register(ref, { peer: p, id });
     return ref;
@@ -739,12 +760,12 @@ export class Distribution implements RemoteActors, RefTable {
       case RESYNC: {
         // It had declared this node down and forgotten what we shared; forget it here too, unless
         // this node only just met it again (then what we share is from after that).
-        if (this.system.clock.now() - p.announcedAt < this.options.downAfterMs) return;
-        this.#peers.delete(p.name);
-        this.#dropPeer(p);
+        if (!p.announced || this.system.clock.now() - p.announcedAt < this.options.downAfterMs) return;
+        this.#sever(p);
         hooks.nodeDown(p.name, 'noconnection');
-        this.peerUp(p.name, p.boot, false);
+        p.announcedAt = this.system.clock.now();
         hooks.nodeUp(p.name);
+        this.onPeerUp?.(p);
         return;
       }
       default:
@@ -753,12 +774,9 @@ export class Distribution implements RemoteActors, RefTable {
     }
   }
 
-  /** Fails every pending call (the cluster is being left). */
+  /** Ends everything shared with every node (the cluster is being left). */
   close(): void {
-    for (const p of [...this.#peers.values()]) {
-      this.#peers.delete(p.name);
-      this.#dropPeer(p);
-    }
+    for (const p of [...this.#peers.values()]) this.peerDown(p.name, p.boot);
   }
 }
 

@@ -66,6 +66,7 @@ export class ProcessGroups {
     this.#subject = `${cluster}.pg`;
     dist.extra = (p, f) => this.#onFrame(p, f);
     dist.onPeerDown = (p) => this.#remote.delete(p);
+    dist.onPeerUp = (p) => this.peerUp(p);
     const sub = dist.nc.subscribe(this.#subject, {
       callback: (err, m) => {
         if (err !== null) return;

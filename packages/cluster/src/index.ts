@@ -121,8 +121,6 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
     {
       up: (n, b, rejoined) => {
         dist.peerUp(n, b, rejoined);
-        const p = dist.peer(n);
-        if (p !== undefined) groups.peerUp(p);
         hooks.nodeUp(n);
       },
       down: (n, b, reason) => {

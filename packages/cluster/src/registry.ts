@@ -270,7 +270,7 @@ export class ClusterRegistry {
   async #claim(name: string, ref: Ref<never>): Promise<RegisterResult<never>> {
     this.#claiming.set(name, ref);
     try {
-      await this.#ready;
+      await this.#ready?.catch(() => {});
       const kv = this.#kvOrThrow();
       let rev: number;
       try {
@@ -354,8 +354,12 @@ export class ClusterRegistry {
     const h = this.#held.get(name);
     if (h === undefined || h.rev === rev) return;
     // A delete of our own revision while we still hold the name: someone declared this node down.
-    // The reconnect check claims it again if it is free.
-    if (rev === undefined) return;
+    // Claim it again (the reconnect check does the same, if this node was cut off).
+    if (rev === undefined) {
+      const kv = this.#kv;
+      if (kv !== undefined && this.dist.connected && this.o.current()) void this.#recheck(kv, name, h);
+      return;
+    }
     const holder = this.#cache.get(name)?.ref;
     // Only this node writes entries that name its own actors: a claim of ours (one made again after
     // a reconnect, whose watch event came before the create's answer).
@@ -380,34 +384,58 @@ export class ClusterRegistry {
    */
   async reconnected(): Promise<void> {
     if (this.#closed) return;
-    this.#ready = this.#open().catch(() => {});
-    await this.#ready;
+    // A server that just started may not serve JetStream yet: try again until it does.
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed || !this.dist.connected) return;
+      try {
+        this.#ready = this.#open();
+        await this.#ready;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * (attempt + 1))).unref());
+      }
+    }
     const kv = this.#kv;
     if (kv === undefined) return;
-    for (const [name, h] of [...this.#held]) {
-      let e: Awaited<ReturnType<KV['get']>>;
-      try {
-        e = await kv.get(kvKey(name));
-      } catch {
-        continue;
+    let unsure = false;
+    for (const [name, h] of [...this.#held]) if (!(await this.#recheck(kv, name, h))) unsure = true;
+    if (unsure) setTimeout(() => void this.reconnected(), 500).unref();
+  }
+
+  /**
+   * Checks one lease against the bucket: still this node's, kept; freed, claimed again; taken, its
+   * actor exits. False if NATS could not say (then the caller tries again).
+   */
+  async #recheck(kv: KV, name: string, h: Held): Promise<boolean> {
+    let e: Awaited<ReturnType<KV['get']>>;
+    try {
+      e = await kv.get(kvKey(name));
+    } catch {
+      return false;
+    }
+    if (this.#held.get(name) !== h) return true;
+    if (e !== null && e.operation === 'PUT') {
+      const v = this.dist.decodeValue(e.value) as EntryValue;
+      if (v.ref === h.ref) {
+        h.rev = e.revision;
+        return true;
       }
-      if (e !== null && e.operation === 'PUT' && e.revision === h.rev) continue;
-      if (e !== null && e.operation === 'PUT') {
-        const v = this.dist.decodeValue(e.value) as EntryValue;
-        if (v.ref === h.ref) {
-          h.rev = e.revision;
-          continue;
-        }
+      this.#held.delete(name);
+      this.#evict(h.ref, name, v.ref);
+      return true;
+    }
+    try {
+      h.rev = await kv.create(kvKey(name), this.dist.encode({ ref: h.ref } satisfies EntryValue, 'a registry entry'));
+      return true;
+    } catch {
+      const holder = await this.#holder(kv, name);
+      // Not taken, and the create failed; or our own claim made meanwhile by the other path: look again.
+      if (holder === undefined || holder === h.ref) return false;
+      if (this.#held.get(name) === h) {
         this.#held.delete(name);
-        this.#evict(h.ref, name, v.ref);
-        continue;
+        this.#evict(h.ref, name, holder);
       }
-      try {
-        h.rev = await kv.create(kvKey(name), this.dist.encode({ ref: h.ref } satisfies EntryValue, 'a registry entry'));
-      } catch {
-        this.#held.delete(name);
-        this.#evict(h.ref, name, await this.#holder(kv, name));
-      }
+      return true;
     }
   }
 
