@@ -62,15 +62,16 @@ export class Codec {
 
   /**
    * Packs `value`; an error that says what cannot travel, with `what` naming the API
-   * (`ref.send(msg)`), for anything that is not data.
+   * (`.send(msg)`, after `of` when given: the hot path builds no string), for anything that is not data.
    */
-  encode(value: unknown, what: string): Uint8Array {
+  encode(value: unknown, what: string, of?: unknown): Uint8Array {
     const prev = current;
     current = this.refs;
     try {
       return this.#packr.pack(value);
     } catch (e) {
-      throw new TypeError(`${what}: the message cannot travel to another node: ${why(e)}`, { cause: e });
+      const api = of === undefined ? what : `${String(of)}${what}`;
+      throw new TypeError(`${api}: the message cannot travel to another node: ${why(e)}`, { cause: e });
     } finally {
       current = prev;
     }

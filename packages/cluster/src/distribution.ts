@@ -8,9 +8,12 @@
  * link's exit signal arrives before it. The boot id in the subject means that a frame for an
  * earlier run of a node reaches nobody: a call to it gets NATS's no-responders at once.
  *
- * Frames are msgpackr arrays: `[SEND, id, msg]` and `[CALL, id, request, timeoutMs]` (the reply
- * subject on the NATS message) are the hot ones; control frames name their sender
- * (`[kind, node, boot, ...]`). A local actor is *exported* when its ref first leaves the node: the
+ * A message for actor `id` goes to `<node subject>.<id>` as the message itself, encoded: nothing
+ * wraps it, so a send costs what a raw NATS publish of the same payload costs. Everything else is a
+ * msgpackr array on the node subject: `[CALL, id, request, timeoutMs]` (the reply subject on the
+ * NATS message), and control frames that name their sender (`[kind, node, boot, ...]`). One
+ * connection on each side and one server in between keep the order of a node's publishes across
+ * both subjects, so a message sent before an exit signal arrives before it. A local actor is *exported* when its ref first leaves the node: the
  * export table maps ids back to actors for incoming frames, and one monitor per exported actor
  * tells the linked and monitoring nodes of its exit. A node that goes down (or that says it
  * declared this one down: `RESYNC`) takes its links, monitors and pending calls with it, each with
@@ -34,7 +37,6 @@ import {
 import { Codec, type RefTable } from './codec.js';
 import { reasonFromWire, reasonToWire, type SignalReason, wireDescribed } from './reasons.js';
 
-const SEND = 0;
 const CALL = 1;
 const LINK = 2;
 const UNLINK = 3;
@@ -91,6 +93,8 @@ export class Peer {
  */
 export class RemoteRef extends Ref<unknown> {
   #dead = false;
+  /** The subject its messages go to, made on the first send. */
+  #subject: string | undefined = undefined;
   /** @internal */
   constructor(
     id: number,
@@ -124,6 +128,16 @@ export class RemoteRef extends Ref<unknown> {
 
   get alive(): boolean {
     return !this.#dead && this.peer.up;
+  }
+
+  /** @internal */
+  get subject(): string {
+    let s = this.#subject;
+    if (s === undefined) {
+      s = `${this.peer.subject}.${this.id}`;
+      this.#subject = s;
+    }
+    return s;
   }
 
   /** @internal This node learned that the actor exited. */
@@ -207,6 +221,12 @@ export class Distribution implements RemoteActors, RefTable {
     this.nc.subscribe(this.subject, {
       callback: (err, m) => {
         if (err === null) this.#onFrame(m.data, m.reply);
+      },
+    });
+    const at = this.subject.length + 1;
+    this.nc.subscribe(`${this.subject}.*`, {
+      callback: (err, m) => {
+        if (err === null) this.#onMessage(Number(m.subject.slice(at)), m.data);
       },
     });
     this.nc.subscribe(`${this.#replyPrefix}.*`, {
@@ -404,8 +424,8 @@ export class Distribution implements RemoteActors, RefTable {
       this.hooks.undelivered(ref as Ref<never>, msg, 'noconnection');
       return false;
     }
-    const data = this.#codec.encode([SEND, ref.id, msg], `${String(ref)}.send(msg)`);
-    this.nc.publish(p.subject, data);
+    const data = this.#codec.encode(msg, '.send(msg)', ref);
+    this.nc.publish(ref.subject, data);
     this.framesOut++;
     return true;
   }
@@ -652,6 +672,21 @@ export class Distribution implements RemoteActors, RefTable {
     return ref instanceof RemoteRef ? ref.peer.boot : this.boot;
   }
 
+  /** A message for the local actor `id`. */
+  #onMessage(id: number, data: Uint8Array): void {
+    this.framesIn++;
+    let msg: unknown;
+    try {
+      msg = this.#codec.decode(data);
+    } catch {
+      this.malformed++;
+      return;
+    }
+    const local = this.#exports.get(id);
+    if (local !== undefined) (local as Ref<unknown>).send(msg);
+    else this.undeliverable++;
+  }
+
   #onFrame(data: Uint8Array, reply: string | undefined): void {
     this.framesIn++;
     let f: unknown;
@@ -666,12 +701,6 @@ export class Distribution implements RemoteActors, RefTable {
       return;
     }
     const kind = f[0];
-    if (kind === SEND) {
-      const local = this.#exports.get(f[1] as number);
-      if (local !== undefined) (local as Ref<unknown>).send(f[2]);
-      else this.undeliverable++;
-      return;
-    }
     if (kind === CALL) {
       this.#answer(f[1] as number, f[2], f[3], reply);
       return;
