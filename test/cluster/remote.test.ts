@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RemoteError } from '@troupe/cluster';
 import {
+  ActorSystem,
   ExitError,
   type ExitReason,
   type InfoMessage,
@@ -437,6 +438,31 @@ describe('remote refs', () => {
     } finally {
       victim.kill();
       await a.cluster.leave();
+    }
+  });
+
+  it('refuses what cannot be done to a remote actor, saying what to do instead', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const { a, b, close } = await pair(n.url, 'r-refuse');
+    try {
+      await b.cluster.registry.register('far', b.system.spawn(echo()));
+      await until(() => a.cluster.registry.whereis('far') !== undefined, 'the name');
+      const far = a.cluster.registry.whereis('far') as Ref<never>;
+      await assert.rejects(
+        a.system.stop(far),
+        /system\.stop: Ref<\d+@b> runs on node 'b'; stop it there, or send it an exit signal/,
+      );
+      // A remote ref of a's cluster means nothing to another system.
+      const other = new ActorSystem();
+      assert.throws(
+        () => other.monitor(far, () => {}),
+        /is not an actor of this system, nor a remote actor of its cluster/,
+      );
+      assert.throws(() => other.kill(far), /system\.kill/);
+      await other.shutdown();
+    } finally {
+      await close();
     }
   });
 

@@ -51,18 +51,37 @@ import { main as systemEvents } from '../../examples/snippets/system-events.js';
 import { main as telemetry } from '../../examples/snippets/telemetry.js';
 import { main as testingWithProbe } from '../../examples/snippets/testing-with-probe.js';
 import { main as timers } from '../../examples/snippets/timers.js';
+import { main as twoNodes } from '../../examples/snippets/two-nodes.js';
 import { main as typedRefs } from '../../examples/snippets/typed-refs.js';
 import { main as unansweredCall } from '../../examples/snippets/unanswered-call.js';
 import { main as uniqueNames } from '../../examples/snippets/unique-names.js';
 import { main as unlimitedRestarts } from '../../examples/snippets/unlimited-restarts.js';
 import { main as upgradeChildren } from '../../examples/snippets/upgrade-children.js';
 import { main as upgradeMigrate } from '../../examples/snippets/upgrade-migrate.js';
+import { INSTALL, natsServerPath, startNats } from '../cluster/nats.js';
 
 const snippetsDir = fileURLToPath(new URL('../../examples/snippets/', import.meta.url));
 const readmePath = fileURLToPath(new URL('../../packages/troupe/README.md', import.meta.url));
 
-/** Each snippet's `main`, and what it must return. */
-const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown }> = {
+/** Runs `main` with the URL of a nats-server (with JetStream) started for it, and stops it after. */
+function withNats(main: (url: string) => Promise<unknown>): () => Promise<unknown> {
+  return async () => {
+    const nats = await startNats(natsServerPath() as string);
+    try {
+      return await main(nats.url);
+    } finally {
+      await nats.stop();
+    }
+  };
+}
+
+/** Each snippet's `main`, and what it must return; `needs: 'nats'` for one that needs a NATS server. */
+const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown; needs?: 'nats' }> = {
+  'two-nodes.ts': {
+    main: withNats(twoNodes),
+    needs: 'nats',
+    returns: { node: 'b', total: 42, seen: [42], reason: '{ shutdown: "maintenance" }', nodesOfA: ['b'] },
+  },
   'counter.ts': { main: counter, returns: 42 },
   'function-actor.ts': { main: functionActor, returns: { a: 2, b: 1, name: 'Ref<3 named>' } },
   'class-actor.ts': {
@@ -602,8 +621,13 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown 
 };
 
 describe('examples/snippets', () => {
-  for (const [file, { main, returns }] of Object.entries(snippets)) {
-    it(`${file} returns what its comments say`, async () => {
+  for (const [file, { main, returns, needs }] of Object.entries(snippets)) {
+    it(`${file} returns what its comments say`, async (t) => {
+      if (needs === 'nats' && natsServerPath() === undefined) {
+        if (process.env.CI === 'true') assert.fail(`nats-server is missing; CI installs it with: ${INSTALL}`);
+        t.skip(`needs nats-server: ${INSTALL}`);
+        return;
+      }
       assert.deepEqual(await main(), returns);
     });
   }
@@ -654,21 +678,26 @@ function containsRun(file: string[], run: string[]): boolean {
   return false;
 }
 
-describe('packages/troupe/README.md', () => {
-  it('shows only code taken from a snippet file it names in the first line', () => {
-    const blocks = tsBlocks(readFileSync(readmePath, 'utf8'));
-    assert.ok(blocks.length >= Object.keys(snippets).length, `only ${blocks.length} code blocks`);
-    for (const [first, ...rest] of blocks) {
-      const m = /^\/\/ examples\/snippets\/([\w-]+\.ts)\b/.exec(first ?? '');
-      assert.ok(m, `a code block must start with "// examples/snippets/<file>.ts"; this one starts with ${first}`);
-      const file = m[1] as string;
-      assert.ok(file in snippets, `the README names ${file}, which is not a checked snippet`);
-      const source = readFileSync(`${snippetsDir}${file}`, 'utf8')
-        .split('\n')
-        .map((l) => l.trim());
-      for (const run of chunks(rest)) {
-        assert.ok(containsRun(source, run), `examples/snippets/${file} does not contain:\n${run.join('\n')}`);
+for (const [name, path, least] of [
+  ['packages/troupe/README.md', readmePath, Object.keys(snippets).length],
+  ['packages/cluster/README.md', fileURLToPath(new URL('../../packages/cluster/README.md', import.meta.url)), 2],
+] as const) {
+  describe(name, () => {
+    it('shows only code taken from a snippet file it names in the first line', () => {
+      const blocks = tsBlocks(readFileSync(path, 'utf8'));
+      assert.ok(blocks.length >= least, `only ${blocks.length} code blocks`);
+      for (const [first, ...rest] of blocks) {
+        const m = /^\/\/ examples\/snippets\/([\w-]+\.ts)\b/.exec(first ?? '');
+        assert.ok(m, `a code block must start with "// examples/snippets/<file>.ts"; this one starts with ${first}`);
+        const file = m[1] as string;
+        assert.ok(file in snippets, `the README names ${file}, which is not a checked snippet`);
+        const source = readFileSync(`${snippetsDir}${file}`, 'utf8')
+          .split('\n')
+          .map((l) => l.trim());
+        for (const run of chunks(rest)) {
+          assert.ok(containsRun(source, run), `examples/snippets/${file} does not contain:\n${run.join('\n')}`);
+        }
       }
-    }
+    });
   });
-});
+}

@@ -171,6 +171,13 @@ export class ActorSystem implements Spawner {
    */
   stop(ref: Ref<never>, reason: ExitReason = 'normal'): Promise<ExitReason> {
     assertReason(reason, 'system.stop(ref, reason)');
+    if (!(ref instanceof Cell) && this.#runtime.remote?.owns(ref) === true) {
+      return Promise.reject(
+        new TypeError(
+          `system.stop: ${String(ref)} runs on node '${ref.node}'; stop it there, or send it an exit signal: system.exit(ref, 'shutdown')`,
+        ),
+      );
+    }
     const cell = cellOf(ref, 'system.stop');
     const hook = cell.ext?.hook;
     if (hook instanceof Child && cell.alive && hook.whenEnded !== 'die' && shouldRestart(hook.spec.restart, reason)) {
