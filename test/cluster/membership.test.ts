@@ -127,6 +127,13 @@ describe('cluster membership', () => {
     await ca.leave();
   });
 
+  it('says which server it could not reach, when there is none', async () => {
+    await assert.rejects(
+      joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', node: 'a' }),
+      /joinCluster: cannot reach the NATS server at nats:\/\/127\.0\.0\.1:1/,
+    );
+  });
+
   it('refuses a node name that would not make a NATS subject, saying what is accepted', async () => {
     await assert.rejects(
       joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', node: 'a b' }),

@@ -93,13 +93,19 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
       `joinCluster: downAfterMs must be finite and longer than heartbeatMs (${heartbeatMs}); got ${String(downAfterMs)}`,
     );
   }
-  const nc: NatsConnection = await connect({
-    servers: [...(typeof options.servers === 'string' ? [options.servers] : options.servers)],
-    name: node,
-    // A cluster node keeps trying for as long as it runs: NATS coming back is the normal case.
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: Math.min(1_000, downAfterMs),
-  });
+  const servers = [...(typeof options.servers === 'string' ? [options.servers] : options.servers)];
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: node,
+      // A cluster node keeps trying for as long as it runs: NATS coming back is the normal case.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: Math.min(1_000, downAfterMs),
+    });
+  } catch (e) {
+    throw new Error(`joinCluster: cannot reach the NATS server at ${servers.join(', ')}: ${String(e)}`, { cause: e });
+  }
   const boot = randomBytes(6).toString('hex');
   const dist = new Distribution(system, nc, { cluster, node, boot, downAfterMs });
   let membership: Membership | undefined;
