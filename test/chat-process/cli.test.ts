@@ -56,6 +56,14 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   return { child, port, firstLine, output: () => out };
 }
 
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function openClient(url: string): Promise<{ ws: WebSocket; closed: Promise<number>; frames: unknown[] }> {
   const ws = new WebSocket(url);
   const frames: unknown[] = [];
@@ -84,6 +92,16 @@ describe('troupe-chat command line', () => {
     }
   });
 
+  it('refuses to run the development profile on a host others can reach, unless --insecure-names', () => {
+    const r = node(main, ['--host', '0.0.0.0', '--port', '0']);
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /--host 0\.0\.0\.0 is reachable from other machines, and without --auth-secret any client can claim any user name/,
+    );
+    assert.match(r.stderr, /--insecure-names/);
+  });
+
   it('refuses a bad option with a message and exit code 2', () => {
     const r = node(main, ['--port', 'many']);
     assert.equal(r.status, 2);
@@ -99,6 +117,11 @@ describe('troupe-chat command line', () => {
       assert.match(
         server.firstLine,
         /^troupe-chat listening on http:\/\/127\.0\.0\.1:\d+ \(ws:\/\/127\.0\.0\.1:\d+\/ws\)$/,
+      );
+      // The development profile says so, loudly.
+      await until(
+        () => server.output().includes('profile: DEVELOPMENT - user names are trusted from ?user='),
+        'the profile line',
       );
       const clients = await Promise.all(
         ['alice', 'bob', 'carol'].map((u) => openClient(`ws://127.0.0.1:${server.port}/ws?user=${u}`)),
@@ -121,7 +144,7 @@ describe('troupe-chat command line', () => {
     const token = minted.stdout.trim();
     const server = await startServer([], { CHAT_AUTH_SECRET: 's3cret' });
     try {
-      assert.match(server.firstLine, /with token auth/);
+      await until(() => server.output().includes('profile: token auth'), 'the profile line');
       const c = await openClient(`ws://127.0.0.1:${server.port}/ws?token=${token}`);
       await new Promise<void>((resolve) => {
         const check = () => (c.frames.length > 0 ? resolve() : setTimeout(check, 5));

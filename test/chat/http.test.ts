@@ -94,10 +94,11 @@ describe('chat http', () => {
     for (const [method, path] of [
       ['GET', '/nope'],
       ['POST', '/'],
-      ['GET', '/ws'],
     ] as const) {
       const r = await srv.http(method, path);
       assert.equal(r.status, 404, `${method} ${path}`);
     }
+    // The socket path without an upgrade is a malformed upgrade, not a missing page (exposure.test.ts).
+    assert.equal((await srv.http('GET', '/ws')).status, 400);
   });
 });

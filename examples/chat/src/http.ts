@@ -1,12 +1,15 @@
 /**
- * The HTTP side, on the same port: the browser page, `/healthz`, `/metrics` (Prometheus text), and,
- * only with `--test-faults`, the fault-injection endpoints. Handlers answer synchronously, so no
- * uWS `onAborted` bookkeeping is needed.
+ * The HTTP side, on the same port: the browser page, `/healthz`, `/metrics` (Prometheus text: with
+ * `--metrics-token` for its bearer, else for loopback clients only), and, only with `--test-faults`
+ * and only for loopback clients, the fault-injection endpoints. HEAD gets GET's headers and no body.
+ * Handlers answer synchronously (but `/metrics`), so no uWS `onAborted` bookkeeping is needed.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { HttpResponse, TemplatedApp } from '@troupe/uws';
+import { type HttpRequest, type HttpResponse, isLoopbackAddress, type TemplatedApp } from '@troupe/uws';
 import type { Ref } from 'troupe';
+import { verifyToken } from './auth.js';
 import type { ChatMetrics } from './metrics.js';
 import type { ConnMsg, World } from './world.js';
 
@@ -16,23 +19,67 @@ const page = (() => {
   return readFileSync(path);
 })();
 
-function json(res: HttpResponse, status: string, body: unknown): void {
+function json(res: HttpResponse, status: string, body: unknown, head = false): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+    res.writeStatus(status).writeHeader('content-type', 'application/json');
+    const text = JSON.stringify(body);
+    // HEAD: the headers GET would send (its length too), no body.
+    if (head) endHead(res, Buffer.byteLength(text));
+    else res.end(text);
   });
 }
 
+/**
+ * Ends a HEAD answer: GET's length, no body. (This uWebSockets.js build aborts the process on
+ * `endWithoutBody(length)`, so the length goes in as a header.)
+ */
+function endHead(res: HttpResponse, length: number): void {
+  res.writeHeader('content-length', String(length)).endWithoutBody();
+}
+
+/** Whether the request comes from this machine. */
+function fromLoopback(res: HttpResponse): boolean {
+  return isLoopbackAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
+}
+
+/** `Authorization: Bearer <token>` equal to `expected`, compared in constant time. */
+function bearer(req: HttpRequest, expected: string): boolean {
+  const m = /^Bearer (.+)$/.exec(req.getHeader('authorization'));
+  if (m === null) return false;
+  const got = Buffer.from(m[1] as string);
+  const want = Buffer.from(expected);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
 export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, health: () => boolean): void {
-  app.get('/', (res) => {
+  const sendPage = (res: HttpResponse, head: boolean) => {
     res.cork(() => {
-      res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache').end(page);
+      res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache');
+      if (head) endHead(res, page.length);
+      else res.end(page);
     });
-  });
-  app.get('/healthz', (res) => {
+  };
+  app.get('/', (res) => sendPage(res, false));
+  app.head('/', (res) => sendPage(res, true));
+  const healthz = (res: HttpResponse, head: boolean) => {
     const ok = health();
-    json(res, ok ? '200 OK' : '503 Service Unavailable', { ok });
-  });
-  app.get('/metrics', (res) => {
+    json(res, ok ? '200 OK' : '503 Service Unavailable', { ok }, head);
+  };
+  app.get('/healthz', (res) => healthz(res, false));
+  app.head('/healthz', (res) => healthz(res, true));
+  app.get('/metrics', (res, req) => {
+    // With a token, the token; without one, only this machine's clients (PROTOCOL.md).
+    const token = world.options.metricsToken;
+    if (token !== undefined ? !bearer(req, token) : !fromLoopback(res)) {
+      res.cork(() => {
+        res.writeStatus(token !== undefined ? '401 Unauthorized' : '403 Forbidden');
+        if (token !== undefined) res.writeHeader('www-authenticate', 'Bearer');
+        res.end(
+          token !== undefined ? 'metrics need Authorization: Bearer <token>' : 'metrics answer loopback clients only',
+        );
+      });
+      return;
+    }
     // prom-client renders asynchronously: uWS needs to hear if the client goes away meanwhile.
     let aborted = false;
     res.onAborted(() => {
@@ -48,11 +95,21 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
     );
   });
   app.post('/_test/crash', (res, req) => {
-    if (!world.options.testFaults) {
+    // Off, or asked from another machine: as if the endpoint did not exist.
+    if (!world.options.testFaults || !fromLoopback(res)) {
       json(res, '404 Not Found', { error: 'not found' });
       return;
     }
     const q = new URLSearchParams(req.getQuery() ?? '');
+    // With token auth on, a fault needs a valid token too (a page in a browser cannot forge one).
+    const secret = world.options.authSecret;
+    if (secret !== undefined) {
+      const m = /^Bearer (.+)$/.exec(req.getHeader('authorization'));
+      if (m === null || !verifyToken(secret, m[1] as string).ok) {
+        json(res, '401 Unauthorized', { error: 'a test fault needs Authorization: Bearer <token> when auth is on' });
+        return;
+      }
+    }
     let crashed = 0;
     const roomName = q.get('room');
     const userName = q.get('user');
@@ -66,7 +123,7 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
     }
     json(res, '200 OK', { crashed });
   });
-  app.any('/*', (res) => {
-    json(res, '404 Not Found', { error: 'not found' });
+  app.any('/*', (res, req) => {
+    json(res, '404 Not Found', { error: 'not found' }, req.getMethod() === 'head');
   });
 }

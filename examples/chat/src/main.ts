@@ -7,7 +7,7 @@
  */
 import { pino } from 'pino';
 import { ActorSystem } from 'troupe';
-import { helpText, parseOptions } from './options.js';
+import { helpText, parseOptions, profile } from './options.js';
 import { startChat } from './server.js';
 
 const parsed = parseOptions(process.argv.slice(2), process.env);
@@ -33,10 +33,17 @@ try {
   console.error(`troupe-chat: could not start: ${(e as Error).message}`);
   process.exit(1);
 }
+const running = profile(options);
 console.log(
   `troupe-chat listening on http://${options.host}:${chat.port} (ws://${options.host}:${chat.port}/ws)${
-    options.authSecret ? ' with token auth' : ''
-  }${options.testFaults ? ' with TEST FAULT ENDPOINTS' : ''}`,
+    options.testFaults ? ' with TEST FAULT ENDPOINTS (loopback clients only)' : ''
+  }`,
+);
+console.log(
+  running.ok && running.name === 'token'
+    ? 'profile: token auth (user names come from tokens signed with --auth-secret)'
+    : 'profile: DEVELOPMENT - user names are trusted from ?user=, so any client can be any user and read its DMs; ' +
+        'use --auth-secret for anything but development',
 );
 
 let stopping = false;

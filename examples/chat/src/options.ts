@@ -24,6 +24,10 @@ export interface ChatOptions {
    */
   readonly shedAfterMs: number;
   readonly testFaults: boolean;
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers loopback clients only. */
+  readonly metricsToken: string | undefined;
+  /** Allows the development profile (trusted `?user=` names) on a non-loopback `--host`. */
+  readonly insecureNames: boolean;
   /** Presence batching window. 250 ms by the protocol. */
   readonly presenceMs: number;
   /** A room with no members for this long stops. */
@@ -54,6 +58,8 @@ export const DEFAULTS: ChatOptions = {
   history: 1000,
   shedAfterMs: 1000,
   testFaults: false,
+  metricsToken: undefined,
+  insecureNames: false,
   presenceMs: 250,
   roomIdleMs: 30_000,
   softLimitGraceMs: 5_000,
@@ -146,13 +152,49 @@ const SPECS: readonly Spec[] = [
     help: 'refuse room messages (rate_limited) once the server is this many ms behind; 0: never',
   },
   {
+    flag: '--metrics-token',
+    env: 'CHAT_METRICS_TOKEN',
+    key: 'metricsToken',
+    kind: 'string',
+    help: '/metrics needs Authorization: Bearer <token>; without one, /metrics answers loopback clients only',
+  },
+  {
+    flag: '--insecure-names',
+    env: 'CHAT_INSECURE_NAMES',
+    key: 'insecureNames',
+    kind: 'bool',
+    help: 'allows trusted ?user= names (the development profile) on a non-loopback --host',
+  },
+  {
     flag: '--test-faults',
     env: 'CHAT_TEST_FAULTS',
     key: 'testFaults',
     kind: 'bool',
-    help: 'enables POST /_test/crash?room=|user= (off otherwise)',
+    help: 'enables POST /_test/crash?room=|user= for loopback clients (off otherwise)',
   },
 ];
+
+/** Whether `--host` only listens on this machine's loopback. */
+export function loopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Which profile the options run: `token` (names come from signed tokens) or `development` (a
+ * client says who it is with `?user=`: anyone can be anyone). Undefined, with the reason, for the
+ * development profile on a host others can reach without `--insecure-names`.
+ */
+export function profile(o: ChatOptions): { ok: true; name: 'token' | 'development' } | { ok: false; error: string } {
+  if (o.authSecret !== undefined) return { ok: true, name: 'token' };
+  if (loopbackHost(o.host) || o.insecureNames) return { ok: true, name: 'development' };
+  return {
+    ok: false,
+    error:
+      `--host ${o.host} is reachable from other machines, and without --auth-secret any client can claim any ` +
+      'user name (?user=) and read its DMs. Set --auth-secret (token auth), or --insecure-names to run the ' +
+      'development profile there anyway',
+  };
+}
 
 export function helpText(): string {
   const lines = ['Usage: troupe-chat [options]', '', 'Every option also reads an environment variable; flags win.', ''];
@@ -227,5 +269,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   if (o.softLimit > o.hardLimit) return { ok: false, error: '--soft-limit must not exceed --hard-limit' };
   if (o.rate < 1 || o.burst < 1) return { ok: false, error: '--rate and --burst must be at least 1' };
   if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
+  const p = profile(o);
+  if (!p.ok) return { ok: false, error: p.error };
   return { ok: true, options: o, help };
 }

@@ -24,7 +24,7 @@ import { verifyToken } from './auth.js';
 import { connection } from './connection.js';
 import { routes } from './http.js';
 import { createMetrics } from './metrics.js';
-import type { ChatOptions } from './options.js';
+import { type ChatOptions, profile } from './options.js';
 import { isName } from './protocol.js';
 import { answerLostRequest, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
@@ -67,6 +67,8 @@ export async function startChat(
   options: ChatOptions,
   now: () => number = Date.now,
 ): Promise<Chat> {
+  const p = profile(options);
+  if (!p.ok) throw new Error(p.error);
   const world: World = {
     options,
     rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),

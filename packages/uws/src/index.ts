@@ -8,6 +8,7 @@ export { assertNativeUws, isNativeUws, UwsFallbackError, uWS } from './native.js
 export {
   type AcceptsSocketEvents,
   DEFAULT_SOCKET_RESTART_LIMIT,
+  isLoopbackAddress,
   type Server,
   type ServerOptions,
   type SocketArgs,

@@ -158,6 +158,38 @@ interface Siblings<S, M> {
   readonly sockets: Key<DynamicSupervisorRequest<SocketArgs<S>, M>>;
 }
 
+const UPGRADE_NEEDS =
+  'a WebSocket upgrade needs GET with Upgrade: websocket, Connection: Upgrade, a Sec-WebSocket-Key of 16 bytes in base64 and Sec-WebSocket-Version: 13';
+
+/** What is wrong with an upgrade request's headers (RFC 6455 4.2.1), or undefined. */
+export function badUpgrade(headers: ReadonlyMap<string, string>): string | undefined {
+  const upgrade = headers.get('upgrade') ?? '';
+  const connection = headers.get('connection') ?? '';
+  const key = headers.get('sec-websocket-key') ?? '';
+  const version = headers.get('sec-websocket-version') ?? '';
+  const tokens = (v: string) => v.split(',').map((t) => t.trim().toLowerCase());
+  if (!tokens(upgrade).includes('websocket')) return UPGRADE_NEEDS;
+  if (!tokens(connection).includes('upgrade')) return UPGRADE_NEEDS;
+  if (!/^[A-Za-z0-9+/]{21}[AQgw]==$/.test(key)) return UPGRADE_NEEDS;
+  if (version.trim() !== '13') return UPGRADE_NEEDS;
+  return undefined;
+}
+
+/**
+ * Whether a remote address, as uWebSockets.js spells it (`getRemoteAddressAsText`), is this
+ * machine's loopback: 127.0.0.0/8 or ::1, IPv4-mapped or not, short or long form.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  if (a.startsWith('127.')) return true;
+  if (a === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(a)) return true;
+  const mapped = /^(?:::ffff:|(?:0{1,4}:){5}ffff:)(.*)$/.exec(a);
+  if (mapped === null) return false;
+  const rest = mapped[1] as string;
+  // ::ffff:127.0.0.1, or ::ffff:7f00:1 (127.x.x.x in hex)
+  return rest.startsWith('127.') || /^7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(rest);
+}
+
 function copyRequest(req: HttpRequest, res: HttpResponse): UpgradeInfo {
   // MUST copy everything out of req here: it is invalid after this callback returns.
   const url = req.getUrl();
@@ -219,6 +251,12 @@ function listener<S, M>(
         upgrade(res, req, context) {
           const info = copyRequest(req, res);
           const key = req.getHeader('sec-websocket-key');
+          // uWS checks the key's length and the Upgrade header, not the version or Connection.
+          const bad = badUpgrade(info.headers);
+          if (bad !== undefined) {
+            res.writeStatus('400 Bad Request').writeHeader('sec-websocket-version', '13').end(bad);
+            return;
+          }
           const protocol = req.getHeader('sec-websocket-protocol');
           const extensions = req.getHeader('sec-websocket-extensions');
           if (shared.connections >= (options.maxConnections ?? Number.POSITIVE_INFINITY)) {
@@ -294,6 +332,14 @@ function listener<S, M>(
           // Its actor still runs (the client closed): stop it.
           if (handles.delete(ref)) void terminateChild(sockets, ref);
         },
+      });
+      // A request to the socket path that uWS did not take for an upgrade (no Upgrade header, a key
+      // it refused): HTTP 400 that says what an upgrade needs, before any route of the application.
+      app.any(options.path ?? '/ws', (res) => {
+        res.cork(() => {
+          res.writeStatus('400 Bad Request').writeHeader('sec-websocket-version', '13');
+          res.end(UPGRADE_NEEDS);
+        });
       });
       options.routes?.(app);
       const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
