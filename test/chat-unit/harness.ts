@@ -45,14 +45,20 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
     const socket = new FakeSocket(newSession(user, 100, 0));
     return { ref, socket };
   };
+  /** The room of `name`, started if needed; these tests stay under every limit. */
+  const roomOf = (name: string): Ref<RoomMsg> => {
+    const r = ensureRoom(world, name);
+    if (r === undefined || typeof r === 'string') throw new Error(`room ${name} did not start: ${String(r)}`);
+    return r;
+  };
   const join = (name: string, c: { ref: Ref<never>; socket: FakeSocket }, since?: { epoch: string; id: number }) =>
-    ensureRoom(world, name)!.send({
+    roomOf(name).send({
       type: 'join',
       conn: c.ref,
       socket: c.socket,
       ...(since ? { since } : {}),
     } as unknown as RoomMsg);
   const publish = (name: string, c: { ref: Ref<never>; socket: FakeSocket }, content: string) =>
-    ensureRoom(world, name)!.send({ type: 'publish', conn: c.ref, socket: c.socket, content } as unknown as RoomMsg);
+    roomOf(name).send({ type: 'publish', conn: c.ref, socket: c.socket, content } as unknown as RoomMsg);
   return { system, clock, world, conn, join, publish };
 }

@@ -38,7 +38,8 @@ export class Encoded {
     this.#frame = frame;
   }
 
-  sendTo(socket: SocketHandle<Session>): void {
+  /** Sends the frame in the socket's encoding; returns its size in bytes. */
+  sendTo(socket: SocketHandle<Session>): number {
     if (socket.session.binary) {
       if (this.#pack === undefined) {
         const frame = this.#frame;
@@ -49,10 +50,17 @@ export class Encoded {
             : own(encodePack(JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame));
       }
       socket.send(this.#pack, true);
-    } else {
-      this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
-      socket.send(this.#text, false);
+      return this.#pack.byteLength;
     }
+    this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
+    socket.send(this.#text, false);
+    return this.#text.byteLength;
+  }
+
+  /** The size of its JSON encoding (made now if it was not): what the history counts it as. */
+  jsonBytes(): number {
+    this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
+    return this.#text.byteLength;
   }
 
   /** Drops the frame object, keeping its encoded bytes (JSON at least, MessagePack if made). */

@@ -8,10 +8,21 @@
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
+import {
+  type ClientFrame,
+  type ClientRef,
+  errorFrame,
+  parseClientFrame,
+  readRef,
+  type ServerFrame,
+  withRef,
+} from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
-import { type ConnMsg, closeIfOverHard, ensureRoom, type World } from './world.js';
+import { type ConnMsg, closeIfOverHard, ensureRoom, ROOMS_FULL, roomsFullError, type World } from './world.js';
+
+/** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
+export const WHO_LIMIT = 1_000;
 
 /** What a shed message's `retry_ms` says: long enough for a backlog of a second or so to clear. */
 const SHED_RETRY_MS = 1_000;
@@ -39,6 +50,11 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         return;
       }
       const room = ensureRoom(world, frame.room);
+      if (room === ROOMS_FULL) {
+        world.counters.errors++;
+        sendFrame(socket, withRef({ type: 'error', ...roomsFullError(world) }, frame.ref));
+        return;
+      }
       if (room === undefined) {
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
@@ -95,6 +111,11 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       // Still a member when the room stopped for good (its supervisor gave up): a new room takes
       // the name, tells its members the new epoch, and takes the message.
       const room = ensureRoom(world, frame.room);
+      if (room === ROOMS_FULL) {
+        world.counters.errors++;
+        sendFrame(socket, withRef({ type: 'error', ...roomsFullError(world) }, frame.ref));
+        return;
+      }
       if (room === undefined) {
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
@@ -127,7 +148,13 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     case 'who': {
       const users = new Set<string>();
       for (const m of world.members.lookup(frame.room).values()) users.add(m.user);
-      sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [...users].sort() }, frame.ref));
+      // At most WHO_LIMIT names, the first ones sorted, and `more` when there are others (PROTOCOL.md).
+      const sorted = [...users].sort();
+      const answer: ServerFrame =
+        sorted.length > WHO_LIMIT
+          ? { type: 'members', room: frame.room, users: sorted.slice(0, WHO_LIMIT), more: true }
+          : { type: 'members', room: frame.room, users: sorted };
+      sendFrame(socket, withRef(answer, frame.ref));
       return;
     }
   }

@@ -18,6 +18,10 @@ export interface ChatOptions {
   readonly softLimit: number;
   readonly hardLimit: number;
   readonly history: number;
+  /** Bytes of history kept per room (its messages' encoded size), besides `history` messages. */
+  readonly historyBytes: number;
+  /** Rooms alive in this process; a `join` that would create one more gets `server_full`. */
+  readonly maxTotalRooms: number;
   /**
    * Load shedding: once the server is this far behind (`system.backlogMs`), room messages are
    * refused with `rate_limited` (`retry_ms`) instead of queued. 0 turns it off.
@@ -56,6 +60,8 @@ export const DEFAULTS: ChatOptions = {
   softLimit: 1024 * 1024,
   hardLimit: 8 * 1024 * 1024,
   history: 1000,
+  historyBytes: 4 * 1024 * 1024,
+  maxTotalRooms: 100_000,
   shedAfterMs: 1000,
   testFaults: false,
   metricsToken: undefined,
@@ -144,6 +150,20 @@ const SPECS: readonly Spec[] = [
     help: 'buffered bytes per socket above which it is closed with 1013',
   },
   { flag: '--history', env: 'CHAT_HISTORY', key: 'history', kind: 'int', help: 'messages kept per room for resume' },
+  {
+    flag: '--history-bytes',
+    env: 'CHAT_HISTORY_BYTES',
+    key: 'historyBytes',
+    kind: 'int',
+    help: 'bytes of history kept per room, besides --history messages (the oldest go first)',
+  },
+  {
+    flag: '--max-total-rooms',
+    env: 'CHAT_MAX_TOTAL_ROOMS',
+    key: 'maxTotalRooms',
+    kind: 'int',
+    help: 'rooms alive in this process; a join that would create one more gets server_full',
+  },
   {
     flag: '--shed-after-ms',
     env: 'CHAT_SHED_AFTER_MS',
@@ -269,6 +289,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   if (o.softLimit > o.hardLimit) return { ok: false, error: '--soft-limit must not exceed --hard-limit' };
   if (o.rate < 1 || o.burst < 1) return { ok: false, error: '--rate and --burst must be at least 1' };
   if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
+  if (o.historyBytes < 1 || o.maxTotalRooms < 1) {
+    return { ok: false, error: '--history-bytes and --max-total-rooms must be at least 1' };
+  }
   const p = profile(o);
   if (!p.ok) return { ok: false, error: p.error };
   return { ok: true, options: o, help };

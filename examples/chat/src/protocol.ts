@@ -39,7 +39,9 @@ export type ErrorCode =
   | 'invalid_name'
   | 'rate_limited'
   | 'payload_too_large'
-  | 'internal';
+  | 'internal'
+  | 'unavailable'
+  | 'server_full';
 
 /** What the parser found wrong. */
 export interface ProtocolError {
@@ -64,7 +66,7 @@ export type ServerFrame =
   | { type: 'message'; room: string; from: string; content: string; ts: number; id: number }
   | { type: 'ack'; ref: ClientRef; id?: number }
   | { type: 'dm'; from: string; content: string; ts: number }
-  | { type: 'members'; room: string; ref?: ClientRef; users: string[] }
+  | { type: 'members'; room: string; ref?: ClientRef; users: string[]; more?: true }
   | { type: 'pong'; ref?: ClientRef }
   | { type: 'presence'; room: string; joins: string[]; leaves: string[] }
   | { type: 'gap'; room: string; from: number }

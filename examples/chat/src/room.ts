@@ -12,7 +12,15 @@ import { Encoded, sendFrame } from './codec.js';
 import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
-import { type ConnMsg, closeIfOverHard, ensureRoom, type Member, type World } from './world.js';
+import {
+  type ConnMsg,
+  closeIfOverHard,
+  ensureRoom,
+  type Member,
+  ROOMS_FULL,
+  roomsFullError,
+  type World,
+} from './world.js';
 
 export type RoomMsg =
   | {
@@ -125,6 +133,34 @@ function deliver(s: RoomState, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id
   frame.sendTo(socket);
 }
 
+/**
+ * Replays the messages after `sinceId` while the socket's buffer stays under the soft limit (the
+ * limit counts every byte queued for a client, replays too: PROTOCOL.md). What does not fit is a
+ * `gap` whose `from` is the first id not sent, and the member gets no room messages until it
+ * resumes from there: each `join` + `since` queues at most the soft limit and one message.
+ */
+function replay(s: RoomState, conn: Ref<ConnMsg>, socket: SocketHandle<Session>, sinceId: number): void {
+  // What uWS holds for it and what this batch has queued, then what this replay adds. (Bytes the
+  // kernel has taken are out of reach; this bound does not depend on how much it takes.)
+  let queued = socket.bufferedAmount + socket.pendingBytes;
+  const soft = s.world.options.softLimit;
+  let next = sinceId + 1;
+  for (const f of s.store.after(sinceId)) {
+    if (socket.closed) return;
+    if (queued > soft) {
+      s.world.counters.gaps++;
+      s.gapped.add(conn);
+      sendFrame(socket, { type: 'gap', room: s.name, from: next });
+      // Closed with 1013 if it is still over the soft limit after the grace period (a client that
+      // reads has long taken it all by then).
+      conn.send({ type: 'slow', room: s.name });
+      return;
+    }
+    queued += f.sendTo(socket);
+    next++;
+  }
+}
+
 export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
   init(ctx, { name, store, world }) {
     const s: RoomState = {
@@ -179,7 +215,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           // Reopen, unless a new room took the name meanwhile: then the join belongs there.
           const reg = world.rooms.register(s.name, ctx.self);
           if (!reg.ok) {
-            (reg.reason === 'taken' ? (reg.ref as Ref<RoomMsg>) : ensureRoom(world, s.name))?.send(msg);
+            const there = reg.reason === 'taken' ? (reg.ref as Ref<RoomMsg>) : ensureRoom(world, s.name);
+            if (there === ROOMS_FULL)
+              sendFrame(msg.socket, withRef({ type: 'error', ...roomsFullError(world) }, msg.ref));
+            else there?.send(msg);
             return s;
           }
           s.closing = false;
@@ -207,7 +246,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         }
         const recovered = since.epoch === store.epoch && store.covers(since.id);
         sendFrame(socket, { ...joined, recovered } as ServerFrame);
-        if (recovered) for (const f of store.after(since.id)) f.sendTo(socket);
+        if (recovered) replay(s, msg.conn, socket, since.id);
         return s;
       }
 
@@ -248,7 +287,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           ts: world.now(),
           id,
         });
-        store.append(frame);
+        store.append(frame, frame.jsonBytes());
         const t0 = performance.now();
         for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);

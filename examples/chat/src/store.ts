@@ -1,6 +1,6 @@
 /**
  * A room's history: its epoch, its last message id, and a ring buffer of the last `capacity`
- * messages, already encoded for reuse. It is passed to the room actor as an argument, so it
+ * messages (and at most `maxBytes` of them), already encoded for reuse. It is passed to the room actor as an argument, so it
  * survives the room's restarts: ids continue after a crash and clients resume without a reload.
  * A room that stops (empty for a while) drops its store, and a new one starts a new epoch.
  */
@@ -24,22 +24,46 @@ export class RoomStore {
   readonly gapped = new Set<unknown>();
   /** Made at the first message: a room nobody writes in does not hold `capacity` empty slots. */
   #ring: Array<Encoded | undefined> | undefined = undefined;
+  /** Each held message's size in bytes, by the same slot. */
+  #sizes: number[] | undefined = undefined;
+  /** The bytes of the messages held. */
+  bytes = 0;
+  /** The oldest id held after the byte limit dropped older ones (1: none dropped for bytes). */
+  #firstKept = 1;
   readonly capacity: number;
+  readonly maxBytes: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     this.capacity = capacity;
+    this.maxBytes = maxBytes;
   }
 
-  /** Appends the message with id `lastId + 1`. */
-  append(frame: Encoded): void {
+  /**
+   * Appends the message with id `lastId + 1`, of `size` bytes; then the oldest messages go while
+   * the history holds more than `maxBytes` (never the newest: one message over the limit is kept).
+   */
+  append(frame: Encoded, size: number): void {
     this.#ring ??= new Array(this.capacity);
+    this.#sizes ??= new Array(this.capacity).fill(0);
     this.lastId++;
-    this.#ring[this.lastId % this.capacity] = frame;
+    const slot = this.lastId % this.capacity;
+    // The message this one replaces in the ring (the count limit) leaves the byte count.
+    if (this.lastId - this.capacity >= this.#firstKept) this.bytes -= this.#sizes[slot] as number;
+    this.#ring[slot] = frame;
+    this.#sizes[slot] = size;
+    this.bytes += size;
+    while (this.bytes > this.maxBytes && this.oldestId < this.lastId) {
+      const old = this.oldestId % this.capacity;
+      this.bytes -= this.#sizes[old] as number;
+      this.#sizes[old] = 0;
+      this.#ring[old] = undefined;
+      this.#firstKept = this.oldestId + 1;
+    }
   }
 
   /** The oldest id still held (lastId + 1 when empty). */
   get oldestId(): number {
-    return Math.max(1, this.lastId - this.capacity + 1);
+    return Math.max(1, this.lastId - this.capacity + 1, this.#firstKept);
   }
 
   /** Can every message after `id` be replayed? */

@@ -91,19 +91,30 @@ export function newCounters(): Counters {
   };
 }
 
+/** `ensureRoom`'s answer when the server holds `--max-total-rooms` rooms already. */
+export const ROOMS_FULL = 'full';
+
 /**
- * The room actor of `name`, started (synchronously, under the room supervisor) if there is none.
+ * The room actor of `name`, started (synchronously, under the room supervisor) if there is none;
+ * `ROOMS_FULL` if starting one would pass `--max-total-rooms`; undefined if it could not start.
  * Registering here, in the same step as the start, means two joins can never start two rooms.
  */
-export function ensureRoom(world: World, name: string): Ref<RoomMsg> | undefined {
+export function ensureRoom(world: World, name: string): Ref<RoomMsg> | typeof ROOMS_FULL | undefined {
   const existing = world.rooms.whereis(name);
   if (existing !== undefined) return existing;
+  if (world.rooms.size >= world.options.maxTotalRooms) return ROOMS_FULL;
   const sup = world.names.whereis(ROOM_SUP);
   if (sup === undefined) return undefined;
-  const r = spawnChild(sup, { name, store: new RoomStore(world.options.history), world });
+  const o = world.options;
+  const r = spawnChild(sup, { name, store: new RoomStore(o.history, o.historyBytes), world });
   if (!r.ok) return undefined;
   world.rooms.register(name, r.ref);
   return r.ref;
+}
+
+/** The `server_full` answer to a frame that would have created a room past `--max-total-rooms`. */
+export function roomsFullError(world: World): { code: 'server_full'; reason: string } {
+  return { code: 'server_full', reason: `the server holds its limit of ${world.options.maxTotalRooms} rooms` };
 }
 
 /**

@@ -329,8 +329,10 @@ function listener<S, M>(
           if (ref === undefined) return;
           slot.actor = undefined;
           shared.connections--;
-          // Its actor still runs (the client closed): stop it.
-          if (handles.delete(ref)) void terminateChild(sockets, ref);
+          // Its actor still runs (the client closed): stop it. If the sockets supervisor has gone
+          // meanwhile (the server is shutting down), so have its children: nothing to do, and the
+          // rejected call must not become an unhandled rejection (Node ends the process on one).
+          if (handles.delete(ref)) terminateChild(sockets, ref).catch(() => {});
         },
       });
       // A request to the socket path that uWS did not take for an upgrade (no Upgrade header, a key
