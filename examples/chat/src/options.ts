@@ -3,6 +3,7 @@
  * defaults. `parseOptions` reports a bad value as an error message instead of throwing, so `main`
  * can print it with `--help`'s hint.
  */
+import { readFileSync } from 'node:fs';
 
 export interface ChatOptions {
   readonly port: number;
@@ -22,6 +23,10 @@ export interface ChatOptions {
   readonly historyBytes: number;
   /** Rooms alive in this process; a `join` that would create one more gets `server_full`. */
   readonly maxTotalRooms: number;
+  /** Sockets this process accepts; beyond it the upgrade gets HTTP 503. */
+  readonly maxConnections: number;
+  /** Sockets from one remote address; beyond it HTTP 503. */
+  readonly maxConnectionsPerIp: number;
   /**
    * Load shedding: once the server is this far behind (`system.backlogMs`), room messages are
    * refused with `rate_limited` (`retry_ms`) instead of queued. 0 turns it off.
@@ -46,6 +51,32 @@ export interface ChatOptions {
   readonly idleTimeoutS: number;
 }
 
+/** Files kept free of sockets: the listen socket, logs, NATS, the page, Node's own. */
+export const FILE_RESERVE = 100;
+
+/**
+ * The open-file limit of this process (the soft `RLIMIT_NOFILE`, from /proc/self/limits), or
+ * undefined where it cannot be read.
+ */
+export function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--max-connections` by default: the open-file limit minus a reserve, so that the server refuses
+ * upgrades with 503 before accept() fails with EMFILE (each socket is a file); 10,000 where the
+ * limit cannot be read.
+ */
+function connectionsDefault(): number {
+  const limit = openFileLimit();
+  return limit === undefined ? 10_000 : Math.max(1, limit - FILE_RESERVE);
+}
+
 export const DEFAULTS: ChatOptions = {
   port: 9001,
   host: '127.0.0.1',
@@ -62,6 +93,8 @@ export const DEFAULTS: ChatOptions = {
   history: 1000,
   historyBytes: 4 * 1024 * 1024,
   maxTotalRooms: 100_000,
+  maxConnections: connectionsDefault(),
+  maxConnectionsPerIp: 1_000,
   shedAfterMs: 1000,
   testFaults: false,
   metricsToken: undefined,
@@ -170,6 +203,20 @@ const SPECS: readonly Spec[] = [
     key: 'shedAfterMs',
     kind: 'int',
     help: 'refuse room messages (rate_limited) once the server is this many ms behind; 0: never',
+  },
+  {
+    flag: '--max-connections',
+    env: 'CHAT_MAX_CONNECTIONS',
+    key: 'maxConnections',
+    kind: 'int',
+    help: `sockets this process accepts (the open-file limit minus ${FILE_RESERVE}); beyond it the upgrade gets HTTP 503`,
+  },
+  {
+    flag: '--max-connections-per-ip',
+    env: 'CHAT_MAX_CONNECTIONS_PER_IP',
+    key: 'maxConnectionsPerIp',
+    kind: 'int',
+    help: 'sockets from one remote address; beyond it the upgrade gets HTTP 503',
   },
   {
     flag: '--metrics-token',
@@ -289,6 +336,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   if (o.softLimit > o.hardLimit) return { ok: false, error: '--soft-limit must not exceed --hard-limit' };
   if (o.rate < 1 || o.burst < 1) return { ok: false, error: '--rate and --burst must be at least 1' };
   if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
+  if (o.maxConnections < 1 || o.maxConnectionsPerIp < 1) {
+    return { ok: false, error: '--max-connections and --max-connections-per-ip must be at least 1' };
+  }
   if (o.historyBytes < 1 || o.maxTotalRooms < 1) {
     return { ok: false, error: '--history-bytes and --max-total-rooms must be at least 1' };
   }

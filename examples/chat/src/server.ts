@@ -106,6 +106,8 @@ export async function startChat(
             maxPayload: options.maxPayload,
             closeCode: 1012,
             idleTimeoutS: options.idleTimeoutS,
+            maxConnections: options.maxConnections,
+            maxConnectionsPerAddress: options.maxConnectionsPerIp,
             // No recent messages kept per connection (a report shows the frame that crashed it):
             // it would keep every connection's last frame alive.
             socket: { behavior: connection(world), reportMessages: 0, shutdown: 1_000 },

@@ -116,6 +116,8 @@ export interface ServerOptions<S, M> {
   readonly bufferLimit?: BufferLimit;
   /** Connections at once; more are refused at upgrade with 503. Default Infinity. */
   readonly maxConnections?: number;
+  /** Connections at once from one remote address; more are refused at upgrade with 503. Default Infinity. */
+  readonly maxConnectionsPerAddress?: number;
   /** The close code for a connection whose actor ended for good (server shutdown). Default 1001 (going away). */
   readonly closeCode?: number;
   /** Called once the listener is listening. */
@@ -146,6 +148,8 @@ type ListenerMsg = { readonly type: 'listener.port'; readonly reply: (port: numb
 /** @internal Per server: the live connection count, shared by listener incarnations. */
 interface Shared {
   connections: number;
+  /** Open connections by remote address (only while a per-address limit is set). */
+  readonly perAddress: Map<string, number>;
   port: number;
 }
 
@@ -263,6 +267,11 @@ function listener<S, M>(
             res.writeStatus('503 Service Unavailable').end('too many connections');
             return;
           }
+          const perAddress = options.maxConnectionsPerAddress;
+          if (perAddress !== undefined && (shared.perAddress.get(info.remoteAddress) ?? 0) >= perAddress) {
+            res.writeStatus('503 Service Unavailable').end('too many connections from this address');
+            return;
+          }
           let decision: UpgradeDecision<S>;
           try {
             decision = options.upgrade ? options.upgrade(info) : { ok: true, session: {} as S };
@@ -297,6 +306,10 @@ function listener<S, M>(
           }
           // Counted from here until its close, whether the client or the actor ends it.
           shared.connections++;
+          if (options.maxConnectionsPerAddress !== undefined) {
+            const a = handle.remoteAddress;
+            shared.perAddress.set(a, (shared.perAddress.get(a) ?? 0) + 1);
+          }
           slot.actor = r.ref as Ref<never>;
           handles.set(r.ref as Ref<never>, handle as SocketHandle<unknown>);
           system.monitor(r.ref as Ref<never>, actorDown);
@@ -329,6 +342,12 @@ function listener<S, M>(
           if (ref === undefined) return;
           slot.actor = undefined;
           shared.connections--;
+          if (options.maxConnectionsPerAddress !== undefined) {
+            const a = slot.handle.remoteAddress;
+            const n = (shared.perAddress.get(a) ?? 1) - 1;
+            if (n > 0) shared.perAddress.set(a, n);
+            else shared.perAddress.delete(a);
+          }
           // Its actor still runs (the client closed): stop it. If the sockets supervisor has gone
           // meanwhile (the server is shutting down), so have its children: nothing to do, and the
           // rejected call must not become an unhandled rejection (Node ends the process on one).
@@ -422,7 +441,7 @@ function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: Supervisor
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
     throw new RangeError(`socketServer(options): maxPayload must be an integer >= 1; got ${String(maxPayload)}`);
   }
-  const shared: Shared = { connections: 0, port: 0 };
+  const shared: Shared = { connections: 0, perAddress: new Map(), port: 0 };
   const siblings: Siblings<S, M> = { names: new UniqueRegistry<unknown>('socketServer'), sockets: key('sockets') };
   const sockets = dynamicSupervisor<M, unknown, SocketArgs<S>>({
     child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket },
