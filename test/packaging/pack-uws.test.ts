@@ -8,11 +8,13 @@
  * npm registry.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { UWS_FOR_NODE_20 } from '../../packages/uws/src/native.js';
 import { assertPublishable, npmInstall, run } from './npm.js';
 
 const troupeDir = fileURLToPath(new URL('../../packages/troupe/', import.meta.url));
@@ -176,7 +178,14 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
       );
       npmInstall(
         app,
-        [...tarballs.map((t) => join(packs, t)), 'typescript@5.9.3', 'prom-client@^15.1.3', '@types/node@20'],
+        [
+          ...tarballs.map((t) => join(packs, t)),
+          // The peer, as the README says to install it on Node 20.
+          UWS_FOR_NODE_20,
+          'typescript@5.9.3',
+          'prom-client@^15.1.3',
+          '@types/node@20',
+        ],
         { scripts: true },
       );
     },
@@ -187,10 +196,12 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
 
-  it('depends on troupe and the uWebSockets.js alias by version, not workspace:', () => {
+  it('depends on troupe by version, and on uWebSockets.js as a peer the application installs', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/@troupe/uws/package.json'), 'utf8'));
     assert.match(pkg.dependencies.troupe, /^\^?\d+\.\d+\.\d+$/);
-    assert.equal(pkg.dependencies['uWebSockets.js'], 'npm:@trufflesuite/uws-js-unofficial@20.30.0-unofficial.0');
+    assert.equal(pkg.dependencies['uWebSockets.js'], undefined, 'not a dependency: a peer');
+    assert.equal(pkg.peerDependencies['uWebSockets.js'], '>=20.30.0-0');
+    assert.deepEqual(pkg.peerDependenciesMeta['uWebSockets.js'], { optional: true });
     assert.equal(pkg.exports['.'].source, undefined, 'the source condition is not published');
     assert.deepEqual(pkg.exports['./metrics'], { types: './dist/metrics.d.ts', default: './dist/metrics.js' });
     assert.deepEqual(pkg.exports['./testing'], { types: './dist/testing.d.ts', default: './dist/testing.js' });
@@ -241,5 +252,30 @@ describe('packaging: @troupe/uws installed with npm outside the workspace', () =
       installedManifest: join(app, 'node_modules/@troupe/uws/package.json'),
       directory: 'packages/uws',
     });
+  });
+  it('says which uWebSockets.js to install when the peer is missing', () => {
+    const peer = join(app, 'node_modules', 'uWebSockets.js');
+    const aside = join(app, 'node_modules', '.uWebSockets.js-aside');
+    renameSync(peer, aside);
+    try {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('@troupe/uws')"], {
+        cwd: app,
+        encoding: 'utf8',
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(
+        r.stderr,
+        /UwsMissingError: @troupe\/uws needs uWebSockets\.js, a peer dependency it does not install itself/,
+      );
+      assert.match(
+        r.stderr,
+        /npm install uWebSockets\.js@npm:@trufflesuite\/uws-js-unofficial@20\.30\.0-unofficial\.0/,
+      );
+      // The testing entry does not need it.
+      const testing = spawnSync(process.execPath, ['testing.mjs'], { cwd: app, encoding: 'utf8' });
+      assert.equal(testing.status, 0, testing.stderr);
+    } finally {
+      renameSync(aside, peer);
+    }
   });
 });

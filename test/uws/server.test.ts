@@ -332,5 +332,11 @@ describe('uWebSockets.js fallback', () => {
     });
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stdout, /UwsFallbackError: uWebSockets\.js did not load its native binary/);
+    // It names the fix: which build to install for which Node.
+    assert.match(
+      r.stdout,
+      /On Node 20: npm install uWebSockets\.js@npm:@trufflesuite\/uws-js-unofficial@20\.30\.0-unofficial\.0/,
+    );
+    assert.match(r.stdout, /On Node 22 or 24: a uWebSockets\.js release from github:uNetworking\/uWebSockets\.js/);
   });
 });

@@ -4,7 +4,7 @@
  */
 
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
-export { assertNativeUws, isNativeUws, UwsFallbackError, uWS } from './native.js';
+export { assertNativeUws, isNativeUws, UWS_FOR_NODE_20, UwsFallbackError, UwsMissingError, uWS } from './native.js';
 export {
   type AcceptsSocketEvents,
   DEFAULT_SOCKET_RESTART_LIMIT,
