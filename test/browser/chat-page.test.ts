@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ActorSystem, silentLogger } from 'troupe';
+import WebSocket from 'ws';
 import { DEFAULTS, startChat } from '../../examples/chat/src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -166,6 +167,13 @@ describe('chat page in Chromium', () => {
     assert.equal(bobSockets.length, 1);
     for (const s of bobSockets) s.end(1012, 'server restarting');
     await seesStatus(bob, /^reconnecting in \d+ ms \(closed 1012\)$/);
+    // Bob is still connected elsewhere (another client of his), so a DM to him now is kept in his
+    // inbox: the page fetches it when it is back.
+    const elsewhere = new WebSocket(`ws://127.0.0.1:${chat.port}/ws?user=bob`);
+    await new Promise((resolve, reject) => {
+      elsewhere.once('open', resolve);
+      elsewhere.once('error', reject);
+    });
     assert.equal(await bob.locator('#send').isDisabled(), true, 'no sending while disconnected');
     await seesLine(alice, 'bob left #lobby');
     await seesMembers(alice, ['alice']);
@@ -173,10 +181,13 @@ describe('chat page in Chromium', () => {
     // Alice speaks while bob is away; bob's page resumes the room from its last id and shows it.
     await say(alice, 'while bob was away');
     await seesLine(alice, '#lobby alice: while bob was away');
+    await say(alice, '/dm bob a DM while you were away');
+    await seesLine(alice, 'you → bob: a DM while you were away');
     await seesStatus(bob, /^reconnecting in /);
     await bobContext.clock.runFor(10_000);
     await seesStatus(bob, /^connected as bob$/);
     await seesLine(bob, '#lobby alice: while bob was away');
+    await seesLine(bob, 'alice → you: a DM while you were away');
     await seesMembers(bob, ['alice', 'bob']);
     await seesMembers(alice, ['alice', 'bob']);
     const bobLog = await logLines(bob);
@@ -191,6 +202,7 @@ describe('chat page in Chromium', () => {
     await seesLine(alice, '#lobby bob: back again');
     await seesLine(bob, '#lobby bob: back again');
 
+    elsewhere.close();
     assert.deepEqual(errors, [], 'no uncaught errors in either page');
     assert.deepEqual(
       (await logLines(alice)).filter((l) => l.startsWith('error')),

@@ -150,7 +150,8 @@ describe('troupe-chat command line', () => {
         const check = () => (c.frames.length > 0 ? resolve() : setTimeout(check, 5));
         check();
       });
-      assert.deepEqual(c.frames[0], { type: 'welcome', user: 'alice' });
+      assert.deepEqual((c.frames[0] as { type: string; user: string }).user, 'alice');
+      assert.equal((c.frames[0] as { type: string }).type, 'welcome');
       c.ws.close();
       const plain = new WebSocket(`ws://127.0.0.1:${server.port}/ws?user=alice`);
       plain.on('error', () => {});

@@ -27,6 +27,7 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
     rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry('members') as never,
     users: new DuplicateRegistry('users') as never,
+    inboxes: new Map(),
     names: new UniqueRegistry<unknown>('chat'),
     counters: newCounters(),
     fanout: undefined,

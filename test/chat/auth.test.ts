@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { mintToken } from '../../examples/chat/src/index.js';
-import { is, startServer } from './client.js';
+import { greeting, is, startServer } from './client.js';
 
 const SECRET = 'test-secret';
 
@@ -60,16 +60,16 @@ describe('chat upgrade', () => {
     const srv = await startServer(t, { authSecret: SECRET });
     const a = await srv.attempt(`?token=${mintToken(SECRET, 'alice')}`);
     assert.ok(a.ok);
-    assert.deepEqual(await a.client.next(), { type: 'welcome', user: 'alice' });
+    assert.deepEqual(greeting(await a.client.next()), { type: 'welcome', user: 'alice' });
 
     // The token names the user; a ?user= beside it changes nothing.
     const b = await srv.attempt(`?token=${mintToken(SECRET, 'bob')}&user=mallory`);
     assert.ok(b.ok);
-    assert.deepEqual(await b.client.next(), { type: 'welcome', user: 'bob' });
+    assert.deepEqual(greeting(await b.client.next()), { type: 'welcome', user: 'bob' });
 
     const c = await srv.attempt(`?token=${mintToken(SECRET, 'carol')}`);
     assert.ok(c.ok);
-    assert.deepEqual(await c.client.next(is('welcome')), { type: 'welcome', user: 'carol' });
+    assert.deepEqual(greeting(await c.client.next(is('welcome'))), { type: 'welcome', user: 'carol' });
     assert.deepEqual((await c.client.request({ type: 'ping' })).type, 'pong');
   });
 
@@ -114,10 +114,10 @@ describe('chat upgrade', () => {
     // The canonical token is accepted, and the server still serves a fresh client.
     const a = await srv.attempt(`?token=${encodeURIComponent(valid)}`);
     assert.ok(a.ok);
-    assert.deepEqual(await a.client.next(is('welcome')), { type: 'welcome', user });
+    assert.deepEqual(greeting(await a.client.next(is('welcome'))), { type: 'welcome', user });
     const fresh = await srv.attempt(`?token=${mintToken(SECRET, 'fresh')}`);
     assert.ok(fresh.ok);
-    assert.deepEqual(await fresh.client.next(is('welcome')), { type: 'welcome', user: 'fresh' });
+    assert.deepEqual(greeting(await fresh.client.next(is('welcome'))), { type: 'welcome', user: 'fresh' });
     assert.equal((await fresh.client.request({ type: 'ping' })).type, 'pong');
   });
 
@@ -137,7 +137,7 @@ describe('chat upgrade', () => {
     }
     const bare = await srv.attempt('?user=alice');
     assert.ok(bare.ok, 'a client without an Origin header is allowed');
-    assert.deepEqual(await bare.client.next(), { type: 'welcome', user: 'alice' });
+    assert.deepEqual(greeting(await bare.client.next()), { type: 'welcome', user: 'alice' });
   });
 
   it('checks origin and token together', async (t) => {

@@ -324,6 +324,19 @@ export function http(
   });
 }
 
+/**
+ * A `welcome` frame without its inbox position, after checking that position's shape (PROTOCOL.md:
+ * `"inbox":{"epoch":E,"id":N}`), for tests that compare the rest.
+ */
+export function greeting(f: Frame | undefined): Frame {
+  const inbox = f?.inbox as { epoch?: unknown; id?: unknown } | undefined;
+  if (typeof inbox?.epoch !== 'string' || typeof inbox.id !== 'number') {
+    throw new Error(`a welcome carries its inbox position; got ${JSON.stringify(f)}`);
+  }
+  const { inbox: _, ...rest } = f as Frame;
+  return rest as Frame;
+}
+
 /** Joins `room` and waits for `joined`. */
 export async function join(c: ChatClient, room: string, extra: Record<string, unknown> = {}): Promise<Frame> {
   const f = await c.request({ type: 'join', room, ...extra });

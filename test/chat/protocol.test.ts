@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ChatClient, type Frame, is, join, startServer } from './client.js';
+import { type ChatClient, type Frame, greeting, is, join, startServer } from './client.js';
 
 const TS = 1_732_760_000_000;
 
@@ -16,7 +16,7 @@ describe('chat protocol: connecting', () => {
   it('greets a new connection with welcome and its user name', async (t) => {
     const srv = await startServer(t);
     const a = await srv.connect('alice.B-9_');
-    assert.deepEqual(a.all[0]?.frame, { type: 'welcome', user: 'alice.B-9_' });
+    assert.deepEqual(greeting(a.all[0]?.frame), { type: 'welcome', user: 'alice.B-9_' });
     assert.equal(a.all[0]?.binary, false);
   });
 });
@@ -169,7 +169,8 @@ describe('chat protocol: direct messages', () => {
     const carol = await srv.connect('carol');
 
     alice.send({ type: 'dm', to: 'bob', content: 'psst', ref: 'd1' });
-    const expected = { type: 'dm', from: 'alice', content: 'psst', ts: TS };
+    // Numbered in bob's inbox: the first DM to bob is 1, on each of his connections.
+    const expected = { type: 'dm', from: 'alice', content: 'psst', ts: TS, id: 1 };
     assert.deepEqual(await bob1.next(is('dm')), expected);
     assert.deepEqual(await bob2.next(is('dm')), expected);
     assert.deepEqual(await alice.next(is('ack')), { type: 'ack', ref: 'd1' }, 'a dm ack has no id');

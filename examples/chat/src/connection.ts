@@ -7,7 +7,8 @@
  */
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
-import { Encoded, sendFrame } from './codec.js';
+import { sendFrame } from './codec.js';
+import { deliverDm, inboxOf, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import {
   type ClientFrame,
   type ClientRef,
@@ -135,15 +136,21 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         );
         return;
       }
-      const dm = new Encoded({ type: 'dm', from: session.user, content: frame.content, ts: world.now() });
-      for (const target of targets.values()) {
-        if (closeIfOverHard(world, target)) continue;
-        world.counters.deliveries++;
-        dm.sendTo(target);
-      }
+      // In the inbox first: the ack means it is kept, whether it goes out now or on resume.
+      deliverDm(
+        world,
+        frame.to,
+        targets as ReadonlyMap<Ref<ConnMsg>, SocketHandle<Session>>,
+        session.user,
+        frame.content,
+      );
       if (frame.ref !== undefined) sendFrame(socket, { type: 'ack', ref: frame.ref });
       return;
     }
+
+    case 'inbox':
+      resumeInbox(world, socket, frame.since, frame.ref);
+      return;
 
     case 'who': {
       const users = new Set<string>();
@@ -169,13 +176,19 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
       world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);
+      const inbox = inboxOf(world, socket.session.user);
       if (!socket.session.welcomed) {
         socket.session.welcomed = true;
-        sendFrame(socket, { type: 'welcome', user: socket.session.user });
+        sendFrame(socket, { type: 'welcome', user: socket.session.user, inbox: inboxPosition(inbox) });
       }
       // A slow-consumer check the previous incarnation had armed is armed again.
       if (socket.session.slowCheck) ctx.sendAfter(ctx.self, { type: 'slow.check' }, world.options.softLimitGraceMs);
       return socket;
+    },
+
+    terminate(socket) {
+      // The user's last connection: its inbox waits roomIdleMs for a reconnect, then goes.
+      if (world.users.count(socket.session.user) <= 1) lastConnectionGone(world, socket.session.user);
     },
 
     receive(socket, msg, ctx) {

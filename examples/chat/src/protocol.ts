@@ -28,7 +28,8 @@ export type ClientFrame =
   | { readonly type: 'message'; readonly room: string; readonly content: string; readonly ref?: ClientRef }
   | { readonly type: 'dm'; readonly to: string; readonly content: string; readonly ref?: ClientRef }
   | { readonly type: 'who'; readonly room: string; readonly ref?: ClientRef }
-  | { readonly type: 'ping'; readonly ref?: ClientRef };
+  | { readonly type: 'ping'; readonly ref?: ClientRef }
+  | { readonly type: 'inbox'; readonly since: Since; readonly ref?: ClientRef };
 
 /** The error codes of PROTOCOL.md. */
 export type ErrorCode =
@@ -52,7 +53,7 @@ export interface ProtocolError {
 
 /** Frames the server sends. */
 export type ServerFrame =
-  | { type: 'welcome'; user: string }
+  | { type: 'welcome'; user: string; inbox: { epoch: string; id: number } }
   | {
       type: 'joined';
       room: string;
@@ -65,18 +66,37 @@ export type ServerFrame =
   | { type: 'left'; room: string; ref?: ClientRef }
   | { type: 'message'; room: string; from: string; content: string; ts: number; id: number }
   | { type: 'ack'; ref: ClientRef; id?: number }
-  | { type: 'dm'; from: string; content: string; ts: number }
+  | { type: 'dm'; from: string; content: string; ts: number; id: number }
+  | { type: 'inbox'; ref?: ClientRef; epoch: string; id: number; recovered: boolean }
   | { type: 'members'; room: string; ref?: ClientRef; users: string[]; more?: true }
   | { type: 'pong'; ref?: ClientRef }
   | { type: 'presence'; room: string; joins: string[]; leaves: string[] }
   | { type: 'gap'; room: string; from: number }
+  | { type: 'gap'; inbox: true; from: number }
   | { type: 'error'; code: ErrorCode; reason: string; ref?: ClientRef; retry_ms?: number };
 
 export type Parsed =
   | { readonly ok: true; readonly frame: ClientFrame }
   | { readonly ok: false; readonly error: ProtocolError };
 
-const TYPES = new Set(['join', 'leave', 'message', 'dm', 'who', 'ping']);
+const TYPES = new Set(['join', 'leave', 'message', 'dm', 'who', 'ping', 'inbox']);
+
+/** A `since` field, validated; undefined if it is not `{ epoch: string, id: integer >= 0 }`. */
+function sinceOf(v: unknown): Since | undefined {
+  const s = v as Record<string, unknown> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.epoch !== 'string' ||
+    s.epoch.length > 64 ||
+    typeof s.id !== 'number' ||
+    !Number.isSafeInteger(s.id) ||
+    s.id < 0
+  ) {
+    return undefined;
+  }
+  return { epoch: s.epoch, id: s.id };
+}
 
 function bad(reason: string, ref?: ClientRef): Parsed {
   return {
@@ -140,19 +160,14 @@ export function validate(v: unknown, maxContent: number): Parsed {
       if (!isName(o.room)) return invalidName('room', ref);
       if (type !== 'join') return { ok: true, frame: withRef({ type, room: o.room }, ref) };
       if (o.since === undefined) return { ok: true, frame: withRef({ type: 'join', room: o.room }, ref) };
-      const s = o.since as Record<string, unknown> | null;
-      if (
-        s === null ||
-        typeof s !== 'object' ||
-        typeof s.epoch !== 'string' ||
-        s.epoch.length > 64 ||
-        typeof s.id !== 'number' ||
-        !Number.isSafeInteger(s.id) ||
-        s.id < 0
-      ) {
-        return bad('since must be { epoch: string, id: integer >= 0 }', ref);
-      }
-      return { ok: true, frame: withRef({ type: 'join', room: o.room, since: { epoch: s.epoch, id: s.id } }, ref) };
+      const since = sinceOf(o.since);
+      if (since === undefined) return bad('since must be { epoch: string, id: integer >= 0 }', ref);
+      return { ok: true, frame: withRef({ type: 'join', room: o.room, since }, ref) };
+    }
+    case 'inbox': {
+      const since = sinceOf(o.since);
+      if (since === undefined) return bad('since must be { epoch: string, id: integer >= 0 }', ref);
+      return { ok: true, frame: withRef({ type: 'inbox', since }, ref) };
     }
     case 'message': {
       if (typeof o.room !== 'string') return bad('room must be a string', ref);

@@ -74,6 +74,7 @@ export async function startChat(
     rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry<string, Member, ConnMsg>('members'),
     users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
+    inboxes: new Map(),
     names: new UniqueRegistry<unknown>('chat'),
     counters: newCounters(),
     fanout: undefined,

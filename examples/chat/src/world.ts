@@ -14,6 +14,7 @@ import {
   spawnChild,
   type UniqueRegistry,
 } from 'troupe';
+import type { Inbox } from './inbox.js';
 import type { ChatOptions } from './options.js';
 import type { RoomArgs, RoomMsg } from './room.js';
 import type { Session } from './session.js';
@@ -63,6 +64,8 @@ export interface World {
   readonly members: DuplicateRegistry<string, Member, ConnMsg>;
   /** User name -> that user's connections, with their socket. */
   readonly users: DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>;
+  /** User name -> that user's DM inbox (inbox.ts). */
+  readonly inboxes: Map<string, Inbox>;
   /** Where the chat's own supervisors are registered, so that they find each other (`ROOM_SUP`). */
   readonly names: UniqueRegistry<unknown>;
   readonly counters: Counters;
