@@ -113,9 +113,19 @@ export class ServerProc {
 
   static async start(kind: Competitor, ctx: RunContext, o: ServerOptions = {}): Promise<ServerProc> {
     // Both servers get the same node flags (--expose-gc for the memory readings, and the loader).
+    // Every load connection comes from 127.0.0.1: the per-address cap (1,000 by default) would refuse
+    // the load, so the bench lifts it to the process's whole connection cap.
     const args =
       kind === 'troupe'
-        ? ['--port', '0', '--host', '127.0.0.1', ...(o.testFaults ? ['--test-faults'] : [])]
+        ? [
+            '--port',
+            '0',
+            '--host',
+            '127.0.0.1',
+            '--max-connections-per-ip',
+            '1000000',
+            ...(o.testFaults ? ['--test-faults'] : []),
+          ]
         : ['--port=0'];
     // BENCH_CHAT_TROUPE_SERVER points at another wrapper (a patched copy of the chat, to try a fix).
     const troupe = process.env.BENCH_CHAT_TROUPE_SERVER ?? here('./troupe-server.ts');

@@ -8,7 +8,7 @@
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
 import { sendFrame } from './codec.js';
-import { deliverDm, inboxOf, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
+import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import {
   type ClientFrame,
   type ClientRef,
@@ -176,10 +176,13 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
       world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);
-      const inbox = inboxOf(world, socket.session.user);
       if (!socket.session.welcomed) {
         socket.session.welcomed = true;
-        sendFrame(socket, { type: 'welcome', user: socket.session.user, inbox: inboxPosition(inbox) });
+        sendFrame(socket, {
+          type: 'welcome',
+          user: socket.session.user,
+          inbox: inboxPosition(world, socket.session.user),
+        });
       }
       // A slow-consumer check the previous incarnation had armed is armed again.
       if (socket.session.slowCheck) ctx.sendAfter(ctx.self, { type: 'slow.check' }, world.options.softLimitGraceMs);

@@ -14,25 +14,30 @@ import type { SocketHandle } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
 import type { Session } from './session.js';
-import { RoomStore } from './store.js';
+import { History, newEpoch } from './store.js';
 import { type ConnMsg, closeIfOverHard, type World } from './world.js';
 
 export interface Inbox {
-  readonly store: RoomStore;
-  /** Connections whose DMs are held back until they resume. */
-  readonly gapped: WeakSet<SocketHandle<Session>>;
+  readonly store: History;
+  /** Connections whose DMs are held back until they resume; made on the first gap. */
+  gapped: WeakSet<SocketHandle<Session>> | undefined;
   /** The removal armed when the user's last connection went. */
   idle: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** The inbox of `user`, made if there is none (and kept from going idle). */
+/**
+ * The inbox of `user`, made if there is none (and kept from going idle). A user nobody has sent a
+ * DM yet has only its epoch (a string in `world.inboxes`): most users of a chat never get one, and
+ * the welcome of every connection needs the position.
+ */
 export function inboxOf(world: World, user: string): Inbox {
-  let inbox = world.inboxes.get(user);
-  if (inbox === undefined) {
+  const held = world.inboxes.get(user);
+  let inbox: Inbox;
+  if (held === undefined || typeof held === 'string') {
     const o = world.options;
-    inbox = { store: new RoomStore(o.history, o.historyBytes), gapped: new WeakSet(), idle: undefined };
+    inbox = { store: new History(o.history, o.historyBytes, held), gapped: undefined, idle: undefined };
     world.inboxes.set(user, inbox);
-  }
+  } else inbox = held;
   if (inbox.idle !== undefined) {
     clearTimeout(inbox.idle);
     inbox.idle = undefined;
@@ -40,9 +45,20 @@ export function inboxOf(world: World, user: string): Inbox {
   return inbox;
 }
 
-/** The inbox position a `welcome` announces. */
-export function inboxPosition(inbox: Inbox): { epoch: string; id: number } {
-  return { epoch: inbox.store.epoch, id: inbox.store.lastId };
+/** The inbox position a `welcome` announces; a user without one gets its epoch, and id 0. */
+export function inboxPosition(world: World, user: string): { epoch: string; id: number } {
+  const held = world.inboxes.get(user);
+  if (typeof held === 'object') {
+    if (held.idle !== undefined) {
+      clearTimeout(held.idle);
+      held.idle = undefined;
+    }
+    return { epoch: held.store.epoch, id: held.store.lastId };
+  }
+  if (held !== undefined) return { epoch: held, id: 0 };
+  const epoch = newEpoch();
+  world.inboxes.set(user, epoch);
+  return { epoch, id: 0 };
 }
 
 /**
@@ -65,14 +81,14 @@ export function deliverDm(
   let sent = 0;
   for (const [conn, target] of targets) {
     if (closeIfOverHard(world, target)) continue;
-    if (inbox.gapped.has(target)) {
+    if (inbox.gapped?.has(target) === true) {
       world.counters.droppedForSlow++;
       continue;
     }
     if (target.bufferedAmount + target.pendingBytes > soft) {
       world.counters.droppedForSlow++;
       world.counters.gaps++;
-      inbox.gapped.add(target);
+      (inbox.gapped ??= new WeakSet()).add(target);
       sendFrame(target, { type: 'gap', inbox: true, from: id });
       // Closed with 1013 if it stays over the soft limit for the grace period; its DMs wait.
       conn.send({ type: 'slow', room: '' });
@@ -102,7 +118,7 @@ export function resumeInbox(
   const recovered = since.epoch === store.epoch && store.covers(since.id);
   const answer = { type: 'inbox', epoch: store.epoch, id: store.lastId, recovered } as const;
   sendFrame(socket, ref === undefined ? answer : { ...answer, ref });
-  inbox.gapped.delete(socket);
+  inbox.gapped?.delete(socket);
   if (!recovered) return;
   const soft = world.options.softLimit;
   let queued = socket.bufferedAmount + socket.pendingBytes;
@@ -110,7 +126,7 @@ export function resumeInbox(
   for (const f of store.after(since.id)) {
     if (queued > soft) {
       world.counters.gaps++;
-      inbox.gapped.add(socket);
+      (inbox.gapped ??= new WeakSet()).add(socket);
       sendFrame(socket, { type: 'gap', inbox: true, from: next });
       return;
     }
@@ -122,6 +138,11 @@ export function resumeInbox(
 /** The user's last connection is going: its inbox goes too, unless the user is back within `roomIdleMs`. */
 export function lastConnectionGone(world: World, user: string): void {
   const inbox = world.inboxes.get(user);
+  // An epoch alone: nothing to keep for a reconnect (it would answer recovered:false either way).
+  if (typeof inbox === 'string') {
+    if (world.users.count(user) <= 1) world.inboxes.delete(user);
+    return;
+  }
   if (inbox === undefined || inbox.idle !== undefined) return;
   inbox.idle = setTimeout(() => {
     if (world.users.count(user) === 0 && world.inboxes.get(user) === inbox) world.inboxes.delete(user);

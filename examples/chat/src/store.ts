@@ -7,21 +7,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Encoded } from './codec.js';
 
-export class RoomStore {
-  readonly epoch = randomBytes(6).toString('base64url');
+/** This process's run, in every epoch it makes: two runs never share an epoch. */
+const RUN = randomBytes(6).toString('base64url');
+let epochs = 0;
+
+/** A new epoch: unique in this process (a counter) and across runs (`RUN`); no allocation but the string. */
+export function newEpoch(): string {
+  return `${RUN}${(++epochs).toString(36)}`;
+}
+
+/**
+ * Numbered messages, the last `capacity` of them (and at most `maxBytes`), within an epoch: a room's
+ * history, or a user's DM inbox.
+ */
+export class History {
+  readonly epoch: string;
   lastId = 0;
-  /** Set by the first room actor on this store; a later one is the same room restarted. */
-  started = false;
-  /** The presence batch not yet sent: a restarted room sends it, so no join or leave is lost. */
-  readonly joins = new Set<string>();
-  readonly leaves = new Set<string>();
-  /**
-   * The users present (with their connection counts) as the room last knew them: a restarted room
-   * compares them with the registry, so a member who left while it was down still gets its leave.
-   */
-  readonly present = new Map<string, number>();
-  /** Members whose room messages are dropped until they resume: still so after a restart. */
-  readonly gapped = new Set<unknown>();
   /** Made at the first message: a room nobody writes in does not hold `capacity` empty slots. */
   #ring: Array<Encoded | undefined> | undefined = undefined;
   /** Each held message's size in bytes, by the same slot. */
@@ -33,9 +34,10 @@ export class RoomStore {
   readonly capacity: number;
   readonly maxBytes: number;
 
-  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY, epoch = newEpoch()) {
     this.capacity = capacity;
     this.maxBytes = maxBytes;
+    this.epoch = epoch;
   }
 
   /**
@@ -78,4 +80,20 @@ export class RoomStore {
     for (let i = id + 1; i <= this.lastId; i++) out.push(ring[i % this.capacity] as Encoded);
     return out;
   }
+}
+
+/** A room's history, and what the room keeps across its restarts. */
+export class RoomStore extends History {
+  /** Set by the first room actor on this store; a later one is the same room restarted. */
+  started = false;
+  /** The presence batch not yet sent: a restarted room sends it, so no join or leave is lost. */
+  readonly joins = new Set<string>();
+  readonly leaves = new Set<string>();
+  /**
+   * The users present (with their connection counts) as the room last knew them: a restarted room
+   * compares them with the registry, so a member who left while it was down still gets its leave.
+   */
+  readonly present = new Map<string, number>();
+  /** Members whose room messages are dropped until they resume: still so after a restart. */
+  readonly gapped = new Set<unknown>();
 }
