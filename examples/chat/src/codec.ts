@@ -57,9 +57,17 @@ export class Encoded {
     return this.#text.byteLength;
   }
 
-  /** The size of its JSON encoding (made now if it was not): what the history counts it as. */
+  /**
+   * The size of its JSON encoding, for a frame that goes into a history: the encoding is made now,
+   * straight into a block of its own (so `compact` keeps it without a copy).
+   */
   jsonBytes(): number {
-    this.#text ??= Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8');
+    if (this.#text === undefined) {
+      const json = encodeJson(this.#frame as ServerFrame);
+      const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json, 'utf8'));
+      bytes.write(json, 'utf8');
+      this.#text = bytes;
+    }
     return this.#text.byteLength;
   }
 

@@ -1,6 +1,6 @@
 /**
- * A room's history: its epoch, its last message id, and a ring buffer of the last `capacity`
- * messages (and at most `maxBytes` of them), already encoded for reuse. It is passed to the room actor as an argument, so it
+ * A room's history: its epoch, its last message id, and the last `capacity` messages (and at most
+ * `maxBytes` of them), already encoded for reuse. It is passed to the room actor as an argument, so it
  * survives the room's restarts: ids continue after a crash and clients resume without a reload.
  * A room that stops (empty for a while) drops its store, and a new one starts a new epoch.
  */
@@ -23,14 +23,16 @@ export function newEpoch(): string {
 export class History {
   readonly epoch: string;
   lastId = 0;
-  /** Made at the first message: a room nobody writes in does not hold `capacity` empty slots. */
-  #ring: Array<Encoded | undefined> | undefined = undefined;
-  /** Each held message's size in bytes, by the same slot. */
-  #sizes: number[] | undefined = undefined;
+  /**
+   * The messages held, oldest first from `#head`: `#items[i]` has id `#baseId + i`. Arrays that
+   * grow with what is held, not `capacity` slots up front: an inbox that got three DMs holds three.
+   */
+  #items: Array<Encoded | undefined> = [];
+  #sizes: number[] = [];
+  #head = 0;
+  #baseId = 1;
   /** The bytes of the messages held. */
   bytes = 0;
-  /** The oldest id held after the byte limit dropped older ones (1: none dropped for bytes). */
-  #firstKept = 1;
   readonly capacity: number;
   readonly maxBytes: number;
 
@@ -40,32 +42,37 @@ export class History {
     this.epoch = epoch;
   }
 
+  /** How many messages are held. */
+  get held(): number {
+    return this.#items.length - this.#head;
+  }
+
   /**
-   * Appends the message with id `lastId + 1`, of `size` bytes; then the oldest messages go while
-   * the history holds more than `maxBytes` (never the newest: one message over the limit is kept).
+   * Appends the message with id `lastId + 1`, of `size` bytes; then the oldest go while more than
+   * `capacity` are held, or more than `maxBytes` (never the newest: one message over it is kept).
    */
   append(frame: Encoded, size: number): void {
-    this.#ring ??= new Array(this.capacity);
-    this.#sizes ??= new Array(this.capacity).fill(0);
     this.lastId++;
-    const slot = this.lastId % this.capacity;
-    // The message this one replaces in the ring (the count limit) leaves the byte count.
-    if (this.lastId - this.capacity >= this.#firstKept) this.bytes -= this.#sizes[slot] as number;
-    this.#ring[slot] = frame;
-    this.#sizes[slot] = size;
+    this.#items.push(frame);
+    this.#sizes.push(size);
     this.bytes += size;
-    while (this.bytes > this.maxBytes && this.oldestId < this.lastId) {
-      const old = this.oldestId % this.capacity;
-      this.bytes -= this.#sizes[old] as number;
-      this.#sizes[old] = 0;
-      this.#ring[old] = undefined;
-      this.#firstKept = this.oldestId + 1;
+    while (this.held > this.capacity || (this.bytes > this.maxBytes && this.held > 1)) {
+      this.bytes -= this.#sizes[this.#head] as number;
+      this.#items[this.#head] = undefined;
+      this.#head++;
+    }
+    // Drop the vacated front now and then: amortised O(1), and the arrays stay about `held` long.
+    if (this.#head >= 64 && this.#head * 2 >= this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#sizes.splice(0, this.#head);
+      this.#baseId += this.#head;
+      this.#head = 0;
     }
   }
 
   /** The oldest id still held (lastId + 1 when empty). */
   get oldestId(): number {
-    return Math.max(1, this.lastId - this.capacity + 1, this.#firstKept);
+    return this.lastId - this.held + 1;
   }
 
   /** Can every message after `id` be replayed? */
@@ -76,8 +83,7 @@ export class History {
   /** The messages after `id`, oldest first. Call only when `covers(id)`. */
   after(id: number): Encoded[] {
     const out: Encoded[] = [];
-    const ring = this.#ring ?? [];
-    for (let i = id + 1; i <= this.lastId; i++) out.push(ring[i % this.capacity] as Encoded);
+    for (let i = id + 1; i <= this.lastId; i++) out.push(this.#items[i - this.#baseId] as Encoded);
     return out;
   }
 }
