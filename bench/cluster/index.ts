@@ -16,14 +16,11 @@
  * Each competitor runs in processes of its own; the figure is the best of the runs (a shared
  * machine only ever makes a run slower). A missing nats-server is an error with the install command.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { arch, cpus, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { arch, cpus, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { INSTALL, natsServerPath, startNats as startNatsServer } from '../../scripts/nats-server.js';
 
-const INSTALL = 'apt-get install -y --no-install-recommends nats-server';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
@@ -41,47 +38,14 @@ const KILLS = quick ? 1 : 3;
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 let clusters = 0;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function startNats(): Promise<{ url: string; stop: () => void }> {
-  const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
-  const bin = which.stdout.trim();
-  if (which.status !== 0 || bin === '') {
+async function startNats(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const bin = natsServerPath();
+  if (bin === undefined) {
     console.error(`bench:cluster needs nats-server; install it with: ${INSTALL}`);
     process.exit(1);
   }
-  const port = await freePort();
-  const store = mkdtempSync(join(tmpdir(), 'troupe-bench-nats-'));
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = new Socket();
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-      s.connect(port, '127.0.0.1');
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: () => {
-      child.kill('SIGTERM');
-      rmSync(store, { recursive: true, force: true });
-    },
-  };
+  const nats = await startNatsServer(bin);
+  return { url: nats.url, stop: () => nats.stop() };
 }
 
 /** A worker process and the JSON lines it prints. */
@@ -252,7 +216,7 @@ try {
     rows.push({ name: 'node-down-ms', unit: 'ms', value: v, target: '<= 2000 ms', met: v <= 2_000 });
   }
 } finally {
-  nats.stop();
+  await nats.stop();
 }
 
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));

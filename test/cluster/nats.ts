@@ -1,94 +1,12 @@
 /**
- * A real NATS server for the cluster tests: Debian's `nats-server`, started on a free loopback
- * port and stopped by its PID. Without the binary the tests skip themselves with the command that
- * installs it, except under CI=true, where a missing binary is a failure.
+ * A real NATS server for the cluster tests (`scripts/nats-server.ts`, shared with the cluster
+ * benchmark), and a TCP proxy to cut one node off. Without the binary the tests skip themselves
+ * with the command that installs it, except under CI=true, where a missing binary is a failure.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { freePort } from '../../scripts/nats-server.js';
 
-export const INSTALL = 'apt-get install -y --no-install-recommends nats-server';
-
-/** The nats-server binary, or undefined if it is not installed. */
-export function natsServerPath(): string | undefined {
-  const r = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  return r.status === 0 && p !== '' ? p : undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.connect(port, '127.0.0.1');
-  });
-}
-
-/** A running nats-server. */
-export interface Nats {
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a nats-server with JetStream (its store in a fresh temporary folder) on a free loopback
- * port, or on `port` (to start one again where a stopped one was); resolves once it accepts
- * connections.
- */
-export async function startNats(binary: string, port?: number): Promise<Nats> {
-  if (port === undefined) port = await freePort();
-  const store = mkdtempSync(join(tmpdir(), 'troupe-nats-'));
-  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
-    stdio: 'ignore',
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('nats-server did not start');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; i < 200 && !(await accepts(port)); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!(await accepts(port))) {
-    process.kill(pid, 'SIGKILL');
-    throw new Error(`nats-server did not accept connections on port ${port} within 2 s`);
-  }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    pid,
-    async stop() {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        return;
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }, 2_000);
-      await exited;
-      clearTimeout(t);
-      rmSync(store, { recursive: true, force: true });
-    },
-  };
-}
+export { freePort, INSTALL, type Nats, natsServerPath, startNats } from '../../scripts/nats-server.js';
 
 /**
  * A TCP proxy on a free loopback port in front of a NATS server, to cut one node off: `cut()`
