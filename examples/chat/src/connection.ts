@@ -20,7 +20,7 @@ import {
 } from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
-import { type ConnMsg, closeIfOverHard, ensureRoom, ROOMS_FULL, roomsFullError, type World } from './world.js';
+import { type ConnMsg, ensureRoom, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
 export const WHO_LIMIT = 1_000;

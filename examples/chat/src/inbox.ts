@@ -45,6 +45,12 @@ export function inboxOf(world: World, user: string): Inbox {
   return inbox;
 }
 
+/** The connections of `inbox` held back until they resume, made on the first gap. */
+function gappedOf(inbox: Inbox): WeakSet<SocketHandle<Session>> {
+  if (inbox.gapped === undefined) inbox.gapped = new WeakSet();
+  return inbox.gapped;
+}
+
 /** The inbox position a `welcome` announces; a user without one gets its epoch, and id 0. */
 export function inboxPosition(world: World, user: string): { epoch: string; id: number } {
   const held = world.inboxes.get(user);
@@ -88,7 +94,7 @@ export function deliverDm(
     if (target.bufferedAmount + target.pendingBytes > soft) {
       world.counters.droppedForSlow++;
       world.counters.gaps++;
-      (inbox.gapped ??= new WeakSet()).add(target);
+      gappedOf(inbox).add(target);
       sendFrame(target, { type: 'gap', inbox: true, from: id });
       // Closed with 1013 if it stays over the soft limit for the grace period; its DMs wait.
       conn.send({ type: 'slow', room: '' });
@@ -126,7 +132,7 @@ export function resumeInbox(
   for (const f of store.after(since.id)) {
     if (queued > soft) {
       world.counters.gaps++;
-      (inbox.gapped ??= new WeakSet()).add(socket);
+      gappedOf(inbox).add(socket);
       sendFrame(socket, { type: 'gap', inbox: true, from: next });
       return;
     }
