@@ -3,6 +3,8 @@
  * connects a system to a NATS server and names its node; membership keeps `system.nodes()` and the
  * `nodeup` / `nodedown` events current on every node; refs to actors on other nodes send, call,
  * link and monitor as local ones do.
+ *
+ * @module @troupe/cluster
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';

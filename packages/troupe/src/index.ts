@@ -1,6 +1,8 @@
 /**
  * Troupe: OTP-style actors for TypeScript. One named export per concept, grouped by family.
  * Test tools (simulated clock, probes, settle) live in `troupe/testing`.
+ *
+ * @module troupe
  */
 
 // Actors, refs and messages

@@ -1,6 +1,8 @@
 /**
  * @troupe/uws: Troupe actors behind uWebSockets.js, one supervised actor per socket. Nothing here is
  * specific to a protocol: the socket's actor gets frames as messages and writes through its handle.
+ *
+ * @module @troupe/uws
  */
 
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';

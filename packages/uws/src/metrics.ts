@@ -5,6 +5,8 @@
  * registry you give it; what the system counts itself (live actors, the run queue, the backlog) is
  * read at scrape time. A separate entry, so that the main one never loads prom-client: install it
  * (`prom-client@^15`) only if you use this.
+ *
+ * @module @troupe/uws/metrics
  */
 import { Counter, Gauge, Histogram, type Metric, type Registry, type RegistryContentType } from 'prom-client';
 import type { ActorSystem, SystemEvent } from 'troupe';

@@ -45,7 +45,7 @@ const NO_NODE = 'nonode@nohost';
 export let runtimeOf: (system: ActorSystem) => SystemRuntime;
 
 declare module '../actor/context.js' {
-  /** `ctx.system` is the `ActorSystem` the actor runs in. */
+  // `ctx.system` is the `ActorSystem` the actor runs in (documented where SystemHandle is declared).
   interface SystemHandle extends ActorSystem {}
 }
 
