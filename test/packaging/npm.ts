@@ -66,7 +66,8 @@ export function unpublishable(files: string[]): string[] {
       /(^|\/)(test|tests|__tests__|bench|benches|benchmarks?)\//.test(f) ||
       /\.(test|spec|bench)\./.test(f) ||
       f.endsWith('.tsbuildinfo') ||
-      !/^(dist\/|src\/|README\.md$|LICENSE$|package\.json$)/.test(f),
+      // The manual's chapters ship beside the README that links them (docs/*.md, nothing else there).
+      !/^(dist\/|src\/|docs\/[\w-]+\.md$|README\.md$|LICENSE$|package\.json$)/.test(f),
   );
 }
 
@@ -87,7 +88,11 @@ export function assertReleaseMetadata(manifest: Record<string, unknown>, directo
   assert.equal((manifest.repository as { directory?: string } | undefined)?.directory, directory);
   assert.equal(manifest.type, 'module');
   assert.equal(manifest.sideEffects, false);
-  assert.deepEqual(manifest.files, ['dist', '!dist/.tsbuildinfo', 'src', 'README.md', 'LICENSE']);
+  // The same list in every package, and `docs` (the manual's chapters) where a package has them.
+  assert.deepEqual(
+    (manifest.files as string[]).filter((f) => f !== 'docs'),
+    ['dist', '!dist/.tsbuildinfo', 'src', 'README.md', 'LICENSE'],
+  );
   assert.deepEqual(typesNotFirst(manifest.exports), [], 'exports whose types condition is not first');
 }
 

@@ -345,6 +345,10 @@ describe('packaging: the packed tarball, installed with npm outside the workspac
         'dist/index.d.ts',
         'dist/testing.js',
         'dist/testing.d.ts',
+        // The manual's chapters, which the README links.
+        'docs/actors.md',
+        'docs/supervision.md',
+        'docs/cluster.md',
       ],
       installedManifest: join(installed, 'package.json'),
       directory: 'packages/troupe',

@@ -12,7 +12,10 @@
  * - every markdown file a tracked file mentions by name (a word ending in .md, bare or after its
  *   directories) is tracked.
  *
- * URLs, mail addresses and pure `#anchor` links are not paths and are left alone.
+ * - every `#anchor` of a markdown link, in the same file or another tracked markdown file, names one
+ *   of that file's headings (as GitHub makes their anchors).
+ *
+ * URLs and mail addresses are not paths and are left alone.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -131,6 +134,26 @@ function markdownMentions(text: string): Array<{ name: string; offset: number }>
   return out;
 }
 
+/**
+ * The anchors of a markdown file's headings, as GitHub makes them: lower case, punctuation dropped,
+ * spaces as hyphens, a repeated one numbered (`-1`, `-2`).
+ */
+function anchorsOf(md: string): Set<string> {
+  const text = withoutCode(md.replace(/`([^`\n]+)`/g, '$1'));
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^#{1,6} +(.+?) *#* *$/gm)) {
+    const base = m[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\- _]/gu, '')
+      .replace(/ /g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
 /** The lockfile's `link:` paths, each with the importer directory pnpm resolves it from. */
 function lockfileLinks(text: string): Array<{ importer: string; path: string; offset: number }> {
   const out: Array<{ importer: string; path: string; offset: number }> = [];
@@ -160,7 +183,12 @@ function problems(): string[] {
 
     if (file.endsWith('.md')) {
       for (const { target, offset } of markdownLinks(text)) {
-        if (target.startsWith('#') || SCHEME.test(target)) continue;
+        if (SCHEME.test(target)) continue;
+        const anchor = /#(.*)$/.exec(target)?.[1];
+        if (target.startsWith('#')) {
+          if (!anchorsOf(text).has(anchor as string)) found.push(`${at(file, text, offset)}: no heading for ${target}`);
+          continue;
+        }
         let path = target.replace(/[#?].*$/, '');
         try {
           path = decodeURI(path);
@@ -168,6 +196,10 @@ function problems(): string[] {
         const resolved = path.startsWith('/') ? resolveInRepo('', path.slice(1)) : resolveInRepo(dir, path);
         if (resolved === null) found.push(`${at(file, text, offset)}: link to ${target} leaves the repository`);
         else if (!exists(index, resolved)) found.push(`${at(file, text, offset)}: link to ${target}: no such file`);
+        else if (anchor !== undefined && resolved.endsWith('.md')) {
+          const there = anchorsOf(readFileSync(join(root, resolved), 'utf8'));
+          if (!there.has(anchor)) found.push(`${at(file, text, offset)}: link to ${target}: no such heading there`);
+        }
       }
     }
 
