@@ -101,15 +101,21 @@ describe('RestartWindow', () => {
     );
   });
 
-  it('gives the memory of a burst back once the burst has left the window', () => {
+  it('gives the memory of a burst back once the burst has left the window', async () => {
     const gc = exposeGc();
     const w = new RestartWindow(Number.POSITIVE_INFINITY, 100);
     for (let i = 0; i < 200_000; i++) w.tryAdd(0); // 1.6 MB of times, all inside the window
     gc();
     const during = process.memoryUsage().arrayBuffers;
     assert.equal(w.tryAdd(1_000), true); // the burst is older than 100 ms now
-    gc();
-    const after = process.memoryUsage().arrayBuffers;
+    // V8 frees an ArrayBuffer's backing store after the collection that finds it dead, sometimes on a
+    // background thread: on a busy machine that can take a few turns, so look again a few times.
+    let after = during;
+    for (let i = 0; i < 50 && during - after <= 1_000_000; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+      after = process.memoryUsage().arrayBuffers;
+    }
     assert.ok(during - after > 1_000_000, `only ${during - after} bytes given back`);
     assert.equal(w.countAt(1_000), 1);
   });

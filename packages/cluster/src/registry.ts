@@ -285,6 +285,8 @@ export class ClusterRegistry {
         return { ok: false, reason: 'dead' };
       }
       this.#held.set(name, { ref, rev });
+      // Seen here at once; the watch brings the same entry a moment later (and to every other node).
+      this.#cache.set(name, { ref, rev, node: this.dist.node, boot: this.dist.boot, orphanSince: -1 });
       this.system.monitor(ref, () => {
         const h = this.#held.get(name);
         if (h?.ref !== ref) return;
