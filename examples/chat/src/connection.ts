@@ -149,7 +149,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     }
 
     case 'inbox':
-      resumeInbox(world, socket, frame.since, frame.ref);
+      resumeInbox(world, self, socket, frame.since, frame.ref);
       return;
 
     case 'who': {

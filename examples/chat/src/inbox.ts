@@ -115,6 +115,7 @@ export function deliverDm(
  */
 export function resumeInbox(
   world: World,
+  conn: Ref<ConnMsg>,
   socket: SocketHandle<Session>,
   since: { epoch: string; id: number },
   ref: string | number | undefined,
@@ -126,19 +127,13 @@ export function resumeInbox(
   sendFrame(socket, ref === undefined ? answer : { ...answer, ref });
   inbox.gapped?.delete(socket);
   if (!recovered) return;
-  const soft = world.options.softLimit;
-  let queued = socket.bufferedAmount + socket.pendingBytes;
-  let next = since.id + 1;
-  for (const f of store.after(since.id)) {
-    if (queued > soft) {
-      world.counters.gaps++;
-      gappedOf(inbox).add(socket);
-      sendFrame(socket, { type: 'gap', inbox: true, from: next });
-      return;
-    }
-    queued += f.sendTo(socket);
-    next++;
-  }
+  const from = store.replayTo(socket, since.id, world.options.softLimit);
+  if (from === 0) return;
+  world.counters.gaps++;
+  gappedOf(inbox).add(socket);
+  sendFrame(socket, { type: 'gap', inbox: true, from });
+  // As for a room replay: closed with 1013 if it is still over the soft limit after the grace period.
+  conn.send({ type: 'slow', room: '' });
 }
 
 /** The user's last connection is going: its inbox goes too, unless the user is back within `roomIdleMs`. */

@@ -134,31 +134,20 @@ function deliver(s: RoomState, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id
 }
 
 /**
- * Replays the messages after `sinceId` while the socket's buffer stays under the soft limit (the
- * limit counts every byte queued for a client, replays too: PROTOCOL.md). What does not fit is a
- * `gap` whose `from` is the first id not sent, and the member gets no room messages until it
- * resumes from there: each `join` + `since` queues at most the soft limit and one message.
+ * Replays the messages after `sinceId` under the soft limit (it counts every byte queued for a
+ * client, replays too: PROTOCOL.md). What does not fit is a `gap` whose `from` is the first id not
+ * sent, and the member gets no room messages until it resumes from there: each `join` + `since`
+ * queues at most the soft limit and one message.
  */
 function replay(s: RoomState, conn: Ref<ConnMsg>, socket: SocketHandle<Session>, sinceId: number): void {
-  // What uWS holds for it and what this batch has queued, then what this replay adds. (Bytes the
-  // kernel has taken are out of reach; this bound does not depend on how much it takes.)
-  let queued = socket.bufferedAmount + socket.pendingBytes;
-  const soft = s.world.options.softLimit;
-  let next = sinceId + 1;
-  for (const f of s.store.after(sinceId)) {
-    if (socket.closed) return;
-    if (queued > soft) {
-      s.world.counters.gaps++;
-      s.gapped.add(conn);
-      sendFrame(socket, { type: 'gap', room: s.name, from: next });
-      // Closed with 1013 if it is still over the soft limit after the grace period (a client that
-      // reads has long taken it all by then).
-      conn.send({ type: 'slow', room: s.name });
-      return;
-    }
-    queued += f.sendTo(socket);
-    next++;
-  }
+  const from = s.store.replayTo(socket, sinceId, s.world.options.softLimit);
+  if (from === 0) return;
+  s.world.counters.gaps++;
+  s.gapped.add(conn);
+  sendFrame(socket, { type: 'gap', room: s.name, from });
+  // Closed with 1013 if it is still over the soft limit after the grace period (a client that
+  // reads has long taken it all by then).
+  conn.send({ type: 'slow', room: s.name });
 }
 
 export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {

@@ -5,7 +5,9 @@
  * A room that stops (empty for a while) drops its store, and a new one starts a new epoch.
  */
 import { randomBytes } from 'node:crypto';
+import type { SocketHandle } from '@troupe/uws';
 import type { Encoded } from './codec.js';
+import type { Session } from './session.js';
 
 /** This process's run, in every epoch it makes: two runs never share an epoch. */
 const RUN = randomBytes(6).toString('base64url');
@@ -78,6 +80,22 @@ export class History {
   /** Can every message after `id` be replayed? */
   covers(id: number): boolean {
     return id <= this.lastId && id + 1 >= this.oldestId;
+  }
+
+  /**
+   * Sends the messages after `sinceId` (`covers(sinceId)` must hold) while the socket stays under
+   * `softLimit`: what uWS holds for it and what this batch has queued, plus what this replay adds
+   * (bytes the kernel has taken are out of reach, so the bound does not depend on how much it
+   * takes). Returns the first id not sent, or 0 when all went (or the socket closed).
+   */
+  replayTo(socket: SocketHandle<Session>, sinceId: number, softLimit: number): number {
+    let queued = socket.bufferedAmount + socket.pendingBytes;
+    for (let id = sinceId + 1; id <= this.lastId; id++) {
+      if (socket.closed) return 0;
+      if (queued > softLimit) return id;
+      queued += (this.#items[id - this.#baseId] as Encoded).sendTo(socket);
+    }
+    return 0;
   }
 
   /** The messages after `id`, oldest first. Call only when `covers(id)`. */

@@ -273,7 +273,7 @@ export class Distribution implements RemoteActors, RefTable {
     p.announced = true;
     p.announcedAt = this.system.clock.now();
     // It went on while this node had declared it down: it must forget what it shared with this node too.
-    if (rejoined) this.#control(p, [RESYNC, this.node, this.boot]);
+    if (rejoined) this.control(p, [RESYNC, this.node, this.boot]);
     this.onPeerUp?.(p);
   }
 
@@ -401,7 +401,7 @@ export class Distribution implements RemoteActors, RefTable {
         const mine = p.links.get(remote);
         mine?.delete(local);
         if (mine?.size === 0) p.links.delete(remote);
-        this.#control(p, [EXIT, this.node, this.boot, remote.id, local.id, reasonToWire(reason), 1]);
+        this.control(p, [EXIT, this.node, this.boot, remote.id, local.id, reasonToWire(reason), 1]);
       }
     }
     const watchers = this.#watchedBy.get(local);
@@ -411,7 +411,7 @@ export class Distribution implements RemoteActors, RefTable {
         const ids = p.watchedBy.get(local);
         p.watchedBy.delete(local);
         if (ids !== undefined)
-          for (const id of ids) this.#control(p, [DOWN, this.node, this.boot, id, reasonToWire(reason)]);
+          for (const id of ids) this.control(p, [DOWN, this.node, this.boot, id, reasonToWire(reason)]);
       }
     }
   }
@@ -576,13 +576,13 @@ export class Distribution implements RemoteActors, RefTable {
     const theirs = setIn(r.peer.links, r);
     theirs.add(local);
     this.export(local);
-    this.#control(r.peer, [LINK, this.node, this.boot, r.id, local.id]);
+    this.control(r.peer, [LINK, this.node, this.boot, r.id, local.id]);
   }
 
   unlink(local: Ref<never>, remote: Ref<never>): void {
     const r = remote as unknown as RemoteRef;
     if (!this.#unpair(local, r)) return;
-    this.#control(r.peer, [UNLINK, this.node, this.boot, r.id, local.id]);
+    this.control(r.peer, [UNLINK, this.node, this.boot, r.id, local.id]);
   }
 
   /** Removes the link pair; false if there was none. */
@@ -603,19 +603,19 @@ export class Distribution implements RemoteActors, RefTable {
       return;
     }
     r.peer.watching.set(id, { watcher, target: r });
-    this.#control(r.peer, [MONITOR, this.node, this.boot, r.id, id]);
+    this.control(r.peer, [MONITOR, this.node, this.boot, r.id, id]);
   }
 
   demonitor(id: MonitorRef, remote: Ref<never>): void {
     const r = remote as unknown as RemoteRef;
-    if (r.peer.watching.delete(id)) this.#control(r.peer, [DEMONITOR, this.node, this.boot, r.id, id]);
+    if (r.peer.watching.delete(id)) this.control(r.peer, [DEMONITOR, this.node, this.boot, r.id, id]);
   }
 
   exit(from: Ref<never> | undefined, remote: Ref<never>, reason: SignalReason): void {
     const r = remote as unknown as RemoteRef;
     if (!r.alive) return;
     if (from !== undefined) this.export(from);
-    this.#control(r.peer, [EXIT, this.node, this.boot, r.id, from?.id ?? 0, reasonToWire(reason), 0]);
+    this.control(r.peer, [EXIT, this.node, this.boot, r.id, from?.id ?? 0, reasonToWire(reason), 0]);
   }
 
   #deliverDown(watcher: RemoteWatcher, id: MonitorRef, target: RemoteRef, reason: ExitReason): void {
@@ -632,10 +632,6 @@ export class Distribution implements RemoteActors, RefTable {
 
   /** Sends a control frame to `p`; dropped while NATS is down (the peer's loss then cleans up). */
   control(p: Peer, frame: unknown[]): void {
-    this.#control(p, frame);
-  }
-
-  #control(p: Peer, frame: unknown[]): void {
     if (!p.up) return;
     let data: Uint8Array;
     try {
@@ -722,7 +718,7 @@ export class Distribution implements RemoteActors, RefTable {
         const local = this.#exports.get(f[3] as number);
         const remote = this.refOf(p, f[4] as number);
         if (local === undefined || !local.alive) {
-          this.#control(p, [EXIT, this.node, this.boot, f[4], f[3], 'noproc', 1]);
+          this.control(p, [EXIT, this.node, this.boot, f[4], f[3], 'noproc', 1]);
           return;
         }
         const mine = setIn(this.#links, local);
@@ -755,7 +751,7 @@ export class Distribution implements RemoteActors, RefTable {
       case MONITOR: {
         const local = this.#exports.get(f[3] as number);
         if (local === undefined || !local.alive) {
-          this.#control(p, [DOWN, this.node, this.boot, f[4], 'noproc']);
+          this.control(p, [DOWN, this.node, this.boot, f[4], 'noproc']);
           return;
         }
         const ids = setIn(p.watchedBy, local);
