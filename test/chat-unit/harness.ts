@@ -24,6 +24,7 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
   const system = new ActorSystem({ logger: silentLogger, clock });
   const world: World = {
     options: { ...DEFAULTS, ...opts },
+    cluster: undefined,
     rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry('members') as never,
     users: new DuplicateRegistry('users') as never,

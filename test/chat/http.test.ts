@@ -12,12 +12,12 @@ describe('chat http', () => {
     assert.match(r.body, /<title>[^<]*chat[^<]*<\/title>/i);
   });
 
-  it('answers /healthz with 200 and {"ok":true}', async (t) => {
-    const srv = await startServer(t);
+  it('answers /healthz with 200, the node, and cluster "off" for a single process', async (t) => {
+    const srv = await startServer(t, { node: 'solo' });
     const r = await srv.http('GET', '/healthz');
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /application\/json/);
-    assert.deepEqual(JSON.parse(r.body), { ok: true });
+    assert.deepEqual(JSON.parse(r.body), { ok: true, node: 'solo', cluster: 'off', nodes: 1 });
   });
 
   it('answers /metrics in Prometheus text with the chat_ counters', async (t) => {

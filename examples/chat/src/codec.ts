@@ -34,8 +34,21 @@ export class Encoded {
   #frame: ServerFrame | undefined;
   #text: Buffer | undefined = undefined;
   #pack: Uint8Array | undefined = undefined;
-  constructor(frame: ServerFrame) {
+  constructor(frame: ServerFrame | undefined) {
     this.#frame = frame;
+  }
+
+  /** A frame that arrives already encoded as JSON (from another process of the cluster). */
+  static fromJson(json: Uint8Array): Encoded {
+    const e = new Encoded(undefined);
+    e.#text = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+    return e;
+  }
+
+  /** Its JSON encoding, made now if it was not (what travels to the other processes of a cluster). */
+  json(): Buffer {
+    this.jsonBytes();
+    return this.#text as Buffer;
   }
 
   /** Sends the frame in the socket's encoding; returns its size in bytes. */

@@ -7,8 +7,10 @@
  */
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, Ref } from 'troupe';
+import { inboxOwner, ownerName } from './clustered.js';
 import { sendFrame } from './codec.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
+import type { OwnerMsg } from './owner.js';
 import {
   type ClientFrame,
   type ClientRef,
@@ -20,10 +22,16 @@ import {
 } from './protocol.js';
 import type { RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
-import { type ConnMsg, ensureRoom, ROOMS_FULL, roomsFullError, type World } from './world.js';
+import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
 export const WHO_LIMIT = 1_000;
+
+/** Clustered: frames a connection holds while it waits for its welcome; more are answered `unavailable`. */
+const EARLY_LIMIT = 256;
+
+/** `retry_ms` of an `unavailable` answer. */
+const RETRY_MS = 1_000;
 
 /** What a shed message's `retry_ms` says: long enough for a backlog of a second or so to clear. */
 const SHED_RETRY_MS = 1_000;
@@ -127,6 +135,23 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
 
     case 'dm': {
       world.counters.dmsIn++;
+      if (world.cluster !== undefined) {
+        // The inbox's owner numbers it, keeps it, and sends it to every process of the user.
+        const owner = inboxOwner(world.cluster, frame.to);
+        if (owner === undefined) {
+          sendFrame(socket, errorFrame({ code: 'unavailable', reason: 'no inbox host', ...refOf(frame) }, RETRY_MS));
+          return;
+        }
+        owner.send({
+          type: 'dm',
+          to: frame.to,
+          from: session.user,
+          content: frame.content,
+          conn: self,
+          ...refOf(frame),
+        });
+        return;
+      }
       const targets = world.users.lookup(frame.to);
       if (targets.size === 0) {
         world.counters.errors++;
@@ -149,10 +174,23 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     }
 
     case 'inbox':
+      if (world.cluster !== undefined) {
+        world.names
+          .whereis(INBOX_HOST)
+          ?.send({ type: 'resume', user: session.user, conn: self, since: frame.since, ...refOf(frame) });
+        return;
+      }
       resumeInbox(world, self, socket, frame.since, frame.ref);
       return;
 
     case 'who': {
+      if (world.cluster !== undefined) {
+        // Users cluster-wide: the room's owner knows them. No owner: nobody is in the room.
+        const owner = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
+        if (owner !== undefined) owner.send({ type: 'who', conn: self, ...refOf(frame) });
+        else sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [] }, frame.ref));
+        return;
+      }
       const users = new Set<string>();
       for (const m of world.members.lookup(frame.room).values()) users.add(m.user);
       // At most WHO_LIMIT names, the first ones sorted, and `more` when there are others (PROTOCOL.md).
@@ -176,7 +214,13 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
       world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);
-      if (!socket.session.welcomed) {
+      if (!socket.session.welcomed && world.cluster !== undefined) {
+        // The inbox position comes from the inbox's owner, somewhere in the cluster; frames that
+        // arrive before it wait (the welcome is the first frame a client gets).
+        world.names
+          .whereis(INBOX_HOST)
+          ?.send({ type: 'hello', user: socket.session.user, conn: ctx.self as Ref<ConnMsg> });
+      } else if (!socket.session.welcomed) {
         socket.session.welcomed = true;
         sendFrame(socket, {
           type: 'welcome',
@@ -190,8 +234,12 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
     },
 
     terminate(socket) {
-      // The user's last connection: its inbox waits roomIdleMs for a reconnect, then goes.
-      if (world.users.count(socket.session.user) <= 1) lastConnectionGone(world, socket.session.user);
+      if (world.users.count(socket.session.user) > 1) return;
+      // The user's last connection here: clustered, this process's post office lets it go once it
+      // is gone; else its inbox waits roomIdleMs for a reconnect, then goes.
+      if (world.cluster !== undefined)
+        world.names.whereis(INBOX_HOST)?.send({ type: 'bye', user: socket.session.user });
+      else lastConnectionGone(world, socket.session.user);
     },
 
     receive(socket, msg, ctx) {
@@ -199,43 +247,30 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
       const o = world.options;
       switch (msg.type) {
         case 'socket.message': {
-          // Closed for abuse already: under load hundreds of its frames can still be queued here,
-          // behind the decision. Dropped, so that the socket counts once in chat_abuse_closed_total.
-          if (session.abusive) return socket;
-          world.counters.framesIn++;
-          session.binary = msg.isBinary;
-          const now = ctx.system.clock.now();
-          const wait = takeToken(session, now, o.rate, o.burst);
-          if (wait > 0) {
-            world.counters.rateLimited++;
-            if (recordLimited(session, now, o.abuseLimit, o.abuseWindowMs)) {
-              session.abusive = true;
-              world.counters.abuseClosed++;
-              socket.end(1008, 'rate limit abuse');
-              return socket;
+          if (!session.welcomed) {
+            // Clustered, before the welcome: held, in order, until it is sent.
+            session.early ??= [];
+            if (session.early.length < EARLY_LIMIT) session.early.push(msg);
+            else {
+              const ref = readRef(msg.data, msg.isBinary);
+              sendFrame(socket, errorFrame({ code: 'unavailable', reason: 'not welcomed yet', ...ref }, RETRY_MS));
             }
-            const ref = readRef(msg.data, msg.isBinary);
-            sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames', ...ref }, wait));
             return socket;
           }
-          const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);
-          if (!parsed.ok) {
-            world.counters.errors++;
-            sendFrame(socket, errorFrame(parsed.error));
-            return socket;
-          }
-          try {
-            handleFrame(socket, world, ctx, parsed.frame);
-          } catch (e) {
-            // Answer the request, then let the actor crash and restart: the connection stays.
-            sendFrame(
-              socket,
-              errorFrame({ code: 'internal', reason: 'the server failed on this request', ...refOf(parsed.frame) }),
-            );
-            throw e;
-          }
+          return onFrame(socket, msg, ctx, world);
+        }
+        case 'welcome': {
+          if (session.welcomed) return socket;
+          session.welcomed = true;
+          sendFrame(socket, { type: 'welcome', user: session.user, inbox: msg.inbox });
+          const early = session.early ?? [];
+          session.early = undefined;
+          for (const m of early) onFrame(socket, m, ctx, world);
           return socket;
         }
+        case 'frame':
+          sendFrame(socket, msg.frame);
+          return socket;
         case 'socket.drain':
           return socket;
         case 'slow':
@@ -258,6 +293,53 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
       }
     },
   };
+}
+
+/** One frame from the client: rate limit, parse, handle. */
+function onFrame(
+  socket: SocketHandle<Session>,
+  msg: Extract<SocketEvent, { type: 'socket.message' }>,
+  ctx: Context<Msg>,
+  world: World,
+): SocketHandle<Session> {
+  const session = socket.session;
+  const o = world.options;
+  // Closed for abuse already: under load hundreds of its frames can still be queued here,
+  // behind the decision. Dropped, so that the socket counts once in chat_abuse_closed_total.
+  if (session.abusive) return socket;
+  world.counters.framesIn++;
+  session.binary = msg.isBinary;
+  const now = ctx.system.clock.now();
+  const wait = takeToken(session, now, o.rate, o.burst);
+  if (wait > 0) {
+    world.counters.rateLimited++;
+    if (recordLimited(session, now, o.abuseLimit, o.abuseWindowMs)) {
+      session.abusive = true;
+      world.counters.abuseClosed++;
+      socket.end(1008, 'rate limit abuse');
+      return socket;
+    }
+    const ref = readRef(msg.data, msg.isBinary);
+    sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames', ...ref }, wait));
+    return socket;
+  }
+  const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);
+  if (!parsed.ok) {
+    world.counters.errors++;
+    sendFrame(socket, errorFrame(parsed.error));
+    return socket;
+  }
+  try {
+    handleFrame(socket, world, ctx, parsed.frame);
+  } catch (e) {
+    // Answer the request, then let the actor crash and restart: the connection stays.
+    sendFrame(
+      socket,
+      errorFrame({ code: 'internal', reason: 'the server failed on this request', ...refOf(parsed.frame) }),
+    );
+    throw e;
+  }
+  return socket;
 }
 
 function refOf(frame: ClientFrame): { ref?: ClientRef } {

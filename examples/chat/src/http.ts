@@ -11,6 +11,7 @@ import { type HttpRequest, type HttpResponse, isLoopbackAddress, type TemplatedA
 import type { Ref } from 'troupe';
 import { verifyToken } from './auth.js';
 import type { ChatMetrics } from './metrics.js';
+import type { Health } from './server.js';
 import type { ConnMsg, World } from './world.js';
 
 const page = (() => {
@@ -51,7 +52,7 @@ function bearer(req: HttpRequest, expected: string): boolean {
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
-export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, health: () => boolean): void {
+export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, health: () => Health): void {
   const sendPage = (res: HttpResponse, head: boolean) => {
     res.cork(() => {
       res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache');
@@ -62,8 +63,8 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
   app.get('/', (res) => sendPage(res, false));
   app.head('/', (res) => sendPage(res, true));
   const healthz = (res: HttpResponse, head: boolean) => {
-    const ok = health();
-    json(res, ok ? '200 OK' : '503 Service Unavailable', { ok }, head);
+    const h = health();
+    json(res, h.ok ? '200 OK' : '503 Service Unavailable', h, head);
   };
   app.get('/healthz', (res) => healthz(res, false));
   app.head('/healthz', (res) => healthz(res, true));

@@ -83,18 +83,40 @@ export function deliverDm(
   const id = store.lastId + 1;
   const dm = new Encoded({ type: 'dm', from, content, ts: world.now(), id });
   store.append(dm, dm.jsonBytes());
+  const sent = fanOutDm(world, inbox, targets, dm, id);
+  dm.compact();
+  return sent;
+}
+
+/** Whatever holds the connections whose DMs wait for a resume: an inbox, or (clustered) a user here. */
+export interface HoldsGapped {
+  gapped: WeakSet<SocketHandle<Session>> | undefined;
+}
+
+/**
+ * Writes DM `id` to every connection in `targets` that has room under the soft limit; one that has
+ * none gets a `gap` frame with `"inbox":true` and no DMs until it resumes. Returns how many got it.
+ */
+export function fanOutDm(
+  world: World,
+  holder: HoldsGapped,
+  targets: ReadonlyMap<Ref<ConnMsg>, SocketHandle<Session>>,
+  dm: Encoded,
+  id: number,
+): number {
   const soft = world.options.softLimit;
   let sent = 0;
   for (const [conn, target] of targets) {
     if (closeIfOverHard(world, target)) continue;
-    if (inbox.gapped?.has(target) === true) {
+    if (holder.gapped?.has(target) === true) {
       world.counters.droppedForSlow++;
       continue;
     }
     if (target.bufferedAmount + target.pendingBytes > soft) {
       world.counters.droppedForSlow++;
       world.counters.gaps++;
-      gappedOf(inbox).add(target);
+      holder.gapped ??= new WeakSet();
+      holder.gapped.add(target);
       sendFrame(target, { type: 'gap', inbox: true, from: id });
       // Closed with 1013 if it stays over the soft limit for the grace period; its DMs wait.
       conn.send({ type: 'slow', room: '' });
@@ -104,8 +126,38 @@ export function deliverDm(
     dm.sendTo(target);
     sent++;
   }
-  dm.compact();
   return sent;
+}
+
+/**
+ * Writes a resume's DMs (the first has id `first`) while the socket stays under the soft limit;
+ * what does not fit is a gap (`"inbox":true`) at the first id not sent, as for rooms.
+ */
+export function writeInboxReplay(
+  world: World,
+  holder: HoldsGapped,
+  conn: Ref<ConnMsg>,
+  socket: SocketHandle<Session>,
+  replay: readonly Encoded[],
+  first: number,
+  gapFrom: number,
+): void {
+  let queued = socket.bufferedAmount + socket.pendingBytes;
+  let from = gapFrom;
+  for (let i = 0; i < replay.length; i++) {
+    if (socket.closed) return;
+    if (queued > world.options.softLimit) {
+      from = first + i;
+      break;
+    }
+    queued += (replay[i] as Encoded).sendTo(socket);
+  }
+  if (from === 0) return;
+  world.counters.gaps++;
+  holder.gapped ??= new WeakSet();
+  holder.gapped.add(socket);
+  sendFrame(socket, { type: 'gap', inbox: true, from });
+  conn.send({ type: 'slow', room: '' });
 }
 
 /**

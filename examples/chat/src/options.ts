@@ -4,6 +4,7 @@
  * can print it with `--help`'s hint.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 export interface ChatOptions {
   readonly port: number;
@@ -49,6 +50,18 @@ export interface ChatOptions {
   readonly drainBatch: number;
   /** Seconds without traffic before a connection is closed; the server pings before that (uWS: 0 or >= 8). */
   readonly idleTimeoutS: number;
+  /** NATS server URL(s): join the chat cluster there (PROTOCOL.md "Cluster"). Undefined: one process, no NATS. */
+  readonly cluster: readonly string[] | undefined;
+  /** This process's name in the cluster (and in /healthz). Default: the host name and the pid. */
+  readonly node: string;
+  /** Cluster heartbeats, and how long a silent process has before it is declared down. */
+  readonly heartbeatMs: number;
+  readonly downAfterMs: number;
+}
+
+/** The default `--node`: the host name and the pid, as one NATS subject token. */
+export function defaultNode(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
 }
 
 /** Files kept free of sockets: the listen socket, logs, NATS, the page, Node's own. */
@@ -105,6 +118,10 @@ export const DEFAULTS: ChatOptions = {
   abuseWindowMs: 10_000,
   drainBatch: 500,
   idleTimeoutS: 120,
+  cluster: undefined,
+  node: defaultNode(),
+  heartbeatMs: 250,
+  downAfterMs: 1_000,
 };
 
 interface Spec {
@@ -233,6 +250,20 @@ const SPECS: readonly Spec[] = [
     help: 'allows trusted ?user= names (the development profile) on a non-loopback --host',
   },
   {
+    flag: '--cluster',
+    env: 'CHAT_CLUSTER',
+    key: 'cluster',
+    kind: 'list',
+    help: 'NATS server URL(s), comma-separated: join the chat cluster there (without it: one process, no NATS)',
+  },
+  {
+    flag: '--node',
+    env: 'CHAT_NODE',
+    key: 'node',
+    kind: 'string',
+    help: "this process's name in the cluster: 1-128 of A-Z a-z 0-9 _ -",
+  },
+  {
     flag: '--test-faults',
     env: 'CHAT_TEST_FAULTS',
     key: 'testFaults',
@@ -341,6 +372,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   }
   if (o.historyBytes < 1 || o.maxTotalRooms < 1) {
     return { ok: false, error: '--history-bytes and --max-total-rooms must be at least 1' };
+  }
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(o.node)) {
+    return { ok: false, error: `--node must be 1 to 128 of A-Z a-z 0-9 _ -; got ${JSON.stringify(o.node)}` };
   }
   const p = profile(o);
   if (!p.ok) return { ok: false, error: p.error };

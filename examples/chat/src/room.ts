@@ -55,34 +55,40 @@ export interface RoomArgs {
   readonly world: World;
 }
 
-interface RoomState {
-  readonly name: string;
+interface RoomState extends LocalMembers {
   readonly store: RoomStore;
-  readonly world: World;
-  /** Connections per user, for `members` (distinct users) and presence. */
-  readonly perUser: Map<string, number>;
-  /** The member connections this incarnation watches (their registry entries, kept past their DOWN). */
-  readonly watched: Map<Ref<ConnMsg>, Member>;
   readonly joins: Set<string>;
   readonly leaves: Set<string>;
   presenceTimer: Timer | undefined;
   idleTimer: Timer | undefined;
-  /** Members whose room messages are being dropped until they resume. */
-  readonly gapped: Set<Ref<ConnMsg>>;
   /** Unregistered and about to stop; a late join reopens it. */
   closing: boolean;
   /** Fault injection: throw while handling the next publish. */
   crashOnPublish: boolean;
 }
 
-function watch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>, m: Member): void {
-  m.monitor = ctx.monitor(conn as Ref<never>);
-  s.watched.set(conn, m);
-  s.perUser.set(m.user, (s.perUser.get(m.user) ?? 0) + 1);
+/** What a room and a relay (relay.ts) both keep of the members in this process. */
+export interface LocalMembers {
+  readonly name: string;
+  readonly world: World;
+  readonly watched: Map<Ref<ConnMsg>, Member>;
+  /** Connections per user, for `members` (distinct users) and presence. */
+  readonly perUser: Map<string, number>;
+  /** Members whose room messages are being dropped until they resume. */
+  readonly gapped: Set<Ref<ConnMsg>>;
 }
 
-/** Counts a member out; returns true if it was the user's last connection here. */
-function unwatch(s: RoomState, ctx: Context<RoomMsg>, conn: Ref<ConnMsg>): string | undefined {
+/** Watches a member connection; returns true if it is the user's first connection here. */
+export function watch(s: LocalMembers, ctx: Context<never>, conn: Ref<ConnMsg>, m: Member): boolean {
+  m.monitor = ctx.monitor(conn as Ref<never>);
+  s.watched.set(conn, m);
+  const n = (s.perUser.get(m.user) ?? 0) + 1;
+  s.perUser.set(m.user, n);
+  return n === 1;
+}
+
+/** Counts a member out; returns its user if it was the user's last connection here. */
+export function unwatch(s: LocalMembers, ctx: Context<never>, conn: Ref<ConnMsg>): string | undefined {
   const w = s.watched.get(conn);
   if (w === undefined) return undefined;
   s.watched.delete(conn);
@@ -113,7 +119,7 @@ function becameEmpty(s: RoomState, ctx: Context<RoomMsg>): void {
 }
 
 /** Writes a room frame to one member, unless it is too slow to take it. */
-function deliver(s: RoomState, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id: number): void {
+export function deliver(s: LocalMembers, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id: number): void {
   const socket = m.socket;
   const o = s.world.options;
   const buffered = socket.bufferedAmount;

@@ -10,6 +10,7 @@
  * plus three registries (rooms by name, room members, each user's connections). `startChat`
  * starts it under a system and returns the port and a graceful `drain`.
  */
+import { joinCluster } from '@troupe/cluster';
 import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo } from '@troupe/uws';
 import {
   type ActorSystem,
@@ -21,19 +22,46 @@ import {
   UniqueRegistry,
 } from 'troupe';
 import { verifyToken } from './auth.js';
+import { type ChatCluster, hostView } from './clustered.js';
 import { connection } from './connection.js';
 import { routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type ChatOptions, profile } from './options.js';
+import { owner } from './owner.js';
+import { inboxHost } from './postoffice.js';
 import { isName } from './protocol.js';
+import { relay } from './relay.js';
 import { answerLostRequest, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
-import { type ConnMsg, type Member, newCounters, ROOM_SUP, SOCKET_SERVER, type World } from './world.js';
+import {
+  type ConnMsg,
+  INBOX_HOST,
+  type Member,
+  newCounters,
+  OWNER_SUP,
+  RELAY_SUP,
+  ROOM_SUP,
+  SOCKET_SERVER,
+  type World,
+} from './world.js';
+
+/** The restart window of the room-like supervisors: a burst of crashes in many rooms is not a reason to give up. */
+const BURSTS = { maxRestarts: 1_000, withinMs: 1_000 } as const;
+
+/** What `/healthz` answers (PROTOCOL.md "Cluster"). */
+export interface Health {
+  readonly ok: boolean;
+  readonly node: string;
+  readonly cluster: 'up' | 'down' | 'off';
+  /** Processes in the chat, this one included. */
+  readonly nodes: number;
+}
 
 export interface Chat {
   readonly port: number;
   readonly world: World;
   readonly ref: Ref<never>;
+  health(): Health;
   /**
    * Graceful drain: stop accepting, close every connection with 1012 in batches (their queued
    * frames are flushed first), then stop the tree in order. Resolves when everything is stopped.
@@ -69,8 +97,20 @@ export async function startChat(
 ): Promise<Chat> {
   const p = profile(options);
   if (!p.ok) throw new Error(p.error);
+  let cluster: ChatCluster | undefined;
+  if (options.cluster !== undefined && options.cluster.length > 0) {
+    const c = await joinCluster(system, {
+      servers: options.cluster,
+      node: options.node,
+      cluster: 'troupe-chat',
+      heartbeatMs: options.heartbeatMs,
+      downAfterMs: options.downAfterMs,
+    });
+    cluster = { cluster: c, node: c.node };
+  }
   const world: World = {
     options,
+    cluster,
     rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
     members: new DuplicateRegistry<string, Member, ConnMsg>('members'),
     users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
@@ -87,16 +127,42 @@ export async function startChat(
   // A room that crashes on a request answers it with `internal` (see answerLostRequest).
   const offDeadLetter = system.onDeadLetter(answerLostRequest);
   world.fanout = metrics.fanout;
-  const rooms = dynamicSupervisor({
-    child: { behavior: room, restart: 'transient', reportMessages: 1 },
-    maxRestarts: 1_000,
-    withinMs: 1_000,
-  });
+  const rooms = dynamicSupervisor({ child: { behavior: room, restart: 'transient', reportMessages: 1 }, ...BURSTS });
+  // Clustered: relays (restarted after a crash, as rooms are), room owners (not restarted: a
+  // relay that loses its owner claims the room again, here or elsewhere) and the inbox host.
+  const clustered =
+    cluster === undefined
+      ? []
+      : [
+          {
+            id: 'relays',
+            name: { via: world.names, key: RELAY_SUP },
+            behavior: dynamicSupervisor({
+              child: { behavior: relay, restart: 'transient', reportMessages: 1 },
+              ...BURSTS,
+            }),
+          },
+          {
+            id: 'owners',
+            name: { via: world.names, key: OWNER_SUP },
+            behavior: dynamicSupervisor({
+              child: { behavior: owner, restart: 'temporary', reportMessages: 1 },
+              ...BURSTS,
+            }),
+          },
+          {
+            id: 'inboxes',
+            name: { via: world.names, key: INBOX_HOST },
+            behavior: inboxHost,
+            args: { world, cluster },
+          },
+        ];
   const chat = await system.start(
     supervisor({
       strategy: 'one_for_one',
       children: [
         { id: 'rooms', behavior: rooms, name: { via: world.names, key: ROOM_SUP } },
+        ...clustered,
         {
           id: 'server',
           name: { via: world.names, key: SOCKET_SERVER },
@@ -122,7 +188,7 @@ export async function startChat(
               },
             },
             upgrade: (req) => decideUpgrade(options, system, req),
-            routes: (app) => routes(app, world, metrics, () => !draining),
+            routes: (app) => routes(app, world, metrics, health),
             onListen: (p) => {
               port = p;
             },
@@ -131,9 +197,21 @@ export async function startChat(
       ],
     }),
   );
+  function health(): Health {
+    if (cluster === undefined) return { ok: !draining, node: options.node, cluster: 'off', nodes: 1 };
+    const up = cluster.cluster.connected;
+    return {
+      ok: !draining && up,
+      node: cluster.node,
+      cluster: up ? 'up' : 'down',
+      nodes: cluster.cluster.nodes().length + 1,
+    };
+  }
+  if (cluster !== undefined) await settle(cluster, options.heartbeatMs);
   return {
     port,
     world,
+    health,
     ref: chat as Ref<never>,
     async drain() {
       draining = true;
@@ -153,6 +231,21 @@ export async function startChat(
       await system.stop(chat, 'shutdown');
       offDeadLetter();
       metrics.close();
+      await cluster?.cluster.leave();
     },
   };
+}
+
+/**
+ * Waits (up to a few heartbeats) until this process has heard the others and sees an inbox host on
+ * each: until then it would place inboxes on itself alone.
+ */
+async function settle(c: ChatCluster, heartbeatMs: number): Promise<void> {
+  const end = Date.now() + Math.max(1_000, 8 * heartbeatMs);
+  await new Promise((r) => setTimeout(r, 2 * heartbeatMs));
+  while (Date.now() < end) {
+    const view = hostView(c).split(',');
+    if (c.cluster.nodes().every((n) => view.includes(n))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

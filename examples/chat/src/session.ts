@@ -2,6 +2,10 @@
  * What belongs to a connection rather than to the actor that serves it, so that it survives that
  * actor's restarts: the user, the rooms it joined, its encoding, its rate-limit bucket.
  */
+import type { SocketEvent } from '@troupe/uws';
+
+type SocketMessage = Extract<SocketEvent, { type: 'socket.message' }>;
+
 export interface Session {
   readonly user: string;
   /**
@@ -19,6 +23,8 @@ export interface Session {
   /** Closed for abuse (1008): frames still queued behind the decision are dropped, not counted. */
   abusive: boolean;
   welcomed: boolean;
+  /** Clustered: frames that came before the welcome, handled once it is sent. */
+  early: SocketMessage[] | undefined;
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   slowCheck: boolean;
 }
@@ -33,6 +39,7 @@ export function newSession(user: string, burst: number, now: number): Session {
     limitedAt: undefined,
     abusive: false,
     welcomed: false,
+    early: undefined,
     slowCheck: false,
   };
 }

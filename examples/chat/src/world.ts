@@ -14,14 +14,23 @@ import {
   spawnChild,
   type UniqueRegistry,
 } from 'troupe';
+import type { ChatCluster } from './clustered.js';
 import type { Inbox } from './inbox.js';
 import type { ChatOptions } from './options.js';
+import type { OwnerArgs, OwnerMsg } from './owner.js';
+import type { HostMsg } from './postoffice.js';
+import type { ServerFrame } from './protocol.js';
+import type { RelayArgs, RelayMsg } from './relay.js';
 import type { RoomArgs, RoomMsg } from './room.js';
 import type { Session } from './session.js';
 import { RoomStore } from './store.js';
 
 /** A connection's actor accepts these (besides socket events). */
 export type ConnMsg =
+  /** A frame to write to the socket, from an actor that has no socket handle (another process's). */
+  | { readonly type: 'frame'; readonly frame: ServerFrame }
+  /** Clustered: the inbox position arrived; send the welcome and handle the frames held for it. */
+  | { readonly type: 'welcome'; readonly inbox: { readonly epoch: string; readonly id: number } }
   | { readonly type: 'crash' }
   | { readonly type: 'slow'; readonly room: string }
   | { readonly type: 'slow.check' };
@@ -53,13 +62,21 @@ export interface Counters {
 
 /** The room supervisor's name in `World.names`, in every incarnation. */
 export const ROOM_SUP = key<DynamicSupervisorRequest<RoomArgs, RoomMsg>>('rooms');
+/** Clustered: the supervisor of this process's relays (relay.ts). */
+export const RELAY_SUP = key<DynamicSupervisorRequest<RelayArgs, RelayMsg>>('relays');
+/** Clustered: the supervisor of the room owners this process holds (owner.ts). */
+export const OWNER_SUP = key<DynamicSupervisorRequest<OwnerArgs, OwnerMsg>>('owners');
+/** Clustered: this process's inbox host and post office (postoffice.ts). */
+export const INBOX_HOST = key<HostMsg>('inboxes');
 /** The socket server's supervisor (listener and sockets) in `World.names`. */
 export const SOCKET_SERVER = key<SupervisorRequest>('server');
 
 export interface World {
   readonly options: ChatOptions;
-  /** Room name -> room actor. */
+  /** Room name -> room actor (clustered: the room's relay in this process). */
   readonly rooms: UniqueRegistry<string, undefined, RoomMsg>;
+  /** The cluster, when the chat runs as one (`--cluster`). */
+  readonly cluster: ChatCluster | undefined;
   /** Room name -> member connections, with their user and socket. */
   readonly members: DuplicateRegistry<string, Member, ConnMsg>;
   /** User name -> that user's connections, with their socket. */
@@ -106,6 +123,17 @@ export function ensureRoom(world: World, name: string): Ref<RoomMsg> | typeof RO
   const existing = world.rooms.whereis(name);
   if (existing !== undefined) return existing;
   if (world.rooms.size >= world.options.maxTotalRooms) return ROOMS_FULL;
+  if (world.cluster !== undefined) {
+    // Clustered: this process's relay of the room; the room's order is its owner's, somewhere.
+    const relays = world.names.whereis(RELAY_SUP);
+    if (relays === undefined) return undefined;
+    const r = spawnChild(relays, { name, world });
+    if (!r.ok) return undefined;
+    // A relay takes every request a room takes (RelayMsg includes RoomMsg).
+    const ref = r.ref as unknown as Ref<RoomMsg>;
+    world.rooms.register(name, ref);
+    return ref;
+  }
   const sup = world.names.whereis(ROOM_SUP);
   if (sup === undefined) return undefined;
   const o = world.options;

@@ -1,0 +1,426 @@
+/**
+ * A room's relay, when the chat runs as a cluster: one actor per room in each process that has
+ * members of it. It holds the local members (in the `members` registry, with their sockets, as a
+ * single process's room does), forwards their joins and messages to the room's owner (owner.ts),
+ * and writes what the owner sends (messages, presence, answers to joins) to the local sockets: each
+ * message crosses to this process once, whatever the number of its members here.
+ *
+ * It checks the owner's ids: a message that is not the one after the last leaves a hole, which is
+ * announced to the members here with `gap` (they resume with `join` + `since`). A relay that
+ * finds no owner claims the room's name in the cluster registry and starts one; the loser of a race
+ * uses the winner. When the owner goes (its process died), the relay claims again, attaches to the
+ * new owner with its users, sends it the joins still unanswered, and answers the messages it had
+ * not confirmed with `unavailable`: nothing is dropped silently, nothing is reordered.
+ */
+import type { SocketHandle } from '@troupe/uws';
+import { type Behavior, type Context, type InfoMessage, type MonitorRef, type Ref, spawnChild } from 'troupe';
+import { ownerName } from './clustered.js';
+import { Encoded, sendFrame } from './codec.js';
+import type { OwnerMsg } from './owner.js';
+import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
+import { deliver, type LocalMembers, type RoomMsg, unwatch, watch } from './room.js';
+import type { Session } from './session.js';
+import { type ConnMsg, type Member, OWNER_SUP, type World } from './world.js';
+
+/** What a relay accepts: a room's requests from local connections, and what its owner sends. */
+export type RelayMsg =
+  | RoomMsg
+  | { readonly type: 'owner'; readonly ref: Ref<OwnerMsg> }
+  | { readonly type: 'owner.failed'; readonly reason: string }
+  | { readonly type: 'owner.retry' }
+  | {
+      readonly type: 'o.welcome';
+      readonly owner: Ref<OwnerMsg>;
+      readonly epoch: string;
+      readonly id: number;
+      readonly members: number;
+    }
+  | {
+      readonly type: 'o.joined';
+      readonly conn: Ref<ConnMsg>;
+      readonly ref?: ClientRef;
+      readonly members: number;
+      readonly epoch: string;
+      readonly id: number;
+      readonly recovered?: boolean;
+      /** The messages after `since` (the first has id `first`), at most about the soft limit of them. */
+      readonly replay?: readonly Uint8Array[];
+      readonly first?: number;
+      /** The first id the owner did not send (0: it sent all). */
+      readonly gapFrom?: number;
+    }
+  | { readonly type: 'o.msg'; readonly id: number; readonly json: Uint8Array; readonly origin: boolean }
+  | { readonly type: 'o.presence'; readonly joins: readonly string[]; readonly leaves: readonly string[] };
+
+export interface RelayArgs {
+  readonly name: string;
+  readonly world: World;
+}
+
+/** A local request waiting for an owner. */
+type Held = Extract<RoomMsg, { type: 'join' | 'publish' | 'leave' }>;
+
+/** A message sent to the owner and not yet seen back: its sender, and the ref to ack. */
+interface InFlight {
+  readonly socket: SocketHandle<Session>;
+  readonly ref: ClientRef | undefined;
+}
+
+interface RelayState extends LocalMembers {
+  owner: Ref<OwnerMsg> | undefined;
+  ownerMonitor: MonitorRef | undefined;
+  /** Claiming or looking up the owner: requests wait in `held`. */
+  resolving: boolean;
+  readonly held: Held[];
+  /** The owner's epoch and the last id this relay saw; undefined before the first welcome. */
+  epoch: string | undefined;
+  lastId: number;
+  /** Joins sent to the owner and not answered yet: their members get no messages until then. */
+  readonly pending: Map<Ref<ConnMsg>, { readonly since?: Since; readonly ref?: ClientRef }>;
+  readonly inflight: InFlight[];
+  idle: boolean;
+  closing: boolean;
+}
+
+/** How long a relay waits before claiming again after its owner went (lets the registry settle). */
+const RECLAIM_MS = 50;
+/** `retry_ms` of an `unavailable` answer. */
+const RETRY_MS = 1_000;
+/** At most this many requests wait for an owner; more are answered `unavailable`. */
+const MAX_HELD = 10_000;
+
+function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
+  sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
+}
+
+/** Counts a member out (and forgets its unanswered join). */
+function leaveHere(s: RelayState, ctx: Context<RelayMsg>, conn: Ref<ConnMsg>): string | undefined {
+  s.pending.delete(conn);
+  return unwatch(s, ctx, conn);
+}
+
+/** Finds the room's owner in the cluster registry, or starts one here and claims the name for it. */
+function resolveOwner(s: RelayState, ctx: Context<RelayMsg>): void {
+  if (s.resolving || s.closing) return;
+  const cluster = s.world.cluster;
+  if (cluster === undefined) return;
+  s.resolving = true;
+  const self = ctx.self;
+  const name = ownerName(s.name);
+  const registry = cluster.cluster.registry;
+  const found = registry.whereis(name) as Ref<OwnerMsg> | undefined;
+  if (found !== undefined) {
+    self.send({ type: 'owner', ref: found });
+    return;
+  }
+  const sup = s.world.names.whereis(OWNER_SUP);
+  if (sup === undefined) {
+    self.send({ type: 'owner.failed', reason: 'the owners supervisor is down' });
+    return;
+  }
+  const started = spawnChild(sup, { name: s.name, world: s.world });
+  if (!started.ok) {
+    self.send({ type: 'owner.failed', reason: 'the room owner could not start' });
+    return;
+  }
+  const mine = started.ref;
+  registry.register(name, mine as Ref<never>).then(
+    (r) => {
+      if (r.ok) self.send({ type: 'owner', ref: mine });
+      else {
+        mine.send({ type: 'retire' });
+        if (r.reason === 'taken') self.send({ type: 'owner', ref: r.ref as Ref<OwnerMsg> });
+        else self.send({ type: 'owner.failed', reason: `the room name could not be claimed (${r.reason})` });
+      }
+    },
+    (e: unknown) => {
+      mine.send({ type: 'retire' });
+      self.send({ type: 'owner.failed', reason: `the cluster is unreachable (${String(e)})` });
+    },
+  );
+}
+
+/** Every member here that takes room messages now (joined, answered, not gapped). */
+function* live(s: RelayState): Generator<[Ref<ConnMsg>, Member]> {
+  for (const e of s.watched) if (!s.pending.has(e[0]) && !s.gapped.has(e[0])) yield e;
+}
+
+/** A request from a local connection, once there is an owner to take it. */
+function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
+  const owner = s.owner as Ref<OwnerMsg>;
+  const self = ctx.self;
+  switch (msg.type) {
+    case 'join': {
+      const m = s.watched.get(msg.conn);
+      // Left (or ended) while it waited for an owner.
+      if (m === undefined) return;
+      const req = {
+        ...(msg.since === undefined ? {} : { since: msg.since }),
+        ...(msg.ref === undefined ? {} : { ref: msg.ref }),
+      };
+      s.pending.set(msg.conn, req);
+      owner.send({ type: 'join', relay: self, conn: msg.conn, ...req });
+      return;
+    }
+    case 'publish':
+      if (!s.watched.has(msg.conn)) {
+        sendFrame(msg.socket, withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+        return;
+      }
+      s.inflight.push({ socket: msg.socket, ref: msg.ref });
+      owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content });
+      return;
+    case 'leave':
+      return;
+  }
+}
+
+function hold(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
+  if (s.held.length >= MAX_HELD) {
+    unavailable(msg.socket, msg.ref, `room ${s.name} is looking for its owner`);
+    return;
+  }
+  s.held.push(msg);
+  resolveOwner(s, ctx);
+}
+
+function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
+  if (s.perUser.size > 0 || s.idle) return;
+  s.idle = true;
+  ctx.sendAfter(ctx.self, { type: 'idle.check' }, s.world.options.roomIdleMs);
+}
+
+export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
+  init(ctx, { name, world }) {
+    const s: RelayState = {
+      name,
+      world,
+      owner: undefined,
+      ownerMonitor: undefined,
+      resolving: false,
+      held: [],
+      epoch: undefined,
+      lastId: 0,
+      watched: new Map(),
+      perUser: new Map(),
+      pending: new Map(),
+      inflight: [],
+      gapped: new Set(),
+      idle: false,
+      closing: false,
+    };
+    // After a restart the members are still in the registry: watch them again. The owner learns
+    // them when this relay attaches.
+    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m);
+    resolveOwner(s, ctx);
+    becameEmpty(s, ctx);
+    return s;
+  },
+
+  receive(s, msg, ctx) {
+    const world = s.world;
+    const self = ctx.self;
+    switch (msg.type) {
+      case 'join': {
+        if (s.closing) {
+          // This relay is on its way out: the join goes to (or makes) the next one.
+          world.rooms.whereis(s.name)?.send(msg);
+          return s;
+        }
+        const socket = msg.socket;
+        const user = socket.session.user;
+        s.idle = false;
+        if (!s.watched.has(msg.conn)) {
+          const member: Member = { user, socket, monitor: 0 as MonitorRef };
+          world.members.register(s.name, msg.conn, member);
+          if (watch(s, ctx, msg.conn, member) && s.owner !== undefined) {
+            s.owner.send({ type: 'present', relay: self, user, here: true });
+          }
+        }
+        s.gapped.delete(msg.conn);
+        if (s.owner === undefined) hold(s, ctx, msg);
+        else forward(s, ctx, msg);
+        return s;
+      }
+
+      case 'leave': {
+        if (!world.members.unregister(s.name, msg.conn)) {
+          sendFrame(
+            msg.socket,
+            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
+          );
+          return s;
+        }
+        const gone = leaveHere(s, ctx, msg.conn);
+        if (gone !== undefined) s.owner?.send({ type: 'present', relay: self, user: gone, here: false });
+        sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
+        becameEmpty(s, ctx);
+        return s;
+      }
+
+      case 'publish':
+        if (s.owner === undefined) hold(s, ctx, msg);
+        else forward(s, ctx, msg);
+        return s;
+
+      case 'owner': {
+        s.resolving = false;
+        if (s.closing) return s;
+        s.owner = msg.ref;
+        s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
+        msg.ref.send({ type: 'attach', relay: self, users: [...s.perUser.keys()] });
+        // Joins that were waiting for an answer from the previous owner go to this one.
+        const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
+        s.pending.clear();
+        for (const { conn, req } of again) {
+          const m = s.watched.get(conn);
+          if (m !== undefined) forward(s, ctx, { type: 'join', conn, socket: m.socket, ...req });
+        }
+        const held = s.held.splice(0);
+        for (const h of held) forward(s, ctx, h);
+        return s;
+      }
+
+      case 'owner.failed': {
+        s.resolving = false;
+        for (const h of s.held.splice(0)) unavailable(h.socket, h.ref, `room ${s.name} has no owner: ${msg.reason}`);
+        // Members keep their membership here; the next request looks again.
+        return s;
+      }
+
+      case 'owner.retry':
+        if (s.owner === undefined && (s.held.length > 0 || s.perUser.size > 0)) resolveOwner(s, ctx);
+        return s;
+
+      case 'o.welcome': {
+        if (msg.owner !== s.owner) return s;
+        if (s.epoch !== undefined && msg.epoch !== s.epoch) {
+          // The room lost its history (its owner's process went and took it along): as a single
+          // process does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
+          const joined = new Encoded({
+            type: 'joined',
+            room: s.name,
+            members: msg.members,
+            epoch: msg.epoch,
+            id: msg.id,
+          });
+          for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m.socket);
+          s.gapped.clear();
+        } else if (s.epoch !== undefined && msg.id > s.lastId) {
+          // Same epoch, messages this relay never saw: a hole, announced.
+          for (const [conn, m] of live(s)) {
+            s.gapped.add(conn);
+            world.counters.gaps++;
+            sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+          }
+        }
+        s.epoch = msg.epoch;
+        s.lastId = msg.id;
+        return s;
+      }
+
+      case 'o.joined': {
+        if (!s.pending.delete(msg.conn)) return s;
+        const m = s.watched.get(msg.conn);
+        if (m === undefined) return s;
+        const socket = m.socket;
+        const joined: ServerFrame = withRef(
+          { type: 'joined', room: s.name, members: msg.members, epoch: msg.epoch, id: msg.id },
+          msg.ref,
+        );
+        if (msg.recovered === undefined) {
+          sendFrame(socket, joined);
+          return s;
+        }
+        sendFrame(socket, { ...joined, recovered: msg.recovered } as ServerFrame);
+        const replay = msg.replay ?? [];
+        const first = msg.first ?? 0;
+        let queued = socket.bufferedAmount + socket.pendingBytes;
+        const soft = world.options.softLimit;
+        let gapFrom = msg.gapFrom ?? 0;
+        for (let i = 0; i < replay.length; i++) {
+          if (socket.closed) return s;
+          if (queued > soft) {
+            gapFrom = first + i;
+            break;
+          }
+          queued += Encoded.fromJson(replay[i] as Uint8Array).sendTo(socket);
+        }
+        if (gapFrom > 0) {
+          world.counters.gaps++;
+          s.gapped.add(msg.conn);
+          sendFrame(socket, { type: 'gap', room: s.name, from: gapFrom });
+          msg.conn.send({ type: 'slow', room: s.name });
+        }
+        return s;
+      }
+
+      case 'o.msg': {
+        const id = msg.id;
+        if (s.epoch !== undefined && id !== s.lastId + 1 && id > s.lastId) {
+          for (const [conn, m] of live(s)) {
+            s.gapped.add(conn);
+            world.counters.gaps++;
+            sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+          }
+        }
+        if (id > s.lastId) s.lastId = id;
+        const frame = Encoded.fromJson(msg.json);
+        const t0 = performance.now();
+        for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
+        world.fanout?.observe((performance.now() - t0) / 1000);
+        if (msg.origin) {
+          const f = s.inflight.shift();
+          if (f !== undefined && f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
+        }
+        return s;
+      }
+
+      case 'o.presence': {
+        const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
+        for (const [, m] of live(s)) frame.sendTo(m.socket);
+        return s;
+      }
+
+      case 'idle.check': {
+        if (s.perUser.size > 0 || !s.idle) {
+          s.idle = false;
+          return s;
+        }
+        if (world.rooms.whereis(s.name) === (self as Ref<never>)) world.rooms.unregister(s.name);
+        s.closing = true;
+        s.owner?.send({ type: 'detach', relay: self });
+        ctx.self.send({ type: 'close' });
+        return s;
+      }
+
+      case 'close':
+        if (s.closing) ctx.stop('normal');
+        return s;
+
+      case 'presence.flush':
+        return s;
+
+      case 'crash':
+        world.counters.roomCrashes++;
+        throw new Error(`injected crash in the relay of room ${s.name}`);
+    }
+  },
+
+  info(s, msg: InfoMessage, ctx) {
+    if (msg.type !== 'DOWN') return s;
+    if (msg.monitor === s.ownerMonitor) {
+      // The owner went: what it had not confirmed was not applied (its messages reach this relay
+      // in order, before its DOWN), so those senders hear `unavailable`; joins are asked again.
+      s.owner = undefined;
+      s.ownerMonitor = undefined;
+      for (const f of s.inflight.splice(0)) unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+      if (!s.closing) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RECLAIM_MS);
+      return s;
+    }
+    const gone = leaveHere(s, ctx, msg.actor as Ref<ConnMsg>);
+    if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
+    becameEmpty(s, ctx);
+    return s;
+  },
+};
