@@ -46,17 +46,20 @@ export interface Nats {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
-  stop(): Promise<void>;
+  /** Its JetStream store. */
+  readonly store: string;
+  /** Stops it; the store is removed unless `keepStore` (a server started again on it keeps its streams). */
+  stop(keepStore?: boolean): Promise<void>;
 }
 
 /**
- * Starts a nats-server with JetStream (its store in a fresh temporary folder) on a free loopback
- * port, or on `port` (to start one again where a stopped one was); resolves once it accepts
- * connections.
+ * Starts a nats-server with JetStream (its store in a fresh temporary folder, or in `store`) on a
+ * free loopback port, or on `port` (to start one again where a stopped one was); resolves once it
+ * accepts connections.
  */
-export async function startNats(binary: string, port?: number): Promise<Nats> {
+export async function startNats(binary: string, port?: number, existing?: string): Promise<Nats> {
   if (port === undefined) port = await freePort();
-  const store = mkdtempSync(join(tmpdir(), 'troupe-nats-'));
+  const store = existing ?? mkdtempSync(join(tmpdir(), 'troupe-nats-'));
   const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
     stdio: 'ignore',
   });
@@ -72,7 +75,8 @@ export async function startNats(binary: string, port?: number): Promise<Nats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     pid,
-    async stop() {
+    store,
+    async stop(keepStore = false) {
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
@@ -85,7 +89,7 @@ export async function startNats(binary: string, port?: number): Promise<Nats> {
       }, 2_000);
       await exited;
       clearTimeout(t);
-      rmSync(store, { recursive: true, force: true });
+      if (!keepStore) rmSync(store, { recursive: true, force: true });
     },
   };
 }

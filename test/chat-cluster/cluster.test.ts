@@ -17,10 +17,16 @@ async function two(t: TestContext, extra: Record<string, unknown> = {}): Promise
   const nats = server(t);
   if (nats === undefined) return undefined;
   const url = [nats.url];
-  // A cluster of its own per test: the chat's cluster name is fixed, so the NATS account is not;
-  // node names differ instead, and the tests run one after another.
+  // A chat cluster of its own per test, on the file's NATS server.
   const n = ++clusters;
-  const common = { cluster: url, heartbeatMs: 100, downAfterMs: 500, roomIdleMs: 60_000, ...extra };
+  const common = {
+    cluster: url,
+    clusterName: `chat${n}`,
+    heartbeatMs: 100,
+    downAfterMs: 500,
+    roomIdleMs: 60_000,
+    ...extra,
+  };
   const a = await startServer(t, { ...common, node: `a${n}` });
   const b = await startServer(t, { ...common, node: `b${n}` });
   await until(() => a.chat.health().nodes === 2 && b.chat.health().nodes === 2, 'the two processes to see each other');

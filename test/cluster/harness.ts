@@ -40,25 +40,29 @@ export function server(t: TestContext): Nats | undefined {
   return nats;
 }
 
-/** Stops the file's server and starts a new one on the same port (a NATS restart). */
+/** Stops the file's server and starts a new one on the same port, on the same store (a NATS restart). */
 export async function restartNats(): Promise<Nats> {
   const old = nats as Nats;
-  await old.stop();
-  nats = await startNats(binary as string, old.port);
+  await old.stop(true);
+  nats = await startNats(binary as string, old.port, old.store);
   return nats;
 }
 
-/** Stops the file's server (a test that restarts it later calls `startAgain`). */
+/** Stops the file's server, keeping its store (a test that restarts it later calls `startAgain`). */
 export async function stopNats(): Promise<number> {
   const old = nats as Nats;
-  await old.stop();
+  stoppedStore = old.store;
+  await old.stop(true);
   return old.port;
 }
 
+/** Starts the file's server again on `port`, on the store the stopped one left. */
 export async function startAgain(port: number): Promise<Nats> {
-  nats = await startNats(binary as string, port);
+  nats = await startNats(binary as string, port, stoppedStore);
   return nats;
 }
+
+let stoppedStore: string | undefined;
 
 export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;

@@ -14,20 +14,28 @@
  */
 import type { Cluster } from '@troupe/cluster';
 import { key, type Ref } from 'troupe';
+import type { DurableHistory } from './durable.js';
 import type { HostMsg } from './postoffice.js';
 
 /** The process group of every process's inbox host: the processes an inbox may live on. */
 export const INBOX_HOSTS = key<HostMsg>('chat.inbox-hosts');
 
+/** The cluster-registry names of room owners start so. */
+export const OWNER_PREFIX = 'chat.room.';
+
 /** The cluster-registry name of a room's owner. */
 export function ownerName(room: string): string {
-  return `chat.room.${room}`;
+  return `${OWNER_PREFIX}${room}`;
 }
 
 /** What a clustered chat process keeps of its cluster. */
 export interface ChatCluster {
   readonly cluster: Cluster;
   readonly node: string;
+  /** Room histories and inboxes in JetStream. */
+  readonly history: DurableHistory;
+  /** Draining (SIGTERM): this process hands its rooms over and claims none. */
+  draining: boolean;
 }
 
 /** FNV-1a, 32 bits: a fast, well-spread hash of a short string. */

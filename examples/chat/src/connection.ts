@@ -6,8 +6,8 @@
  * frame with `internal` and the connection stays open.
  */
 import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
-import type { Behavior, Context, Ref } from 'troupe';
-import { inboxOwner, ownerName } from './clustered.js';
+import type { Behavior, Context, MonitorRef, Ref } from 'troupe';
+import { ownerName } from './clustered.js';
 import { sendFrame } from './codec.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import type { OwnerMsg } from './owner.js';
@@ -136,14 +136,10 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     case 'dm': {
       world.counters.dmsIn++;
       if (world.cluster !== undefined) {
-        // The inbox's owner numbers it, keeps it, and sends it to every process of the user.
-        const owner = inboxOwner(world.cluster, frame.to);
-        if (owner === undefined) {
-          sendFrame(socket, errorFrame({ code: 'unavailable', reason: 'no inbox host', ...refOf(frame) }, RETRY_MS));
-          return;
-        }
-        owner.send({
-          type: 'dm',
+        // Through this process's post office, to the inbox's owner, which numbers it, stores it
+        // and sends it to every process of the user.
+        world.names.whereis(INBOX_HOST)?.send({
+          type: 'send',
           to: frame.to,
           from: session.user,
           content: frame.content,
@@ -187,8 +183,13 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       if (world.cluster !== undefined) {
         // Users cluster-wide: the room's owner knows them. No owner: nobody is in the room.
         const owner = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
-        if (owner !== undefined) owner.send({ type: 'who', conn: self, ...refOf(frame) });
-        else sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [] }, frame.ref));
+        if (owner !== undefined) {
+          // Watched until it answers: an owner that dies first makes it `unavailable`, not silence.
+          const token = ctx.monitor(owner as Ref<never>) as number;
+          session.waits ??= new Map();
+          session.waits.set(token, frame.ref);
+          owner.send({ type: 'who', conn: self, token, ...refOf(frame) });
+        } else sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [] }, frame.ref));
         return;
       }
       const users = new Set<string>();
@@ -242,6 +243,27 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
       else lastConnectionGone(world, socket.session.user);
     },
 
+    info(socket, msg, _ctx) {
+      // A room owner that had a request of this connection went before it answered.
+      if (msg.type !== 'DOWN') return socket;
+      const waits = socket.session.waits;
+      if (waits === undefined || !waits.has(msg.monitor as number)) return socket;
+      const ref = waits.get(msg.monitor as number);
+      waits.delete(msg.monitor as number);
+      sendFrame(
+        socket,
+        errorFrame(
+          {
+            code: 'unavailable',
+            reason: 'the room is moving to another process',
+            ...(ref === undefined ? {} : { ref }),
+          },
+          RETRY_MS,
+        ),
+      );
+      return socket;
+    },
+
     receive(socket, msg, ctx) {
       const session = socket.session;
       const o = world.options;
@@ -269,6 +291,10 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
           return socket;
         }
         case 'frame':
+          if (msg.token !== undefined) {
+            session.waits?.delete(msg.token);
+            ctx.demonitor(msg.token as MonitorRef);
+          }
           sendFrame(socket, msg.frame);
           return socket;
         case 'socket.drain':

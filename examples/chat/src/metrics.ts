@@ -5,12 +5,14 @@
  * restarts and crashes, dead letters, mailbox depths, the scheduler), the mailbox sum and maximum,
  * and Node's own metrics (event loop lag among them). Counters the actors keep
  * as plain numbers are read at scrape time, so the hot path only increments numbers; each chat
- * instance has its own registry.
+ * instance has its own registry. A clustered chat adds the cluster's gauges (bus up, processes,
+ * inbox hosts, rooms owned here) and its bus counters.
  */
 
 import { actorMetrics } from '@troupe/uws/metrics';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ActorSystem } from 'troupe';
+import { hostView, OWNER_PREFIX } from './clustered.js';
 import type { Counters, World } from './world.js';
 
 export interface ChatMetrics {
@@ -39,18 +41,18 @@ const COUNTERS: ReadonlyArray<[keyof Counters, string, string]> = [
 export function createMetrics(world: World, system: ActorSystem): ChatMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  for (const [key, name, help] of COUNTERS) {
+  // A counter set from a plain number at scrape time.
+  const counter = (name: string, help: string, value: () => number) =>
     new Counter({
       name,
       help,
       registers: [registry],
       collect() {
-        // A counter set from the actors' own number at scrape time.
         this.reset();
-        this.inc(world.counters[key]);
+        this.inc(value());
       },
     });
-  }
+  for (const [key, name, help] of COUNTERS) counter(name, help, () => world.counters[key]);
   new Gauge({
     name: 'chat_connections',
     help: 'Open WebSocket connections.',
@@ -83,6 +85,49 @@ export function createMetrics(world: World, system: ActorSystem): ChatMetrics {
     registers: [registry],
     buckets: [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05],
   });
+  const cluster = world.cluster;
+  if (cluster !== undefined) {
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge('chat_cluster_up', '1 while this process is connected to the cluster bus (NATS).', () =>
+      cluster.cluster.connected ? 1 : 0,
+    );
+    gauge(
+      'chat_cluster_nodes',
+      'Chat processes in the cluster, this one included.',
+      () => cluster.cluster.nodes().length + 1,
+    );
+    gauge(
+      'chat_cluster_inbox_hosts',
+      'Processes this one sees as inbox hosts (DM inboxes are placed over them).',
+      () =>
+        hostView(cluster)
+          .split(',')
+          .filter((x) => x !== '').length,
+    );
+    gauge(
+      'chat_cluster_owned_rooms',
+      'Rooms whose owner (the order of their messages) is in this process.',
+      () => cluster.cluster.registry.held().filter((n) => n.startsWith(OWNER_PREFIX)).length,
+    );
+    const bus = (name: string, help: string, key: keyof ReturnType<typeof cluster.cluster.stats>) =>
+      counter(name, help, () => cluster.cluster.stats()[key]);
+    bus(
+      'chat_bus_frames_out_total',
+      'NATS messages this process sent for actors (room messages, DMs, signals).',
+      'framesOut',
+    );
+    bus('chat_bus_frames_in_total', 'NATS messages that arrived for actors of this process.', 'framesIn');
+    bus('chat_bus_malformed_total', 'NATS messages that could not be decoded.', 'malformed');
+    bus('chat_bus_undeliverable_total', 'NATS messages for actors that were not (or no longer) here.', 'undeliverable');
+  }
   // The runtime's own metrics (calls, crashes, restarts, dead letters, mailboxes, scheduler).
   const runtime = actorMetrics(system, { registry });
   const depth = new Gauge({

@@ -54,6 +54,8 @@ export interface ChatOptions {
   readonly cluster: readonly string[] | undefined;
   /** This process's name in the cluster (and in /healthz). Default: the host name and the pid. */
   readonly node: string;
+  /** The chat cluster's name: processes with the same NATS server and name form one chat. */
+  readonly clusterName: string;
   /** Cluster heartbeats, and how long a silent process has before it is declared down. */
   readonly heartbeatMs: number;
   readonly downAfterMs: number;
@@ -120,6 +122,7 @@ export const DEFAULTS: ChatOptions = {
   idleTimeoutS: 120,
   cluster: undefined,
   node: defaultNode(),
+  clusterName: 'troupe-chat',
   heartbeatMs: 250,
   downAfterMs: 1_000,
 };
@@ -261,7 +264,14 @@ const SPECS: readonly Spec[] = [
     env: 'CHAT_NODE',
     key: 'node',
     kind: 'string',
-    help: "this process's name in the cluster: 1-128 of A-Z a-z 0-9 _ -",
+    help: "this process's name in the cluster: 1-64 of A-Z a-z 0-9 _ -",
+  },
+  {
+    flag: '--cluster-name',
+    env: 'CHAT_CLUSTER_NAME',
+    key: 'clusterName',
+    kind: 'string',
+    help: 'the chat cluster on that NATS server (its subjects, registry and history stream are named after it)',
   },
   {
     flag: '--test-faults',
@@ -373,8 +383,13 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   if (o.historyBytes < 1 || o.maxTotalRooms < 1) {
     return { ok: false, error: '--history-bytes and --max-total-rooms must be at least 1' };
   }
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(o.node)) {
-    return { ok: false, error: `--node must be 1 to 128 of A-Z a-z 0-9 _ -; got ${JSON.stringify(o.node)}` };
+  for (const [flag, v] of [
+    ['--node', o.node],
+    ['--cluster-name', o.clusterName],
+  ] as const) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) {
+      return { ok: false, error: `${flag} must be 1 to 64 of A-Z a-z 0-9 _ -; got ${JSON.stringify(v)}` };
+    }
   }
   const p = profile(o);
   if (!p.ok) return { ok: false, error: p.error };

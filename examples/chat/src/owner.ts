@@ -7,19 +7,33 @@
  * (`members`, `who`, presence) from what the relays report, and batches presence as a single
  * process's room does.
  *
- * Its state is rebuilt from the relays: a relay that finds its owner gone (its process died, or it
- * stopped) claims the name again, and the relays attach to the new owner with their users.
+ * Its history is durable (durable.ts): an owner loads it from JetStream before it answers anything,
+ * and a message goes out to the relays only once its record is stored, so a message anybody saw is
+ * one every later owner has, with the same id and epoch. The rest of its state is rebuilt from the
+ * relays: a relay that finds its owner gone (its process died, or it stopped) claims the name again,
+ * and the relays attach to the new owner with their users and the last id they saw; the new owner's
+ * welcome carries the stored messages they missed.
  */
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
 import { Encoded } from './codec.js';
+import { FencedError, type Stored } from './durable.js';
 import type { ClientRef, ServerFrame, Since } from './protocol.js';
 import type { RelayMsg } from './relay.js';
 import { History } from './store.js';
 import type { ConnMsg, World } from './world.js';
 
 export type OwnerMsg =
-  /** A relay with members here: `users` are the users it holds now. Answered with `o.welcome`. */
-  | { readonly type: 'attach'; readonly relay: Ref<RelayMsg>; readonly users: readonly string[] }
+  /**
+   * A relay with members here: `users` are the users it holds now, `epoch` and `lastId` what it saw
+   * last (of an earlier owner). Answered with `o.welcome`.
+   */
+  | {
+      readonly type: 'attach';
+      readonly relay: Ref<RelayMsg>;
+      readonly users: readonly string[];
+      readonly epoch?: string;
+      readonly lastId: number;
+    }
   | { readonly type: 'detach'; readonly relay: Ref<RelayMsg> }
   /** A user got its first connection in the relay's process (`here`), or lost its last. */
   | { readonly type: 'present'; readonly relay: Ref<RelayMsg>; readonly user: string; readonly here: boolean }
@@ -36,9 +50,16 @@ export type OwnerMsg =
       readonly user: string;
       readonly content: string;
     }
-  | { readonly type: 'who'; readonly conn: Ref<ConnMsg>; readonly ref?: ClientRef }
-  /** Lost the race for the room's name: stop. */
+  /** Answered to `conn` with the `token` it gave (it watches this owner until then). */
+  | { readonly type: 'who'; readonly conn: Ref<ConnMsg>; readonly token: number; readonly ref?: ClientRef }
+  /** Lost the race for the room's name (or the process is draining): stop, once what is accepted is stored. */
   | { readonly type: 'retire' }
+  /** The room's name is this owner's now (the relay that started it claimed it): load, then answer. */
+  | { readonly type: 'claimed' }
+  | { readonly type: 'loaded'; readonly stored: Stored | undefined }
+  | { readonly type: 'load.failed'; readonly reason: string }
+  | { readonly type: 'written'; readonly seq: number }
+  | { readonly type: 'write.failed'; readonly fenced: boolean; readonly reason: string }
   | { readonly type: 'presence.flush' }
   | { readonly type: 'idle.check' };
 
@@ -56,6 +77,16 @@ interface OwnerState {
   readonly name: string;
   readonly world: World;
   readonly store: History;
+  /** Until the history is loaded, everything waits here. */
+  stash: OwnerMsg[] | undefined;
+  /** The stream sequence of the room's last record (0: none yet). */
+  seq: number;
+  /** Accepted messages not stored yet, and the batch being stored: their ids follow `store.lastId`. */
+  queue: Encoded[];
+  writing: Encoded[] | undefined;
+  /** The relay each queued or written message came from, in the same order. */
+  origins: Ref<RelayMsg>[];
+  retiring: boolean;
   readonly relays: Map<Ref<RelayMsg>, Attached>;
   /** User -> how many relays hold it: the room's users cluster-wide are the keys. */
   readonly users: Map<string, number>;
@@ -106,6 +137,46 @@ function detach(s: OwnerState, ctx: Context<OwnerMsg>, relay: Ref<RelayMsg>): vo
   }
 }
 
+/** The frames after `after` that fit about `limit` bytes, and the first id left out (0: none). */
+function framesAfter(store: History, after: number, limit: number): { frames: Buffer[]; gapFrom: number } {
+  const frames: Buffer[] = [];
+  let bytes = 0;
+  for (const m of store.after(after)) {
+    if (bytes > limit) return { frames, gapFrom: after + frames.length + 1 };
+    const json = m.json();
+    frames.push(json);
+    bytes += json.byteLength;
+  }
+  return { frames, gapFrom: 0 };
+}
+
+/** Stores the queued messages as one record, unless a record is being stored already. */
+function flush(s: OwnerState, ctx: Context<OwnerMsg>): void {
+  if (s.writing !== undefined || s.queue.length === 0) return;
+  const batch = s.queue.splice(0);
+  s.writing = batch;
+  write(s, ctx, batch);
+}
+
+function write(s: OwnerState, ctx: Context<OwnerMsg>, batch: Encoded[]): void {
+  const self = ctx.self;
+  const history = s.world.cluster?.history;
+  if (history === undefined) return;
+  history
+    .append(
+      'r',
+      s.name,
+      s.store.epoch,
+      s.store.lastId + batch.length,
+      batch.map((e) => e.json()),
+      s.seq,
+    )
+    .then(
+      (seq) => self.send({ type: 'written', seq }),
+      (e: unknown) => self.send({ type: 'write.failed', fenced: e instanceof FencedError, reason: String(e) }),
+    );
+}
+
 export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
   init(ctx, { name, world }) {
     const o = world.options;
@@ -113,6 +184,12 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       name,
       world,
       store: new History(o.history, o.historyBytes),
+      stash: [],
+      seq: 0,
+      queue: [],
+      writing: undefined,
+      origins: [],
+      retiring: false,
       relays: new Map(),
       users: new Map(),
       joins: new Set(),
@@ -125,7 +202,71 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
 
   receive(s, msg, ctx) {
     const self = ctx.self;
+    if (msg.type === 'claimed') {
+      s.world.cluster?.history.load('r', s.name).then(
+        (stored) => self.send({ type: 'loaded', stored }),
+        (e: unknown) => self.send({ type: 'load.failed', reason: String(e) }),
+      );
+      return s;
+    }
+    if (s.stash !== undefined && msg.type === 'retire') {
+      // Lost the race for the name before loading anything.
+      ctx.stop('normal');
+      return s;
+    }
+    if (s.stash !== undefined && msg.type !== 'loaded' && msg.type !== 'load.failed') {
+      s.stash.push(msg);
+      return s;
+    }
     switch (msg.type) {
+      case 'loaded': {
+        const stash = s.stash ?? [];
+        s.stash = undefined;
+        const stored = msg.stored;
+        let store = s.store;
+        if (stored === undefined) {
+          // A new room: its epoch is stored first (an empty record), so that it survives this owner.
+          s.writing = [];
+          write(s, ctx, []);
+        } else {
+          const o = s.world.options;
+          store = new History(o.history, o.historyBytes, stored.epoch);
+          store.startAfter(stored.lastId - stored.frames.length);
+          for (const f of stored.frames) store.append(Encoded.fromJson(f), f.byteLength);
+          s.seq = stored.seq;
+        }
+        const next: OwnerState = { ...s, store };
+        for (const m of stash) owner.receive(next, m, ctx);
+        return next;
+      }
+
+      case 'load.failed':
+        // Not able to answer for the room: the relays find another owner (or answer `unavailable`).
+        throw new Error(`room ${s.name}: its history could not be loaded: ${msg.reason}`);
+
+      case 'written': {
+        const batch = s.writing ?? [];
+        s.writing = undefined;
+        s.seq = msg.seq;
+        const store = s.store;
+        for (const frame of batch) {
+          const id = store.lastId + 1;
+          const origin = s.origins.shift();
+          store.append(frame, frame.jsonBytes());
+          const json = frame.json();
+          for (const relay of s.relays.keys()) relay.send({ type: 'o.msg', id, json, origin: relay === origin });
+          frame.compact();
+        }
+        flush(s, ctx);
+        if (s.retiring && s.writing === undefined) ctx.stop('normal');
+        return s;
+      }
+
+      case 'write.failed':
+        // Another owner wrote (fenced), or NATS did not take it: what is not stored was not
+        // applied; the relays answer its senders `unavailable` when this owner is DOWN.
+        throw new Error(`room ${s.name}: a record could not be stored (${msg.fenced ? 'fenced' : msg.reason})`);
+
       case 'attach': {
         const old = s.relays.get(msg.relay);
         const users = new Set(msg.users);
@@ -141,12 +282,22 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         s.relays.set(msg.relay, { users, monitor: ctx.monitor(msg.relay as Ref<never>) });
         s.idleTimer?.cancel();
         s.idleTimer = undefined;
+        const store = s.store;
+        // What the relay missed (an earlier owner stored it and died before sending it on), when
+        // it is still held: a hole repaired, not announced.
+        const missed =
+          msg.epoch === store.epoch && msg.lastId < store.lastId && store.covers(msg.lastId)
+            ? framesAfter(store, msg.lastId, s.world.options.softLimit)
+            : { frames: [], gapFrom: 0 };
         msg.relay.send({
           type: 'o.welcome',
           owner: self,
-          epoch: s.store.epoch,
-          id: s.store.lastId,
+          epoch: store.epoch,
+          id: store.lastId,
           members: s.users.size,
+          missed: missed.frames,
+          first: msg.lastId + 1,
+          gapFrom: missed.gapFrom,
         });
         return s;
       }
@@ -189,27 +340,16 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         }
         // At most the soft limit of replay travels: the relay writes what fits its socket and
         // sends a gap from the first id it could not (PROTOCOL.md: every byte queued is bounded).
-        const replay: Buffer[] = [];
-        let bytes = 0;
-        let gapFrom = 0;
-        const limit = s.world.options.softLimit;
-        for (const m of store.after(since.id)) {
-          if (bytes > limit) {
-            gapFrom = since.id + replay.length + 1;
-            break;
-          }
-          const json = m.json();
-          replay.push(json);
-          bytes += json.byteLength;
-        }
-        msg.relay.send({ ...answer, recovered, replay, first: since.id + 1, gapFrom });
+        const { frames, gapFrom } = framesAfter(store, since.id, s.world.options.softLimit);
+        msg.relay.send({ ...answer, recovered, replay: frames, first: since.id + 1, gapFrom });
         return s;
       }
 
       case 'publish': {
-        if (!s.relays.has(msg.relay)) return s;
+        if (!s.relays.has(msg.relay) || s.retiring) return s;
         const store = s.store;
-        const id = store.lastId + 1;
+        // Its id once stored: after the stored ones, the one being stored and the queued ones.
+        const id = store.lastId + (s.writing?.length ?? 0) + s.queue.length + 1;
         const frame = new Encoded({
           type: 'message',
           room: s.name,
@@ -218,10 +358,10 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
           ts: s.world.now(),
           id,
         });
-        store.append(frame, frame.jsonBytes());
-        const json = frame.json();
-        for (const relay of s.relays.keys()) relay.send({ type: 'o.msg', id, json, origin: relay === msg.relay });
-        frame.compact();
+        frame.jsonBytes();
+        s.queue.push(frame);
+        s.origins.push(msg.relay);
+        flush(s, ctx);
         return s;
       }
 
@@ -231,7 +371,11 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
           sorted.length > WHO_LIMIT
             ? { type: 'members', room: s.name, users: sorted.slice(0, WHO_LIMIT), more: true }
             : { type: 'members', room: s.name, users: sorted };
-        msg.conn.send({ type: 'frame', frame: msg.ref === undefined ? frame : { ...frame, ref: msg.ref } });
+        msg.conn.send({
+          type: 'frame',
+          frame: msg.ref === undefined ? frame : { ...frame, ref: msg.ref },
+          token: msg.token,
+        });
         return s;
       }
 
@@ -248,12 +392,14 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
 
       case 'idle.check':
         s.idleTimer = undefined;
-        // Nobody in any process for roomIdleMs: the room goes (its name with it, on exit).
-        if (s.relays.size === 0) ctx.stop('normal');
+        // Nobody in any process for roomIdleMs: the owner goes (its name with it, on exit); the
+        // history stays stored, and the room's next owner continues it.
+        if (s.relays.size === 0 && s.writing === undefined && s.queue.length === 0) ctx.stop('normal');
         return s;
 
       case 'retire':
-        ctx.stop('normal');
+        s.retiring = true;
+        if (s.writing === undefined && s.queue.length === 0) ctx.stop('normal');
         return s;
     }
   },

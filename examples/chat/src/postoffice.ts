@@ -13,23 +13,33 @@
  *
  * Every half second it compares the hosts it sees with the last time: when a process came or went,
  * each local user whose owner moved attaches to the new one, and inboxes no longer placed here are
- * dropped. Inboxes are not durable yet: one that moves starts a new epoch, and the connections of
- * its user get a `gap` (they resume and learn the new epoch).
+ * dropped. Inboxes are durable (durable.ts): an owner reads an inbox from JetStream before it
+ * answers for it, and acknowledges a DM once it is stored, so an inbox that moves keeps its epoch
+ * and its DMs.
  */
 import type { SocketHandle } from '@troupe/uws';
-import type { Behavior, Context, Ref } from 'troupe';
+import type { Behavior, Context, InfoMessage, MonitorRef, Ref } from 'troupe';
 import { type ChatCluster, hostView, INBOX_HOSTS, inboxOwner } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
+import type { Stored } from './durable.js';
 import { fanOutDm, writeInboxReplay } from './inbox.js';
-import { type ClientRef, errorFrame, type Since } from './protocol.js';
+import { type ClientRef, type ErrorCode, errorFrame, type Since } from './protocol.js';
 import type { Session } from './session.js';
-import { History, newEpoch } from './store.js';
+import { History } from './store.js';
 import type { ConnMsg, World } from './world.js';
 
 export type HostMsg =
   // From this process's connections.
   | { readonly type: 'hello'; readonly user: string; readonly conn: Ref<ConnMsg> }
   | { readonly type: 'bye'; readonly user: string }
+  | {
+      readonly type: 'send';
+      readonly to: string;
+      readonly from: string;
+      readonly content: string;
+      readonly conn: Ref<ConnMsg>;
+      readonly ref?: ClientRef;
+    }
   | {
       readonly type: 'resume';
       readonly user: string;
@@ -45,16 +55,21 @@ export type HostMsg =
       readonly to: string;
       readonly from: string;
       readonly content: string;
-      readonly conn: Ref<ConnMsg>;
-      readonly ref?: ClientRef;
+      readonly host: Ref<HostMsg>;
+      readonly req: number;
     }
   | {
       readonly type: 'replay';
       readonly user: string;
       readonly since: Since;
       readonly host: Ref<HostMsg>;
-      readonly conn: Ref<ConnMsg>;
-      readonly ref?: ClientRef;
+      readonly req: number;
+    }
+  /** The owner's answer to a `dm`: stored and on its way (no error), or why not. */
+  | {
+      readonly type: 'done';
+      readonly req: number;
+      readonly error?: { readonly code: ErrorCode; readonly reason: string };
     }
   // From an inbox's owner to the post offices of its user.
   | {
@@ -67,9 +82,8 @@ export type HostMsg =
   | { readonly type: 'deliver'; readonly user: string; readonly id: number; readonly json: Uint8Array }
   | {
       readonly type: 'replayed';
+      readonly req: number;
       readonly user: string;
-      readonly conn: Ref<ConnMsg>;
-      readonly ref?: ClientRef;
       readonly epoch: string;
       readonly id: number;
       readonly recovered: boolean;
@@ -77,21 +91,56 @@ export type HostMsg =
       readonly first: number;
       readonly gapFrom: number;
     }
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  /** The process is draining: leave the inbox hosts, so that the others take its inboxes. */
+  | { readonly type: 'drain' }
+  // The owner's own bookkeeping: its loads and writes of the stream.
+  | { readonly type: 'loaded'; readonly user: string; readonly stored: Stored | undefined }
+  | { readonly type: 'load.failed'; readonly user: string; readonly reason: string }
+  | { readonly type: 'written'; readonly user: string; readonly seq: number }
+  | { readonly type: 'write.failed'; readonly user: string; readonly reason: string };
 
 export interface HostArgs {
   readonly world: World;
   readonly cluster: ChatCluster;
 }
 
-/** An inbox this process owns. Its history is made on its first DM (most users never get one). */
+/** What an inbox's owner is sent. */
+type ForOwner = Extract<HostMsg, { type: 'attach' | 'detach' | 'dm' | 'replay' }>;
+
+/** A DM accepted and not stored yet, and the post office (and its request) to answer. */
+interface Pending {
+  readonly dm: Encoded;
+  readonly host: Ref<HostMsg>;
+  readonly req: number;
+}
+
+/** A request a post office passed to an inbox's owner and has no answer to yet. */
+interface Request {
+  readonly owner: Ref<HostMsg>;
+  readonly conn: Ref<ConnMsg>;
+  readonly ref: ClientRef | undefined;
+}
+
+/**
+ * An inbox this process owns. It is read from the stream before it answers anything; its history
+ * is made on its first DM (most users never get one).
+ */
 interface Owned {
-  readonly epoch: string;
+  epoch: string;
   store: History | undefined;
   /** The post offices (one per process) of the user's connections. */
   readonly hosts: Set<Ref<HostMsg>>;
   /** When its last post office detached (clock ms), or -1 while it has one. */
   idleSince: number;
+  /** While it is read from the stream, what comes for it waits here. */
+  stash: ForOwner[] | undefined;
+  /** The read failed (NATS out of reach): tried again on the next tick. */
+  failed: boolean;
+  /** The stream sequence of its last record (0: none). */
+  seq: number;
+  readonly queue: Pending[];
+  writing: Pending[] | undefined;
 }
 
 /** A user with connections in this process. */
@@ -110,6 +159,11 @@ interface HostState {
   readonly owned: Map<string, Owned>;
   readonly local: Map<string, Local>;
   view: string;
+  /** Requests waiting for an owner's answer, by number; answered `unavailable` if the owner goes. */
+  readonly requests: Map<number, Request>;
+  seq: number;
+  /** The owners this post office has sent to, monitored. */
+  readonly owners: Map<Ref<HostMsg>, MonitorRef>;
 }
 
 const TICK_MS = 500;
@@ -118,7 +172,9 @@ const RETRY_MS = 1_000;
 function attach(s: HostState, ctx: Context<HostMsg>, user: string, lu: Local): void {
   const owner = inboxOwner(s.cluster, user);
   lu.owner = owner;
-  owner?.send({ type: 'attach', user, host: ctx.self });
+  if (owner === undefined) return;
+  watchOwner(s, ctx, owner);
+  owner.send({ type: 'attach', user, host: ctx.self });
 }
 
 function localOf(s: HostState, user: string): Local {
@@ -141,11 +197,178 @@ function announceHole(s: HostState, user: string, lu: Local, from: number): void
   }
 }
 
+function refOf(ref: ClientRef | undefined): { ref?: ClientRef } {
+  return ref === undefined ? {} : { ref };
+}
+
+const UNREACHABLE = { code: 'unavailable', reason: 'the inbox cannot be reached now' } as const;
+
+/** Answers a DM or a resume that cannot be served now with `unavailable` (nothing was applied). */
+function refuse(m: { readonly host: Ref<HostMsg>; readonly req: number }): void {
+  m.host.send({ type: 'done', req: m.req, error: UNREACHABLE });
+}
+
+/** Sends a request to an inbox's owner, watching the owner so that its death answers it. */
+function request(
+  s: HostState,
+  ctx: Context<HostMsg>,
+  owner: Ref<HostMsg>,
+  conn: Ref<ConnMsg>,
+  ref: ClientRef | undefined,
+): number {
+  watchOwner(s, ctx, owner);
+  const req = ++s.seq;
+  s.requests.set(req, { owner, conn, ref });
+  return req;
+}
+
+function watchOwner(s: HostState, ctx: Context<HostMsg>, owner: Ref<HostMsg>): void {
+  if (owner !== ctx.self && !s.owners.has(owner)) s.owners.set(owner, ctx.monitor(owner as Ref<never>));
+}
+
+/** What a connection gets when a request it made cannot be answered. */
+function answerError(r: Request, error: { readonly code: ErrorCode; readonly reason: string }): void {
+  const frame =
+    error.code === 'unavailable'
+      ? errorFrame({ ...error, ...refOf(r.ref) }, RETRY_MS)
+      : { type: 'error' as const, ...error, ...refOf(r.ref) };
+  r.conn.send({ type: 'frame', frame });
+}
+
+function load(s: HostState, ctx: Context<HostMsg>, user: string): void {
+  const self = ctx.self;
+  s.cluster.history.load('u', user).then(
+    (stored) => self.send({ type: 'loaded', user, stored }),
+    (e: unknown) => self.send({ type: 'load.failed', user, reason: String(e) }),
+  );
+}
+
+/** The inbox of `user` this process owns, made (and read from the stream) if there is none. */
+function ownedOf(s: HostState, ctx: Context<HostMsg>, user: string): Owned {
+  let inbox = s.owned.get(user);
+  if (inbox === undefined) {
+    inbox = {
+      epoch: s.cluster.history.freshEpoch,
+      store: undefined,
+      hosts: new Set(),
+      idleSince: -1,
+      stash: [],
+      failed: false,
+      seq: 0,
+      queue: [],
+      writing: undefined,
+    };
+    s.owned.set(user, inbox);
+    load(s, ctx, user);
+  }
+  return inbox;
+}
+
+/** Stores the queued DMs of an inbox as one record, unless one is being stored already. */
+function flushInbox(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned): void {
+  if (inbox.writing !== undefined || inbox.queue.length === 0) return;
+  const batch = inbox.queue.splice(0);
+  inbox.writing = batch;
+  const self = ctx.self;
+  const lastId = (inbox.store?.lastId ?? 0) + batch.length;
+  s.cluster.history
+    .append(
+      'u',
+      user,
+      inbox.epoch,
+      lastId,
+      batch.map((p) => p.dm.json()),
+      inbox.seq,
+    )
+    .then(
+      (seq) => self.send({ type: 'written', user, seq }),
+      (e: unknown) => self.send({ type: 'write.failed', user, reason: String(e) }),
+    );
+}
+
+/** What an inbox's owner does with a message for it, once the inbox is read. */
+function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned, msg: ForOwner): void {
+  const world = s.world;
+  switch (msg.type) {
+    case 'attach':
+      inbox.hosts.add(msg.host);
+      inbox.idleSince = -1;
+      msg.host.send({ type: 'attached', user, owner: ctx.self, epoch: inbox.epoch, id: inbox.store?.lastId ?? 0 });
+      return;
+
+    case 'detach':
+      inbox.hosts.delete(msg.host);
+      // Kept for roomIdleMs, so that the user's reconnect finds it in memory.
+      if (inbox.hosts.size === 0) inbox.idleSince = ctx.system.clock.now();
+      return;
+
+    case 'dm': {
+      if (inbox.hosts.size === 0) {
+        world.counters.errors++;
+        msg.host.send({
+          type: 'done',
+          req: msg.req,
+          error: { code: 'no_such_user', reason: `${user} is not connected` },
+        });
+        return;
+      }
+      const id = (inbox.store?.lastId ?? 0) + (inbox.writing?.length ?? 0) + inbox.queue.length + 1;
+      const dm = new Encoded({ type: 'dm', from: msg.from, content: msg.content, ts: world.now(), id });
+      dm.jsonBytes();
+      inbox.queue.push({ dm, host: msg.host, req: msg.req });
+      flushInbox(s, ctx, user, inbox);
+      return;
+    }
+
+    case 'replay': {
+      const store = inbox.store;
+      const lastId = store?.lastId ?? 0;
+      const since = msg.since;
+      const recovered = since.epoch === inbox.epoch && (store === undefined ? since.id === 0 : store.covers(since.id));
+      const replay: Buffer[] = [];
+      let gapFrom = 0;
+      if (recovered && store !== undefined) {
+        let bytes = 0;
+        for (const m of store.after(since.id)) {
+          if (bytes > world.options.softLimit) {
+            gapFrom = since.id + replay.length + 1;
+            break;
+          }
+          const json = m.json();
+          replay.push(json);
+          bytes += json.byteLength;
+        }
+      }
+      msg.host.send({
+        type: 'replayed',
+        req: msg.req,
+        user,
+        epoch: inbox.epoch,
+        id: lastId,
+        recovered,
+        replay,
+        first: since.id + 1,
+        gapFrom,
+      });
+      return;
+    }
+  }
+}
+
 export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
   init(ctx, { world, cluster }) {
-    cluster.cluster.groups.join(INBOX_HOSTS, ctx.self as Ref<never>);
+    cluster.cluster.groups.join(INBOX_HOSTS, ctx.self);
     ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
-    const s: HostState = { world, cluster, owned: new Map(), local: new Map(), view: hostView(cluster) };
+    const s: HostState = {
+      world,
+      cluster,
+      owned: new Map(),
+      local: new Map(),
+      view: hostView(cluster),
+      requests: new Map(),
+      seq: 0,
+      owners: new Map(),
+    };
     // After a restart: the users connected here attach again (and their connections are welcomed).
     for (const user of world.users.keys()) attach(s, ctx, user, localOf(s, user));
     return s;
@@ -175,115 +398,123 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       }
 
       case 'resume': {
-        const lu = s.local.get(msg.user);
-        if (lu?.owner === undefined) {
-          const socket = world.users.lookup(msg.user).get(msg.conn);
-          if (socket !== undefined) {
-            const ref = msg.ref === undefined ? {} : { ref: msg.ref };
-            sendFrame(socket, errorFrame({ code: 'unavailable', reason: 'the inbox is moving', ...ref }, RETRY_MS));
-          }
+        const owner = s.local.get(msg.user)?.owner;
+        if (owner === undefined || !s.cluster.cluster.connected) {
+          answerError({ owner: ctx.self, conn: msg.conn, ref: msg.ref }, UNREACHABLE);
           return s;
         }
-        lu.owner.send({
-          type: 'replay',
-          user: msg.user,
-          since: msg.since,
-          host: ctx.self,
-          conn: msg.conn,
-          ...(msg.ref === undefined ? {} : { ref: msg.ref }),
-        });
+        const req = request(s, ctx, owner, msg.conn, msg.ref);
+        owner.send({ type: 'replay', user: msg.user, since: msg.since, host: ctx.self, req });
         return s;
       }
 
-      case 'attach': {
-        let inbox = s.owned.get(msg.user);
-        if (inbox === undefined) {
-          inbox = { epoch: newEpoch(), store: undefined, hosts: new Set(), idleSince: -1 };
-          s.owned.set(msg.user, inbox);
+      case 'send': {
+        // The inbox's owner numbers the DM, stores it, and sends it to every process of the user.
+        const owner = inboxOwner(s.cluster, msg.to);
+        if (owner === undefined || !s.cluster.cluster.connected) {
+          answerError({ owner: ctx.self, conn: msg.conn, ref: msg.ref }, UNREACHABLE);
+          return s;
         }
-        inbox.hosts.add(msg.host);
-        inbox.idleSince = -1;
-        msg.host.send({
-          type: 'attached',
-          user: msg.user,
-          owner: ctx.self,
-          epoch: inbox.store?.epoch ?? inbox.epoch,
-          id: inbox.store?.lastId ?? 0,
+        const req = request(s, ctx, owner, msg.conn, msg.ref);
+        owner.send({ type: 'dm', to: msg.to, from: msg.from, content: msg.content, host: ctx.self, req });
+        return s;
+      }
+
+      case 'done': {
+        const r = s.requests.get(msg.req);
+        if (r === undefined) return s;
+        s.requests.delete(msg.req);
+        if (msg.error !== undefined) answerError(r, msg.error);
+        else if (r.ref !== undefined) r.conn.send({ type: 'frame', frame: { type: 'ack', ref: r.ref } });
+        return s;
+      }
+
+      case 'attach':
+      case 'detach':
+      case 'dm':
+      case 'replay': {
+        const user = msg.type === 'dm' ? msg.to : msg.user;
+        if (msg.type === 'detach' && !s.owned.has(user)) return s;
+        const inbox = ownedOf(s, ctx, user);
+        if (inbox.stash !== undefined) {
+          // Loading: attaches wait; while NATS does not answer, DMs and resumes are refused.
+          if (inbox.failed && (msg.type === 'dm' || msg.type === 'replay')) refuse(msg);
+          else inbox.stash.push(msg);
+          return s;
+        }
+        asOwner(s, ctx, user, inbox, msg);
+        return s;
+      }
+
+      case 'loaded': {
+        const inbox = s.owned.get(msg.user);
+        if (inbox === undefined || inbox.stash === undefined) return s;
+        const stash = inbox.stash;
+        inbox.stash = undefined;
+        inbox.failed = false;
+        const stored = msg.stored;
+        if (stored !== undefined) {
+          const o = world.options;
+          const store = new History(o.history, o.historyBytes, stored.epoch);
+          store.startAfter(stored.lastId - stored.frames.length);
+          for (const f of stored.frames) store.append(Encoded.fromJson(f), f.byteLength);
+          inbox.store = store;
+          inbox.epoch = stored.epoch;
+          inbox.seq = stored.seq;
+        } else {
+          inbox.store = undefined;
+          inbox.epoch = s.cluster.history.freshEpoch;
+          inbox.seq = 0;
+        }
+        for (const m of stash) asOwner(s, ctx, msg.user, inbox, m);
+        return s;
+      }
+
+      case 'load.failed': {
+        const inbox = s.owned.get(msg.user);
+        if (inbox?.stash === undefined) return s;
+        // Tried again on the next tick; attaches keep waiting, requests are refused.
+        inbox.failed = true;
+        inbox.stash = inbox.stash.filter((m) => {
+          if (m.type !== 'dm' && m.type !== 'replay') return true;
+          refuse(m);
+          return false;
         });
         return s;
       }
 
-      case 'detach': {
+      case 'written': {
         const inbox = s.owned.get(msg.user);
         if (inbox === undefined) return s;
-        inbox.hosts.delete(msg.host);
-        // Kept for roomIdleMs, so that the user's reconnect resumes it.
-        if (inbox.hosts.size === 0) inbox.idleSince = ctx.system.clock.now();
-        return s;
-      }
-
-      case 'dm': {
-        const inbox = s.owned.get(msg.to);
-        if (inbox === undefined || inbox.hosts.size === 0) {
-          world.counters.errors++;
-          msg.conn.send({
-            type: 'frame',
-            frame: {
-              type: 'error',
-              code: 'no_such_user',
-              reason: `${msg.to} is not connected`,
-              ...(msg.ref === undefined ? {} : { ref: msg.ref }),
-            },
-          });
-          return s;
-        }
+        const batch = inbox.writing ?? [];
+        inbox.writing = undefined;
+        inbox.seq = msg.seq;
         const o = world.options;
         inbox.store ??= new History(o.history, o.historyBytes, inbox.epoch);
         const store = inbox.store;
-        const id = store.lastId + 1;
-        const dm = new Encoded({ type: 'dm', from: msg.from, content: msg.content, ts: world.now(), id });
-        store.append(dm, dm.jsonBytes());
-        const json = dm.json();
-        for (const host of inbox.hosts) host.send({ type: 'deliver', user: msg.to, id, json });
-        dm.compact();
-        // In the inbox, and on its way to every process of the user: acknowledged (PROTOCOL.md).
-        if (msg.ref !== undefined) msg.conn.send({ type: 'frame', frame: { type: 'ack', ref: msg.ref } });
+        for (const p of batch) {
+          const id = store.lastId + 1;
+          store.append(p.dm, p.dm.jsonBytes());
+          const json = p.dm.json();
+          for (const host of inbox.hosts) host.send({ type: 'deliver', user: msg.user, id, json });
+          p.dm.compact();
+          // Stored, and on its way to every process of the user: acknowledged (PROTOCOL.md).
+          p.host.send({ type: 'done', req: p.req });
+        }
+        flushInbox(s, ctx, msg.user, inbox);
         return s;
       }
 
-      case 'replay': {
+      case 'write.failed': {
         const inbox = s.owned.get(msg.user);
-        const store = inbox?.store;
-        const epoch = store?.epoch ?? inbox?.epoch ?? newEpoch();
-        const lastId = store?.lastId ?? 0;
-        const recovered =
-          msg.since.epoch === epoch && (store === undefined ? msg.since.id === 0 : store.covers(msg.since.id));
-        const replay: Buffer[] = [];
-        let gapFrom = 0;
-        if (recovered && store !== undefined) {
-          let bytes = 0;
-          for (const m of store.after(msg.since.id)) {
-            if (bytes > world.options.softLimit) {
-              gapFrom = msg.since.id + replay.length + 1;
-              break;
-            }
-            const json = m.json();
-            replay.push(json);
-            bytes += json.byteLength;
-          }
-        }
-        msg.host.send({
-          type: 'replayed',
-          user: msg.user,
-          conn: msg.conn,
-          ...(msg.ref === undefined ? {} : { ref: msg.ref }),
-          epoch,
-          id: lastId,
-          recovered,
-          replay,
-          first: msg.since.id + 1,
-          gapFrom,
-        });
+        if (inbox === undefined) return s;
+        // Not stored, so not applied: said to the senders. The inbox is read again from the stream
+        // (a fenced write means another owner added to it).
+        for (const p of [...(inbox.writing ?? []), ...inbox.queue]) refuse(p);
+        inbox.writing = undefined;
+        inbox.queue.length = 0;
+        inbox.stash = [];
+        load(s, ctx, msg.user);
         return s;
       }
 
@@ -312,17 +543,20 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       }
 
       case 'replayed': {
+        const r = s.requests.get(msg.req);
+        if (r === undefined) return s;
+        s.requests.delete(msg.req);
         const lu = s.local.get(msg.user);
-        const socket = world.users.lookup(msg.user).get(msg.conn);
+        const socket = world.users.lookup(msg.user).get(r.conn);
         if (lu === undefined || socket === undefined) return s;
         const answer = { type: 'inbox', epoch: msg.epoch, id: msg.id, recovered: msg.recovered } as const;
-        sendFrame(socket, msg.ref === undefined ? answer : { ...answer, ref: msg.ref });
+        sendFrame(socket, r.ref === undefined ? answer : { ...answer, ref: r.ref });
         lu.gapped?.delete(socket);
         if (msg.recovered) {
           writeInboxReplay(
             world,
             lu,
-            msg.conn,
+            r.conn,
             socket,
             msg.replay.map((j) => Encoded.fromJson(j)),
             msg.first,
@@ -331,6 +565,10 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         }
         return s;
       }
+
+      case 'drain':
+        s.cluster.cluster.groups.leave(INBOX_HOSTS, ctx.self);
+        return s;
 
       case 'tick': {
         ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
@@ -354,10 +592,30 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           }
         }
         for (const [user, inbox] of s.owned) {
-          if (inbox.idleSince >= 0 && now - inbox.idleSince >= world.options.roomIdleMs) s.owned.delete(user);
+          if (inbox.failed) {
+            inbox.failed = false;
+            load(s, ctx, user);
+          } else if (inbox.idleSince >= 0 && now - inbox.idleSince >= world.options.roomIdleMs) s.owned.delete(user);
         }
         return s;
       }
     }
+  },
+
+  info(s, msg: InfoMessage, ctx) {
+    if (msg.type !== 'DOWN') return s;
+    // An inbox owner went (its process died or left): what it did not answer is `unavailable`
+    // (nothing it did not answer was applied), and its users attach to their inboxes' new place.
+    const owner = msg.actor as Ref<HostMsg>;
+    if (s.owners.get(owner) !== msg.monitor) return s;
+    s.owners.delete(owner);
+    for (const [req, r] of s.requests) {
+      if (r.owner !== owner) continue;
+      s.requests.delete(req);
+      answerError(r, UNREACHABLE);
+    }
+    s.view = hostView(s.cluster);
+    for (const [user, lu] of s.local) if (lu.owner === owner) attach(s, ctx, user, lu);
+    return s;
   },
 };

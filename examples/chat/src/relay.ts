@@ -34,6 +34,11 @@ export type RelayMsg =
       readonly epoch: string;
       readonly id: number;
       readonly members: number;
+      /** The stored messages after the id this relay attached with (the first has id `first`). */
+      readonly missed: readonly Uint8Array[];
+      readonly first: number;
+      /** The first missed id the owner did not send (0: it sent all it had). */
+      readonly gapFrom: number;
     }
   | {
       readonly type: 'o.joined';
@@ -80,10 +85,14 @@ interface RelayState extends LocalMembers {
   readonly inflight: InFlight[];
   idle: boolean;
   closing: boolean;
+  /** Its owner went and no new one is attached yet: requests are answered `unavailable`. */
+  lostOwner: boolean;
 }
 
 /** How long a relay waits before claiming again after its owner went (lets the registry settle). */
 const RECLAIM_MS = 50;
+/** How long a relay waits before it looks for an owner again after it could not find or claim one. */
+const RETRY_LOOK_MS = 250;
 /** `retry_ms` of an `unavailable` answer. */
 const RETRY_MS = 1_000;
 /** At most this many requests wait for an owner; more are answered `unavailable`. */
@@ -103,7 +112,7 @@ function leaveHere(s: RelayState, ctx: Context<RelayMsg>, conn: Ref<ConnMsg>): s
 function resolveOwner(s: RelayState, ctx: Context<RelayMsg>): void {
   if (s.resolving || s.closing) return;
   const cluster = s.world.cluster;
-  if (cluster === undefined) return;
+  if (cluster === undefined || cluster.draining) return;
   s.resolving = true;
   const self = ctx.self;
   const name = ownerName(s.name);
@@ -126,8 +135,10 @@ function resolveOwner(s: RelayState, ctx: Context<RelayMsg>): void {
   const mine = started.ref;
   registry.register(name, mine as Ref<never>).then(
     (r) => {
-      if (r.ok) self.send({ type: 'owner', ref: mine });
-      else {
+      if (r.ok) {
+        mine.send({ type: 'claimed' });
+        self.send({ type: 'owner', ref: mine });
+      } else {
         mine.send({ type: 'retire' });
         if (r.reason === 'taken') self.send({ type: 'owner', ref: r.ref as Ref<OwnerMsg> });
         else self.send({ type: 'owner.failed', reason: `the room name could not be claimed (${r.reason})` });
@@ -175,6 +186,14 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
   }
 }
 
+/** Why a request cannot be taken now (answered `unavailable`), or undefined. */
+function refusal(s: RelayState): string | undefined {
+  const cluster = s.world.cluster;
+  if (cluster !== undefined && !cluster.cluster.connected) return 'the cluster bus is down';
+  if (s.lostOwner) return `room ${s.name} is moving to another process`;
+  return undefined;
+}
+
 function hold(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
   if (s.held.length >= MAX_HELD) {
     unavailable(msg.socket, msg.ref, `room ${s.name} is looking for its owner`);
@@ -208,6 +227,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       gapped: new Set(),
       idle: false,
       closing: false,
+      lostOwner: false,
     };
     // After a restart the members are still in the registry: watch them again. The owner learns
     // them when this relay attaches.
@@ -229,6 +249,12 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         const socket = msg.socket;
         const user = socket.session.user;
+        const why = refusal(s);
+        if (why !== undefined) {
+          // Not a member yet: it is not made one (nothing was applied); a member keeps its place.
+          unavailable(socket, msg.ref, why);
+          return s;
+        }
         s.idle = false;
         if (!s.watched.has(msg.conn)) {
           const member: Member = { user, socket, monitor: 0 as MonitorRef };
@@ -258,17 +284,27 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         return s;
       }
 
-      case 'publish':
-        if (s.owner === undefined) hold(s, ctx, msg);
+      case 'publish': {
+        const why = refusal(s);
+        if (why !== undefined) unavailable(msg.socket, msg.ref, why);
+        else if (s.owner === undefined) hold(s, ctx, msg);
         else forward(s, ctx, msg);
         return s;
+      }
 
       case 'owner': {
         s.resolving = false;
+        s.lostOwner = false;
         if (s.closing) return s;
         s.owner = msg.ref;
         s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
-        msg.ref.send({ type: 'attach', relay: self, users: [...s.perUser.keys()] });
+        msg.ref.send({
+          type: 'attach',
+          relay: self,
+          users: [...s.perUser.keys()],
+          lastId: s.lastId,
+          ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
+        });
         // Joins that were waiting for an answer from the previous owner go to this one.
         const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
         s.pending.clear();
@@ -284,7 +320,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       case 'owner.failed': {
         s.resolving = false;
         for (const h of s.held.splice(0)) unavailable(h.socket, h.ref, `room ${s.name} has no owner: ${msg.reason}`);
-        // Members keep their membership here; the next request looks again.
+        // Members keep their membership here, and the relay looks again in a moment.
+        if (s.perUser.size > 0) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
         return s;
       }
 
@@ -295,8 +332,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       case 'o.welcome': {
         if (msg.owner !== s.owner) return s;
         if (s.epoch !== undefined && msg.epoch !== s.epoch) {
-          // The room lost its history (its owner's process went and took it along): as a single
-          // process does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
+          // The room lost its history (its records are gone from the stream): as a single process
+          // does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
           const joined = new Encoded({
             type: 'joined',
             room: s.name,
@@ -307,11 +344,19 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m.socket);
           s.gapped.clear();
         } else if (s.epoch !== undefined && msg.id > s.lastId) {
-          // Same epoch, messages this relay never saw: a hole, announced.
-          for (const [conn, m] of live(s)) {
-            s.gapped.add(conn);
-            world.counters.gaps++;
-            sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+          // Same epoch, messages this relay never saw (stored by an owner that died before it sent
+          // them on): repaired with what the owner sent along, and what it could not is a gap.
+          for (let i = 0; i < msg.missed.length; i++) {
+            const frame = Encoded.fromJson(msg.missed[i] as Uint8Array);
+            for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, msg.first + i);
+          }
+          const hole = msg.gapFrom > 0 ? msg.gapFrom : msg.missed.length === 0 ? s.lastId + 1 : 0;
+          if (hole > 0) {
+            for (const [conn, m] of live(s)) {
+              s.gapped.add(conn);
+              world.counters.gaps++;
+              sendFrame(m.socket, { type: 'gap', room: s.name, from: hole });
+            }
           }
         }
         s.epoch = msg.epoch;
@@ -414,6 +459,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       // in order, before its DOWN), so those senders hear `unavailable`; joins are asked again.
       s.owner = undefined;
       s.ownerMonitor = undefined;
+      s.lostOwner = true;
       for (const f of s.inflight.splice(0)) unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
       if (!s.closing) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RECLAIM_MS);
       return s;

@@ -14,16 +14,19 @@ import { joinCluster } from '@troupe/cluster';
 import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo } from '@troupe/uws';
 import {
   type ActorSystem,
+  countChildren,
   DuplicateRegistry,
   dynamicSupervisor,
   type Ref,
   supervisor,
   terminateChild,
   UniqueRegistry,
+  whichChildren,
 } from 'troupe';
 import { verifyToken } from './auth.js';
 import { type ChatCluster, hostView } from './clustered.js';
 import { connection } from './connection.js';
+import { DurableHistory } from './durable.js';
 import { routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type ChatOptions, profile } from './options.js';
@@ -102,11 +105,19 @@ export async function startChat(
     const c = await joinCluster(system, {
       servers: options.cluster,
       node: options.node,
-      cluster: 'troupe-chat',
+      cluster: options.clusterName,
       heartbeatMs: options.heartbeatMs,
       downAfterMs: options.downAfterMs,
     });
-    cluster = { cluster: c, node: c.node };
+    try {
+      const history = await DurableHistory.open(c, options.clusterName, options.history);
+      cluster = { cluster: c, node: c.node, history, draining: false };
+    } catch (e) {
+      await c.leave();
+      throw new Error(`the chat's history needs JetStream on the NATS server (nats-server -js): ${String(e)}`, {
+        cause: e,
+      });
+    }
   }
   const world: World = {
     options,
@@ -215,6 +226,7 @@ export async function startChat(
     ref: chat as Ref<never>,
     async drain() {
       draining = true;
+      if (cluster !== undefined) await handOver(world, cluster);
       const server = world.names.whereis(SOCKET_SERVER);
       if (server !== undefined) {
         // Stop accepting first: the listener goes for good (terminateChild, not stop: a supervised
@@ -234,6 +246,22 @@ export async function startChat(
       await cluster?.cluster.leave();
     },
   };
+}
+
+/**
+ * Clustered drain, before the sockets close: this process claims no room from now on, leaves the
+ * inbox hosts (the others place its inboxes anew and read them from the stream), and retires the
+ * room owners it holds, each once what it accepted is stored; the relays of other processes then
+ * claim those rooms and carry on from the stream.
+ */
+async function handOver(world: World, c: ChatCluster): Promise<void> {
+  c.draining = true;
+  world.names.whereis(INBOX_HOST)?.send({ type: 'drain' });
+  const owners = world.names.whereis(OWNER_SUP);
+  if (owners === undefined) return;
+  for (const child of await whichChildren(owners)) child.ref?.send({ type: 'retire' });
+  const end = Date.now() + 3_000;
+  while (Date.now() < end && (await countChildren(owners)).active > 0) await new Promise((r) => setTimeout(r, 10));
 }
 
 /**

@@ -3,6 +3,7 @@
  * actor's restarts: the user, the rooms it joined, its encoding, its rate-limit bucket.
  */
 import type { SocketEvent } from '@troupe/uws';
+import type { ClientRef } from './protocol.js';
 
 type SocketMessage = Extract<SocketEvent, { type: 'socket.message' }>;
 
@@ -25,6 +26,8 @@ export interface Session {
   welcomed: boolean;
   /** Clustered: frames that came before the welcome, handled once it is sent. */
   early: SocketMessage[] | undefined;
+  /** Clustered: requests waiting for a room owner elsewhere, by the monitor of that owner. */
+  waits: Map<number, ClientRef | undefined> | undefined;
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   slowCheck: boolean;
 }
@@ -40,6 +43,7 @@ export function newSession(user: string, burst: number, now: number): Session {
     abusive: false,
     welcomed: false,
     early: undefined,
+    waits: undefined,
     slowCheck: false,
   };
 }

@@ -44,6 +44,16 @@ export class History {
     this.epoch = epoch;
   }
 
+  /**
+   * Makes an empty history continue after `id` (its next message is `id + 1`): a history loaded
+   * from a durable store, whose earlier messages are gone.
+   */
+  startAfter(id: number): void {
+    if (this.held > 0 || this.lastId > 0) throw new Error('History.startAfter: the history is not empty');
+    this.lastId = id;
+    this.#baseId = id + 1;
+  }
+
   /** How many messages are held. */
   get held(): number {
     return this.#items.length - this.#head;

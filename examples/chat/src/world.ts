@@ -28,7 +28,7 @@ import { RoomStore } from './store.js';
 /** A connection's actor accepts these (besides socket events). */
 export type ConnMsg =
   /** A frame to write to the socket, from an actor that has no socket handle (another process's). */
-  | { readonly type: 'frame'; readonly frame: ServerFrame }
+  | { readonly type: 'frame'; readonly frame: ServerFrame; readonly token?: number }
   /** Clustered: the inbox position arrived; send the welcome and handle the frames held for it. */
   | { readonly type: 'welcome'; readonly inbox: { readonly epoch: string; readonly id: number } }
   | { readonly type: 'crash' }

@@ -117,6 +117,8 @@ export class ProcessGroups {
   }
 
   /** Removes one join of the local actor `ref` from `group`; false if it was not in it. */
+  leave<M>(group: Key<M>, ref: Ref<M>): boolean;
+  leave(group: string, ref: Ref<never>): boolean;
   leave(group: GroupName<unknown>, ref: Ref<never>): boolean {
     const g = groupOf(group, 'cluster.groups.leave(group, ref)');
     const list = this.#local.get(g);

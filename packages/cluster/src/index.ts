@@ -59,6 +59,12 @@ export interface Cluster {
   readonly groups: ProcessGroups;
   /** Counters of this node's traffic, for metrics. */
   stats(): ClusterStats;
+  /**
+   * The node's NATS connection, for an application's own subjects, JetStream streams and KV
+   * buckets beside the cluster's (`@troupe/cluster` uses subjects under the cluster's name and the
+   * bucket `<cluster>-names`). Closed by {@link Cluster.leave}.
+   */
+  readonly connection: NatsConnection;
   /** Leaves: the other nodes see `nodedown` with `left` at once; the NATS connection closes. */
   leave(): Promise<void>;
 }
@@ -173,6 +179,7 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
     },
     registry,
     groups,
+    connection: nc,
     stats: () => ({
       framesOut: dist.framesOut,
       framesIn: dist.framesIn,
