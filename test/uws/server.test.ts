@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Server, type SocketArgs, type SocketEvent, serve } from '@troupe/uws';
 import { ActorSystem, type Behavior, silentLogger, whichChildren } from 'troupe';
 import WebSocket from 'ws';
+import { freePort } from '../../scripts/nats-server.js';
 
 interface Session {
   name: string;
@@ -273,6 +274,42 @@ describe('socketServer', () => {
       b.ws.close();
     } finally {
       await server.stop();
+      await system.shutdown();
+    }
+  });
+});
+
+describe('the listen port', () => {
+  it('is its own unless reusePort: a second server on it fails to start; with reusePort both share it', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const first = await serve(system, { port: 0, socket: { behavior: quitter } });
+    try {
+      await assert.rejects(
+        serve(system, { port: first.port, socket: { behavior: quitter } }),
+        /could not listen on 127\.0\.0\.1:\d+ \(in use\? it is not shared without reusePort\)/s,
+      );
+    } finally {
+      await first.stop();
+    }
+    // A port asked for (uSockets sets SO_REUSEPORT only then: port 0 is never shared).
+    const port = await freePort();
+    const a = await serve(system, { port, reusePort: true, socket: { behavior: quitter } });
+    const b = await serve(system, { port, reusePort: true, socket: { behavior: quitter } });
+    try {
+      assert.equal(b.port, a.port);
+      // The kernel spreads connections over both (by the client's address and port).
+      const sockets = await Promise.all(Array.from({ length: 40 }, () => openSocket(a.port)));
+      for (const x of sockets) assert.equal(x.status, undefined);
+      for (let i = 0; i < 200 && (await a.connections()) + (await b.connections()) < 40; i++) {
+        await new Promise((r) => setImmediate(r));
+      }
+      const [na, nb] = [await a.connections(), await b.connections()];
+      assert.equal(na + nb, 40);
+      assert.ok(na > 0 && nb > 0, `both servers took connections (${na} and ${nb})`);
+      for (const x of sockets) x.ws.close();
+    } finally {
+      await a.stop();
+      await b.stop();
       await system.shutdown();
     }
   });

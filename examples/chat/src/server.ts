@@ -180,6 +180,9 @@ export async function startChat(
           behavior: socketServer<Session, unknown>({
             host: options.host,
             port: options.port,
+            // Clustered, processes on one machine may share the port (the kernel spreads the
+            // connections); a single process keeps it to itself, so two chats never split one port.
+            reusePort: cluster !== undefined,
             path: '/ws',
             maxPayload: options.maxPayload,
             closeCode: 1012,

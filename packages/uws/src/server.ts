@@ -83,6 +83,13 @@ export interface ServerOptions<S, M> {
   readonly host?: string;
   /** Listen port; 0 picks a free one. Default 0. */
   readonly port?: number;
+  /**
+   * Share the port with other processes that listen on it with `reusePort` too (`SO_REUSEPORT`:
+   * the kernel spreads new connections over them). Default false: the port is this server's alone,
+   * and listening fails if another process has it (uWS's own default would share it silently).
+   * Only a port asked for is shared: with port 0 every server gets a port of its own.
+   */
+  readonly reusePort?: boolean;
   /** The WebSocket route. Default `/ws`. */
   readonly path?: string;
   /**
@@ -365,10 +372,23 @@ function listener<S, M>(
       options.routes?.(app);
       const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
         // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
-        app.listen(options.host ?? '127.0.0.1', shared.port !== 0 ? shared.port : (options.port ?? 0), (ls) => {
-          if (ls === false)
-            reject(new Error(`could not listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}`));
-          else resolve(ls);
+        // uWS takes (host, port, options, cb): LIBUS_LISTEN_EXCLUSIVE_PORT (1) unless the port is shared.
+        const listen = app.listen as unknown as (
+          host: string,
+          port: number,
+          options: number,
+          cb: (ls: us_listen_socket | false) => void,
+        ) => void;
+        const port = shared.port !== 0 ? shared.port : (options.port ?? 0);
+        listen.call(app, options.host ?? '127.0.0.1', port, options.reusePort === true ? 0 : 1, (ls) => {
+          if (ls === false) {
+            reject(
+              new Error(
+                `could not listen on ${options.host ?? '127.0.0.1'}:${port}` +
+                  (options.reusePort === true ? '' : ' (in use? it is not shared without reusePort)'),
+              ),
+            );
+          } else resolve(ls);
         });
       });
       shared.port = uWS.us_socket_local_port(listenSocket as never);

@@ -1,0 +1,95 @@
+/**
+ * The chat cluster when its NATS server goes away (PROTOCOL.md "Cluster"): the real server is
+ * stopped and started again on the same port and store. Meanwhile every socket stays open, frames
+ * that need the cluster are answered `unavailable` with `retry_ms`, frames that do not are
+ * answered as ever, and `/healthz` answers 503 with `"cluster":"down"`; once NATS is back the
+ * cluster recovers by itself: the same rooms, ids and epoch, and DMs again.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ChatClient, type Frame, is, join, type Server, startServer } from '../chat/client.js';
+import { server, startAgain, stopNats, until, withNats } from '../cluster/harness.js';
+
+withNats();
+
+/** Sends one room message; answers its answer. */
+const say = (c: ChatClient, room: string, content: string) => c.request({ type: 'message', room, content });
+
+async function health(s: Server): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await s.http('GET', '/healthz');
+  return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
+}
+
+describe('chat cluster without NATS', () => {
+  it('keeps its sockets, answers unavailable and 503 while NATS is down, and recovers by itself', async (t) => {
+    const nats = server(t);
+    if (nats === undefined) return;
+    const common = {
+      cluster: [nats.url],
+      clusterName: 'down1',
+      heartbeatMs: 100,
+      downAfterMs: 500,
+      roomIdleMs: 60_000,
+    };
+    const a = await startServer(t, { ...common, node: 'a' });
+    const b = await startServer(t, { ...common, node: 'b' });
+    await until(() => a.chat.health().nodes === 2 && b.chat.health().nodes === 2, 'the cluster to form');
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob');
+    const joined = await join(alice, 'r');
+    await join(bob, 'r');
+    assert.equal((await say(bob, 'r', 'one')).id, 1);
+    assert.equal((await bob.request({ type: 'dm', to: 'alice', content: 'd1' })).type, 'ack');
+
+    const port = await stopNats();
+    await until(() => !a.chat.health().ok && !b.chat.health().ok, 'both to see NATS gone');
+    for (const s of [a, b]) {
+      const h = await health(s);
+      assert.equal(h.status, 503);
+      assert.deepEqual(h.body, { ok: false, node: s.options.node, cluster: 'down', nodes: h.body.nodes });
+    }
+    // What needs the cluster: unavailable, with retry_ms; nothing silent.
+    for (const [c, frame] of [
+      [bob, { type: 'message', room: 'r', content: 'lost?' }],
+      [alice, { type: 'message', room: 'r', content: 'lost?' }],
+      [bob, { type: 'dm', to: 'alice', content: 'lost?' }],
+      [alice, { type: 'inbox', since: { epoch: 'x', id: 0 } }],
+    ] as Array<[ChatClient, Record<string, unknown>]>) {
+      const f = await c.request(frame);
+      assert.equal(f.code, 'unavailable', `${JSON.stringify(frame)} -> ${JSON.stringify(f)}`);
+      assert.ok((f.retry_ms as number) > 0);
+    }
+    // What does not: answered as ever; and no socket closed.
+    assert.equal((await bob.request({ type: 'ping' })).type, 'pong');
+    assert.equal(alice.closed, undefined);
+    assert.equal(bob.closed, undefined);
+
+    await startAgain(port);
+    await until(() => a.chat.health().ok && b.chat.health().ok, 'both to be back', 15_000);
+    // The room works again by itself: the same epoch, ids after the last one.
+    let answer: Frame | undefined;
+    const end = Date.now() + 10_000;
+    do {
+      answer = await say(bob, 'r', 'two');
+      if (answer.type !== 'ack') await new Promise((r) => setTimeout(r, 50));
+    } while (answer.type !== 'ack' && Date.now() < end);
+    assert.equal(answer.type, 'ack', JSON.stringify(answer));
+    assert.equal(answer.id, 2);
+    const two = await alice.next(
+      (f) => f.type === 'message' && f.content === 'two',
+      "bob's message after NATS came back",
+    );
+    assert.equal(two.id, 2);
+    assert.equal(alice.received('joined').filter((f) => f.epoch !== joined.epoch).length, 0);
+    // DMs too.
+    let dm: Frame | undefined;
+    do {
+      dm = await bob.request({ type: 'dm', to: 'alice', content: 'd2' });
+      if (dm.type !== 'ack') await new Promise((r) => setTimeout(r, 50));
+    } while (dm.type !== 'ack' && Date.now() < end);
+    assert.equal(dm.type, 'ack', JSON.stringify(dm));
+    const d2 = await alice.next((f) => f.type === 'dm' && f.content === 'd2', 'the DM after NATS came back');
+    assert.equal(d2.id, 2);
+    await alice.next(is('dm', { content: 'd1' }), 'd1 earlier');
+  });
+});
