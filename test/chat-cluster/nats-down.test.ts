@@ -54,6 +54,8 @@ describe('chat cluster without NATS', () => {
       [alice, { type: 'message', room: 'r', content: 'lost?' }],
       [bob, { type: 'dm', to: 'alice', content: 'lost?' }],
       [alice, { type: 'inbox', since: { epoch: 'x', id: 0 } }],
+      [alice, { type: 'who', room: 'r' }],
+      [bob, { type: 'join', room: 'elsewhere' }],
     ] as Array<[ChatClient, Record<string, unknown>]>) {
       const f = await c.request(frame);
       assert.equal(f.code, 'unavailable', `${JSON.stringify(frame)} -> ${JSON.stringify(f)}`);

@@ -181,6 +181,13 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
 
     case 'who': {
       if (world.cluster !== undefined) {
+        if (!world.cluster.cluster.connected) {
+          sendFrame(
+            socket,
+            errorFrame({ code: 'unavailable', reason: 'the cluster bus is down', ...refOf(frame) }, RETRY_MS),
+          );
+          return;
+        }
         // Users cluster-wide: the room's owner knows them. No owner: nobody is in the room.
         const owner = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
         if (owner !== undefined) {
