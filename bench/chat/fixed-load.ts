@@ -11,8 +11,25 @@
  * recovery scenario (the same load while actors crash, one window).
  */
 import type { Tally } from './load.js';
-import { latencies, type RunContext, type ServerProc, type WindowSummary, withFleet, withServer } from './runner.js';
-import { atMost, contention, loadgenBottleneck, lostOf, ratioAtMost, type Scenario, violations } from './scenario.js';
+import {
+  type Competitor,
+  latencies,
+  type Measured,
+  type RunContext,
+  type WindowSummary,
+  withFleet,
+  withServer,
+} from './runner.js';
+import {
+  atMost,
+  contention,
+  loadgenBottleneck,
+  lostOf,
+  type Outcome,
+  ratioAtMost,
+  type Scenario,
+  violations,
+} from './scenario.js';
 
 export const FIXED = { connections: 2_000, ratePerConn: 0.25 } as const;
 
@@ -31,9 +48,16 @@ export interface FixedLoadResult {
   readonly tally: Tally;
 }
 
+/** Where the fixed load goes: one server, or a cluster's processes (one port each). */
+export interface Target extends Measured {
+  readonly port: number;
+  readonly ports?: readonly number[];
+}
+
 /** The fixed load against a running server: connect, warm up, measure, stop, drain. */
-export function runFixedLoad(server: ServerProc, ctx: RunContext, o: FixedLoadOptions): Promise<FixedLoadResult> {
-  return withFleet(ctx, { port: server.port, connections: FIXED.connections, label: o.label }, async (fleet) => {
+export function runFixedLoad(server: Target, ctx: RunContext, o: FixedLoadOptions): Promise<FixedLoadResult> {
+  const at = { port: server.port, ...(server.ports === undefined ? {} : { ports: server.ports }) };
+  return withFleet(ctx, { ...at, connections: FIXED.connections, label: o.label }, async (fleet) => {
     await fleet.connect();
     await fleet.rate(FIXED.ratePerConn);
     await fleet.watch(o.warmupS, `${o.label} warm-up`);
@@ -50,6 +74,47 @@ export function runFixedLoad(server: ServerProc, ctx: RunContext, o: FixedLoadOp
     const tally = await fleet.drain(ctx.quick ? 3_000 : 10_000);
     return { windows, tally };
   });
+}
+
+/**
+ * The fixed load's figures from its windows (each the median of the windows' values), the notes of
+ * every window, and the correctness check of the whole run.
+ */
+export function fixedOutcome(
+  scenario: string,
+  competitor: Competitor,
+  label: string,
+  { windows, tally }: FixedLoadResult,
+): Outcome {
+  const per = windows.map((w) => ({ w, l: latencies(w.hist), cpu: w.serverCpuUs / w.delivered }));
+  const notes: string[] = [];
+  per.forEach(({ w, l, cpu }, i) => {
+    const tag = `${label} window ${i + 1}`;
+    notes.push(
+      `${tag}: ${cpu.toFixed(2)} us/delivery (server on its core ${w.serverCpuPct.toFixed(0)}%), p50 ${l.p50.toFixed(2)} ` +
+        `p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} ms, ${Math.round(w.deliveredPerS).toLocaleString('en-US')} ` +
+        `delivered/s; ${w.cores}`,
+    );
+    notes.push(...contention(tag, w));
+    const slow = loadgenBottleneck(w);
+    if (slow.length > 0) notes.push(`${tag}: the load generator may have been a bottleneck: ${slow.join('; ')}`);
+  });
+  const bad = violations(tally);
+  if (bad.length > 0) notes.push(`${label}: CORRECTNESS: ${bad.join('; ')}`);
+  const loadgenCpuPct = median(per.map((p) => p.w.loadgenCpuPct));
+  return {
+    figures: {
+      'cpu-us-per-delivery': median(per.map((p) => p.cpu)),
+      'p50-ms': median(per.map((p) => p.l.p50)),
+      'p99-ms': median(per.map((p) => p.l.p99)),
+      'p999-ms': median(per.map((p) => p.l.p999)),
+      'delivered-per-s': median(per.map((p) => p.w.deliveredPerS)),
+      'loadgen-cpu-pct': loadgenCpuPct,
+      'fixed-lost': lostOf(tally),
+    },
+    checks: [{ scenario, competitor, connections: FIXED.connections, tally, loadgenCpuPct }],
+    notes,
+  };
 }
 
 function median(xs: readonly number[]): number {
@@ -80,49 +145,13 @@ export const fixedLoad: Scenario = {
   run(competitor, ctx) {
     const label = `fixed-load ${competitor}`;
     return withServer(competitor, ctx, {}, async (server) => {
-      const { windows, tally } = await runFixedLoad(server, ctx, {
+      const result = await runFixedLoad(server, ctx, {
         label,
         warmupS: ctx.quick ? 1 : 3,
         windows: 3,
         seconds: ctx.quick ? 1.5 : 10,
       });
-      const per = windows.map((w) => ({ w, l: latencies(w.hist), cpu: w.serverCpuUs / w.delivered }));
-      const notes: string[] = [];
-      per.forEach(({ w, l, cpu }, i) => {
-        const tag = `${label} window ${i + 1}`;
-        notes.push(
-          `${tag}: ${cpu.toFixed(2)} us/delivery (server on its core ${w.serverCpuPct.toFixed(0)}%), p50 ${l.p50.toFixed(2)} ` +
-            `p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} ms, ${Math.round(w.deliveredPerS).toLocaleString('en-US')} ` +
-            `delivered/s; ${w.cores}`,
-        );
-        notes.push(...contention(tag, w));
-        const slow = loadgenBottleneck(w);
-        if (slow.length > 0) notes.push(`${tag}: the load generator may have been a bottleneck: ${slow.join('; ')}`);
-      });
-      const bad = violations(tally);
-      if (bad.length > 0) notes.push(`${label}: CORRECTNESS: ${bad.join('; ')}`);
-      const loadgenCpuPct = median(per.map((p) => p.w.loadgenCpuPct));
-      return {
-        figures: {
-          'cpu-us-per-delivery': median(per.map((p) => p.cpu)),
-          'p50-ms': median(per.map((p) => p.l.p50)),
-          'p99-ms': median(per.map((p) => p.l.p99)),
-          'p999-ms': median(per.map((p) => p.l.p999)),
-          'delivered-per-s': median(per.map((p) => p.w.deliveredPerS)),
-          'loadgen-cpu-pct': loadgenCpuPct,
-          'fixed-lost': lostOf(tally),
-        },
-        checks: [
-          {
-            scenario: 'fixed-load',
-            competitor,
-            connections: FIXED.connections,
-            tally,
-            loadgenCpuPct,
-          },
-        ],
-        notes,
-      };
+      return fixedOutcome('fixed-load', competitor, label, result);
     });
   },
 };

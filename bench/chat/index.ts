@@ -10,6 +10,7 @@
  * happens (proc.ts).
  */
 import { cpus, loadavg, platform, totalmem } from 'node:os';
+import { clusterFailover, clusterS2, connections } from './cluster.js';
 import { fixedLoad } from './fixed-load.js';
 import { idleMemory } from './idle-memory.js';
 import { hasTaskset, killAll, killChildrenOnExit } from './proc.js';
@@ -20,7 +21,16 @@ import { type Check, lostOf, type Outcome, type Scenario, violations } from './s
 import { soak } from './soak.js';
 
 /** Every scenario, in the order they run and print. `onDemand` ones run only when named. */
-const SCENARIOS: readonly Scenario[] = [idleMemory, fixedLoad, saturation, recovery, soak];
+const SCENARIOS: readonly Scenario[] = [
+  idleMemory,
+  fixedLoad,
+  saturation,
+  recovery,
+  soak,
+  clusterS2,
+  clusterFailover,
+  connections,
+];
 
 interface Options {
   readonly quick: boolean;

@@ -48,6 +48,11 @@ import { WsClient, type WsSink } from './ws-client.js';
 /** What one group does. */
 export interface LoadPlan {
   readonly port: number;
+  /**
+   * A cluster's processes, each on a port of its own: connection g uses `ports[g % ports.length]`
+   * (so every room has members on each). Default: every connection on `port`.
+   */
+  readonly ports?: readonly number[];
   readonly encoding: Encoding;
   /** Global index of the group's first connection; a multiple of roomSize. */
   readonly first: number;
@@ -96,6 +101,8 @@ export interface Tally {
   errorCodes: string;
   /** Sends skipped because the connection was not open. */
   sendSkipped: number;
+  /** Sends answered `unavailable` (a cluster's room moving, or its bus down): answered, not lost. */
+  unavailable: number;
 }
 
 /** What a measured window saw. */
@@ -131,6 +138,10 @@ interface Room {
   readonly name: string;
   readonly members: Conn[];
   joined: number;
+  /** Ids of this room's messages the server acknowledged to a member here. */
+  readonly acked: number[];
+  /** After `mark()`: when the first message sent after the mark was delivered here (ns; 0: not yet). */
+  recoveredNs: number;
   probe:
     | { readonly entry: [number, number, number, number]; readonly sender: number; readonly seq: number }
     | undefined;
@@ -147,11 +158,28 @@ interface Conn {
   epoch: string;
   /** The last room id seen in order. */
   lastId: number;
+  /** The room's id when this connection first joined: it expects every message after it. */
+  joinId: number;
+  /** The port it connects to. */
+  readonly port: number;
   resuming: boolean;
   missing: Set<number> | undefined;
   sends: number;
   seq: number;
   ref: number;
+}
+
+/** What a `ref` was sent with, in its low two bits: answers (acks, errors) say what they answer. */
+const REF_OTHER = 0;
+const REF_ROOM = 1;
+const REF_DM = 2;
+
+function ref(c: Conn, kind: number): number {
+  return ++c.ref * 4 + kind;
+}
+
+function refKind(r: unknown): number {
+  return typeof r === 'number' ? r % 4 : REF_OTHER;
 }
 
 const MAX_SENDS_PER_TICK = 5_000;
@@ -180,6 +208,7 @@ function zeroTally(): Tally {
     errors: 0,
     errorCodes: '',
     sendSkipped: 0,
+    unavailable: 0,
   };
 }
 
@@ -232,6 +261,8 @@ export class LoadGroup {
   #faultAgent: Agent | undefined;
   #faultInFlight = false;
   #closing = false;
+  /** `mark()`'s time (monotonic ns), 0 before. */
+  #markNs = 0;
 
   constructor(plan: LoadPlan) {
     if (plan.first % plan.roomSize !== 0 || plan.count % plan.roomSize !== 0 || plan.count < 1) {
@@ -244,7 +275,14 @@ export class LoadGroup {
       const g = plan.first + i;
       let room = this.#rooms[Math.floor(i / plan.roomSize)];
       if (room === undefined) {
-        room = { name: `r${Math.floor(g / plan.roomSize)}`, members: [], joined: 0, probe: undefined };
+        room = {
+          name: `r${Math.floor(g / plan.roomSize)}`,
+          members: [],
+          joined: 0,
+          acked: [],
+          recoveredNs: 0,
+          probe: undefined,
+        };
         this.#rooms.push(room);
       }
       const c: Conn = {
@@ -257,6 +295,8 @@ export class LoadGroup {
         closing: false,
         epoch: '',
         lastId: 0,
+        joinId: 0,
+        port: plan.ports === undefined ? plan.port : (plan.ports[g % plan.ports.length] as number),
         resuming: false,
         missing: undefined,
         // Half the connections start with a DM, half with a room message.
@@ -315,7 +355,7 @@ export class LoadGroup {
           settledOnce = true;
           settled(ok, why);
         };
-        c.ws = new WsClient({ port: this.plan.port, path: `/ws?user=${c.user}` }, this.#sink(c, once));
+        c.ws = new WsClient({ port: c.port, path: `/ws?user=${c.user}` }, this.#sink(c, once));
       };
       for (; next < Math.min(concurrency, this.#conns.length); next++) start(this.#conns[next] as Conn);
     });
@@ -325,7 +365,7 @@ export class LoadGroup {
     return {
       open: () => {
         // Join right away; the welcome frame is checked when it comes.
-        this.#send(c, joinFrame(c.room.name, ++c.ref, this.plan.encoding));
+        this.#send(c, joinFrame(c.room.name, ref(c, REF_OTHER), this.plan.encoding));
       },
       message: (buf, start, end, binary, recvNs) => {
         const wasJoined = c.joined;
@@ -387,6 +427,7 @@ export class LoadGroup {
       }
       t.deliveredRoom++;
       this.#delivered(recvNs, d.sendNs);
+      if (this.#markNs > 0 && c.room.recoveredNs === 0 && d.sendNs > this.#markNs) c.room.recoveredNs = recvNs;
       if (d.tag === TAG_PROBE) this.#probeArrived(c.room, d, recvNs);
       return;
     }
@@ -419,6 +460,7 @@ export class LoadGroup {
           c.joined = true;
           c.epoch = epoch;
           c.lastId = id;
+          c.joinId = id;
         } else if (c.resuming) {
           c.resuming = false;
           if (f.recovered !== true) {
@@ -436,12 +478,16 @@ export class LoadGroup {
       }
       case 'ack':
         t.acks++;
+        if (refKind(f.ref) === REF_ROOM && typeof f.id === 'number') c.room.acked.push(f.id);
         return;
       case 'gap':
         t.gaps++;
         if (!c.resuming) {
           c.resuming = true;
-          this.#send(c, joinFrame(c.room.name, ++c.ref, this.plan.encoding, { epoch: c.epoch, id: c.lastId }));
+          this.#send(
+            c,
+            joinFrame(c.room.name, ref(c, REF_OTHER), this.plan.encoding, { epoch: c.epoch, id: c.lastId }),
+          );
         }
         return;
       case 'error': {
@@ -449,6 +495,12 @@ export class LoadGroup {
           // Load shedding: the server refused a room message (the only kind it sheds) at once.
           t.shed++;
           t.shedDeliveries += c.room.joined;
+          return;
+        }
+        if (f.code === 'unavailable') {
+          // A cluster's room moving (or its bus down): refused at once, nothing applied.
+          t.unavailable++;
+          t.shedDeliveries += refKind(f.ref) === REF_ROOM ? c.room.joined : 1;
           return;
         }
         t.errors++;
@@ -504,12 +556,12 @@ export class LoadGroup {
     const seq = ++c.seq;
     if (room) {
       const content = makeContent(process.hrtime.bigint(), TAG_ROOM, c.g, seq, p.payloadBytes);
-      this.#send(c, messageFrame(c.room.name, content, ++c.ref, p.encoding));
+      this.#send(c, messageFrame(c.room.name, content, ref(c, REF_ROOM), p.encoding));
       t.sentRoom++;
       t.expected += c.room.joined;
     } else {
       const content = makeContent(process.hrtime.bigint(), TAG_DM, c.g, seq, p.payloadBytes);
-      this.#send(c, dmFrame(`u${this.#dmTarget(c)}`, content, ++c.ref, p.encoding));
+      this.#send(c, dmFrame(`u${this.#dmTarget(c)}`, content, ref(c, REF_DM), p.encoding));
       t.sentDm++;
       t.expected++;
     }
@@ -641,7 +693,7 @@ export class LoadGroup {
           const entry: [number, number, number, number] = [t0, t1, nowNs(), 0];
           this.#crashLog.push(entry);
           room.probe = { entry, sender: sender.g, seq };
-          this.#send(sender, messageFrame(room.name, content, ++sender.ref, this.plan.encoding));
+          this.#send(sender, messageFrame(room.name, content, ref(sender, REF_ROOM), this.plan.encoding));
           this.tally.sentRoom++;
           this.tally.expected += room.joined;
         });
@@ -659,6 +711,44 @@ export class LoadGroup {
     if (p === undefined || p.sender !== d.sender || p.seq !== d.seq) return;
     room.probe = undefined;
     p.entry[3] = recvNs;
+  }
+
+  // ---- failover --------------------------------------------------------------------------------
+
+  /** From `atNs` (monotonic, e.g. a process kill) on, times each room's first delivery sent after it. */
+  mark(atNs: number): void {
+    this.#markNs = atNs;
+    for (const r of this.#rooms) r.recoveredNs = 0;
+  }
+
+  /** Per room, ms from the mark to its first delivery of a message sent after it (-1: none yet). */
+  recovery(): number[] {
+    return this.#rooms.map((r) => (r.recoveredNs === 0 ? -1 : (r.recoveredNs - this.#markNs) / 1e6));
+  }
+
+  /**
+   * Acknowledged room messages that a connection still open never got: for each open, joined
+   * member, every acked id of its room after the one it joined at that it did not receive.
+   */
+  ackedLost(): number {
+    let lost = 0;
+    for (const r of this.#rooms) {
+      for (const m of r.members) {
+        if (!m.joined || m.ws?.open !== true) continue;
+        for (const id of r.acked) if (id > m.joinId && (id > m.lastId || m.missing?.has(id) === true)) lost++;
+      }
+    }
+    return lost;
+  }
+
+  /** Connections that ended while the load ran, by the port they were on. */
+  droppedByPort(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.#conns) {
+      if (c.ws === undefined || c.ws.open || c.closing || this.#closing) continue;
+      out[c.port] = (out[c.port] ?? 0) + 1;
+    }
+    return out;
   }
 
   // ---- end -------------------------------------------------------------------------------------

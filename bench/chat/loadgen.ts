@@ -2,7 +2,8 @@
  * A load generator process: one `LoadGroup` (load.ts), driven by the runner over IPC. Started by
  * the runner pinned to the load core; `--plan=<json>` is its `LoadPlan`. Requests: `connect`,
  * `rate` (messages/s per connection, 0 stops), `window-start`, `window-end` (the window's stats),
- * `tally` (the correctness counters so far), `faults` (crashes per second, 0 stops), `close`. It
+ * `tally` (the correctness counters so far), `faults` (crashes per second, 0 stops), `mark` (a
+ * failover's kill time) and `failover` (per-room recovery, acked messages lost, drops by port), `close`. It
  * reports its deliveries every second as a `progress` event, and exits when the runner goes away
  * or after an hour at most.
  */
@@ -33,6 +34,11 @@ async function handle(r: Request): Promise<unknown> {
       return group.windowEnd();
     case 'tally':
       return group.tally;
+    case 'mark':
+      group.mark(r.atNs as number);
+      return true;
+    case 'failover':
+      return { recovery: group.recovery(), ackedLost: group.ackedLost(), dropped: group.droppedByPort() };
     case 'faults':
       group.startFaults(r.perSecond as number);
       return true;

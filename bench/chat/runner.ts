@@ -95,10 +95,20 @@ export interface HeapSpace {
 
 export interface ServerOptions {
   readonly testFaults?: boolean;
+  /** More troupe-chat options (after the runner's own, so they win: `--port`, `--cluster` ...). */
+  readonly args?: readonly string[];
+}
+
+/** What a measured window reads at both ends: one server process, or a cluster's processes. */
+export interface Measured {
+  /** CPU time so far, µs. */
+  cpuUs(): number;
+  /** Time runnable but not running so far, µs. */
+  waitUs(): number;
 }
 
 /** A server process pinned to the server CPU. */
-export class ServerProc {
+export class ServerProc implements Measured {
   readonly kind: Competitor;
   readonly port: number;
   readonly #started: Started;
@@ -125,6 +135,7 @@ export class ServerProc {
             '--max-connections-per-ip',
             '1000000',
             ...(o.testFaults ? ['--test-faults'] : []),
+            ...(o.args ?? []),
           ]
         : ['--port=0'];
     // BENCH_CHAT_TROUPE_SERVER points at another wrapper (a patched copy of the chat, to try a fix).
@@ -156,6 +167,15 @@ export class ServerProc {
 
   cpuUs(): number {
     return cpuTimeUs(this.pid);
+  }
+
+  waitUs(): number {
+    return runQueueWaitUs(this.pid);
+  }
+
+  /** SIGKILL, now (a failover). */
+  kill(): void {
+    killGroup(this.#started.child);
   }
 
   rss(): number {
@@ -232,6 +252,8 @@ export interface WindowSummary {
 
 export interface FleetOptions {
   readonly port: number;
+  /** A cluster's processes, one port each: connection g goes to `ports[g % ports.length]`. */
+  readonly ports?: readonly number[];
   /** Global index of the first connection; lets a second fleet add connections to a server. */
   readonly first?: number;
   readonly connections: number;
@@ -242,7 +264,7 @@ export interface FleetOptions {
 
 /** Where a window started. */
 export interface WindowMark {
-  readonly server: ServerProc;
+  readonly server: Measured;
   readonly cpu0: number;
   readonly lg0: number;
   readonly wait0: number;
@@ -283,6 +305,7 @@ export class Fleet {
         const myRooms = Math.floor(rooms / procs) + (p < rooms % procs ? 1 : 0);
         const plan: LoadPlan = {
           port: o.port,
+          ...(o.ports === undefined ? {} : { ports: o.ports }),
           encoding: ctx.encoding,
           first: first + room * ROOM_SIZE,
           count: myRooms * ROOM_SIZE,
@@ -341,6 +364,26 @@ export class Fleet {
     await this.#all({ cmd: 'faults', perSecond }, 10_000);
   }
 
+  /** Every load process times the rooms' first deliveries sent after `atNs` (a kill). */
+  async mark(atNs: number): Promise<void> {
+    await this.#all({ cmd: 'mark', atNs }, 10_000);
+  }
+
+  /** After a failover: per-room recovery times (ms), acked messages lost, drops by port. */
+  async failover(): Promise<{ recovery: number[]; ackedLost: number; dropped: Record<string, number> }> {
+    const parts = await this.#all<{ recovery: number[]; ackedLost: number; dropped: Record<string, number> }>(
+      { cmd: 'failover' },
+      30_000,
+    );
+    const dropped: Record<string, number> = {};
+    for (const p of parts) for (const [k, v] of Object.entries(p.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
+    return {
+      recovery: parts.flatMap((p) => p.recovery),
+      ackedLost: parts.reduce((n, p) => n + p.ackedLost, 0),
+      dropped,
+    };
+  }
+
   async tally(): Promise<Tally> {
     const all = await this.#all<Tally>({ cmd: 'tally' }, 30_000);
     return all.reduce(addTally, emptyTally());
@@ -360,12 +403,12 @@ export class Fleet {
   }
 
   /** Starts a measured window: server CPU and the load's own CPU are read from /proc at both ends. */
-  async beginWindow(server: ServerProc): Promise<WindowMark> {
+  async beginWindow(server: Measured): Promise<WindowMark> {
     const mark = {
       server,
       cpu0: server.cpuUs(),
       lg0: this.cpuUs(),
-      wait0: runQueueWaitUs(server.pid),
+      wait0: server.waitUs(),
       lgWait0: this.waitUs(),
       cores0: [coreTimes(SERVER_CPU), coreTimes(LOAD_CPU)] as const,
       t0: performance.now(),
@@ -379,7 +422,7 @@ export class Fleet {
     const wall = (performance.now() - mark.t0) / 1000;
     const cpu1 = mark.server.cpuUs();
     const lg1 = this.cpuUs();
-    const wait1 = runQueueWaitUs(mark.server.pid);
+    const wait1 = mark.server.waitUs();
     const lgWait1 = this.waitUs();
     const cores = `CPU ${SERVER_CPU} (server) ${describeCore(mark.cores0[0], coreTimes(SERVER_CPU))}; CPU ${LOAD_CPU} (load) ${describeCore(mark.cores0[1], coreTimes(LOAD_CPU))}`;
     const hist = new Histogram();
@@ -409,7 +452,7 @@ export class Fleet {
   }
 
   /** One measured window of `seconds`, with live progress. */
-  async window(server: ServerProc, seconds: number, label: string): Promise<WindowSummary> {
+  async window(server: Measured, seconds: number, label: string): Promise<WindowSummary> {
     const mark = await this.beginWindow(server);
     await this.watch(seconds, label);
     return this.endWindow(mark);

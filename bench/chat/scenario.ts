@@ -59,7 +59,9 @@ export function violations(t: Tally): string[] {
   if (t.dropped > 0) out.push(`${t.dropped} connections dropped`);
   if (t.errors > 0) out.push(`${t.errors} error frames (${t.errorCodes})`);
   const sent = t.sentRoom + t.sentDm;
-  if (t.acks + t.shed !== sent) out.push(`${sent - t.acks - t.shed} of ${sent} sends not answered`);
+  if (t.unavailable > 0) out.push(`${t.unavailable} sends answered unavailable`);
+  if (t.acks + t.shed + t.unavailable !== sent)
+    out.push(`${sent - t.acks - t.shed - t.unavailable} of ${sent} sends not answered`);
   return out;
 }
 

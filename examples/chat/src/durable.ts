@@ -12,6 +12,7 @@
  * `MAX_AGE_S`; the owners keep at most `--history-bytes` of them in memory.
  */
 import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Cluster } from '@troupe/cluster';
 
 /** How long the stream keeps a record: a week after it was written. */
@@ -37,15 +38,104 @@ export class FencedError extends Error {
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']]');
 
+/** How long a write waits for JetStream's answer before it is failed (it may still have been stored). */
+const WRITE_TIMEOUT_MS = 5_000;
+
+interface Waiting {
+  readonly resolve: (seq: number) => void;
+  readonly reject: (e: Error) => void;
+  readonly at: number;
+}
+
+/**
+ * JetStream publishes with one reply subscription for all of them. (nats.js's `js.publish` is a
+ * request that makes two Error objects, with their stack traces, per call, to have them ready: a
+ * tenth of a busy chat process's time went there.) A publish with a reply subject is what
+ * `js.publish` sends too; the answer is a PubAck, an API error, or a 503 when no stream listens.
+ */
+class Publisher {
+  readonly #nc: NatsConnection;
+  readonly #inbox: string;
+  readonly #sub: Subscription;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #sweep: ReturnType<typeof setInterval>;
+  #seq = 0;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+    this.#inbox = createInbox();
+    this.#sub = nc.subscribe(`${this.#inbox}.*`, {
+      callback: (err, m) => {
+        if (err === null) this.#answer(m);
+      },
+    });
+    this.#sweep = setInterval(() => {
+      const old = performance.now() - WRITE_TIMEOUT_MS;
+      for (const [k, w] of this.#waiting) {
+        if (w.at > old) break;
+        this.#waiting.delete(k);
+        w.reject(new Error(`JetStream did not answer a write within ${WRITE_TIMEOUT_MS} ms`));
+      }
+    }, 1_000);
+    this.#sweep.unref();
+  }
+
+  publish(subject: string, data: Uint8Array, expect: number): Promise<number> {
+    const h = headers();
+    h.set('Nats-Expected-Last-Subject-Sequence', String(expect));
+    const k = ++this.#seq;
+    return new Promise<number>((resolve, reject) => {
+      this.#waiting.set(k, { resolve, reject, at: performance.now() });
+      try {
+        this.#nc.publish(subject, data, { reply: `${this.#inbox}.${k}`, headers: h });
+      } catch (e) {
+        this.#waiting.delete(k);
+        reject(e as Error);
+      }
+    });
+  }
+
+  #answer(m: Msg): void {
+    const k = Number(m.subject.slice(this.#inbox.length + 1));
+    const w = this.#waiting.get(k);
+    if (w === undefined) return;
+    this.#waiting.delete(k);
+    if (m.headers?.code === 503) {
+      w.reject(new Error('no JetStream stream answered (503)'));
+      return;
+    }
+    let ack: { seq?: number; error?: { err_code?: number; description?: string } };
+    try {
+      ack = m.json();
+    } catch (e) {
+      w.reject(e as Error);
+      return;
+    }
+    if (ack.error !== undefined) {
+      const why = `${ack.error.description ?? 'JetStream error'} (${ack.error.err_code ?? '?'})`;
+      w.reject(ack.error.err_code === 10071 ? new FencedError(why) : new Error(why));
+    } else w.resolve(ack.seq as number);
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+    this.#sub.unsubscribe();
+    for (const w of this.#waiting.values()) w.reject(new Error('closed'));
+    this.#waiting.clear();
+  }
+}
+
 export class DurableHistory {
   readonly #jsm: JetStreamManager;
   readonly #js: ReturnType<typeof jetstream>;
+  readonly #publisher: Publisher;
   readonly #stream: string;
   readonly #prefix: string;
   /** The epoch of a subject that has no record yet: the stream's, so every process agrees on it. */
   readonly freshEpoch: string;
 
   private constructor(
+    nc: NatsConnection,
     jsm: JetStreamManager,
     js: ReturnType<typeof jetstream>,
     stream: string,
@@ -54,6 +144,7 @@ export class DurableHistory {
   ) {
     this.#jsm = jsm;
     this.#js = js;
+    this.#publisher = new Publisher(nc);
     this.#stream = stream;
     this.#prefix = prefix;
     this.freshEpoch = epoch;
@@ -78,7 +169,7 @@ export class DurableHistory {
       info = await jsm.streams.add(config).catch(() => jsm.streams.info(stream));
     }
     const created = Date.parse(info.created);
-    return new DurableHistory(jsm, jetstream(nc), stream, `${name}.h`, `s${created.toString(36)}`);
+    return new DurableHistory(nc, jsm, jetstream(nc), stream, `${name}.h`, `s${created.toString(36)}`);
   }
 
   #subject(kind: Kind, name: string): string {
@@ -120,7 +211,7 @@ export class DurableHistory {
    * last record is still `expect` (0: none). Resolves with the record's sequence; rejects with
    * `FencedError` when another writer got there first.
    */
-  async append(
+  append(
     kind: Kind,
     name: string,
     epoch: string,
@@ -134,15 +225,11 @@ export class DurableHistory {
       parts.push(frames[i] as Buffer);
     }
     parts.push(CLOSE);
-    try {
-      const ack = await this.#js.publish(this.#subject(kind, name), Buffer.concat(parts), {
-        expect: { lastSubjectSequence: expect },
-      });
-      return ack.seq;
-    } catch (e) {
-      if (/wrong last sequence/i.test(String((e as Error).message)))
-        throw new FencedError(String((e as Error).message));
-      throw e;
-    }
+    return this.#publisher.publish(this.#subject(kind, name), Buffer.concat(parts), expect);
+  }
+
+  /** Fails the writes still waiting (the process is leaving the cluster). */
+  close(): void {
+    this.#publisher.close();
   }
 }

@@ -246,6 +246,7 @@ export async function startChat(
       await system.stop(chat, 'shutdown');
       offDeadLetter();
       metrics.close();
+      cluster?.history.close();
       await cluster?.cluster.leave();
     },
   };
