@@ -335,7 +335,10 @@ export class LoadGroup {
         });
       };
       const guard = setTimeout(() => {
-        firstError ??= `connect timed out after ${timeoutMs} ms`;
+        const codes = this.tally.errorCodes === '' ? '' : `; error frames seen: ${this.tally.errorCodes}`;
+        const waiting = this.#conns.filter((c) => !c.joined).slice(0, 3);
+        const who = waiting.map((c) => `${c.user} (${c.ws?.open === true ? 'open' : 'not open'})`).join(', ');
+        firstError ??= `connect timed out after ${timeoutMs} ms${codes}; not joined: ${who}`;
         finish();
       }, timeoutMs);
       const settled = (ok: boolean, why?: string) => {
@@ -499,8 +502,16 @@ export class LoadGroup {
         }
         if (f.code === 'unavailable') {
           // A cluster's room moving (or its bus down): refused at once, nothing applied.
+          const kind = refKind(f.ref);
+          if (kind === REF_OTHER) {
+            // A join: asked again after retry_ms, as PROTOCOL.md says.
+            const wait = typeof f.retry_ms === 'number' ? f.retry_ms : 1_000;
+            if (!c.joined)
+              setTimeout(() => this.#send(c, joinFrame(c.room.name, ref(c, REF_OTHER), this.plan.encoding)), wait);
+            return;
+          }
           t.unavailable++;
-          t.shedDeliveries += refKind(f.ref) === REF_ROOM ? c.room.joined : 1;
+          t.shedDeliveries += kind === REF_ROOM ? c.room.joined : 1;
           return;
         }
         t.errors++;

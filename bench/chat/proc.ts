@@ -59,6 +59,8 @@ export interface Started {
   readonly listening: Promise<number>;
   /** The child's last stderr lines. */
   stderrTail(): string;
+  /** The child's last warnings and errors logged on stdout (pino JSON lines, level >= 40). */
+  warnings(): string[];
 }
 
 /**
@@ -83,6 +85,7 @@ export function startChild(o: StartOptions): Started {
     for (const line of s.split('\n')) if (line !== '') tail.push(line);
     if (tail.length > 40) tail.splice(0, tail.length - 40);
   });
+  const warned: string[] = [];
   const listening = new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.setEncoding('utf8');
@@ -93,8 +96,12 @@ export function startChild(o: StartOptions): Started {
         const line = out.slice(0, nl);
         out = out.slice(nl + 1);
         try {
-          const v = JSON.parse(line) as { listening?: unknown };
+          const v = JSON.parse(line) as { listening?: unknown; level?: unknown };
           if (typeof v.listening === 'number') resolve(v.listening);
+          if (typeof v.level === 'number' && v.level >= 40) {
+            warned.push(line.slice(0, 300));
+            if (warned.length > 20) warned.shift();
+          }
         } catch {
           // Not ours.
         }
@@ -109,7 +116,17 @@ export function startChild(o: StartOptions): Started {
   });
   listening.catch(() => {});
   if (child.pid === undefined) throw new Error(`${o.what}: could not spawn`);
-  return { child, pid: child.pid, listening, stderrTail: () => tail.join('\n') };
+  return { child, pid: child.pid, listening, stderrTail: () => tail.join('\n'), warnings: () => [...warned] };
+}
+
+/** Write syscalls a process made so far (`syscw` in /proc/PID/io); NaN once it is gone. */
+export function writeSyscalls(pid: number): number {
+  try {
+    const m = /syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m === null ? Number.NaN : Number(m[1]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** CPU time (user + system, all threads) of a process in µs; NaN once it is gone. */

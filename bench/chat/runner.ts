@@ -206,6 +206,11 @@ export class ServerProc implements Measured {
     return this.#started.stderrTail();
   }
 
+  /** Its last logged warnings and errors. */
+  warnings(): string[] {
+    return this.#started.warnings();
+  }
+
   /**
    * Stops the server: SIGTERM and a moment to exit cleanly (so --cpu-prof can write its profile),
    * then SIGKILL to the whole group.

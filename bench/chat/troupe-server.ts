@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { ActorSystem, type Logger } from 'troupe';
-import { parseOptions, startChat } from '../../examples/chat/src/index.js';
+import { logCluster, parseOptions, startChat } from '../../examples/chat/src/index.js';
 import { serveServerRequests } from './ipc.js';
 
 // tsx turns source maps on; production (`node dist/main.js`) runs without them, and they make every
@@ -21,7 +21,9 @@ import { serveServerRequests } from './ipc.js';
 process.setSourceMapsEnabled(false);
 
 // The chat's own logger set-up (main.ts), with pino as the chat package resolves it.
-type Pino = ((options: object) => Logger) & { stdSerializers: { err: unknown } };
+type Pino = ((options: object) => Logger & { info(obj: object, msg?: string): void }) & {
+  stdSerializers: { err: unknown };
+};
 const { pino } = createRequire(new URL('../../examples/chat/package.json', import.meta.url))('pino') as {
   pino: Pino;
 };
@@ -49,6 +51,7 @@ if (parsed.options.testFaults) {
 }
 
 const chat = await startChat(system, parsed.options);
+logCluster(chat, system, logger);
 if (process.send !== undefined) {
   serveServerRequests(3_600_000, (r) => {
     if (r.cmd !== 'crash-events') throw new Error(`unknown request ${r.cmd}`);

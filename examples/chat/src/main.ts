@@ -8,7 +8,7 @@
 import { pino } from 'pino';
 import { ActorSystem } from 'troupe';
 import { helpText, parseOptions, profile } from './options.js';
-import { startChat } from './server.js';
+import { logCluster, startChat } from './server.js';
 
 const parsed = parseOptions(process.argv.slice(2), process.env);
 if (!parsed.ok) {
@@ -33,6 +33,7 @@ try {
   console.error(`troupe-chat: could not start: ${(e as Error).message}`);
   process.exit(1);
 }
+logCluster(chat, system, logger);
 const running = profile(options);
 console.log(
   `troupe-chat listening on http://${options.host}:${chat.port} (ws://${options.host}:${chat.port}/ws)${

@@ -123,8 +123,8 @@ export const DEFAULTS: ChatOptions = {
   cluster: undefined,
   node: defaultNode(),
   clusterName: 'troupe-chat',
-  heartbeatMs: 250,
-  downAfterMs: 1_000,
+  heartbeatMs: 500,
+  downAfterMs: 2_500,
 };
 
 interface Spec {
@@ -274,6 +274,20 @@ const SPECS: readonly Spec[] = [
     help: 'the chat cluster on that NATS server (its subjects, registry and history stream are named after it)',
   },
   {
+    flag: '--heartbeat-ms',
+    env: 'CHAT_HEARTBEAT_MS',
+    key: 'heartbeatMs',
+    kind: 'int',
+    help: 'how often a clustered process says it is alive',
+  },
+  {
+    flag: '--down-after-ms',
+    env: 'CHAT_DOWN_AFTER_MS',
+    key: 'downAfterMs',
+    kind: 'int',
+    help: 'a process not heard from for this long is down: its rooms move (a loaded process must still make it)',
+  },
+  {
     flag: '--test-faults',
     env: 'CHAT_TEST_FAULTS',
     key: 'testFaults',
@@ -379,6 +393,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
   if (o.maxConnections < 1 || o.maxConnectionsPerIp < 1) {
     return { ok: false, error: '--max-connections and --max-connections-per-ip must be at least 1' };
+  }
+  if (o.heartbeatMs < 1 || o.downAfterMs <= o.heartbeatMs) {
+    return { ok: false, error: '--down-after-ms must be longer than --heartbeat-ms (and both at least 1)' };
   }
   if (o.historyBytes < 1 || o.maxTotalRooms < 1) {
     return { ok: false, error: '--history-bytes and --max-total-rooms must be at least 1' };

@@ -346,7 +346,15 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       }
 
       case 'publish': {
-        if (!s.relays.has(msg.relay) || s.retiring) return s;
+        if (!s.relays.has(msg.relay) || s.retiring) {
+          // Not applied: the relay answers its sender `unavailable` (and attaches again if it must).
+          ctx.system.logger.warn(
+            { room: s.name, retiring: s.retiring },
+            'room owner refused a message from a relay it does not hold',
+          );
+          msg.relay.send({ type: 'o.refused', owner: self });
+          return s;
+        }
         const store = s.store;
         // Its id once stored: after the stored ones, the one being stored and the queued ones.
         const id = store.lastId + (s.writing?.length ?? 0) + s.queue.length + 1;

@@ -80,6 +80,8 @@ export type HostMsg =
       readonly id: number;
     }
   | { readonly type: 'deliver'; readonly user: string; readonly id: number; readonly json: Uint8Array }
+  /** The inbox is placed elsewhere now: attach where this process's view says. */
+  | { readonly type: 'moved'; readonly user: string; readonly owner: Ref<HostMsg> }
   | {
       readonly type: 'replayed';
       readonly req: number;
@@ -171,6 +173,8 @@ const RETRY_MS = 1_000;
 
 function attach(s: HostState, ctx: Context<HostMsg>, user: string, lu: Local): void {
   const owner = inboxOwner(s.cluster, user);
+  // The one it leaves lets go of this process for the user (it may be alive, with an older view).
+  if (lu.owner !== undefined && lu.owner !== owner) lu.owner.send({ type: 'detach', user, host: ctx.self });
   lu.owner = owner;
   if (owner === undefined) return;
   watchOwner(s, ctx, owner);
@@ -533,6 +537,12 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         return s;
       }
 
+      case 'moved': {
+        const lu = s.local.get(msg.user);
+        if (lu !== undefined && lu.owner === msg.owner) attach(s, ctx, msg.user, lu);
+        return s;
+      }
+
       case 'deliver': {
         const lu = s.local.get(msg.user);
         if (lu === undefined) return s;
@@ -581,15 +591,19 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           for (const [user, lu] of s.local) {
             if (inboxOwner(s.cluster, user) !== lu.owner) attach(s, ctx, user, lu);
           }
-          for (const [user, inbox] of s.owned) {
-            if (inboxOwner(s.cluster, user) !== ctx.self) {
-              s.owned.delete(user);
-              continue;
-            }
+          for (const inbox of s.owned.values()) {
             // Post offices of processes that are gone.
             for (const h of inbox.hosts) if (!live.has(h)) inbox.hosts.delete(h);
             if (inbox.hosts.size === 0 && inbox.idleSince < 0) inbox.idleSince = now;
           }
+        }
+        // Inboxes placed elsewhere now: dropped once nothing depends on this copy; until then their
+        // post offices are told to look again (views of the cluster differ for a moment, so one may
+        // still see this process as the place: it attaches again, and is told again next tick).
+        for (const [user, inbox] of s.owned) {
+          if (inboxOwner(s.cluster, user) === ctx.self || inbox.stash !== undefined) continue;
+          if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0) s.owned.delete(user);
+          else for (const h of inbox.hosts) h.send({ type: 'moved', user, owner: ctx.self });
         }
         for (const [user, inbox] of s.owned) {
           if (inbox.failed) {

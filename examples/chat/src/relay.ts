@@ -20,7 +20,7 @@ import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
 import { deliver, type LocalMembers, type RoomMsg, unwatch, watch } from './room.js';
 import type { Session } from './session.js';
-import { type ConnMsg, type Member, OWNER_SUP, type World } from './world.js';
+import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** What a relay accepts: a room's requests from local connections, and what its owner sends. */
 export type RelayMsg =
@@ -55,7 +55,9 @@ export type RelayMsg =
       readonly gapFrom?: number;
     }
   | { readonly type: 'o.msg'; readonly id: number; readonly json: Uint8Array; readonly origin: boolean }
-  | { readonly type: 'o.presence'; readonly joins: readonly string[]; readonly leaves: readonly string[] };
+  | { readonly type: 'o.presence'; readonly joins: readonly string[]; readonly leaves: readonly string[] }
+  /** The owner did not take the oldest message in flight (it does not hold this relay). */
+  | { readonly type: 'o.refused'; readonly owner: Ref<OwnerMsg> };
 
 export interface RelayArgs {
   readonly name: string;
@@ -186,6 +188,14 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
   }
 }
 
+/** A request that came to a relay on its way out goes to the room's next relay (made if need be). */
+function handOn(s: RelayState, msg: Held): void {
+  const next = ensureRoom(s.world, s.name);
+  if (next === ROOMS_FULL) sendFrame(msg.socket, withRef({ type: 'error', ...roomsFullError(s.world) }, msg.ref));
+  else if (next === undefined) unavailable(msg.socket, msg.ref, `room ${s.name} could not start here`);
+  else next.send(msg);
+}
+
 /** Why a request cannot be taken now (answered `unavailable`), or undefined. */
 function refusal(s: RelayState): string | undefined {
   const cluster = s.world.cluster;
@@ -243,8 +253,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
     switch (msg.type) {
       case 'join': {
         if (s.closing) {
-          // This relay is on its way out: the join goes to (or makes) the next one.
-          world.rooms.whereis(s.name)?.send(msg);
+          // This relay is on its way out (unregistered already): the join goes to the next one.
+          handOn(s, msg);
           return s;
         }
         const socket = msg.socket;
@@ -285,6 +295,10 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'publish': {
+        if (s.closing) {
+          handOn(s, msg);
+          return s;
+        }
         const why = refusal(s);
         if (why !== undefined) unavailable(msg.socket, msg.ref, why);
         else if (s.owner === undefined) hold(s, ctx, msg);
@@ -416,8 +430,24 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         world.fanout?.observe((performance.now() - t0) / 1000);
         if (msg.origin) {
           const f = s.inflight.shift();
-          if (f !== undefined && f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
+          if (f === undefined) ctx.system.logger.warn({ room: s.name, id }, 'relay got the echo of a message it did not send');
+          else if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
         }
+        return s;
+      }
+
+      case 'o.refused': {
+        if (msg.owner !== s.owner) return s;
+        const f = s.inflight.shift();
+        if (f !== undefined) unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+        // Attached again: the owner lost track of this relay (it saw it go).
+        msg.owner.send({
+          type: 'attach',
+          relay: ctx.self,
+          users: [...s.perUser.keys()],
+          lastId: s.lastId,
+          ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
+        });
         return s;
       }
 

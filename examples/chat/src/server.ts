@@ -252,6 +252,38 @@ export async function startChat(
   };
 }
 
+/** A logger with an info level too (pino's shape). */
+export interface InfoLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * Logs what an operator of a cluster wants to see: processes coming and going, and the bus (NATS)
+ * going away and coming back. Returns the function that stops it.
+ */
+export function logCluster(chat: Chat, system: ActorSystem, logger: InfoLogger): () => void {
+  const c = chat.world.cluster;
+  if (c === undefined) return () => {};
+  const off = system.subscribe((e) => {
+    if (e.type === 'nodeup') logger.info({ node: e.node }, 'chat process up');
+    else if (e.type === 'nodedown') logger.warn({ node: e.node, reason: e.reason }, 'chat process down');
+  });
+  let stopped = false;
+  void (async () => {
+    for await (const st of c.cluster.connection.status()) {
+      if (stopped) return;
+      if (st.type === 'disconnect') logger.warn({ server: st.server }, 'cluster bus (NATS) disconnected');
+      else if (st.type === 'reconnect') logger.info({ server: st.server }, 'cluster bus (NATS) reconnected');
+      else if (st.type === 'slowConsumer' || st.type === 'error') logger.warn({ status: st.type }, 'cluster bus');
+    }
+  })().catch(() => {});
+  return () => {
+    stopped = true;
+    off();
+  };
+}
+
 /**
  * Clustered drain, before the sockets close: this process claims no room from now on, leaves the
  * inbox hosts (the others place its inboxes anew and read them from the stream), and retires the
