@@ -430,7 +430,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         world.fanout?.observe((performance.now() - t0) / 1000);
         if (msg.origin) {
           const f = s.inflight.shift();
-          if (f === undefined) ctx.system.logger.warn({ room: s.name, id }, 'relay got the echo of a message it did not send');
+          if (f === undefined)
+            ctx.system.logger.warn({ room: s.name, id }, 'relay got the echo of a message it did not send');
           else if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
         }
         return s;
