@@ -1,5 +1,5 @@
 /**
- * The chat as a cluster (bench/README.md, WORKLOAD.md "Cluster workloads"): chat processes joined
+ * The chat as a cluster (bench/README.md, "The chat cluster scenarios"): chat processes joined
  * through one local nats-server (JetStream), each on a port of its own so that the load knows which
  * process holds each connection; connection g goes to process g % N, so every room has members on
  * each process and every room message crosses the bus. The servers (every chat process and NATS)
@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { type Nats, natsServerPath, startNats } from '../../examples/chat/src/nats-server.js';
 import { FIXED, fixedOutcome, runFixedLoad } from './fixed-load.js';
 import { addTally, emptyTally, type Tally } from './load.js';
-import { cpuTimeUs, runQueueWaitUs, sleep, writeSyscalls } from './proc.js';
+import { cpuTimeUs, runQueueWaitUs, sleep } from './proc.js';
 import {
   Fleet,
   latencies,
@@ -195,20 +195,12 @@ export const clusterS2: Scenario = {
   async run(competitor, ctx) {
     const label = `cluster-s2 ${competitor === 'baseline' ? 'one process' : 'two processes'}`;
     const load = { label, warmupS: ctx.quick ? 2 : 3, windows: 3, seconds: ctx.quick ? 1.5 : 10 };
-    const syscalls = (pids: number[]) => pids.reduce((n, pid) => n + writeSyscalls(pid), 0);
-    const perDelivery = (o: Outcome, writes: number) => {
-      const delivered = o.checks.reduce((n, k) => n + k.tally.deliveredRoom + k.tally.deliveredDm, 0);
-      return `${label}: ${(writes / Math.max(1, delivered)).toFixed(2)} write syscalls per delivery (chat processes, whole load)`;
-    };
     const out =
       competitor === 'baseline'
-        ? await withServer('troupe', ctx, {}, async (s) => {
-            const w0 = syscalls([s.pid]);
-            const o = fixedOutcome('cluster-s2', competitor, label, await runFixedLoad(s, ctx, load));
-            return { ...o, notes: [...o.notes, perDelivery(o, syscalls([s.pid]) - w0)] };
-          })
+        ? await withServer('troupe', ctx, {}, async (s) =>
+            fixedOutcome('cluster-s2', competitor, label, await runFixedLoad(s, ctx, load)),
+          )
         : await withCluster(ctx, 2, {}, async (c) => {
-            const w0 = syscalls(c.procs.map((p) => p.pid));
             const before = c.cpuParts();
             const frames0 = await Promise.all(c.procs.map((p) => metrics(p.port, 'chat_bus_frames_out_total')));
             const o = fixedOutcome('cluster-s2', competitor, label, await runFixedLoad(c, ctx, load));
@@ -220,8 +212,7 @@ export const clusterS2: Scenario = {
             const note =
               `${label}: CPU over the whole load: NATS ${((after.nats - before.nats) / 1e6).toFixed(2)} s, ` +
               `chat processes ${chats.join(' + ')} s; ${(bus / Math.max(1, sent)).toFixed(2)} bus frames per message sent`;
-            const writes = syscalls(c.procs.map((p) => p.pid)) - w0;
-            return { ...o, notes: [...o.notes, note, perDelivery(o, writes)] };
+            return { ...o, notes: [...o.notes, note] };
           });
     const f = out.figures;
     return {
@@ -343,6 +334,7 @@ export const connections: Scenario = {
       let mbPer10k = Number.NaN;
       let marginal = Number.NaN;
       let first: { n: number; rss: number } | undefined;
+      let atReached = { mb: Number.NaN, marginal: Number.NaN };
       try {
         for (let have = 0; have < target; ) {
           const add = Math.min(step, target - have);
@@ -399,6 +391,7 @@ export const connections: Scenario = {
           }
           reached = have;
           p99 = l.p99;
+          atReached = { mb: mbPer10k, marginal };
         }
       } finally {
         for (const f of fleets) await f.close();
@@ -406,8 +399,8 @@ export const connections: Scenario = {
       const out: Outcome = {
         figures: {
           connections: reached,
-          'connections-mb-per-10k': mbPer10k,
-          'connections-mb-per-10k-marginal': marginal,
+          'connections-mb-per-10k': atReached.mb,
+          'connections-mb-per-10k-marginal': atReached.marginal,
           'connections-p99-ms': p99,
           'connections-lost': lostOf(tally),
         },

@@ -119,16 +119,6 @@ export function startChild(o: StartOptions): Started {
   return { child, pid: child.pid, listening, stderrTail: () => tail.join('\n'), warnings: () => [...warned] };
 }
 
-/** Write syscalls a process made so far (`syscw` in /proc/PID/io); NaN once it is gone. */
-export function writeSyscalls(pid: number): number {
-  try {
-    const m = /syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-    return m === null ? Number.NaN : Number(m[1]);
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** CPU time (user + system, all threads) of a process in µs; NaN once it is gone. */
 export function cpuTimeUs(pid: number): number {
   try {
