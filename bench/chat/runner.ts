@@ -259,6 +259,8 @@ export interface FleetOptions {
   readonly port: number;
   /** A cluster's processes, one port each: connection g goes to `ports[g % ports.length]`. */
   readonly ports?: readonly number[];
+  /** Handshakes each load process keeps in flight. Default 250. */
+  readonly connectConcurrency?: number;
   /** Global index of the first connection; lets a second fleet add connections to a server. */
   readonly first?: number;
   readonly connections: number;
@@ -311,6 +313,7 @@ export class Fleet {
         const plan: LoadPlan = {
           port: o.port,
           ...(o.ports === undefined ? {} : { ports: o.ports }),
+          ...(o.connectConcurrency === undefined ? {} : { connectConcurrency: o.connectConcurrency }),
           encoding: ctx.encoding,
           first: first + room * ROOM_SIZE,
           count: myRooms * ROOM_SIZE,

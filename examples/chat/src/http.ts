@@ -11,8 +11,16 @@ import { type HttpRequest, type HttpResponse, isLoopbackAddress, type TemplatedA
 import type { Ref } from 'troupe';
 import { verifyToken } from './auth.js';
 import type { ChatMetrics } from './metrics.js';
-import type { Health } from './server.js';
 import type { ConnMsg, World } from './world.js';
+
+/** What `/healthz` answers (PROTOCOL.md "Cluster"). */
+export interface Health {
+  readonly ok: boolean;
+  readonly node: string;
+  readonly cluster: 'up' | 'down' | 'off';
+  /** Processes in the chat, this one included. */
+  readonly nodes: number;
+}
 
 const page = (() => {
   // Built (dist/) and source (src/) layouts both keep the page in ../public.

@@ -16,6 +16,7 @@
  */
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
 import { Encoded } from './codec.js';
+import { WHO_LIMIT } from './connection.js';
 import { FencedError, type Stored } from './durable.js';
 import type { ClientRef, ServerFrame, Since } from './protocol.js';
 import type { RelayMsg } from './relay.js';
@@ -95,9 +96,6 @@ interface OwnerState {
   presenceTimer: Timer | undefined;
   idleTimer: Timer | undefined;
 }
-
-/** The most names a `who` answers with (PROTOCOL.md). */
-const WHO_LIMIT = 1_000;
 
 function presence(s: OwnerState, ctx: Context<OwnerMsg>, user: string, joined: boolean): void {
   const [add, cancel] = joined ? [s.joins, s.leaves] : [s.leaves, s.joins];

@@ -27,7 +27,7 @@ import { verifyToken } from './auth.js';
 import { type ChatCluster, hostView } from './clustered.js';
 import { connection } from './connection.js';
 import { DurableHistory } from './durable.js';
-import { routes } from './http.js';
+import { type Health, routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type ChatOptions, profile } from './options.js';
 import { owner } from './owner.js';
@@ -50,15 +50,6 @@ import {
 
 /** The restart window of the room-like supervisors: a burst of crashes in many rooms is not a reason to give up. */
 const BURSTS = { maxRestarts: 1_000, withinMs: 1_000 } as const;
-
-/** What `/healthz` answers (PROTOCOL.md "Cluster"). */
-export interface Health {
-  readonly ok: boolean;
-  readonly node: string;
-  readonly cluster: 'up' | 'down' | 'off';
-  /** Processes in the chat, this one included. */
-  readonly nodes: number;
-}
 
 export interface Chat {
   readonly port: number;
