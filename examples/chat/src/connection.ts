@@ -20,7 +20,7 @@ import {
   type ServerFrame,
   withRef,
 } from './protocol.js';
-import type { RoomMsg } from './room.js';
+import { notMember, type RoomMsg } from './room.js';
 import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
@@ -83,10 +83,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     case 'leave': {
       if (!removeRoom(session, frame.room)) {
         world.counters.errors++;
-        sendFrame(
-          socket,
-          withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
-        );
+        notMember(socket, frame.room, frame.ref);
         return;
       }
       const room = world.rooms.whereis(frame.room);
@@ -103,10 +100,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       world.counters.messagesIn++;
       if (!session.rooms.includes(frame.room)) {
         world.counters.errors++;
-        sendFrame(
-          socket,
-          withRef({ type: 'error', code: 'not_member', reason: `not in room ${frame.room}` }, frame.ref),
-        );
+        notMember(socket, frame.room, frame.ref);
         return;
       }
       // More than shedAfterMs behind: refuse the message here, cheaply, instead of queueing

@@ -18,7 +18,7 @@ import { ownerName } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
-import { deliver, type LocalMembers, type RoomMsg, unwatch, watch } from './room.js';
+import { deliver, type LocalMembers, notMember, type RoomMsg, unwatch, watch } from './room.js';
 import type { Session } from './session.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
@@ -177,7 +177,7 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
     }
     case 'publish':
       if (!s.watched.has(msg.conn)) {
-        sendFrame(msg.socket, withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref));
+        notMember(msg.socket, s.name, msg.ref);
         return;
       }
       s.inflight.push({ socket: msg.socket, ref: msg.ref });
@@ -281,10 +281,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'leave': {
         if (!world.members.unregister(s.name, msg.conn)) {
-          sendFrame(
-            msg.socket,
-            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
-          );
+          notMember(msg.socket, s.name, msg.ref);
           return s;
         }
         const gone = leaveHere(s, ctx, msg.conn);

@@ -67,6 +67,11 @@ interface RoomState extends LocalMembers {
   crashOnPublish: boolean;
 }
 
+/** The `not_member` answer to a request for a room the connection has not joined. */
+export function notMember(socket: SocketHandle<Session>, room: string, ref: ClientRef | undefined): void {
+  sendFrame(socket, withRef({ type: 'error', code: 'not_member', reason: `not in room ${room}` }, ref));
+}
+
 /** What a room and a relay (relay.ts) both keep of the members in this process. */
 export interface LocalMembers {
   readonly name: string;
@@ -247,10 +252,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
 
       case 'leave': {
         if (!world.members.unregister(s.name, msg.conn)) {
-          sendFrame(
-            msg.socket,
-            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
-          );
+          notMember(msg.socket, s.name, msg.ref);
           return s;
         }
         const gone = unwatch(s, ctx, msg.conn);
@@ -262,10 +264,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
 
       case 'publish': {
         if (!s.watched.has(msg.conn)) {
-          sendFrame(
-            msg.socket,
-            withRef({ type: 'error', code: 'not_member', reason: `not in room ${s.name}` }, msg.ref),
-          );
+          notMember(msg.socket, s.name, msg.ref);
           return s;
         }
         if (s.crashOnPublish) {
