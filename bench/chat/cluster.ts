@@ -346,6 +346,9 @@ export const connections: Scenario = {
             connections: add,
             total: have + add,
             label,
+            // A dozen servers on one core answer a connect storm slowly: a SYN the backlog dropped
+            // is sent again after 1, 3, 7 s.
+            handshakeTimeoutMs: 30_000,
           });
           fleets.push(fleet);
           const t0 = performance.now();

@@ -65,6 +65,8 @@ export interface LoadPlan {
   readonly payloadBytes: number;
   /** Handshakes in flight at once. Default 250. */
   readonly connectConcurrency?: number;
+  /** How long a handshake may take before the connection counts as failed. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /** Correctness and volume counters; every group reports these, the runner adds them up. */
@@ -358,7 +360,15 @@ export class LoadGroup {
           settledOnce = true;
           settled(ok, why);
         };
-        c.ws = new WsClient({ port: c.port, path: `/ws?user=${c.user}` }, this.#sink(c, once));
+        const timeout = this.plan.handshakeTimeoutMs;
+        c.ws = new WsClient(
+          {
+            port: c.port,
+            path: `/ws?user=${c.user}`,
+            ...(timeout === undefined ? {} : { handshakeTimeoutMs: timeout }),
+          },
+          this.#sink(c, once),
+        );
       };
       for (; next < Math.min(concurrency, this.#conns.length); next++) start(this.#conns[next] as Conn);
     });

@@ -261,6 +261,8 @@ export interface FleetOptions {
   readonly ports?: readonly number[];
   /** Handshakes each load process keeps in flight. Default 250. */
   readonly connectConcurrency?: number;
+  /** How long a handshake may take. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
   /** Global index of the first connection; lets a second fleet add connections to a server. */
   readonly first?: number;
   readonly connections: number;
@@ -314,6 +316,7 @@ export class Fleet {
           port: o.port,
           ...(o.ports === undefined ? {} : { ports: o.ports }),
           ...(o.connectConcurrency === undefined ? {} : { connectConcurrency: o.connectConcurrency }),
+          ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
           encoding: ctx.encoding,
           first: first + room * ROOM_SIZE,
           count: myRooms * ROOM_SIZE,

@@ -188,6 +188,29 @@ describe('chat cluster', () => {
     assert.equal((await again.next(is('dm'), 'd1 again')).content, 'd1');
   });
 
+  it('a message the bus lost on its way to a process is announced there (gap), and resumes', async (t) => {
+    const pair = await two(t, { testFaults: true, positionMs: 300 });
+    if (pair === undefined) return;
+    const [a, b] = pair;
+    const alice = await a.connect('alice');
+    const joined = await join(alice, 'r');
+    const bob = await b.connect('bob');
+    await join(bob, 'r');
+    assert.equal(JSON.parse((await b.http('POST', '/_test/drop?room=r')).body).dropped, 1);
+    // The owner (on a) sends m1 to b's relay, which "loses" it; it was the last of its burst, so
+    // no later id shows the hole: the owner's position does, a moment later.
+    assert.equal((await alice.request({ type: 'message', room: 'r', content: 'm1' })).id, 1);
+    const gap = await bob.next(is('gap'), 'the gap the position shows');
+    assert.deepEqual(gap, { type: 'gap', room: 'r', from: 1 });
+    assert.equal(bob.received('message').length, 0);
+    const resumed = await bob.request({ type: 'join', room: 'r', since: { epoch: joined.epoch, id: 0 } });
+    assert.equal(resumed.recovered, true);
+    assert.equal((await bob.next(is('message'), 'm1 from the history')).content, 'm1');
+    // And on it goes.
+    await alice.request({ type: 'message', room: 'r', content: 'm2' });
+    assert.equal((await bob.next(is('message'), 'm2')).id, 2);
+  });
+
   it('/healthz says the node, the cluster and how many processes there are', async (t) => {
     const pair = await two(t);
     if (pair === undefined) return;

@@ -103,22 +103,29 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
       },
     );
   });
-  app.post('/_test/crash', (res, req) => {
-    // Off, or asked from another machine: as if the endpoint did not exist.
+  /**
+   * Whether a fault may be injected: `--test-faults` on, asked from this machine (else the endpoint
+   * does not exist: 404), and with token auth on, with a valid token (a page in a browser cannot
+   * forge one: 401). Answers the refusal itself.
+   */
+  const faultAllowed = (res: HttpResponse, req: HttpRequest): boolean => {
     if (!world.options.testFaults || !fromLoopback(res)) {
       json(res, '404 Not Found', { error: 'not found' });
-      return;
+      return false;
     }
-    const q = new URLSearchParams(req.getQuery() ?? '');
-    // With token auth on, a fault needs a valid token too (a page in a browser cannot forge one).
     const secret = world.options.authSecret;
     if (secret !== undefined) {
       const m = /^Bearer (.+)$/.exec(req.getHeader('authorization'));
       if (m === null || !verifyToken(secret, m[1] as string).ok) {
         json(res, '401 Unauthorized', { error: 'a test fault needs Authorization: Bearer <token> when auth is on' });
-        return;
+        return false;
       }
     }
+    return true;
+  };
+  app.post('/_test/crash', (res, req) => {
+    if (!faultAllowed(res, req)) return;
+    const q = new URLSearchParams(req.getQuery() ?? '');
     let crashed = 0;
     const roomName = q.get('room');
     const userName = q.get('user');
@@ -131,6 +138,15 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
         if ((conn as Ref<ConnMsg>).send({ type: 'crash' })) crashed++;
     }
     json(res, '200 OK', { crashed });
+  });
+  app.post('/_test/drop', (res, req) => {
+    // Clustered: this process's relay of the room ignores its next message from the room's owner,
+    // as if the bus had lost it.
+    if (!faultAllowed(res, req)) return;
+    const room = new URLSearchParams(req.getQuery() ?? '').get('room');
+    const relay = room === null ? undefined : world.rooms.whereis(room);
+    const dropped = relay?.send({ type: 'drop.next' } as never) === true ? 1 : 0;
+    json(res, '200 OK', { dropped });
   });
   app.any('/*', (res, req) => {
     json(res, '404 Not Found', { error: 'not found' }, req.getMethod() === 'head');

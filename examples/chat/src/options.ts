@@ -42,6 +42,8 @@ export interface ChatOptions {
   readonly presenceMs: number;
   /** A room with no members for this long stops. */
   readonly roomIdleMs: number;
+  /** Clustered: how soon after a burst of messages a room's owner tells its relays its last id. */
+  readonly positionMs: number;
   /** A socket over the soft limit this long is closed with 1013. 5 s by the protocol. */
   readonly softLimitGraceMs: number;
   /** The window of the abuse limit. 10 s by the protocol. */
@@ -116,6 +118,7 @@ export const DEFAULTS: ChatOptions = {
   insecureNames: false,
   presenceMs: 250,
   roomIdleMs: 30_000,
+  positionMs: 2_000,
   softLimitGraceMs: 5_000,
   abuseWindowMs: 10_000,
   drainBatch: 500,

@@ -50,6 +50,8 @@ export type OwnerMsg =
       readonly relay: Ref<RelayMsg>;
       readonly user: string;
       readonly content: string;
+      /** The relay's number for it, echoed back with it so that the relay acks the right sender. */
+      readonly seq: number;
     }
   /** Answered to `conn` with the `token` it gave (it watches this owner until then). */
   | { readonly type: 'who'; readonly conn: Ref<ConnMsg>; readonly token: number; readonly ref?: ClientRef }
@@ -62,7 +64,9 @@ export type OwnerMsg =
   | { readonly type: 'written'; readonly seq: number }
   | { readonly type: 'write.failed'; readonly fenced: boolean; readonly reason: string }
   | { readonly type: 'presence.flush' }
-  | { readonly type: 'idle.check' };
+  | { readonly type: 'idle.check' }
+  /** Time to tell the relays the last id (if it moved since the last time). */
+  | { readonly type: 'position' };
 
 export interface OwnerArgs {
   readonly name: string;
@@ -86,7 +90,7 @@ interface OwnerState {
   queue: Encoded[];
   writing: Encoded[] | undefined;
   /** The relay each queued or written message came from, in the same order. */
-  origins: Ref<RelayMsg>[];
+  origins: Array<{ readonly relay: Ref<RelayMsg>; readonly seq: number }>;
   retiring: boolean;
   readonly relays: Map<Ref<RelayMsg>, Attached>;
   /** User -> how many relays hold it: the room's users cluster-wide are the keys. */
@@ -95,6 +99,9 @@ interface OwnerState {
   readonly leaves: Set<string>;
   presenceTimer: Timer | undefined;
   idleTimer: Timer | undefined;
+  /** The id the relays were last told, and whether a position beacon is armed. */
+  told: number;
+  positionArmed: boolean;
 }
 
 function presence(s: OwnerState, ctx: Context<OwnerMsg>, user: string, joined: boolean): void {
@@ -194,6 +201,8 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       leaves: new Set(),
       presenceTimer: undefined,
       idleTimer: ctx.sendAfter(ctx.self, { type: 'idle.check' }, o.roomIdleMs),
+      told: 0,
+      positionArmed: false,
     };
     return s;
   },
@@ -249,14 +258,31 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         const store = s.store;
         for (const frame of batch) {
           const id = store.lastId + 1;
-          const origin = s.origins.shift();
+          const origin = s.origins.shift() as { relay: Ref<RelayMsg>; seq: number };
           store.append(frame, frame.jsonBytes());
           const json = frame.json();
-          for (const relay of s.relays.keys()) relay.send({ type: 'o.msg', id, json, origin: relay === origin });
+          for (const relay of s.relays.keys()) {
+            relay.send({ type: 'o.msg', id, json, origin: relay === origin.relay ? origin.seq : 0 });
+          }
           frame.compact();
         }
         flush(s, ctx);
+        if (!s.positionArmed) {
+          s.positionArmed = true;
+          ctx.sendAfter(self, { type: 'position' }, s.world.options.positionMs);
+        }
         if (s.retiring && s.writing === undefined) ctx.stop('normal');
+        return s;
+      }
+
+      case 'position': {
+        // A relay that lost the last messages of a burst (the bus is at-most-once) sees no later id
+        // to find the hole by: this tells it, after everything sent before.
+        s.positionArmed = false;
+        const id = s.store.lastId;
+        if (id === s.told) return s;
+        s.told = id;
+        for (const relay of s.relays.keys()) relay.send({ type: 'o.position', owner: self, id });
         return s;
       }
 
@@ -350,7 +376,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
             { room: s.name, retiring: s.retiring },
             'room owner refused a message from a relay it does not hold',
           );
-          msg.relay.send({ type: 'o.refused', owner: self });
+          msg.relay.send({ type: 'o.refused', owner: self, seq: msg.seq });
           return s;
         }
         const store = s.store;
@@ -366,7 +392,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         });
         frame.jsonBytes();
         s.queue.push(frame);
-        s.origins.push(msg.relay);
+        s.origins.push({ relay: msg.relay, seq: msg.seq });
         flush(s, ctx);
         return s;
       }

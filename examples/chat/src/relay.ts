@@ -54,10 +54,15 @@ export type RelayMsg =
       /** The first id the owner did not send (0: it sent all). */
       readonly gapFrom?: number;
     }
-  | { readonly type: 'o.msg'; readonly id: number; readonly json: Uint8Array; readonly origin: boolean }
+  /** `origin`: the relay's number of the publish it echoes (0: another relay's message). */
+  | { readonly type: 'o.msg'; readonly id: number; readonly json: Uint8Array; readonly origin: number }
   | { readonly type: 'o.presence'; readonly joins: readonly string[]; readonly leaves: readonly string[] }
+  /** The owner's last id, sent after every message up to it: a higher one than seen is a hole. */
+  | { readonly type: 'o.position'; readonly owner: Ref<OwnerMsg>; readonly id: number }
+  /** Fault injection (`--test-faults`): ignore the next message from the owner, as if the bus lost it. */
+  | { readonly type: 'drop.next' }
   /** The owner did not take the oldest message in flight (it does not hold this relay). */
-  | { readonly type: 'o.refused'; readonly owner: Ref<OwnerMsg> };
+  | { readonly type: 'o.refused'; readonly owner: Ref<OwnerMsg>; readonly seq: number };
 
 export interface RelayArgs {
   readonly name: string;
@@ -67,8 +72,9 @@ export interface RelayArgs {
 /** A local request waiting for an owner. */
 type Held = Extract<RoomMsg, { type: 'join' | 'publish' | 'leave' }>;
 
-/** A message sent to the owner and not yet seen back: its sender, and the ref to ack. */
+/** A message sent to the owner and not yet seen back: its number, its sender, and the ref to ack. */
 interface InFlight {
+  readonly seq: number;
   readonly socket: SocketHandle<Session>;
   readonly ref: ClientRef | undefined;
 }
@@ -89,6 +95,10 @@ interface RelayState extends LocalMembers {
   closing: boolean;
   /** Its owner went and no new one is attached yet: requests are answered `unavailable`. */
   lostOwner: boolean;
+  /** Fault injection: the next `o.msg` is ignored. */
+  dropNext: boolean;
+  /** Numbers the messages sent to the owner. */
+  seq: number;
 }
 
 /** How long a relay waits before claiming again after its owner went (lets the registry settle). */
@@ -175,16 +185,32 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
       owner.send({ type: 'join', relay: self, conn: msg.conn, ...req });
       return;
     }
-    case 'publish':
+    case 'publish': {
       if (!s.watched.has(msg.conn)) {
         notMember(msg.socket, s.name, msg.ref);
         return;
       }
-      s.inflight.push({ socket: msg.socket, ref: msg.ref });
-      owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content });
+      const seq = ++s.seq;
+      s.inflight.push({ seq, socket: msg.socket, ref: msg.ref });
+      owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content, seq });
       return;
+    }
     case 'leave':
       return;
+  }
+}
+
+/**
+ * The owner echoed (id > 0) or refused (0) message `seq`: its sender hears `ack` or `unavailable`.
+ * Earlier ones still in flight never reached the owner (the bus is at-most-once, and in order):
+ * their senders hear `unavailable`, nothing of them was applied.
+ */
+function settle(s: RelayState, seq: number, id: number): void {
+  while (s.inflight.length > 0 && (s.inflight[0] as InFlight).seq <= seq) {
+    const f = s.inflight.shift() as InFlight;
+    if (f.seq === seq && id > 0) {
+      if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
+    } else unavailable(f.socket, f.ref, `room ${s.name}: the message did not reach its owner`);
   }
 }
 
@@ -238,6 +264,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       idle: false,
       closing: false,
       lostOwner: false,
+      dropNext: false,
+      seq: 0,
     };
     // After a restart the members are still in the registry: watch them again. The owner learns
     // them when this relay attaches.
@@ -412,6 +440,10 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'o.msg': {
+        if (s.dropNext) {
+          s.dropNext = false;
+          return s;
+        }
         const id = msg.id;
         if (s.epoch !== undefined && id !== s.lastId + 1 && id > s.lastId) {
           for (const [conn, m] of live(s)) {
@@ -425,19 +457,29 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         const t0 = performance.now();
         for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);
-        if (msg.origin) {
-          const f = s.inflight.shift();
-          if (f === undefined)
-            ctx.system.logger.warn({ room: s.name, id }, 'relay got the echo of a message it did not send');
-          else if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
-        }
+        if (msg.origin > 0) settle(s, msg.origin, id);
         return s;
       }
 
+      case 'o.position':
+        if (msg.owner !== s.owner || s.epoch === undefined || msg.id <= s.lastId) return s;
+        // Messages after lastId were sent and never arrived: a hole, announced (the members resume
+        // from the owner's history with join + since).
+        for (const [conn, m] of live(s)) {
+          s.gapped.add(conn);
+          world.counters.gaps++;
+          sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+        }
+        s.lastId = msg.id;
+        return s;
+
+      case 'drop.next':
+        s.dropNext = true;
+        return s;
+
       case 'o.refused': {
         if (msg.owner !== s.owner) return s;
-        const f = s.inflight.shift();
-        if (f !== undefined) unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+        settle(s, msg.seq, 0);
         // Attached again: the owner lost track of this relay (it saw it go).
         msg.owner.send({
           type: 'attach',
