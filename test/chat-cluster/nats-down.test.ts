@@ -1,39 +1,43 @@
 /**
- * The chat cluster when its NATS server goes away (PROTOCOL.md "Cluster"): the real server is
- * stopped and started again on the same port and store. Meanwhile every socket stays open, frames
+ * The chat cluster when its NATS server goes away (PROTOCOL.md "Cluster"), with two chat processes
+ * as users run them: the real server is stopped and started again on the same port and store. Meanwhile every socket stays open, frames
  * that need the cluster are answered `unavailable` with `retry_ms`, frames that do not are
  * answered as ever, and `/healthz` answers 503 with `"cluster":"down"`; once NATS is back the
  * cluster recovers by itself: the same rooms, ids and epoch, and DMs again.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ChatClient, type Frame, is, join, type Server, startServer } from '../chat/client.js';
-import { server, startAgain, stopNats, until, withNats } from '../cluster/harness.js';
+import { type ChatClient, type Frame, is, join } from '../chat/client.js';
+import { server, startAgain, stopNats, withNats } from '../cluster/harness.js';
+import { type ChatProc, chatProcess, clusterName, formed } from './procs.js';
 
 withNats();
 
 /** Sends one room message; answers its answer. */
 const say = (c: ChatClient, room: string, content: string) => c.request({ type: 'message', room, content });
 
-async function health(s: Server): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await s.http('GET', '/healthz');
-  return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
+/** Waits until `cond` holds for every process's /healthz. */
+async function healthUntil(
+  procs: readonly ChatProc[],
+  cond: (h: { status: number; body: Record<string, unknown> }) => boolean,
+  what: string,
+  ms = 15_000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await Promise.all(procs.map((p) => p.health()))).every(cond)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('chat cluster without NATS', () => {
   it('keeps its sockets, answers unavailable and 503 while NATS is down, and recovers by itself', async (t) => {
     const nats = server(t);
     if (nats === undefined) return;
-    const common = {
-      cluster: [nats.url],
-      clusterName: 'down1',
-      heartbeatMs: 100,
-      downAfterMs: 500,
-      roomIdleMs: 60_000,
-    };
-    const a = await startServer(t, { ...common, node: 'a' });
-    const b = await startServer(t, { ...common, node: 'b' });
-    await until(() => a.chat.health().nodes === 2 && b.chat.health().nodes === 2, 'the cluster to form');
+    const name = clusterName();
+    const a = await chatProcess(t, nats.url, name, 'a');
+    const b = await chatProcess(t, nats.url, name, 'b');
+    await formed([a, b]);
     const alice = await a.connect('alice');
     const bob = await b.connect('bob');
     const joined = await join(alice, 'r');
@@ -42,11 +46,11 @@ describe('chat cluster without NATS', () => {
     assert.equal((await bob.request({ type: 'dm', to: 'alice', content: 'd1' })).type, 'ack');
 
     const port = await stopNats();
-    await until(() => !a.chat.health().ok && !b.chat.health().ok, 'both to see NATS gone');
-    for (const s of [a, b]) {
-      const h = await health(s);
+    await healthUntil([a, b], (h) => h.status === 503, 'both to see NATS gone');
+    for (const p of [a, b]) {
+      const h = await p.health();
       assert.equal(h.status, 503);
-      assert.deepEqual(h.body, { ok: false, node: s.options.node, cluster: 'down', nodes: h.body.nodes });
+      assert.deepEqual(h.body, { ok: false, node: p.node, cluster: 'down', nodes: h.body.nodes });
     }
     // What needs the cluster: unavailable, with retry_ms; nothing silent.
     for (const [c, frame] of [
@@ -67,7 +71,7 @@ describe('chat cluster without NATS', () => {
     assert.equal(bob.closed, undefined);
 
     await startAgain(port);
-    await until(() => a.chat.health().ok && b.chat.health().ok, 'both to be back', 15_000);
+    await healthUntil([a, b], (h) => h.status === 200 && h.body.nodes === 2, 'both to be back', 20_000);
     // The room works again by itself: the same epoch, ids after the last one.
     let answer: Frame | undefined;
     const end = Date.now() + 10_000;
