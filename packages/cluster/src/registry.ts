@@ -128,6 +128,14 @@ export class ClusterRegistry {
     const empty = (await kv.status()).values === 0;
     this.#watch?.stop();
     const watch = await kv.watch();
+    if (this.#closed) {
+      // Closed while the watch was being made (a reconnect's retry racing a leave): a watch left
+      // running would have its heartbeat monitor resubscribe on a closed connection, and throw.
+      watch.stop();
+      return;
+    }
+    // Two opens in flight (a reconnect and its retry): the older watch goes.
+    this.#watch?.stop();
     this.#watch = watch;
     // What the new watch delivers is the whole truth: entries it does not have are gone.
     this.#cache.clear();
