@@ -142,19 +142,6 @@ function detach(s: OwnerState, ctx: Context<OwnerMsg>, relay: Ref<RelayMsg>): vo
   }
 }
 
-/** The frames after `after` that fit about `limit` bytes, and the first id left out (0: none). */
-function framesAfter(store: History, after: number, limit: number): { frames: Buffer[]; gapFrom: number } {
-  const frames: Buffer[] = [];
-  let bytes = 0;
-  for (const m of store.after(after)) {
-    if (bytes > limit) return { frames, gapFrom: after + frames.length + 1 };
-    const json = m.json();
-    frames.push(json);
-    bytes += json.byteLength;
-  }
-  return { frames, gapFrom: 0 };
-}
-
 /** Stores the queued messages as one record, unless a record is being stored already. */
 function flush(s: OwnerState, ctx: Context<OwnerMsg>): void {
   if (s.writing !== undefined || s.queue.length === 0) return;
@@ -311,7 +298,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         // it is still held: a hole repaired, not announced.
         const missed =
           msg.epoch === store.epoch && msg.lastId < store.lastId && store.covers(msg.lastId)
-            ? framesAfter(store, msg.lastId, s.world.options.softLimit)
+            ? store.framesAfter(msg.lastId, s.world.options.softLimit)
             : { frames: [], gapFrom: 0 };
         msg.relay.send({
           type: 'o.welcome',
@@ -364,7 +351,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         }
         // At most the soft limit of replay travels: the relay writes what fits its socket and
         // sends a gap from the first id it could not (PROTOCOL.md: every byte queued is bounded).
-        const { frames, gapFrom } = framesAfter(store, since.id, s.world.options.softLimit);
+        const { frames, gapFrom } = store.framesAfter(since.id, s.world.options.softLimit);
         msg.relay.send({ ...answer, recovered, replay: frames, first: since.id + 1, gapFrom });
         return s;
       }

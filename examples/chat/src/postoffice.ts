@@ -19,7 +19,7 @@
  */
 import type { SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref } from 'troupe';
-import { type ChatCluster, hostView, INBOX_HOSTS, inboxOwner } from './clustered.js';
+import { type ChatCluster, hostView, INBOX_HOSTS, inboxOwner, rendezvous } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { Stored } from './durable.js';
 import { fanOutDm, writeInboxReplay } from './inbox.js';
@@ -329,20 +329,10 @@ function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned
       const lastId = store?.lastId ?? 0;
       const since = msg.since;
       const recovered = since.epoch === inbox.epoch && (store === undefined ? since.id === 0 : store.covers(since.id));
-      const replay: Buffer[] = [];
-      let gapFrom = 0;
-      if (recovered && store !== undefined) {
-        let bytes = 0;
-        for (const m of store.after(since.id)) {
-          if (bytes > world.options.softLimit) {
-            gapFrom = since.id + replay.length + 1;
-            break;
-          }
-          const json = m.json();
-          replay.push(json);
-          bytes += json.byteLength;
-        }
-      }
+      const { frames: replay, gapFrom } =
+        recovered && store !== undefined
+          ? store.framesAfter(since.id, world.options.softLimit)
+          : { frames: [], gapFrom: 0 };
       msg.host.send({
         type: 'replayed',
         req: msg.req,
@@ -582,14 +572,16 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
 
       case 'tick': {
         ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
+        // The hosts once per tick, not once per user: this runs over every inbox owned here.
+        const hosts = s.cluster.cluster.groups.members(INBOX_HOSTS);
         const view = hostView(s.cluster);
         const now = ctx.system.clock.now();
         if (view !== s.view) {
           s.view = view;
-          const live = new Set(s.cluster.cluster.groups.members(INBOX_HOSTS));
+          const live = new Set(hosts);
           // Users whose inbox is placed elsewhere now attach there.
           for (const [user, lu] of s.local) {
-            if (inboxOwner(s.cluster, user) !== lu.owner) attach(s, ctx, user, lu);
+            if (rendezvous(user, hosts) !== lu.owner) attach(s, ctx, user, lu);
           }
           for (const inbox of s.owned.values()) {
             // Post offices of processes that are gone.
@@ -601,7 +593,7 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         // post offices are told to look again (views of the cluster differ for a moment, so one may
         // still see this process as the place: it attaches again, and is told again next tick).
         for (const [user, inbox] of s.owned) {
-          if (inboxOwner(s.cluster, user) === ctx.self || inbox.stash !== undefined) continue;
+          if (rendezvous(user, hosts) === ctx.self || inbox.stash !== undefined) continue;
           if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0) s.owned.delete(user);
           else for (const h of inbox.hosts) h.send({ type: 'moved', user, owner: ctx.self });
         }

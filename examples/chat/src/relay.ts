@@ -214,6 +214,17 @@ function settle(s: RelayState, seq: number, id: number): void {
   }
 }
 
+/** Tells `owner` this relay's users and the last id it saw (answered with `o.welcome`). */
+function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): void {
+  owner.send({
+    type: 'attach',
+    relay: ctx.self,
+    users: [...s.perUser.keys()],
+    lastId: s.lastId,
+    ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
+  });
+}
+
 /** A request that came to a relay on its way out goes to the room's next relay (made if need be). */
 function handOn(s: RelayState, msg: Held): void {
   const next = ensureRoom(s.world, s.name);
@@ -337,13 +348,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         if (s.closing) return s;
         s.owner = msg.ref;
         s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
-        msg.ref.send({
-          type: 'attach',
-          relay: self,
-          users: [...s.perUser.keys()],
-          lastId: s.lastId,
-          ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
-        });
+        attachTo(s, ctx, msg.ref);
         // Joins that were waiting for an answer from the previous owner go to this one.
         const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
         s.pending.clear();
@@ -481,13 +486,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         if (msg.owner !== s.owner) return s;
         settle(s, msg.seq, 0);
         // Attached again: the owner lost track of this relay (it saw it go).
-        msg.owner.send({
-          type: 'attach',
-          relay: ctx.self,
-          users: [...s.perUser.keys()],
-          lastId: s.lastId,
-          ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
-        });
+        attachTo(s, ctx, msg.owner);
         return s;
       }
 

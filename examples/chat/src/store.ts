@@ -108,6 +108,22 @@ export class History {
     return 0;
   }
 
+  /**
+   * The JSON of the messages after `id` (`covers(id)` must hold) while they come to about `limit`
+   * bytes, and the first id left out (0: none): what travels to another process for a resume.
+   */
+  framesAfter(id: number, limit: number): { frames: Buffer[]; gapFrom: number } {
+    const frames: Buffer[] = [];
+    let bytes = 0;
+    for (const m of this.after(id)) {
+      if (bytes > limit) return { frames, gapFrom: id + frames.length + 1 };
+      const json = m.json();
+      frames.push(json);
+      bytes += json.byteLength;
+    }
+    return { frames, gapFrom: 0 };
+  }
+
   /** The messages after `id`, oldest first. Call only when `covers(id)`. */
   after(id: number): Encoded[] {
     const out: Encoded[] = [];
