@@ -36,6 +36,11 @@ const COUNTERS: ReadonlyArray<[keyof Counters, string, string]> = [
   ['errors', 'chat_errors_total', 'Error frames sent.'],
   ['roomCrashes', 'chat_room_crashes_injected_total', 'Room crashes injected through /_test/crash.'],
   ['shed', 'chat_shed_total', 'Room messages refused with rate_limited because the server was behind.'],
+  [
+    'acceptPaused',
+    'chat_accept_paused_total',
+    'Times the server stopped accepting connections because the process ran out of file descriptors.',
+  ],
 ];
 
 export function createMetrics(world: World, system: ActorSystem): ChatMetrics {

@@ -197,6 +197,16 @@ export async function startChat(
             onListen: (p) => {
               port = p;
             },
+            // At the open-file limit the listener closes its listen socket instead of spinning on
+            // EMFILE, and listens again once files are free (@troupe/uws FILES_CHECK_MS).
+            onAccepting: (accepting) => {
+              if (!accepting) world.counters.acceptPaused++;
+              console.error(
+                accepting
+                  ? 'troupe-chat: accepting connections again'
+                  : `troupe-chat: out of file descriptors (the open-file limit, ulimit -n): not accepting connections until some close`,
+              );
+            },
           }),
         },
       ],

@@ -58,6 +58,8 @@ export interface Counters {
   roomCrashes: number;
   /** Room messages refused because the server was behind (load shedding). */
   shed: number;
+  /** Times the server stopped accepting connections for want of file descriptors. */
+  acceptPaused: number;
 }
 
 /** The room supervisor's name in `World.names`, in every incarnation. */
@@ -108,6 +110,7 @@ export function newCounters(): Counters {
     errors: 0,
     roomCrashes: 0,
     shed: 0,
+    acceptPaused: 0,
   };
 }
 

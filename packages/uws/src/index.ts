@@ -10,6 +10,8 @@ export { assertNativeUws, isNativeUws, UWS_FOR_NODE_20, UwsFallbackError, UwsMis
 export {
   type AcceptsSocketEvents,
   DEFAULT_SOCKET_RESTART_LIMIT,
+  FILES_CHECK_MS,
+  FILES_HEADROOM,
   isLoopbackAddress,
   type Server,
   type ServerOptions,

@@ -13,6 +13,7 @@
  */
 
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { closeSync, openSync } from 'node:fs';
 import {
   type ActorSystem,
   type Behavior,
@@ -129,6 +130,11 @@ export interface ServerOptions<S, M> {
   readonly closeCode?: number;
   /** Called once the listener is listening. */
   readonly onListen?: (port: number) => void;
+  /**
+   * Called with `false` when the listener stops accepting because the process has run out of file
+   * descriptors, and with `true` when it accepts again (see {@link FILES_CHECK_MS}).
+   */
+  readonly onAccepting?: (accepting: boolean) => void;
   /** Run on uWebSockets.js's JavaScript fallback instead of refusing to start. Default false. */
   readonly allowFallback?: boolean;
 }
@@ -146,11 +152,42 @@ export interface Server<S = any, M = any> {
   readonly sockets: DynamicSupervisor<M, SocketArgs<S>>;
   /** Open connections (socket actors running). */
   connections(): Promise<number>;
+  /** False while the server does not accept, for want of file descriptors (`onAccepting`). */
+  accepting(): boolean;
   /** Stops accepting, then stops every socket actor (closing its connection), then the tree. */
   stop(): Promise<void>;
 }
 
-type ListenerMsg = { readonly type: 'listener.port'; readonly reply: (port: number) => void };
+type ListenerMsg =
+  | { readonly type: 'listener.port'; readonly reply: (port: number) => void }
+  | { readonly type: 'listener.files' };
+
+/**
+ * How often (ms) the listener checks that the process can still open a file. uWS accepts in a loop
+ * until accept() fails, and at the open-file limit it fails at once with EMFILE while the connection
+ * stays queued: the listen socket stays readable and the event loop spins at 100% CPU. So when no
+ * file can be opened, the listener closes its listen socket (new connections are refused, not
+ * queued) and listens again on the same port once {@link FILES_HEADROOM} files can be opened.
+ */
+export const FILES_CHECK_MS = 100;
+
+/** Files that must be free before a listener that ran out of them accepts again. */
+export const FILES_HEADROOM = 32;
+
+/** Whether the process can open `n` more files (it opens and closes /dev/null). */
+function canOpenFiles(n: number): boolean {
+  const fds: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) fds.push(openSync('/dev/null', 'r'));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return false;
+    throw e;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
 
 /** @internal Per server: the live connection count, shared by listener incarnations. */
 interface Shared {
@@ -158,6 +195,8 @@ interface Shared {
   /** Open connections by remote address (only while a per-address limit is set). */
   readonly perAddress: Map<string, number>;
   port: number;
+  /** False while the listener has closed its listen socket for want of file descriptors. */
+  accepting: boolean;
 }
 
 /**
@@ -370,38 +409,61 @@ function listener<S, M>(
         });
       });
       options.routes?.(app);
-      const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-        // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
-        // uWS takes (host, port, options, cb): LIBUS_LISTEN_EXCLUSIVE_PORT (1) unless the port is shared.
+      const host = options.host ?? '127.0.0.1';
+      // uWS takes (host, port, options, cb) and calls cb before returning: LIBUS_LISTEN_EXCLUSIVE_PORT
+      // (1) unless the port is shared.
+      const listenOn = (port: number): us_listen_socket | false => {
         const listen = app.listen as unknown as (
           host: string,
           port: number,
           options: number,
           cb: (ls: us_listen_socket | false) => void,
         ) => void;
-        const port = shared.port !== 0 ? shared.port : (options.port ?? 0);
-        listen.call(app, options.host ?? '127.0.0.1', port, options.reusePort === true ? 0 : 1, (ls) => {
-          if (ls === false) {
-            reject(
-              new Error(
-                `could not listen on ${options.host ?? '127.0.0.1'}:${port}` +
-                  (options.reusePort === true ? '' : ' (in use? it is not shared without reusePort)'),
-              ),
-            );
-          } else resolve(ls);
+        let got: us_listen_socket | false = false;
+        listen.call(app, host, port, options.reusePort === true ? 0 : 1, (ls) => {
+          got = ls;
         });
-      });
+        return got;
+      };
+      // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
+      const port = shared.port !== 0 ? shared.port : (options.port ?? 0);
+      const listenSocket = listenOn(port);
+      if (listenSocket === false) {
+        throw new Error(
+          `could not listen on ${host}:${port}` +
+            (options.reusePort === true ? '' : ' (in use? it is not shared without reusePort)'),
+        );
+      }
       shared.port = uWS.us_socket_local_port(listenSocket as never);
+      shared.accepting = true;
+      ctx.sendInterval(ctx.self, { type: 'listener.files' }, FILES_CHECK_MS);
       options.onListen?.(shared.port);
-      return { listenSocket, port: shared.port };
+      return { listenSocket, port: shared.port, listenOn };
     },
     receive(state, msg) {
-      msg.reply(state.port);
-      return state;
+      if (msg.type === 'listener.port') {
+        msg.reply(state.port);
+        return state;
+      }
+      if (state.listenSocket !== undefined) {
+        if (canOpenFiles(1)) return state;
+        // Out of file descriptors: stop accepting rather than spin on EMFILE (FILES_CHECK_MS).
+        uWS.us_listen_socket_close(state.listenSocket);
+        shared.accepting = false;
+        options.onAccepting?.(false);
+        return { ...state, listenSocket: undefined };
+      }
+      if (!canOpenFiles(FILES_HEADROOM)) return state;
+      const listenSocket = state.listenOn(state.port);
+      // The port taken meanwhile (a shared one by nobody else's rules): try again at the next check.
+      if (listenSocket === false) return state;
+      shared.accepting = true;
+      options.onAccepting?.(true);
+      return { ...state, listenSocket };
     },
     terminate(state) {
       // Stop accepting; open connections are closed as their actors stop.
-      uWS.us_listen_socket_close(state.listenSocket);
+      if (state.listenSocket !== undefined) uWS.us_listen_socket_close(state.listenSocket);
     },
   };
 }
@@ -412,8 +474,10 @@ function uwsMaxPayloadLength(maxPayload: number): number {
 }
 
 interface ListenerState {
-  readonly listenSocket: us_listen_socket;
+  /** Undefined while not accepting for want of file descriptors. */
+  readonly listenSocket: us_listen_socket | undefined;
   readonly port: number;
+  readonly listenOn: (port: number) => us_listen_socket | false;
 }
 
 const STATUS: Record<number, string> = {
@@ -447,7 +511,9 @@ export function socketServer<S, M>(options: ServerOptions<S, M>): SupervisorBeha
 }
 
 /** The server's tree, and where its children are registered. */
-function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: SupervisorBehavior; siblings: Siblings<S, M> } {
+function buildServer<S, M>(
+  options: ServerOptions<S, M>,
+): { behavior: SupervisorBehavior; siblings: Siblings<S, M>; shared: Shared } {
   if (!isNativeUws()) {
     if (options.allowFallback !== true) assertNativeUws();
     console.warn(
@@ -461,7 +527,7 @@ function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: Supervisor
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
     throw new RangeError(`socketServer(options): maxPayload must be an integer >= 1; got ${String(maxPayload)}`);
   }
-  const shared: Shared = { connections: 0, perAddress: new Map(), port: 0 };
+  const shared: Shared = { connections: 0, perAddress: new Map(), port: 0, accepting: false };
   const siblings: Siblings<S, M> = { names: new UniqueRegistry<unknown>('socketServer'), sockets: key('sockets') };
   const sockets = dynamicSupervisor<M, unknown, SocketArgs<S>>({
     child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket },
@@ -476,7 +542,7 @@ function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: Supervisor
       { id: 'listener', behavior: listener(options, shared, siblings), shutdown: 'infinity' },
     ],
   });
-  return { behavior, siblings };
+  return { behavior, siblings, shared };
 }
 
 /**
@@ -488,7 +554,7 @@ function buildServer<S, M>(options: ServerOptions<S, M>): { behavior: Supervisor
  */
 export async function serve<S, M>(system: ActorSystem, options: ServerOptions<S, M>): Promise<Server<S, M>> {
   let port = 0;
-  const { behavior, siblings } = buildServer({
+  const { behavior, siblings, shared } = buildServer({
     ...options,
     onListen: (p) => {
       port = p;
@@ -503,6 +569,7 @@ export async function serve<S, M>(system: ActorSystem, options: ServerOptions<S,
     ref,
     sockets,
     connections: async () => (await countChildren(sockets)).active,
+    accepting: () => shared.accepting,
     async stop() {
       await system.stop(ref, 'shutdown');
     },
