@@ -11,17 +11,9 @@ import { ownerName } from './clustered.js';
 import { sendFrame } from './codec.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import type { OwnerMsg } from './owner.js';
-import {
-  type ClientFrame,
-  type ClientRef,
-  errorFrame,
-  parseClientFrame,
-  readRef,
-  type ServerFrame,
-  withRef,
-} from './protocol.js';
+import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
 import { notMember, type RoomMsg } from './room.js';
-import { addRoom, recordLimited, removeRoom, type Session, takeToken } from './session.js';
+import { addRoom, earnAnswers, recordLimited, removeRoom, type Session, takeToken } from './session.js';
 import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
@@ -195,16 +187,36 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       }
       const users = new Set<string>();
       for (const m of world.members.lookup(frame.room).values()) users.add(m.user);
-      // At most WHO_LIMIT names, the first ones sorted, and `more` when there are others (PROTOCOL.md).
-      const sorted = [...users].sort();
-      const answer: ServerFrame =
-        sorted.length > WHO_LIMIT
-          ? { type: 'members', room: frame.room, users: sorted.slice(0, WHO_LIMIT), more: true }
-          : { type: 'members', room: frame.room, users: sorted };
-      sendFrame(socket, withRef(answer, frame.ref));
+      sendFrame(socket, withRef(membersAnswer(session, frame.room, [...users].sort()), frame.ref));
       return;
     }
   }
+}
+
+/**
+ * A `members` answer: the first names of `sorted`, at most WHO_LIMIT of them and as many as the
+ * connection's answer budget pays for (which they spend), with `more` when some are left out
+ * (PROTOCOL.md).
+ */
+export function membersAnswer(
+  session: Session,
+  room: string,
+  sorted: readonly string[],
+): { type: 'members'; room: string; users: string[]; more?: true } {
+  let n = 0;
+  // The frame itself: its type, room, ref and more, and its WebSocket header.
+  let bytes = 64 + room.length;
+  const max = Math.min(sorted.length, WHO_LIMIT);
+  while (n < max) {
+    // A name costs its quotes and comma too.
+    const cost = (sorted[n] as string).length + 3;
+    if (bytes + cost > session.answerBudget) break;
+    bytes += cost;
+    n++;
+  }
+  session.answerBudget = Math.max(0, session.answerBudget - bytes);
+  const users = n === sorted.length ? [...sorted] : sorted.slice(0, n);
+  return n < sorted.length ? { type: 'members', room, users, more: true } : { type: 'members', room, users };
 }
 
 /**
@@ -291,13 +303,16 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
           for (const m of early) onFrame(socket, m, ctx, world);
           return socket;
         }
-        case 'frame':
+        case 'frame': {
           if (msg.token !== undefined) {
             session.waits?.delete(msg.token);
             ctx.demonitor(msg.token as MonitorRef);
           }
-          sendFrame(socket, msg.frame);
+          // A room's owner elsewhere sends the names it has; this connection's budget cuts them.
+          const f = msg.frame;
+          sendFrame(socket, f.type === 'members' ? { ...f, ...membersAnswer(session, f.room, f.users) } : f);
           return socket;
+        }
         case 'socket.drain':
           return socket;
         case 'slow':
@@ -336,6 +351,9 @@ function onFrame(
   if (session.abusive) return socket;
   world.counters.framesIn++;
   session.binary = msg.isBinary;
+  // Every byte it sends (and the frame's header) earns it answers: --answer-ratio (session.ts).
+  const bytes = (typeof msg.data === 'string' ? msg.data.length : msg.data.byteLength) + 6;
+  earnAnswers(session, bytes, o.answerRatio, o.softLimit);
   const now = ctx.system.clock.now();
   const wait = takeToken(session, now, o.rate, o.burst);
   if (wait > 0) {

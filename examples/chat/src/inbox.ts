@@ -14,7 +14,7 @@ import type { SocketHandle } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
 import type { Session } from './session.js';
-import { History, newEpoch } from './store.js';
+import { History, newEpoch, writeReplay } from './store.js';
 import { type ConnMsg, closeIfOverHard, type World } from './world.js';
 
 export interface Inbox {
@@ -142,16 +142,9 @@ export function writeInboxReplay(
   first: number,
   gapFrom: number,
 ): void {
-  let queued = socket.bufferedAmount + socket.pendingBytes;
-  let from = gapFrom;
-  for (let i = 0; i < replay.length; i++) {
-    if (socket.closed) return;
-    if (queued > world.options.softLimit) {
-      from = first + i;
-      break;
-    }
-    queued += (replay[i] as Encoded).sendTo(socket);
-  }
+  const cut = writeReplay(socket, replay, first, world.options.softLimit);
+  if (socket.closed) return;
+  const from = cut === 0 ? gapFrom : cut;
   if (from === 0) return;
   world.counters.gaps++;
   holder.gapped ??= new WeakSet();

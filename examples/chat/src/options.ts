@@ -46,6 +46,8 @@ export interface ChatOptions {
   readonly positionMs: number;
   /** A socket over the soft limit this long is closed with 1013. 5 s by the protocol. */
   readonly softLimitGraceMs: number;
+  /** Bytes of replays and `who` names a connection may be sent per byte it sends; 0: no limit. */
+  readonly answerRatio: number;
   /** The window of the abuse limit. 10 s by the protocol. */
   readonly abuseWindowMs: number;
   /** How many sockets the drain closes per batch on SIGTERM. */
@@ -120,6 +122,7 @@ export const DEFAULTS: ChatOptions = {
   roomIdleMs: 30_000,
   positionMs: 2_000,
   softLimitGraceMs: 5_000,
+  answerRatio: 90,
   abuseWindowMs: 10_000,
   drainBatch: 500,
   idleTimeoutS: 120,
@@ -226,6 +229,13 @@ const SPECS: readonly Spec[] = [
     key: 'shedAfterMs',
     kind: 'int',
     help: 'refuse room messages (rate_limited) once the server is this many ms behind; 0: never',
+  },
+  {
+    flag: '--answer-ratio',
+    env: 'CHAT_ANSWER_RATIO',
+    key: 'answerRatio',
+    kind: 'int',
+    help: 'bytes of replays (since) and who names a connection may be sent per byte it sends, banked up to --soft-limit; past it a gap or more:true; 0: no limit',
   },
   {
     flag: '--max-connections',

@@ -385,6 +385,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       }
 
       case 'who': {
+        // The first WHO_LIMIT names; the asking connection cuts them to its answer budget.
         const sorted = [...s.users.keys()].sort();
         const frame: ServerFrame =
           sorted.length > WHO_LIMIT

@@ -20,6 +20,7 @@ import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
 import { deliver, type LocalMembers, notMember, type RoomMsg, unwatch, watch } from './room.js';
 import type { Session } from './session.js';
+import { writeReplay } from './store.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** What a relay accepts: a room's requests from local connections, and what its owner sends. */
@@ -422,19 +423,10 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           return s;
         }
         sendFrame(socket, { ...joined, recovered: msg.recovered } as ServerFrame);
-        const replay = msg.replay ?? [];
-        const first = msg.first ?? 0;
-        let queued = socket.bufferedAmount + socket.pendingBytes;
-        const soft = world.options.softLimit;
-        let gapFrom = msg.gapFrom ?? 0;
-        for (let i = 0; i < replay.length; i++) {
-          if (socket.closed) return s;
-          if (queued > soft) {
-            gapFrom = first + i;
-            break;
-          }
-          queued += Encoded.fromJson(replay[i] as Uint8Array).sendTo(socket);
-        }
+        const replay = (msg.replay ?? []).map((j) => Encoded.fromJson(j));
+        const cut = writeReplay(socket, replay, msg.first ?? 0, world.options.softLimit);
+        if (socket.closed) return s;
+        const gapFrom = cut === 0 ? (msg.gapFrom ?? 0) : cut;
         if (gapFrom > 0) {
           world.counters.gaps++;
           s.gapped.add(msg.conn);

@@ -81,7 +81,10 @@ function decideUpgrade(o: ChatOptions, system: ActorSystem, req: UpgradeInfo): U
       return { ok: false, status: 400, message: 'user must be 1 to 64 characters of A-Z a-z 0-9 _ . -' };
     user = u;
   }
-  return { ok: true, session: newSession(user, o.burst, system.clock.now()) };
+  // The upgrade request's size, about (what uWS shows of it): the first answer budget.
+  let sent = req.url.length + req.query.toString().length + 16;
+  for (const [k, v] of req.headers) sent += k.length + v.length + 4;
+  return { ok: true, session: newSession(user, o.burst, system.clock.now(), sent, o.softLimit, o.answerRatio) };
 }
 
 export async function startChat(

@@ -30,9 +30,29 @@ export interface Session {
   waits: Map<number, ClientRef | undefined> | undefined;
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   slowCheck: boolean;
+  /**
+   * Bytes of answers to its own requests (replays after `since`, `who` names) this connection may
+   * still be sent: `--answer-ratio` per byte it sent, the upgrade request included, banked up to the
+   * soft limit. What does not fit is a `gap` (resume from there) or `more: true` (PROTOCOL.md). So
+   * no request makes the server send more than that many times what the client sent, whatever it
+   * repeats (a `join` + `since` on a full room, a `who` in a big room, reconnect and resume again).
+   * Room messages, presence and DMs from others are the fan-out a member asked for by joining, and
+   * are not counted here.
+   */
+  answerBudget: number;
 }
 
-export function newSession(user: string, burst: number, now: number): Session {
+/** Credits the connection's answer budget for `bytes` it sent (`ratio` each), up to `cap`. */
+export function earnAnswers(s: Session, bytes: number, ratio: number, cap: number): void {
+  if (ratio === 0) return;
+  s.answerBudget = Math.min(cap, s.answerBudget + ratio * bytes);
+}
+
+/**
+ * A connection's session. Its answer budget starts at `ratio` per byte of its upgrade request
+ * (`sentBytes`), at most `cap`; `ratio` 0 is no limit (the default).
+ */
+export function newSession(user: string, burst: number, now: number, sentBytes = 0, cap = 0, ratio = 0): Session {
   return {
     user,
     rooms: [],
@@ -45,6 +65,7 @@ export function newSession(user: string, burst: number, now: number): Session {
     early: undefined,
     waits: undefined,
     slowCheck: false,
+    answerBudget: ratio === 0 ? Number.POSITIVE_INFINITY : Math.min(cap, ratio * sentBytes),
   };
 }
 

@@ -99,13 +99,7 @@ export class History {
    * takes). Returns the first id not sent, or 0 when all went (or the socket closed).
    */
   replayTo(socket: SocketHandle<Session>, sinceId: number, softLimit: number): number {
-    let queued = socket.bufferedAmount + socket.pendingBytes;
-    for (let id = sinceId + 1; id <= this.lastId; id++) {
-      if (socket.closed) return 0;
-      if (queued > softLimit) return id;
-      queued += (this.#items[id - this.#baseId] as Encoded).sendTo(socket);
-    }
-    return 0;
+    return writeReplay(socket, this.after(sinceId), sinceId + 1, softLimit);
   }
 
   /**
@@ -130,6 +124,45 @@ export class History {
     for (let i = id + 1; i <= this.lastId; i++) out.push(this.#items[i - this.#baseId] as Encoded);
     return out;
   }
+}
+
+/** The bytes of a server frame's WebSocket header (up to 64 KiB of payload). */
+export const FRAME_HEADER = 4;
+
+/**
+ * Writes a replay (`frames` has ids `first`, `first + 1`, ...) to a socket while it stays under
+ * `softLimit` (what uWS holds for it and what this batch has queued, plus what the replay adds: bytes
+ * the kernel has taken are out of reach, so the bound does not depend on how much it takes) and
+ * while the connection's answer budget lasts (`--answer-ratio`), which it spends. Returns the first
+ * id not written, or 0 when all went (or the socket closed). The one loop for every replay: rooms
+ * and inboxes, from this process's history or from an owner elsewhere.
+ */
+export function writeReplay(
+  socket: SocketHandle<Session>,
+  frames: readonly Encoded[],
+  first: number,
+  softLimit: number,
+): number {
+  const session = socket.session;
+  let queued = socket.bufferedAmount + socket.pendingBytes;
+  let spent = 0;
+  let from = 0;
+  for (let i = 0; i < frames.length; i++) {
+    if (socket.closed) return 0;
+    const frame = frames[i] as Encoded;
+    // Its JSON (a MessagePack copy is smaller) and a WebSocket header. One frame larger than the
+    // whole budget goes once the budget is full (the soft limit), so that a resume always moves on.
+    const cost = frame.jsonBytes() + FRAME_HEADER;
+    const budget = session.answerBudget - spent;
+    if (queued > softLimit || (cost > budget && (spent > 0 || budget < softLimit))) {
+      from = first + i;
+      break;
+    }
+    queued += frame.sendTo(socket);
+    spent += cost;
+  }
+  session.answerBudget = Math.max(0, session.answerBudget - spent);
+  return from;
 }
 
 /** A room's history, and what the room keeps across its restarts. */
