@@ -3,7 +3,7 @@
  * that never send a byte takes every file descriptor. uWS accepts in a loop until accept() fails,
  * and at the limit it fails with EMFILE while the connection stays queued, so the event loop used to
  * spin at 100% CPU. Now the server stops accepting (new connections are refused, not queued), stays
- * near idle, and accepts again once the flood's sockets close.
+ * near idle, and accepts again once the flood's sockets close, with its other clients still connected.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -57,6 +57,14 @@ describe('the chat at its open-file limit', () => {
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     const pid = child.pid as number;
 
+    // A client that stays connected throughout: listening again must work while it is open.
+    const stays = new WebSocket(`ws://127.0.0.1:${port}/ws?user=bob`);
+    const staysFrames: Array<Record<string, unknown>> = [];
+    stays.on('message', (d) => staysFrames.push(JSON.parse(String(d))));
+    await once(stays, 'open');
+    stays.send(JSON.stringify({ type: 'join', room: 'lobby', ref: 1 }));
+    await until(() => staysFrames.some((f) => f.type === 'joined'), 'bob to join');
+
     // More connections than the process has files; none of them ever sends a byte.
     const flood: net.Socket[] = [];
     let refused = 0;
@@ -87,7 +95,10 @@ describe('the chat at its open-file limit', () => {
     ws.send(JSON.stringify({ type: 'join', room: 'lobby', ref: 1 }));
     ws.send(JSON.stringify({ type: 'message', room: 'lobby', content: 'back', ref: 2 }));
     await until(() => frames.some((f) => f.type === 'ack' && f.ref === 2), 'the ack of a message');
+    await until(() => staysFrames.some((f) => f.type === 'message' && f.content === 'back'), 'bob to get it');
+    assert.equal(stays.readyState, WebSocket.OPEN, 'the client connected throughout is still open');
     ws.close();
+    stays.close();
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const paused = Number(/^chat_accept_paused_total (\d+)/m.exec(metrics)?.[1]);

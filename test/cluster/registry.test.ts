@@ -243,7 +243,9 @@ describe('cluster registry', () => {
       await until(() => a.system.nodes().includes('b'), 'b back', 10_000);
       await until(() => a.cluster.registry.whereis('kept')?.node === 'b', 'b’s name announced again', 10_000);
       assert.equal(onB.alive, true);
-      assert.equal(b.registry.whereis('kept'), onB);
+      // b answers for its own names once its heartbeat echo is back (it suspends them while the echo
+      // is late, so that two nodes never both answer): a beat after a sees the announcement, or so.
+      await until(() => b.registry.whereis('kept') === onB, 'b answers for its name again');
     } finally {
       await b.leave();
       await a.cluster.leave();

@@ -43,6 +43,7 @@ import { main as stash } from '../../examples/snippets/stash.js';
 import { main as stateRules } from '../../examples/snippets/state-rules.js';
 import { main as stopSupervisedChild } from '../../examples/snippets/stop-supervised-child.js';
 import { main as strategies } from '../../examples/snippets/strategies.js';
+import { main as summaries } from '../../examples/snippets/summaries.js';
 import { main as supervisionTree } from '../../examples/snippets/supervision-tree.js';
 import { main as supervisorReports } from '../../examples/snippets/supervisor-reports.js';
 import { main as supervisorShutdown } from '../../examples/snippets/supervisor-shutdown.js';
@@ -558,8 +559,8 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown;
     main: inspectTree,
     returns: {
       tree: [
-        'Ref<1 app> behavior id=- names=[app] idle mailbox=0 handled=1 restarts=- uptime=-',
-        '  Ref<2 rooms> behavior id=rooms names=[] idle mailbox=0 handled=2 restarts=0 uptime=1750',
+        'Ref<1 app> supervisor id=- names=[app] idle mailbox=0 handled=1 restarts=- uptime=-',
+        '  Ref<2 rooms> dynamic supervisor id=rooms names=[] idle mailbox=0 handled=2 restarts=0 uptime=1750',
         '    Ref<4 room> room id=4 names=[] idle mailbox=0 handled=3 restarts=1 uptime=250',
         '  Ref<3 janitor> janitor id=janitor names=[] idle mailbox=0 handled=0 restarts=0 uptime=1750',
         'Ref<5 loner> anonymous id=- names=[] idle mailbox=0 handled=0 restarts=- uptime=-',
@@ -568,11 +569,21 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown;
       stats: { actors: 5, deadLetters: 1, queued: 0 },
     },
   },
+  'summaries.ts': {
+    main: summaries,
+    returns: {
+      behavior: 'room',
+      plain: undefined,
+      summary: '2 members',
+      app: 'one_for_one, 1 children, restarts 0/3 in 5000 ms',
+      busiest: 2,
+    },
+  },
   'system-events.ts': {
     main: systemEvents,
     returns: {
       events: [
-        'spawned Ref<1 app> (behavior) by nobody',
+        'spawned Ref<1 app> (supervisor) by nobody',
         'spawned Ref<2 parser> (parse) by Ref<1 app>',
         'crashed Ref<2 parser> in receive: not an object: oops',
         'dead_letter to Ref<2 parser> (crashed): "oops"',

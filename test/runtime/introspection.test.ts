@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  Actor,
   type ActorInfo,
   ActorSystem,
   dynamicSupervisor,
@@ -150,5 +151,89 @@ describe('system.subscribe', () => {
     system.spawn(worker);
     assert.deepEqual(seen, ['spawned']);
     assert.deepEqual(errors, ['event listener threw']);
+  });
+});
+
+describe('behaviour names and summaries', () => {
+  it('shows a behaviour its name, and its summary of the state only when asked for summaries', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    type CountMsg = { type: 'add'; n: number };
+    const counter = {
+      name: 'counter',
+      init: () => ({ total: 0 }),
+      receive: (s: { total: number }, m: CountMsg) => ({ total: s.total + m.n }),
+      summary: (s: { total: number }) => `total ${s.total}`,
+    };
+    const ref = await system.start(counter);
+    ref.send({ type: 'add', n: 5 });
+    await settle(system);
+    const plain = find(system.inspect().roots, (n) => n.ref === (ref as Ref<never>));
+    assert.equal(plain?.behavior, 'counter');
+    assert.equal(plain?.summary, undefined, 'no summary unless asked: it runs the behaviour code');
+    const summed = find(system.inspect({ summaries: true }).roots, (n) => n.ref === (ref as Ref<never>));
+    assert.equal(summed?.summary, 'total 5');
+    // Supervisors name themselves and sum up their children and their restart window.
+    const sup = await system.start(supervisor({ children: [{ id: 'c', behavior: counter }] }));
+    const s = system.describe(sup as Ref<never>, { summaries: true });
+    assert.equal(s?.behavior, 'supervisor');
+    assert.equal(s?.summary, 'one_for_one, 1 children, restarts 0/3 in 5000 ms');
+    await system.shutdown();
+  });
+
+  it('reads a summary that throws as a note, and a class actor by its summary method', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    const bad = await system.start({
+      receive() {},
+      summary: () => {
+        throw new Error('no state yet');
+      },
+    });
+    assert.equal(system.describe(bad as Ref<never>, { summaries: true })?.summary, '(summary failed: no state yet)');
+    class Tally extends Actor<{ type: 'hit' }> {
+      hits = 0;
+      receive() {
+        this.hits++;
+      }
+      override summary() {
+        return `${this.hits} hits`;
+      }
+    }
+    const t = await system.start(Tally);
+    t.send({ type: 'hit' });
+    t.send({ type: 'hit' });
+    await settle(system);
+    const info = system.describe(t as Ref<never>, { summaries: true });
+    assert.equal(info?.behavior, 'Tally');
+    assert.equal(info?.summary, '2 hits');
+    await system.shutdown();
+  });
+});
+
+describe('system.survey and system.describe', () => {
+  it('visits every live actor with its spawner, mailbox and handled count; describes one without children', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    const rooms = await system.start(dynamicSupervisor({ child: { behavior: worker } }));
+    const a = await startChild(rooms, undefined);
+    const b = await startChild(rooms, undefined);
+    assert.ok(a.ok && b.ok);
+    a.ref.send({ type: 'work' });
+    a.ref.send({ type: 'work' });
+    await settle(system);
+    b.ref.send({ type: 'work' }); // still in b's mailbox: no turn has run
+    const seen = new Map<Ref<never>, { spawner: Ref<never> | undefined; mailbox: number; handled: number }>();
+    const n = system.survey((ref, spawner, mailbox, handled) => seen.set(ref, { spawner, mailbox, handled }));
+    assert.equal(n, system.stats().actors);
+    assert.equal(seen.size, 3);
+    assert.deepEqual(seen.get(rooms as Ref<never>), { spawner: undefined, mailbox: 0, handled: 2 });
+    assert.deepEqual(seen.get(a.ref as Ref<never>), { spawner: rooms, mailbox: 0, handled: 2 });
+    assert.deepEqual(seen.get(b.ref as Ref<never>), { spawner: rooms, mailbox: 1, handled: 0 });
+    const info = system.describe(rooms as Ref<never>);
+    assert.equal(info?.behavior, 'dynamic supervisor');
+    assert.deepEqual(info?.children, []);
+    // An actor that has stopped is not described.
+    const stopped = system.spawn(worker);
+    await system.stop(stopped as Ref<never>);
+    assert.equal(system.describe(stopped as Ref<never>), undefined);
+    await system.shutdown();
   });
 });

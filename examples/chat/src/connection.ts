@@ -225,6 +225,9 @@ export function membersAnswer(
  */
 export function connection(world: World): Behavior<Msg, SocketHandle<Session>, SocketArgs<Session>> {
   return {
+    name: 'connection',
+    summary: (socket) =>
+      `${socket.session.user}: ${socket.session.rooms.length === 0 ? 'no rooms' : socket.session.rooms.map((r) => `#${r}`).join(' ')}, ${socket.bufferedAmount} B buffered`,
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
       world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);

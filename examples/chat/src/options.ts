@@ -36,6 +36,10 @@ export interface ChatOptions {
   readonly testFaults: boolean;
   /** When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers loopback clients only. */
   readonly metricsToken: string | undefined;
+  /** Serve the observer (`@troupe/uws/observer`) at /observer. */
+  readonly observer: boolean;
+  /** The observer's token; without one it answers loopback clients only. */
+  readonly observerToken: string | undefined;
   /** Allows the development profile (trusted `?user=` names) on a non-loopback `--host`. */
   readonly insecureNames: boolean;
   /** Presence batching window. 250 ms by the protocol. */
@@ -117,6 +121,8 @@ export const DEFAULTS: ChatOptions = {
   shedAfterMs: 1000,
   testFaults: false,
   metricsToken: undefined,
+  observer: false,
+  observerToken: undefined,
   insecureNames: false,
   presenceMs: 250,
   roomIdleMs: 30_000,
@@ -257,6 +263,20 @@ const SPECS: readonly Spec[] = [
     key: 'metricsToken',
     kind: 'string',
     help: '/metrics needs Authorization: Bearer <token>; without one, /metrics answers loopback clients only',
+  },
+  {
+    flag: '--observer',
+    env: 'CHAT_OBSERVER',
+    key: 'observer',
+    kind: 'bool',
+    help: 'serves the observer at /observer: the live supervision tree, actors and system figures, and kill/restart from the page',
+  },
+  {
+    flag: '--observer-token',
+    env: 'CHAT_OBSERVER_TOKEN',
+    key: 'observerToken',
+    kind: 'string',
+    help: 'the observer needs ?token=<token> (or a bearer); without one it answers loopback clients only',
   },
   {
     flag: '--insecure-names',

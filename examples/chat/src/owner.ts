@@ -170,6 +170,9 @@ function write(s: OwnerState, ctx: Context<OwnerMsg>, batch: Encoded[]): void {
 }
 
 export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
+  name: 'room owner',
+  summary: (s) =>
+    `#${s.name}: last id ${s.store.lastId}, ${s.relays.size} relays, ${s.users.size} users${s.stash === undefined ? '' : ', loading'}`,
   init(ctx, { name, world }) {
     const o = world.options;
     const s: OwnerState = {

@@ -350,6 +350,8 @@ function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned
 }
 
 export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
+  name: 'post office',
+  summary: (s) => `${s.owned.size} inboxes owned, ${s.local.size} local users, ${s.requests.size} requests waiting`,
   init(ctx, { world, cluster }) {
     cluster.cluster.groups.join(INBOX_HOSTS, ctx.self);
     ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);

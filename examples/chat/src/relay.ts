@@ -258,6 +258,9 @@ function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
 }
 
 export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
+  name: 'relay',
+  summary: (s) =>
+    `#${s.name}: ${s.perUser.size} users here, last id ${s.lastId}, owner ${s.owner === undefined ? 'none yet' : String(s.owner)}`,
   init(ctx, { name, world }) {
     const s: RelayState = {
       name,

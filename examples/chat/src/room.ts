@@ -162,6 +162,9 @@ function replay(s: RoomState, conn: Ref<ConnMsg>, socket: SocketHandle<Session>,
 }
 
 export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
+  name: 'room',
+  summary: (s) =>
+    `#${s.name}: ${s.perUser.size} users, ${s.watched.size} connections, last id ${s.store.lastId}, ${s.store.held} kept`,
   init(ctx, { name, store, world }) {
     const s: RoomState = {
       name,

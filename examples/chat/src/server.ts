@@ -12,6 +12,7 @@
  */
 import { joinCluster } from '@troupe/cluster';
 import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo } from '@troupe/uws';
+import { mountObserver } from '@troupe/uws/observer';
 import {
   type ActorSystem,
   countChildren,
@@ -196,7 +197,15 @@ export async function startChat(
               },
             },
             upgrade: (req) => decideUpgrade(options, system, req),
-            routes: (app) => routes(app, world, metrics, health),
+            routes: (app) => {
+              routes(app, world, metrics, health);
+              if (options.observer) {
+                mountObserver(app, system, {
+                  ...(options.observerToken === undefined ? {} : { token: options.observerToken }),
+                  log: (line) => console.error(`troupe-chat: ${line}`),
+                });
+              }
+            },
             onListen: (p) => {
               port = p;
             },

@@ -260,6 +260,9 @@ function listener<S, M>(
   const maxPayload = options.maxPayload ?? 64 * 1024;
   const closeCode = options.closeCode ?? 1001;
   return {
+    name: 'listener',
+    summary: (state) =>
+      `${state.listenSocket === undefined ? 'not accepting (out of files)' : 'accepting'} on port ${state.port}`,
     async init(ctx: Context<ListenerMsg>) {
       // By name, not by a call to our supervisor: it is still starting us, and would not answer.
       const sockets = siblings.names.whereis(siblings.sockets);
@@ -426,8 +429,19 @@ function listener<S, M>(
         return got;
       };
       // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
-      const port = shared.port !== 0 ? shared.port : (options.port ?? 0);
-      const listenSocket = listenOn(port);
+      let port = shared.port !== 0 ? shared.port : (options.port ?? 0);
+      let listenSocket = listenOn(port);
+      // Port 0: uSockets sets SO_REUSEADDR only on a socket bound to a port asked for, and the
+      // connections accepted inherit it. Without it, listening on that port again (this listener
+      // restarted, or back from the open-file limit) fails while any of them is open. So the port
+      // the kernel picked is taken again at once as a port asked for (another one if it went meanwhile).
+      for (let tries = 0; port === 0 && listenSocket !== false && tries < 5; tries++) {
+        const picked = uWS.us_socket_local_port(listenSocket as never);
+        uWS.us_listen_socket_close(listenSocket);
+        listenSocket = listenOn(picked);
+        if (listenSocket !== false) port = picked;
+        else listenSocket = listenOn(0);
+      }
       if (listenSocket === false) {
         throw new Error(
           `could not listen on ${host}:${port}` +

@@ -44,6 +44,14 @@ export interface Behavior<M, S = undefined, A = undefined> {
   info?(state: S, msg: InfoMessage, ctx: Context<M>): Maybe<S | undefined | void>;
   /** Runs once when the actor stops or crashes (not when killed, not after a failed init). */
   terminate?(state: S, reason: ExitReason, ctx: Context<M>): Maybe<void>;
+  /** What `inspect()` and the observer call the behaviour. Default `'behavior'`. */
+  readonly name?: string;
+  /**
+   * A one-line summary of the state, for `inspect({ summaries: true })` and the observer: the only
+   * way an actor's state is shown (without it, none is). Keep it short and cheap; it is called only
+   * when someone asks.
+   */
+  summary?(state: S): string;
 }
 
 /**
@@ -77,6 +85,8 @@ export abstract class Actor<M, A = undefined> {
   info?(msg: InfoMessage): Maybe<void>;
   /** Runs once when the actor stops or crashes (not when killed, not after a failed init). */
   terminate?(reason: ExitReason): Maybe<void>;
+  /** A one-line summary of the actor's state, for `inspect({ summaries: true })` and the observer. */
+  summary?(): string;
 }
 
 /** A concrete subclass of {@link Actor}. */
@@ -109,6 +119,8 @@ export interface Impl {
   terminate(host: Host, reason: ExitReason, ctx: Context<unknown>): PromiseLike<unknown> | undefined;
   /** Hot upgrade: the state this behaviour runs on, from what `migrate` returned. */
   adopt(ctx: Context<unknown>, migrated: unknown): unknown;
+  /** The behaviour's summary of `state`, or undefined when it has none. */
+  summary(state: unknown): string | undefined;
   /** What was spawned. */
   readonly source: unknown;
 }
@@ -127,6 +139,9 @@ class FnImpl implements Impl {
   readonly name: string;
   constructor(readonly source: ReceiveFn<unknown>) {
     this.name = source.name || 'anonymous';
+  }
+  summary(): undefined {
+    return undefined;
   }
   init(): undefined {
     return undefined;
@@ -161,10 +176,14 @@ function keepState(host: Host, r: unknown): PromiseLike<unknown> | undefined {
 class ObjectImpl implements Impl {
   readonly hasInit: boolean;
   readonly hasTerminate: boolean;
-  readonly name = 'behavior';
+  readonly name: string;
   constructor(readonly source: Behavior<unknown, unknown, unknown>) {
     this.hasInit = typeof source.init === 'function';
     this.hasTerminate = typeof source.terminate === 'function';
+    this.name = typeof source.name === 'string' && source.name !== '' ? source.name : 'behavior';
+  }
+  summary(state: unknown): string | undefined {
+    return this.source.summary?.(state);
   }
   init(host: Host, ctx: Context<unknown>, args: unknown): PromiseLike<unknown> | undefined {
     const r = (this.source.init as NonNullable<Behavior<unknown, unknown, unknown>['init']>)(ctx, args);
@@ -202,6 +221,10 @@ class ClassImpl implements Impl {
   constructor(readonly source: ActorClass<unknown, unknown>) {
     this.hasTerminate = typeof source.prototype.terminate === 'function';
     this.name = source.name || 'Actor';
+  }
+  summary(state: unknown): string | undefined {
+    const instance = state as AnyActor | undefined;
+    return typeof instance?.summary === 'function' ? instance.summary() : undefined;
   }
   private create(ctx: Context<unknown>): AnyActor {
     const instance = new this.source() as AnyActor;

@@ -30,6 +30,11 @@ export interface ActorInfo {
   readonly restarts: number | undefined;
   /** Milliseconds since its current incarnation started (system clock); supervised actors only. */
   readonly uptimeMs: number | undefined;
+  /**
+   * Its behaviour's one-line summary of its state (`summary`), with `inspect({ summaries: true })`;
+   * else undefined. A summary that throws reads `(summary failed: message)`.
+   */
+  readonly summary: string | undefined;
   readonly children: readonly ActorInfo[];
 }
 
@@ -55,32 +60,49 @@ function statusOf(cell: Cell): ActorStatus {
   }
 }
 
+function summaryOf(cell: Cell): string | undefined {
+  // Only a running actor has a state to sum up.
+  if (phaseOf(cell) !== 'running') return undefined;
+  try {
+    const s = cell.impl.summary(cell.state);
+    return s === undefined ? undefined : String(s);
+  } catch (e) {
+    return `(summary failed: ${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+type Mutable = { -readonly [K in keyof ActorInfo]: ActorInfo[K] } & { children: ActorInfo[] };
+
+/** @internal One actor's info, its `children` empty (the snapshot fills them in). */
+export function infoOf(c: Cell, now: number, registry: UniqueRegistry<unknown, unknown>, summaries: boolean): Mutable {
+  const ext = c.ext;
+  const hook = ext?.hook;
+  return {
+    ref: c as Ref<never>,
+    childId: hook?.childId,
+    names: namesOf(c, registry),
+    label: ext?.label,
+    behavior: c.impl.name,
+    status: statusOf(c),
+    mailbox: c.mailboxSize(),
+    handled: c.handled,
+    restarts: hook?.restarts,
+    uptimeMs: hook === undefined ? undefined : now - hook.startedAt,
+    summary: summaries ? summaryOf(c) : undefined,
+    children: [],
+  };
+}
+
 /** @internal */
 export function snapshot(
   cells: readonly Cell[],
   deadLetters: number,
   now: number,
   registry: UniqueRegistry<unknown, unknown>,
+  summaries = false,
 ): SystemSnapshot {
-  type Mutable = { -readonly [K in keyof ActorInfo]: ActorInfo[K] } & { children: ActorInfo[] };
   const infos = new Map<Cell, Mutable>();
-  for (const c of cells) {
-    const ext = c.ext;
-    const hook = ext?.hook;
-    infos.set(c, {
-      ref: c as Ref<never>,
-      childId: hook?.childId,
-      names: namesOf(c, registry),
-      label: ext?.label,
-      behavior: c.impl.name,
-      status: statusOf(c),
-      mailbox: c.mailboxSize(),
-      handled: c.handled,
-      restarts: hook?.restarts,
-      uptimeMs: hook === undefined ? undefined : now - hook.startedAt,
-      children: [],
-    });
-  }
+  for (const c of cells) infos.set(c, infoOf(c, now, registry, summaries));
   const roots: ActorInfo[] = [];
   for (const c of cells) {
     const info = infos.get(c) as Mutable;

@@ -46,6 +46,13 @@ export function statusOf(child: Child): ChildStatus {
 export abstract class SupervisorCore {
   readonly cell: Cell;
   readonly window: RestartWindow;
+
+  /** Its restarts inside the intensity window now, against the limit: the observer's summary. */
+  intensity(): string {
+    const w = this.window;
+    const used = w.countAt(this.cell.runtime.clock.now());
+    return `restarts ${used}/${w.maxRestarts === Number.POSITIVE_INFINITY ? '∞' : w.maxRestarts} in ${w.withinMs} ms`;
+  }
   readonly random: () => number;
   stopping = false;
 

@@ -82,6 +82,8 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
   new RestartWindow(options.maxRestarts, options.withinMs);
   return {
     [SUPERVISOR_BEHAVIOR]: 'dynamic',
+    name: 'dynamic supervisor',
+    summary: (core: DynamicCore) => `${core.children.size} children, ${core.intensity()}`,
     init(ctx: Context<DynamicSupervisorRequest<A, M>>) {
       return new DynamicCore(cellOf(ctx.self, 'dynamicSupervisor'), options, template, maxChildren);
     },

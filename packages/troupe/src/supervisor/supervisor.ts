@@ -79,6 +79,8 @@ export function supervisor(options: SupervisorOptions): SupervisorBehavior {
   new RestartWindow(options.maxRestarts, options.withinMs);
   return {
     [SUPERVISOR_BEHAVIOR]: 'static',
+    name: 'supervisor',
+    summary: (core: StaticCore) => `${strategyName}, ${core.children.length} children, ${core.intensity()}`,
     async init(ctx: Context<SupervisorRequest>) {
       const core = new StaticCore(cellOf(ctx.self, 'supervisor'), options, strategy, specs);
       await core.startAll();

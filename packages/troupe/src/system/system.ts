@@ -26,7 +26,7 @@ import type { DistributionHooks, DistributionLayer } from '../actor/remote.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import type { ExitReason } from '../exit-reason.js';
 import { assertReason, describeReason } from '../exit-reason.js';
-import { type SystemSnapshot, snapshot } from '../introspection/inspect.js';
+import { type ActorInfo, infoOf, type SystemSnapshot, snapshot } from '../introspection/inspect.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { UniqueRegistry } from '../registry/registry.js';
 import type { Scheduler, SchedulerOptions } from '../scheduler/scheduler.js';
@@ -333,12 +333,42 @@ export class ActorSystem implements Spawner {
   }
 
   /**
-   * A snapshot of every live actor as a tree (see {@link ActorInfo}), with dead-letter counts.
+   * A snapshot of every live actor as a tree (see {@link ActorInfo}), with dead-letter counts. With
+   * `summaries`, each actor whose behaviour has a `summary` carries its one-line summary of its state.
    * @example console.dir(system.inspect(), { depth: null });
    */
-  inspect(): SystemSnapshot {
+  inspect(options: { readonly summaries?: boolean } = {}): SystemSnapshot {
     const rt = this.#runtime;
-    return snapshot(rt.live.toArray(), rt.deadLetters.count, this.clock.now(), rt.registry);
+    return snapshot(rt.live.toArray(), rt.deadLetters.count, this.clock.now(), rt.registry, options.summaries === true);
+  }
+
+  /**
+   * Visits every live actor, newest first, with the actor that spawned it (undefined for a root: none,
+   * or no longer alive), its mailbox length and the messages it has handled, and returns how many it
+   * visited. Unlike `inspect()` it builds nothing: a sampler that looks at every actor often (the
+   * observer) walks 20,000 actors in about a millisecond. `visit` must not spawn or stop actors.
+   * @example
+   * let deepest = 0;
+   * system.survey((_ref, _spawner, mailbox) => { deepest = Math.max(deepest, mailbox); });
+   */
+  survey(visit: (ref: Ref<never>, spawner: Ref<never> | undefined, mailbox: number, handled: number) => void): number {
+    let n = 0;
+    for (let c = this.#runtime.live.last; c !== undefined; c = c.prev) {
+      const p = c.spawner;
+      visit(c as Ref<never>, p?.alive ? (p as Ref<never>) : undefined, c.mailboxSize(), c.handled);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * One live local actor as `inspect()` shows it, without its children (`children` is empty), or
+   * undefined when it is not alive here. With `summaries`, its behaviour's summary of its state.
+   * @example const info = system.describe(ref, { summaries: true });
+   */
+  describe(ref: Ref<never>, options: { readonly summaries?: boolean } = {}): ActorInfo | undefined {
+    if (!(ref instanceof Cell) || !ref.alive || ref.runtime !== this.#runtime) return undefined;
+    return infoOf(ref, this.clock.now(), this.#runtime.registry, options.summaries === true);
   }
 
   /**

@@ -1,0 +1,412 @@
+/**
+ * `@troupe/uws/observer`: a live view of a running actor system in the browser, and a hand on it.
+ * `mountObserver(app, system)` adds a page (`GET /observer`) and its WebSocket feed
+ * (`/observer/feed`) to a uWS app: the supervision tree with each actor's status, mailbox, messages
+ * per second, restarts and names; the system's scheduler backlog, event-loop delay, heap, RSS and
+ * dead letters per second; the actors with the deepest mailboxes and the busiest ones. From the page
+ * an actor can be sent an exit signal (through `system.exit`, as code would) and a supervisor's
+ * child restarted; every such action is logged with who asked.
+ *
+ * Nothing is sampled while no page is open: the sampling timer and the event-loop delay histogram
+ * run only while a feed socket is connected. Access: with `token`, the page and the feed need it
+ * (`?token=` or `Authorization: Bearer`); without one, only loopback clients are let in.
+ *
+ * @module @troupe/uws/observer
+ */
+
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { timingSafeEqual } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  type ActorInfo,
+  type ActorSystem,
+  type ExitReason,
+  type Ref,
+  restartChild,
+  type SupervisorRef,
+  terminateChild,
+} from 'troupe';
+import { OBSERVER_PAGE } from './observer-page.js';
+import { isLoopbackAddress } from './server.js';
+
+/** The options of {@link mountObserver}; every field optional. */
+export interface ObserverOptions {
+  /** Where the page is; the feed is `${path}/feed`. Default `/observer`. */
+  readonly path?: string;
+  /** The token the page and the feed need; without one, only loopback clients get in. */
+  readonly token?: string;
+  /** Milliseconds between samples while a page is open. Default 1,000. */
+  readonly intervalMs?: number;
+  /** Children shown per actor, a page at a time (a dynamic supervisor may have thousands). Default 100. */
+  readonly pageSize?: number;
+  /** Where actions from the page are logged (who asked, and what). Default `console.warn`. */
+  readonly log?: (line: string) => void;
+}
+
+/** What {@link mountObserver} returns. */
+export interface Observer {
+  /** Pages connected now. */
+  readonly viewers: () => number;
+  /** Samples taken so far (none while no page is open). */
+  readonly samples: () => number;
+  /** Closes every feed socket and stops sampling. */
+  close(): void;
+}
+
+/** One actor as the page sees it. */
+interface NodeView {
+  readonly id: number;
+  readonly name: string;
+  readonly behavior: string;
+  readonly childId: string | undefined;
+  readonly names: readonly string[];
+  readonly status: string;
+  readonly mailbox: number;
+  readonly handled: number;
+  readonly perS: number;
+  readonly restarts: number | undefined;
+  readonly uptimeMs: number | undefined;
+  /** The behaviour's summary of its state, when it has one. */
+  readonly summary: string | undefined;
+  /** A static supervisor's child, which the page can restart (a dynamic one's children cannot). */
+  readonly restartable: boolean;
+  /** Children in all; `children` holds the page of them from `offset`. */
+  readonly childCount: number;
+  readonly offset: number;
+  readonly children: readonly NodeView[];
+}
+
+interface Viewer {
+  /** Page offset of the children shown, by actor id. */
+  readonly offsets: Map<number, number>;
+  readonly address: string;
+}
+
+type Action =
+  | { readonly type: 'kill'; readonly id: number; readonly reason?: string }
+  | { readonly type: 'restart'; readonly id: number }
+  | { readonly type: 'page'; readonly id: number; readonly offset: number };
+
+const TOP = 10;
+
+/**
+ * Adds the observer's page and feed to `app`, for `system`. Call it from `routes` of `serve` /
+ * `socketServer` (or on any uWS app of your own).
+ * @example
+ * serve(system, { port: 9001, socket: { behavior: Echo }, routes: (app) => mountObserver(app, system, { token }) });
+ */
+export function mountObserver(app: TemplatedApp, system: ActorSystem, options: ObserverOptions = {}): Observer {
+  const path = options.path ?? '/observer';
+  if (!path.startsWith('/') || path.endsWith('/')) {
+    throw new TypeError(`mountObserver: path must start with / and not end with one; got '${path}'`);
+  }
+  const intervalMs = options.intervalMs ?? 1_000;
+  if (!(intervalMs >= 50) || !Number.isFinite(intervalMs)) {
+    throw new RangeError(`mountObserver: intervalMs must be a finite number >= 50; got ${String(intervalMs)}`);
+  }
+  const pageSize = options.pageSize ?? 100;
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new RangeError(`mountObserver: pageSize must be an integer >= 1; got ${String(pageSize)}`);
+  }
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const token = options.token;
+
+  /** Who may look: the token when there is one, else a loopback client. 0 when allowed. */
+  const refusal = (res: HttpResponse, req: HttpRequest): 0 | 401 | 403 => {
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+    if (token === undefined) return isLoopbackAddress(address) ? 0 : 403;
+    const auth = req.getHeader('authorization');
+    const given = auth.startsWith('Bearer ')
+      ? auth.slice(7)
+      : (new URLSearchParams(req.getQuery() ?? '').get('token') ?? '');
+    return sameSecret(given, token) ? 0 : 401;
+  };
+
+  app.get(path, (res, req) => {
+    const refused = refusal(res, req);
+    res.cork(() => {
+      if (refused !== 0) {
+        res
+          .writeStatus(refused === 401 ? '401 Unauthorized' : '403 Forbidden')
+          .end(refused === 401 ? 'the observer needs its token' : 'the observer answers loopback clients only');
+        return;
+      }
+      res
+        .writeHeader('content-type', 'text/html; charset=utf-8')
+        .writeHeader('cache-control', 'no-store')
+        .end(OBSERVER_PAGE);
+    });
+  });
+
+  const sockets = new Set<WebSocket<Viewer>>();
+  let timer: NodeJS.Timeout | undefined;
+  let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+  let samples = 0;
+  /** Messages handled by each actor at the last sample, and when it was. */
+  let lastHandled = new Map<number, number>();
+  let lastAt = 0;
+  let lastDead = 0;
+  let lastTurns = 0;
+  /** The refs of the last sample by id, and each one's parent: what actions find their actor by. */
+  let refs = new Map<number, { ref: Ref<never>; parent: Ref<never> | undefined; childId: string | undefined }>();
+
+  const sample = (): void => {
+    samples++;
+    const now = performance.now();
+    const dt = lastAt === 0 ? 0 : (now - lastAt) / 1000;
+    // One pass over every actor, building nothing per actor but its entry in `handled` and its place
+    // among its spawner's children: its messages per second since the last sample, their sum, and the
+    // ten deepest mailboxes and busiest actors (kept in order as it goes: no sort of the whole tree).
+    // Only the actors a page shows are described in full.
+    const handled = new Map<number, number>();
+    const children = new Map<Ref<never>, Ref<never>[]>();
+    const roots: Ref<never>[] = [];
+    const deepest: Top[] = [];
+    const busiest: Top[] = [];
+    let messagesPerS = 0;
+    const perSOf = (id: number, h: number): number => {
+      const before = lastHandled.get(id);
+      return dt > 0 && before !== undefined ? Math.max(0, (h - before) / dt) : 0;
+    };
+    system.survey((ref, spawner, mailbox, h) => {
+      handled.set(ref.id, h);
+      const perS = perSOf(ref.id, h);
+      messagesPerS += perS;
+      keepTop(deepest, ref, mailbox, perS, mailbox);
+      keepTop(busiest, ref, mailbox, perS, perS);
+      if (spawner === undefined) roots.push(ref);
+      else {
+        const a = children.get(spawner);
+        if (a === undefined) children.set(spawner, [ref]);
+        else a.push(ref);
+      }
+    });
+    // The survey goes newest first; the page shows spawn order.
+    roots.reverse();
+    for (const a of children.values()) a.reverse();
+    const stats = system.stats();
+    const mem = process.memoryUsage();
+    const loopP99 = loop === undefined ? 0 : loop.percentile(99) / 1e6;
+    loop?.reset();
+    const systemView = {
+      node: system.node,
+      nodes: system.nodes(),
+      actors: stats.actors,
+      queued: stats.queued,
+      backlogMs: system.backlogMs,
+      turnsPerS: dt > 0 ? (stats.turns - lastTurns) / dt : 0,
+      yields: stats.yields,
+      deadLetters: stats.deadLetters,
+      deadLettersPerS: dt > 0 ? (stats.deadLetters - lastDead) / dt : 0,
+      messagesPerS,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      rss: mem.rss,
+      loopDelayP99Ms: loopP99,
+    };
+    const topView = (t: Top) => {
+      const info = system.describe(t.ref);
+      return {
+        id: t.ref.id,
+        name: info === undefined ? String(t.ref) : nameOf(info),
+        mailbox: t.mailbox,
+        perS: t.perS,
+      };
+    };
+    const top = { mailbox: deepest.map(topView), busy: busiest.map(topView) };
+    // The actors some page shows: what its actions may name.
+    const nextRefs = new Map<
+      number,
+      { ref: Ref<never>; parent: Ref<never> | undefined; childId: string | undefined }
+    >();
+    for (const ws of sockets) {
+      const v = ws.getUserData();
+      const view = (ref: Ref<never>, parent: Ref<never> | undefined): NodeView | undefined => {
+        const info = system.describe(ref, { summaries: true });
+        if (info === undefined) return undefined;
+        const id = ref.id;
+        nextRefs.set(id, { ref, parent, childId: info.childId });
+        const kids = children.get(ref) ?? [];
+        const total = kids.length;
+        const offset = Math.min(v.offsets.get(id) ?? 0, Math.max(0, total - 1));
+        const shown: NodeView[] = [];
+        for (const c of kids.slice(offset, offset + pageSize)) {
+          const n = view(c, ref);
+          if (n !== undefined) shown.push(n);
+        }
+        return {
+          id,
+          name: nameOf(info),
+          behavior: info.behavior,
+          childId: info.childId,
+          names: info.names.map(String),
+          status: info.status,
+          mailbox: info.mailbox,
+          handled: info.handled,
+          perS: perSOf(id, info.handled),
+          restarts: info.restarts,
+          uptimeMs: info.uptimeMs,
+          summary: info.summary,
+          restartable: info.childId !== undefined && info.label !== 'dynamic',
+          childCount: total,
+          offset,
+          children: shown,
+        };
+      };
+      const tree: NodeView[] = [];
+      for (const r of roots) {
+        const n = view(r, undefined);
+        if (n !== undefined) tree.push(n);
+      }
+      ws.send(JSON.stringify({ type: 'sample', system: systemView, tree, top, pageSize }));
+    }
+    lastHandled = handled;
+    refs = nextRefs;
+    lastAt = now;
+    lastDead = stats.deadLetters;
+    lastTurns = stats.turns;
+  };
+
+  const start = (): void => {
+    loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    lastAt = 0;
+    sample();
+    timer = setInterval(sample, intervalMs);
+    timer.unref();
+  };
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+    loop?.disable();
+    loop = undefined;
+    lastHandled = new Map();
+    refs = new Map();
+  };
+
+  const act = (ws: WebSocket<Viewer>, a: Action): void => {
+    const v = ws.getUserData();
+    const answer = (ok: boolean, text: string) => ws.send(JSON.stringify({ type: 'done', id: a.id, ok, text }));
+    if (a.type === 'page') {
+      v.offsets.set(a.id, Math.max(0, Math.floor(a.offset)));
+      sample();
+      return;
+    }
+    const found = refs.get(a.id);
+    if (found === undefined || !found.ref.alive) {
+      answer(false, `no live actor ${a.id}`);
+      return;
+    }
+    if (a.type === 'kill') {
+      // `kill` is untrappable (system.kill); `normal` and `shutdown` are themselves; any other text
+      // is a crash with that message, as an actor that threw it.
+      const text = a.reason === undefined || a.reason === '' ? 'kill' : String(a.reason).slice(0, 200);
+      const what = `${text} to ${String(found.ref)} (${found.childId ?? 'not a supervised child'})`;
+      log(`observer: exit signal ${what}, asked by ${v.address}`);
+      if (text === 'kill') system.kill(found.ref);
+      else system.exit(found.ref, reasonOf(text));
+      answer(true, `sent ${what}`);
+      return;
+    }
+    const { parent, childId } = found;
+    if (parent === undefined || childId === undefined) {
+      answer(false, `${String(found.ref)} is not a supervisor's child`);
+      return;
+    }
+    log(`observer: restart of child ${childId} of ${String(parent)}, asked by ${v.address}`);
+    const sup = parent as unknown as SupervisorRef;
+    terminateChild(sup, childId)
+      .then(() => restartChild(sup, childId))
+      .then(
+        () => answer(true, `restarted ${childId}`),
+        (e: unknown) => answer(false, `could not restart ${childId}: ${e instanceof Error ? e.message : String(e)}`),
+      )
+      .catch(() => {});
+  };
+
+  app.ws<Viewer>(`${path}/feed`, {
+    idleTimeout: 120,
+    maxPayloadLength: 4 * 1024,
+    upgrade(res, req, context) {
+      const refused = refusal(res, req);
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+      res.cork(() => {
+        if (refused !== 0) {
+          res.writeStatus(refused === 401 ? '401 Unauthorized' : '403 Forbidden').end('refused');
+          return;
+        }
+        res.upgrade<Viewer>({ offsets: new Map(), address }, key, protocol, extensions, context);
+      });
+    },
+    open(ws) {
+      sockets.add(ws);
+      if (sockets.size === 1) start();
+      else sample();
+    },
+    message(ws, data) {
+      let a: Action;
+      try {
+        a = JSON.parse(Buffer.from(data).toString('utf8')) as Action;
+      } catch {
+        return;
+      }
+      if (a === null || typeof a !== 'object' || typeof a.id !== 'number') return;
+      if (a.type === 'kill' || a.type === 'restart' || (a.type === 'page' && typeof a.offset === 'number')) act(ws, a);
+    },
+    close(ws) {
+      sockets.delete(ws);
+      if (sockets.size === 0) stop();
+    },
+  });
+
+  return {
+    viewers: () => sockets.size,
+    samples: () => samples,
+    close() {
+      for (const ws of [...sockets]) ws.end(1001, 'observer closed');
+      stop();
+    },
+  };
+}
+
+function reasonOf(text: string): ExitReason {
+  if (text === 'normal' || text === 'shutdown') return text;
+  return new Error(`observer: ${text}`);
+}
+
+/** One of the top ten actors, by `key`. */
+interface Top {
+  readonly ref: Ref<never>;
+  readonly mailbox: number;
+  readonly perS: number;
+  readonly key: number;
+}
+
+/** Keeps `top` the TOP largest by key, largest first (an insertion into ten: no sort of the tree). */
+function keepTop(top: Top[], ref: Ref<never>, mailbox: number, perS: number, key: number): void {
+  if (top.length === TOP && key <= (top[TOP - 1] as Top).key) return;
+  let i = top.length;
+  while (i > 0 && (top[i - 1] as Top).key < key) i--;
+  top.splice(i, 0, { ref, mailbox, perS, key });
+  if (top.length > TOP) top.pop();
+}
+
+/**
+ * What the page calls an actor: its first registered name, else its label (a static child's id),
+ * else its behaviour's name (a dynamic supervisor's children are all labelled `dynamic`).
+ */
+function nameOf(info: ActorInfo): string {
+  const n = info.names[0];
+  if (n !== undefined) return String(n);
+  if (info.label !== undefined && info.label !== 'dynamic') return info.label;
+  return info.behavior;
+}
+
+function sameSecret(given: string, secret: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,109 @@
+/**
+ * The observer (`@troupe/uws/observer`, mounted by the chat with `--observer`) in headless Chromium,
+ * against a real chat server on 127.0.0.1 port 0 with traffic: the tree renders with the chat's
+ * actors and their summaries, counters move, a kill from the page restarts a room actor and no
+ * socket closes (the room keeps its ids), and a wrong token gets 401. A screenshot of the page is
+ * written to the test's temporary folder (its path is in the test's diagnostics).
+ *
+ * Needs Debian's Chromium at /usr/bin/chromium (skips itself without it, fails under CI=true).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import WebSocket from 'ws';
+import { type ChatClient, http, join, startServer } from '../chat/client.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const INSTALL = 'apt-get install -y --no-install-recommends chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+const WAIT_MS = 10_000;
+const TOKEN = 'observer-sekrit';
+
+describe('the observer page', () => {
+  it('shows the live tree, moves its counters, restarts a room it kills, and wants its token', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') assert.fail(`${CHROMIUM} is missing; CI installs it with: ${INSTALL}`);
+      t.skip(`needs Chromium at ${CHROMIUM}: ${INSTALL}`);
+      return;
+    }
+    const srv = await startServer(t, { observer: true, observerToken: TOKEN });
+    const alice = await srv.connect('alice');
+    const bob = await srv.connect('bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    // Traffic while the page looks: alice talks in the lobby every 20 ms.
+    let sent = 0;
+    const traffic = setInterval(() => {
+      alice.send({ type: 'message', room: 'lobby', content: `m${++sent}` });
+    }, 20);
+    t.after(() => clearInterval(traffic));
+
+    // A wrong token: 401 for the page and for the feed.
+    const wrong = await http(srv.port, 'GET', `/observer?token=nope`);
+    assert.equal(wrong.status, 401);
+    const feedStatus = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/observer/feed?token=nope`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    assert.equal(feedStatus, 401);
+
+    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    t.after(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(`http://127.0.0.1:${srv.port}/observer?token=${TOKEN}`);
+    await page.locator('#conn.live').waitFor();
+
+    // The tree: the chat's room with its summary, and both connections.
+    const roomRow = page.locator('.row[data-name="room"]').filter({ hasText: '#lobby' });
+    await roomRow.first().waitFor();
+    assert.match((await roomRow.first().textContent()) ?? '', /#lobby: 2 users/);
+    // The sockets' supervisor is collapsed at first (two levels are open); expanding it shows them.
+    assert.equal(await page.locator('.row[data-name="connection"]').count(), 0);
+    await page.locator('.row[data-name="sockets"] .tog').click();
+    await page.locator('.row[data-name="connection"]').filter({ hasText: 'alice: #lobby' }).first().waitFor();
+    await page.locator('.row[data-name="listener"]').filter({ hasText: 'accepting on port' }).first().waitFor();
+
+    // Counters move: the room handles alice's messages, so its messages/s is above 0 at some sample.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.row[data-name="room"]')].some((r) => Number(r.querySelector('[data-k="perS"]').textContent) > 0)`,
+    );
+    const actors = Number((await page.locator('#actors .v').textContent()) ?? '');
+    assert.ok(actors >= 8, `the page counts ${actors} actors`);
+
+    const dir = mkdtempSync(joinPath(tmpdir(), 'troupe-observer-'));
+    const shot = joinPath(dir, 'observer.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(statSync(shot).size > 10_000, 'the screenshot holds the page');
+    t.diagnostic(`screenshot: ${shot}`);
+
+    // Kill the room from the page: its supervisor restarts it, no socket closes, ids go on.
+    const before = await alice.request({ type: 'message', room: 'lobby', content: 'before the kill' });
+    const roomId = Number(await roomRow.first().getAttribute('data-id'));
+    await roomRow.first().locator('button.kill').click();
+    await page.locator('#status').filter({ hasText: `sent kill to` }).waitFor();
+    // Its supervisor restarted it: the page counts one restart for the lobby's room.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.row[data-name="room"]')].some((r) => r.textContent.includes('#lobby') && r.querySelector('[data-k="restarts"]').textContent === '1')`,
+    );
+    t.diagnostic(`the room was actor ${roomId}`);
+    const after = await alice.request({ type: 'message', room: 'lobby', content: 'after the kill' });
+    assert.equal(after.type, 'ack');
+    assert.ok((after.id as number) > (before.id as number), `ids go on: ${before.id} then ${after.id}`);
+    await bob.until(() => bob.received('message').find((f) => f.content === 'after the kill'), 'the message after');
+    for (const c of [alice, bob] as ChatClient[]) assert.equal(c.closed, undefined, 'no socket closed');
+
+    // Restart a static child from the page: the listener stops and starts again on the same port.
+    assert.equal(await roomRow.first().locator('button.restart').count(), 0, 'a dynamic child has no restart');
+    await page.locator('.row[data-name="listener"] button.restart').click();
+    await page.locator('#status').filter({ hasText: 'restarted listener' }).waitFor();
+    const carol = await srv.connect('carol');
+    await join(carol, 'lobby');
+    for (const c of [alice, bob] as ChatClient[]) assert.equal(c.closed, undefined, 'no socket closed');
+  });
+});
