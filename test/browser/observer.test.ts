@@ -12,7 +12,10 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { describe, it } from 'node:test';
+import { uWS } from '@troupe/uws';
+import { mountObserver } from '@troupe/uws/observer';
 import { type Browser, chromium } from 'playwright-core';
+import { ActorSystem } from 'troupe';
 import WebSocket from 'ws';
 import { type ChatClient, http, join, startServer } from '../chat/client.js';
 
@@ -21,6 +24,42 @@ const INSTALL = 'apt-get install -y --no-install-recommends chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const WAIT_MS = 10_000;
 const TOKEN = 'observer-sekrit';
+
+/** The status an upgrade to the observer's feed gets, with these headers. */
+function feedStatus(port: number, query: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/observer/feed${query}`, { headers });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('error', () => {});
+  });
+}
+
+describe('the observer: who may look', () => {
+  it('lets only its own origin in, and without a token only loopback under a loopback host name', async (t) => {
+    const open = await startServer(t, { observer: true });
+    assert.equal(await feedStatus(open.port, ''), 101, 'a loopback client, no token set');
+    // Another site's page in the user's browser: its WebSocket carries that site's Origin.
+    assert.equal(await feedStatus(open.port, '', { origin: 'http://evil.example' }), 403);
+    assert.equal(await feedStatus(open.port, '', { origin: `http://127.0.0.1:${open.port}` }), 101);
+    // DNS rebinding: a loopback connection under another host name.
+    assert.equal(await feedStatus(open.port, '', { host: `evil.example:${open.port}` }), 403);
+    const page = await http(open.port, 'GET', '/observer');
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['x-frame-options'], 'DENY', 'never framed by another site');
+
+    const locked = await startServer(t, { observer: true, observerToken: TOKEN });
+    assert.equal(await feedStatus(locked.port, ''), 401);
+    assert.equal(await feedStatus(locked.port, `?token=${TOKEN}`), 101);
+    assert.equal(await feedStatus(locked.port, '', { authorization: `Bearer ${TOKEN}` }), 101);
+    assert.equal(await feedStatus(locked.port, `?token=${TOKEN}`, { origin: 'http://evil.example' }), 403);
+    // An empty token would let everyone in: refused at mount.
+    assert.throws(() => mountObserver(uWS.App(), new ActorSystem(), { token: '' }), /non-empty string/);
+  });
+});
 
 describe('the observer page', () => {
   it('shows the live tree, moves its counters, restarts a room it kills, and wants its token', async (t) => {
@@ -44,18 +83,16 @@ describe('the observer page', () => {
     // A wrong token: 401 for the page and for the feed.
     const wrong = await http(srv.port, 'GET', `/observer?token=nope`);
     assert.equal(wrong.status, 401);
-    const feedStatus = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/observer/feed?token=nope`);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => {});
-    });
-    assert.equal(feedStatus, 401);
+    assert.equal(await feedStatus(srv.port, '?token=nope'), 401);
 
     const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     t.after(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
+    // The page asks before it acts; the test says yes.
+    page.on('dialog', (d) => {
+      d.accept().catch(() => {});
+    });
     await page.goto(`http://127.0.0.1:${srv.port}/observer?token=${TOKEN}`);
     await page.locator('#conn.live').waitFor();
 

@@ -422,6 +422,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   }
   const o = out as unknown as ChatOptions;
   if (o.softLimit > o.hardLimit) return { ok: false, error: '--soft-limit must not exceed --hard-limit' };
+  if (o.observerToken === '') return { ok: false, error: '--observer-token must not be empty' };
   if (o.rate < 1 || o.burst < 1) return { ok: false, error: '--rate and --burst must be at least 1' };
   if (o.maxPayload < 1 || o.history < 1) return { ok: false, error: '--max-payload and --history must be at least 1' };
   if (o.maxConnections < 1 || o.maxConnectionsPerIp < 1) {

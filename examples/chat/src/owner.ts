@@ -44,6 +44,8 @@ export type OwnerMsg =
       readonly conn: Ref<ConnMsg>;
       readonly since?: Since;
       readonly ref?: ClientRef;
+      /** The bytes of replay the connection's answer budget pays for (it writes no more). */
+      readonly limit?: number;
     }
   | {
       readonly type: 'publish';
@@ -354,7 +356,9 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         }
         // At most the soft limit of replay travels: the relay writes what fits its socket and
         // sends a gap from the first id it could not (PROTOCOL.md: every byte queued is bounded).
-        const { frames, gapFrom } = store.framesAfter(since.id, s.world.options.softLimit);
+        // Nor more than the connection's answer budget: the bus carries what its socket will take.
+        const limit = Math.min(s.world.options.softLimit, msg.limit ?? Number.POSITIVE_INFINITY);
+        const { frames, gapFrom } = store.framesAfter(since.id, limit);
         msg.relay.send({ ...answer, recovered, replay: frames, first: since.id + 1, gapFrom });
         return s;
       }

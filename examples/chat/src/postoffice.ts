@@ -64,6 +64,8 @@ export type HostMsg =
       readonly since: Since;
       readonly host: Ref<HostMsg>;
       readonly req: number;
+      /** The bytes of replay the connection's answer budget pays for (it writes no more). */
+      readonly limit?: number;
     }
   /** The owner's answer to a `dm`: stored and on its way (no error), or why not. */
   | {
@@ -331,7 +333,7 @@ function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned
       const recovered = since.epoch === inbox.epoch && (store === undefined ? since.id === 0 : store.covers(since.id));
       const { frames: replay, gapFrom } =
         recovered && store !== undefined
-          ? store.framesAfter(since.id, world.options.softLimit)
+          ? store.framesAfter(since.id, Math.min(world.options.softLimit, msg.limit ?? Number.POSITIVE_INFINITY))
           : { frames: [], gapFrom: 0 };
       msg.host.send({
         type: 'replayed',
@@ -400,7 +402,10 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           return s;
         }
         const req = request(s, ctx, owner, msg.conn, msg.ref);
-        owner.send({ type: 'replay', user: msg.user, since: msg.since, host: ctx.self, req });
+        // A replay travels no further than the connection's answer budget lets it be written.
+        const budget = world.users.lookup(msg.user).get(msg.conn)?.session.answerBudget;
+        const limit = budget !== undefined && Number.isFinite(budget) ? { limit: budget } : {};
+        owner.send({ type: 'replay', user: msg.user, since: msg.since, host: ctx.self, req, ...limit });
         return s;
       }
 

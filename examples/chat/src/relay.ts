@@ -183,7 +183,10 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
         ...(msg.ref === undefined ? {} : { ref: msg.ref }),
       };
       s.pending.set(msg.conn, req);
-      owner.send({ type: 'join', relay: self, conn: msg.conn, ...req });
+      // A replay travels no further than the connection's answer budget lets it be written.
+      const budget = m.socket.session.answerBudget;
+      const limit = Number.isFinite(budget) ? { limit: budget } : {};
+      owner.send({ type: 'join', relay: self, conn: msg.conn, ...req, ...(msg.since === undefined ? {} : limit) });
       return;
     }
     case 'publish': {

@@ -101,6 +101,7 @@ function render(s) {
     card('dead', 'dead letters / s', fmt(y.deadLettersPerS));
   const out = [];
   for (const n of s.tree) row(n, 0, out);
+  if (s.truncated) out.push('<div class="pager">… more actors than one sample describes: collapse some, or page</div>');
   $('tree').innerHTML = out.join('');
   $('top-mailbox').innerHTML = s.top.mailbox.map((a) => '<tr><td>' + esc(a.name) + ' <span class="beh">#' + a.id + '</span></td><td class="num">' + fmt(a.mailbox) + '</td></tr>').join('');
   $('top-busy').innerHTML = s.top.busy.map((a) => '<tr><td>' + esc(a.name) + ' <span class="beh">#' + a.id + '</span></td><td class="num">' + fmt(a.perS) + '</td></tr>').join('');
@@ -111,12 +112,13 @@ function isOpen(n, depth) { return expanded.has(n.id) || (depth < 2 && !collapse
 function row(n, depth, out) {
   const open = isOpen(n, depth);
   const tog = n.childCount > 0 ? (open ? '▾' : '▸') : '';
-  out.push('<div class="row" data-id="' + n.id + '" data-name="' + esc(n.name) + '" data-status="' + n.status + '">' +
+  const st = esc(n.status);
+  out.push('<div class="row" data-id="' + n.id + '" data-name="' + esc(n.name) + '" data-status="' + st + '">' +
     '<span class="name" style="padding-left:' + depth * 16 + 'px"><span class="tog" data-tog="' + n.id + '" data-depth="' + depth + '">' + tog + '</span>' +
     esc(n.name) + '<span class="beh">' + esc(n.behavior) + ' #' + n.id + (n.childCount ? ' · ' + fmt(n.childCount) + ' children' : '') + '</span>' +
     (n.names.length ? '<span class="names">' + esc(n.names.join(' ')) + '</span>' : '') +
     (n.summary ? '<span class="sum" data-k="summary">' + esc(n.summary) + '</span>' : '') + '</span>' +
-    '<span class="st ' + n.status + '">' + n.status + '</span>' +
+    '<span class="st ' + st + '">' + st + '</span>' +
     '<span class="num' + (n.mailbox > 100 ? ' deep' : '') + '" data-k="mailbox">' + fmt(n.mailbox) + '</span>' +
     '<span class="num' + (n.perS > 0 ? ' hot' : '') + '" data-k="perS">' + fmt(n.perS) + '</span>' +
     '<span class="num" data-k="restarts">' + (n.restarts === undefined ? '' : n.restarts) + '</span>' +
@@ -146,8 +148,11 @@ document.addEventListener('click', (e) => {
     if (open) { expanded.delete(id); collapsed.add(id); } else { collapsed.delete(id); expanded.add(id); }
     if (last) render(last);
   } else if (t.dataset.kill) {
-    ws.send(JSON.stringify({ type: 'kill', id: Number(t.dataset.kill), reason: $('reason').value }));
+    const reason = $('reason').value;
+    if (!confirm('Send ' + reason + ' to actor #' + t.dataset.kill + '?')) return;
+    ws.send(JSON.stringify({ type: 'kill', id: Number(t.dataset.kill), reason }));
   } else if (t.dataset.restart) {
+    if (!confirm('Terminate and restart actor #' + t.dataset.restart + '?')) return;
     ws.send(JSON.stringify({ type: 'restart', id: Number(t.dataset.restart) }));
   } else if (t.dataset.page) {
     ws.send(JSON.stringify({ type: 'page', id: Number(t.dataset.page), offset: Number(t.dataset.offset) }));

@@ -77,9 +77,12 @@ interface NodeView {
 }
 
 interface Viewer {
-  /** Page offset of the children shown, by actor id. */
+  /** Page offset of the children shown, by actor id (only actors paged past their first page). */
   readonly offsets: Map<number, number>;
   readonly address: string;
+  /** When it last asked for another page (they are answered at most ten a second). */
+  pagedAt: number;
+  closed: boolean;
 }
 
 type Action =
@@ -88,6 +91,28 @@ type Action =
   | { readonly type: 'page'; readonly id: number; readonly offset: number };
 
 const TOP = 10;
+/** Actors described in one sample for one page, whatever it has expanded. */
+const MAX_NODES = 2_000;
+/** Characters kept of a summary, a name or a reason. */
+const CLIP = 200;
+
+function clip(s: string): string {
+  // Control characters out (they would forge log lines), and a bounded length.
+  let t = '';
+  for (const ch of s) t += ch < ' ' || ch === '\u007f' ? ' ' : ch;
+  return t.length > CLIP ? `${t.slice(0, CLIP)}…` : t;
+}
+
+/** A static supervisor's child (a dynamic supervisor's are `dynamic`): what the page may restart. */
+function isRestartable(info: ActorInfo): boolean {
+  return info.childId !== undefined && info.label !== 'dynamic';
+}
+
+/** `localhost`, `127.x.x.x` or `[::1]`, with or without a port. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').toLowerCase();
+  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
 
 /**
  * Adds the observer's page and feed to `app`, for `system`. Call it from `routes` of `serve` /
@@ -110,14 +135,26 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
   }
   const log = options.log ?? ((line: string) => console.warn(line));
   const token = options.token;
+  if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
+    throw new TypeError('mountObserver: token must be a non-empty string (leave it out for loopback-only access)');
+  }
 
-  /** Who may look: the token when there is one, else a loopback client. 0 when allowed. */
+  /**
+   * Who may look: the token when there is one, else a loopback client. And a browser only from the
+   * observer's own origin (its WebSocket could be opened by any page the user visits), and without a
+   * token only under a loopback host name (DNS rebinding). 0 when allowed.
+   */
   const refusal = (res: HttpResponse, req: HttpRequest): 0 | 401 | 403 => {
-    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-    if (token === undefined) return isLoopbackAddress(address) ? 0 : 403;
+    const host = req.getHeader('host');
+    const origin = req.getHeader('origin');
+    if (origin !== '' && origin !== `http://${host}` && origin !== `https://${host}`) return 403;
+    if (token === undefined) {
+      const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+      return isLoopbackAddress(address) && isLoopbackHost(host) ? 0 : 403;
+    }
     const auth = req.getHeader('authorization');
-    const given = auth.startsWith('Bearer ')
-      ? auth.slice(7)
+    const given = /^bearer /i.test(auth)
+      ? auth.slice(7).trim()
       : (new URLSearchParams(req.getQuery() ?? '').get('token') ?? '');
     return sameSecret(given, token) ? 0 : 401;
   };
@@ -134,11 +171,15 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
       res
         .writeHeader('content-type', 'text/html; charset=utf-8')
         .writeHeader('cache-control', 'no-store')
+        // Its buttons act on the system: never inside another site's frame.
+        .writeHeader('x-frame-options', 'DENY')
+        .writeHeader('content-security-policy', "frame-ancestors 'none'")
         .end(OBSERVER_PAGE);
     });
   });
 
   const sockets = new Set<WebSocket<Viewer>>();
+  let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
   let samples = 0;
@@ -150,30 +191,42 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
   /** The refs of the last sample by id, and each one's parent: what actions find their actor by. */
   let refs = new Map<number, { ref: Ref<never>; parent: Ref<never> | undefined; childId: string | undefined }>();
 
-  const sample = (): void => {
+  /** What one sample found: the figures, and the tree as refs (described only when shown). */
+  interface Collected {
+    readonly system: Record<string, unknown>;
+    readonly top: { readonly mailbox: unknown[]; readonly busy: unknown[] };
+    readonly roots: readonly Ref<never>[];
+    readonly children: ReadonlyMap<Ref<never>, readonly Ref<never>[]>;
+    readonly perS: (id: number, handled: number) => number;
+  }
+  let collected: Collected | undefined;
+
+  /** Walks every actor once: rates since the last sample, the figures, the top ten, the tree's shape. */
+  const collect = (): Collected => {
     samples++;
     const now = performance.now();
     const dt = lastAt === 0 ? 0 : (now - lastAt) / 1000;
+    const before = lastHandled;
     // One pass over every actor, building nothing per actor but its entry in `handled` and its place
     // among its spawner's children: its messages per second since the last sample, their sum, and the
     // ten deepest mailboxes and busiest actors (kept in order as it goes: no sort of the whole tree).
-    // Only the actors a page shows are described in full.
+    // Only the actors a page shows are described in full (`render`).
     const handled = new Map<number, number>();
     const children = new Map<Ref<never>, Ref<never>[]>();
     const roots: Ref<never>[] = [];
     const deepest: Top[] = [];
     const busiest: Top[] = [];
     let messagesPerS = 0;
-    const perSOf = (id: number, h: number): number => {
-      const before = lastHandled.get(id);
-      return dt > 0 && before !== undefined ? Math.max(0, (h - before) / dt) : 0;
+    const perS = (id: number, h: number): number => {
+      const b = before.get(id);
+      return dt > 0 && b !== undefined ? Math.max(0, (h - b) / dt) : 0;
     };
     system.survey((ref, spawner, mailbox, h) => {
       handled.set(ref.id, h);
-      const perS = perSOf(ref.id, h);
-      messagesPerS += perS;
-      keepTop(deepest, ref, mailbox, perS, mailbox);
-      keepTop(busiest, ref, mailbox, perS, perS);
+      const r = perS(ref.id, h);
+      messagesPerS += r;
+      keepTop(deepest, ref, mailbox, r, mailbox);
+      keepTop(busiest, ref, mailbox, r, r);
       if (spawner === undefined) roots.push(ref);
       else {
         const a = children.get(spawner);
@@ -188,7 +241,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     const mem = process.memoryUsage();
     const loopP99 = loop === undefined ? 0 : loop.percentile(99) / 1e6;
     loop?.reset();
-    const systemView = {
+    const figures = {
       node: system.node,
       nodes: system.nodes(),
       actors: stats.actors,
@@ -213,58 +266,80 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
         perS: t.perS,
       };
     };
-    const top = { mailbox: deepest.map(topView), busy: busiest.map(topView) };
-    // The actors some page shows: what its actions may name.
-    const nextRefs = new Map<
-      number,
-      { ref: Ref<never>; parent: Ref<never> | undefined; childId: string | undefined }
-    >();
-    for (const ws of sockets) {
-      const v = ws.getUserData();
-      const view = (ref: Ref<never>, parent: Ref<never> | undefined): NodeView | undefined => {
-        const info = system.describe(ref, { summaries: true });
-        if (info === undefined) return undefined;
-        const id = ref.id;
-        nextRefs.set(id, { ref, parent, childId: info.childId });
-        const kids = children.get(ref) ?? [];
-        const total = kids.length;
-        const offset = Math.min(v.offsets.get(id) ?? 0, Math.max(0, total - 1));
-        const shown: NodeView[] = [];
-        for (const c of kids.slice(offset, offset + pageSize)) {
-          const n = view(c, ref);
-          if (n !== undefined) shown.push(n);
-        }
-        return {
-          id,
-          name: nameOf(info),
-          behavior: info.behavior,
-          childId: info.childId,
-          names: info.names.map(String),
-          status: info.status,
-          mailbox: info.mailbox,
-          handled: info.handled,
-          perS: perSOf(id, info.handled),
-          restarts: info.restarts,
-          uptimeMs: info.uptimeMs,
-          summary: info.summary,
-          restartable: info.childId !== undefined && info.label !== 'dynamic',
-          childCount: total,
-          offset,
-          children: shown,
-        };
-      };
-      const tree: NodeView[] = [];
-      for (const r of roots) {
-        const n = view(r, undefined);
-        if (n !== undefined) tree.push(n);
-      }
-      ws.send(JSON.stringify({ type: 'sample', system: systemView, tree, top, pageSize }));
-    }
     lastHandled = handled;
-    refs = nextRefs;
     lastAt = now;
     lastDead = stats.deadLetters;
     lastTurns = stats.turns;
+    return {
+      system: figures,
+      top: { mailbox: deepest.map(topView), busy: busiest.map(topView) },
+      roots,
+      children,
+      perS,
+    };
+  };
+
+  /** Sends one page what it shows of `c`: at most MAX_NODES actors, described now. */
+  const render = (ws: WebSocket<Viewer>, c: Collected): void => {
+    const v = ws.getUserData();
+    let budget = MAX_NODES;
+    const seen = new Map<number, number>();
+    const view = (ref: Ref<never>, parent: Ref<never> | undefined): NodeView | undefined => {
+      if (budget <= 0) return undefined;
+      const info = system.describe(ref, { summaries: true });
+      if (info === undefined) return undefined;
+      budget--;
+      const id = ref.id;
+      refs.set(id, { ref, parent, childId: info.childId });
+      const kids = c.children.get(ref) ?? [];
+      const total = kids.length;
+      const asked = v.offsets.get(id) ?? 0;
+      const offset = Math.min(asked, Math.max(0, total - 1));
+      if (asked > 0) seen.set(id, offset);
+      const shown: NodeView[] = [];
+      for (const k of kids.slice(offset, offset + pageSize)) {
+        const n = view(k, ref);
+        if (n !== undefined) shown.push(n);
+      }
+      return {
+        id,
+        name: nameOf(info),
+        behavior: info.behavior,
+        childId: info.childId,
+        names: info.names.map((n) => clip(String(n))),
+        status: info.status,
+        mailbox: info.mailbox,
+        handled: info.handled,
+        perS: c.perS(id, info.handled),
+        restarts: info.restarts,
+        uptimeMs: info.uptimeMs,
+        summary: info.summary === undefined ? undefined : clip(info.summary),
+        restartable: isRestartable(info),
+        childCount: total,
+        offset,
+        children: shown,
+      };
+    };
+    const tree: NodeView[] = [];
+    for (const r of c.roots) {
+      const n = view(r, undefined);
+      if (n !== undefined) tree.push(n);
+    }
+    // Offsets of actors no longer shown are forgotten: the map holds what the page has paged.
+    for (const id of [...v.offsets.keys()]) if (!seen.has(id)) v.offsets.delete(id);
+    ws.send(JSON.stringify({ type: 'sample', system: c.system, tree, top: c.top, pageSize, truncated: budget <= 0 }));
+  };
+
+  const sample = (): void => {
+    try {
+      refs = new Map();
+      const c = collect();
+      collected = c;
+      for (const ws of sockets) render(ws, c);
+    } catch (e) {
+      // A sample must never take the process down (it runs from a timer and from uWS callbacks).
+      log(`observer: a sample failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   };
 
   const start = (): void => {
@@ -282,17 +357,24 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     loop = undefined;
     lastHandled = new Map();
     refs = new Map();
+    collected = undefined;
   };
 
   const act = (ws: WebSocket<Viewer>, a: Action): void => {
     const v = ws.getUserData();
-    const answer = (ok: boolean, text: string) => ws.send(JSON.stringify({ type: 'done', id: a.id, ok, text }));
+    const answer = (ok: boolean, text: string) => {
+      if (!v.closed) ws.send(JSON.stringify({ type: 'done', id: a.id, ok, text }));
+    };
+    const found = refs.get(a.id);
     if (a.type === 'page') {
+      // Another page of one actor's children, from the last sample (no new walk), at most ten a second.
+      const now = performance.now();
+      if (found === undefined || collected === undefined || now - v.pagedAt < 100) return;
+      v.pagedAt = now;
       v.offsets.set(a.id, Math.max(0, Math.floor(a.offset)));
-      sample();
+      render(ws, collected);
       return;
     }
-    const found = refs.get(a.id);
     if (found === undefined || !found.ref.alive) {
       answer(false, `no live actor ${a.id}`);
       return;
@@ -300,7 +382,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     if (a.type === 'kill') {
       // `kill` is untrappable (system.kill); `normal` and `shutdown` are themselves; any other text
       // is a crash with that message, as an actor that threw it.
-      const text = a.reason === undefined || a.reason === '' ? 'kill' : String(a.reason).slice(0, 200);
+      const text = typeof a.reason === 'string' && a.reason !== '' ? clip(a.reason) : 'kill';
       const what = `${text} to ${String(found.ref)} (${found.childId ?? 'not a supervised child'})`;
       log(`observer: exit signal ${what}, asked by ${v.address}`);
       if (text === 'kill') system.kill(found.ref);
@@ -309,26 +391,32 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
       return;
     }
     const { parent, childId } = found;
-    if (parent === undefined || childId === undefined) {
-      answer(false, `${String(found.ref)} is not a supervisor's child`);
+    const info = system.describe(found.ref);
+    if (parent === undefined || childId === undefined || info === undefined || !isRestartable(info)) {
+      answer(false, `${String(found.ref)} is not a static supervisor's child`);
       return;
     }
     log(`observer: restart of child ${childId} of ${String(parent)}, asked by ${v.address}`);
     const sup = parent as unknown as SupervisorRef;
+    const failed = (e: unknown) =>
+      answer(false, `could not restart ${childId}: ${e instanceof Error ? e.message : String(e)}`);
     terminateChild(sup, childId)
-      .then(() => restartChild(sup, childId))
-      .then(
-        () => answer(true, `restarted ${childId}`),
-        (e: unknown) => answer(false, `could not restart ${childId}: ${e instanceof Error ? e.message : String(e)}`),
-      )
-      .catch(() => {});
+      .then((t) => {
+        if (!t.ok) throw new Error(`terminate: ${t.reason}`);
+        return restartChild(sup, childId);
+      })
+      .then((r) => {
+        if (!r.ok) throw new Error(`restart: ${r.reason}`);
+        answer(true, `restarted ${childId}`);
+      })
+      .catch(failed);
   };
 
   app.ws<Viewer>(`${path}/feed`, {
     idleTimeout: 120,
     maxPayloadLength: 4 * 1024,
     upgrade(res, req, context) {
-      const refused = refusal(res, req);
+      const refused = closed ? 403 : refusal(res, req);
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
@@ -338,25 +426,39 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
           res.writeStatus(refused === 401 ? '401 Unauthorized' : '403 Forbidden').end('refused');
           return;
         }
-        res.upgrade<Viewer>({ offsets: new Map(), address }, key, protocol, extensions, context);
+        res.upgrade<Viewer>(
+          { offsets: new Map(), address, pagedAt: 0, closed: false },
+          key,
+          protocol,
+          extensions,
+          context,
+        );
       });
     },
     open(ws) {
       sockets.add(ws);
       if (sockets.size === 1) start();
-      else sample();
+      else if (collected !== undefined) {
+        try {
+          render(ws, collected);
+        } catch (e) {
+          log(`observer: a sample failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
     },
     message(ws, data) {
-      let a: Action;
       try {
-        a = JSON.parse(Buffer.from(data).toString('utf8')) as Action;
-      } catch {
-        return;
+        const a = JSON.parse(Buffer.from(data).toString('utf8')) as Action;
+        if (a === null || typeof a !== 'object' || typeof a.id !== 'number') return;
+        if (a.type === 'kill' || a.type === 'restart' || (a.type === 'page' && Number.isFinite(a.offset))) act(ws, a);
+      } catch (e) {
+        // Malformed input is dropped; nothing a page sends may throw into uWS.
+        if (!(e instanceof SyntaxError))
+          log(`observer: an action failed: ${e instanceof Error ? e.message : String(e)}`);
       }
-      if (a === null || typeof a !== 'object' || typeof a.id !== 'number') return;
-      if (a.type === 'kill' || a.type === 'restart' || (a.type === 'page' && typeof a.offset === 'number')) act(ws, a);
     },
     close(ws) {
+      ws.getUserData().closed = true;
       sockets.delete(ws);
       if (sockets.size === 0) stop();
     },
@@ -366,6 +468,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     viewers: () => sockets.size,
     samples: () => samples,
     close() {
+      closed = true;
       for (const ws of [...sockets]) ws.end(1001, 'observer closed');
       stop();
     },

@@ -14,6 +14,7 @@
 
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { closeSync, openSync } from 'node:fs';
+import { devNull } from 'node:os';
 import {
   type ActorSystem,
   type Behavior,
@@ -174,16 +175,18 @@ export const FILES_CHECK_MS = 100;
 /** Files that must be free before a listener that ran out of them accepts again. */
 export const FILES_HEADROOM = 32;
 
-/** Whether the process can open `n` more files (it opens and closes /dev/null). */
+/**
+ * Whether the process can open `n` more files (it opens and closes the null device). Any failure but
+ * EMFILE/ENFILE (no null device, a sandbox) counts as yes: the check must never stop a server.
+ */
 function canOpenFiles(n: number): boolean {
   const fds: number[] = [];
   try {
-    for (let i = 0; i < n; i++) fds.push(openSync('/dev/null', 'r'));
+    for (let i = 0; i < n; i++) fds.push(openSync(devNull, 'r'));
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EMFILE' || code === 'ENFILE') return false;
-    throw e;
+    return !(code === 'EMFILE' || code === 'ENFILE');
   } finally {
     for (const fd of fds) closeSync(fd);
   }
@@ -197,6 +200,20 @@ interface Shared {
   port: number;
   /** False while the listener has closed its listen socket for want of file descriptors. */
   accepting: boolean;
+  /**
+   * The listen socket, while one is open. Here, not in the listener's state, so that whatever ends
+   * an incarnation (even a kill, which skips `terminate`) the next one closes a socket left open.
+   */
+  listenSocket: us_listen_socket | undefined;
+}
+
+/** Calls an application's callback; one that throws is reported, not let through to uWS or the actor. */
+function notify<T>(what: string, cb: ((v: T) => void) | undefined, v: T): void {
+  try {
+    cb?.(v);
+  } catch (e) {
+    console.error(`[troupe/uws] ${what} threw:`, e);
+  }
 }
 
 /**
@@ -262,7 +279,7 @@ function listener<S, M>(
   return {
     name: 'listener',
     summary: (state) =>
-      `${state.listenSocket === undefined ? 'not accepting (out of files)' : 'accepting'} on port ${state.port}`,
+      `${shared.listenSocket === undefined ? 'not accepting (out of files)' : 'accepting'} on port ${state.port}`,
     async init(ctx: Context<ListenerMsg>) {
       // By name, not by a call to our supervisor: it is still starting us, and would not answer.
       const sockets = siblings.names.whereis(siblings.sockets);
@@ -428,6 +445,11 @@ function listener<S, M>(
         });
         return got;
       };
+      // An incarnation that was killed (no `terminate`) left its listen socket open: close it first.
+      if (shared.listenSocket !== undefined) {
+        uWS.us_listen_socket_close(shared.listenSocket);
+        shared.listenSocket = undefined;
+      }
       // A restarted listener takes the port its first incarnation got, so the port serve() returned holds.
       let port = shared.port !== 0 ? shared.port : (options.port ?? 0);
       let listenSocket = listenOn(port);
@@ -449,35 +471,49 @@ function listener<S, M>(
         );
       }
       shared.port = uWS.us_socket_local_port(listenSocket as never);
+      shared.listenSocket = listenSocket;
       shared.accepting = true;
       ctx.sendInterval(ctx.self, { type: 'listener.files' }, FILES_CHECK_MS);
-      options.onListen?.(shared.port);
-      return { listenSocket, port: shared.port, listenOn };
+      notify('onListen', options.onListen, shared.port);
+      return { port: shared.port, listenOn, failedRelistens: 0 };
     },
     receive(state, msg) {
       if (msg.type === 'listener.port') {
         msg.reply(state.port);
         return state;
       }
-      if (state.listenSocket !== undefined) {
+      const open = shared.listenSocket;
+      if (open !== undefined) {
         if (canOpenFiles(1)) return state;
         // Out of file descriptors: stop accepting rather than spin on EMFILE (FILES_CHECK_MS).
-        uWS.us_listen_socket_close(state.listenSocket);
+        shared.listenSocket = undefined;
         shared.accepting = false;
-        options.onAccepting?.(false);
-        return { ...state, listenSocket: undefined };
+        uWS.us_listen_socket_close(open);
+        notify('onAccepting', options.onAccepting, false);
+        return state;
       }
       if (!canOpenFiles(FILES_HEADROOM)) return state;
       const listenSocket = state.listenOn(state.port);
-      // The port taken meanwhile (a shared one by nobody else's rules): try again at the next check.
-      if (listenSocket === false) return state;
+      if (listenSocket === false) {
+        // The port taken meanwhile by another process: say so once, and try again at the next check.
+        if (state.failedRelistens === 0) {
+          console.error(
+            `[troupe/uws] cannot listen on port ${state.port} again (in use?); retrying every ${FILES_CHECK_MS} ms`,
+          );
+        }
+        return { ...state, failedRelistens: state.failedRelistens + 1 };
+      }
+      shared.listenSocket = listenSocket;
       shared.accepting = true;
-      options.onAccepting?.(true);
-      return { ...state, listenSocket };
+      notify('onAccepting', options.onAccepting, true);
+      return { ...state, failedRelistens: 0 };
     },
-    terminate(state) {
+    terminate() {
       // Stop accepting; open connections are closed as their actors stop.
-      if (state.listenSocket !== undefined) uWS.us_listen_socket_close(state.listenSocket);
+      const open = shared.listenSocket;
+      shared.listenSocket = undefined;
+      shared.accepting = false;
+      if (open !== undefined) uWS.us_listen_socket_close(open);
     },
   };
 }
@@ -488,10 +524,10 @@ function uwsMaxPayloadLength(maxPayload: number): number {
 }
 
 interface ListenerState {
-  /** Undefined while not accepting for want of file descriptors. */
-  readonly listenSocket: us_listen_socket | undefined;
   readonly port: number;
   readonly listenOn: (port: number) => us_listen_socket | false;
+  /** Checks in a row at which listening again failed (the port taken by another process). */
+  readonly failedRelistens: number;
 }
 
 const STATUS: Record<number, string> = {
@@ -541,7 +577,7 @@ function buildServer<S, M>(
   if (!Number.isInteger(maxPayload) || maxPayload < 1) {
     throw new RangeError(`socketServer(options): maxPayload must be an integer >= 1; got ${String(maxPayload)}`);
   }
-  const shared: Shared = { connections: 0, perAddress: new Map(), port: 0, accepting: false };
+  const shared: Shared = { connections: 0, perAddress: new Map(), port: 0, accepting: false, listenSocket: undefined };
   const siblings: Siblings<S, M> = { names: new UniqueRegistry<unknown>('socketServer'), sockets: key('sockets') };
   const sockets = dynamicSupervisor<M, unknown, SocketArgs<S>>({
     child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket },
