@@ -68,7 +68,7 @@ describe('the observer page', () => {
       t.skip(`needs Chromium at ${CHROMIUM}: ${INSTALL}`);
       return;
     }
-    const srv = await startServer(t, { observer: true, observerToken: TOKEN });
+    const srv = await startServer(t, { observer: true, observerToken: TOKEN, testFaults: true });
     const alice = await srv.connect('alice');
     const bob = await srv.connect('bob');
     await join(alice, 'lobby');
@@ -134,6 +134,15 @@ describe('the observer page', () => {
     assert.ok((after.id as number) > (before.id as number), `ids go on: ${before.id} then ${after.id}`);
     await bob.until(() => bob.received('message').find((f) => f.content === 'after the kill'), 'the message after');
     for (const c of [alice, bob] as ChatClient[]) assert.equal(c.closed, undefined, 'no socket closed');
+
+    // A crash (the room throws, through the chat's test fault) shows on its row, with the error.
+    const crash = await http(srv.port, 'POST', '/_test/crash?room=lobby');
+    assert.equal(crash.status, 200);
+    await page
+      .locator('.row[data-name="room"]')
+      .filter({ hasText: /crashed \d+ s ago in receive: injected crash/ })
+      .first()
+      .waitFor();
 
     // Restart a static child from the page: the listener stops and starts again on the same port.
     assert.equal(await roomRow.first().locator('button.restart').count(), 0, 'a dynamic child has no restart');

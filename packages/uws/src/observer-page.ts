@@ -37,6 +37,7 @@ export const OBSERVER_PAGE = `<!doctype html>
   .beh { color: var(--muted); margin-left: 6px; }
   .names { color: var(--accent); margin-left: 6px; }
   .sum { color: #b7c2cc; margin-left: 8px; }
+  .crash { color: var(--bad); margin-left: 8px; }
   .num { text-align: right; font-variant-numeric: tabular-nums; }
   .st { font-size: 11px; }
   .st.idle { color: var(--muted); } .st.runnable { color: var(--ok); } .st.waiting { color: var(--warn); }
@@ -82,6 +83,7 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(Math.round(n));
 const mb = (b) => (b / 1048576).toFixed(1) + ' MB';
+const ago = (t) => { const s = Math.max(0, Math.round((Date.now() - t) / 1000)); return s < 60 ? s + ' s ago' : Math.round(s / 60) + ' min ago'; };
 
 function card(id, k, v) { return '<div class="card" id="' + id + '"><div class="v">' + esc(v) + '</div><div class="k">' + esc(k) + '</div></div>'; }
 
@@ -98,7 +100,8 @@ function render(s) {
     card('loop', 'event-loop delay p99', y.loopDelayP99Ms.toFixed(1) + ' ms') +
     card('heap', 'heap used', mb(y.heapUsed)) +
     card('rss', 'rss', mb(y.rss)) +
-    card('dead', 'dead letters / s', fmt(y.deadLettersPerS));
+    card('dead', 'dead letters / s', fmt(y.deadLettersPerS)) +
+    card('crashes', 'crashes / s', fmt(y.crashesPerS));
   const out = [];
   for (const n of s.tree) row(n, 0, out);
   if (s.truncated) out.push('<div class="pager">… more actors than one sample describes: collapse some, or page</div>');
@@ -117,7 +120,8 @@ function row(n, depth, out) {
     '<span class="name" style="padding-left:' + depth * 16 + 'px"><span class="tog" data-tog="' + n.id + '" data-depth="' + depth + '">' + tog + '</span>' +
     esc(n.name) + '<span class="beh">' + esc(n.behavior) + ' #' + n.id + (n.childCount ? ' · ' + fmt(n.childCount) + ' children' : '') + '</span>' +
     (n.names.length ? '<span class="names">' + esc(n.names.join(' ')) + '</span>' : '') +
-    (n.summary ? '<span class="sum" data-k="summary">' + esc(n.summary) + '</span>' : '') + '</span>' +
+    (n.summary ? '<span class="sum" data-k="summary">' + esc(n.summary) + '</span>' : '') +
+    (n.lastCrash ? '<span class="crash" data-k="crash" title="' + esc(n.lastCrash.stack) + '">crashed ' + ago(n.lastCrash.at) + ' in ' + esc(n.lastCrash.phase) + ': ' + esc(n.lastCrash.error) + '</span>' : '') + '</span>' +
     '<span class="st ' + st + '">' + st + '</span>' +
     '<span class="num' + (n.mailbox > 100 ? ' deep' : '') + '" data-k="mailbox">' + fmt(n.mailbox) + '</span>' +
     '<span class="num' + (n.perS > 0 ? ' hot' : '') + '" data-k="perS">' + fmt(n.perS) + '</span>' +

@@ -70,11 +70,25 @@ interface NodeView {
   readonly summary: string | undefined;
   /** A static supervisor's child, which the page can restart (a dynamic one's children cannot). */
   readonly restartable: boolean;
+  /** Its last crash while a page was open: when (ms since the epoch), where, and the error. */
+  readonly lastCrash: Crash | undefined;
   /** Children in all; `children` holds the page of them from `offset`. */
   readonly childCount: number;
   readonly offset: number;
   readonly children: readonly NodeView[];
 }
+
+/** A crash seen while a page was open. */
+interface Crash {
+  readonly at: number;
+  readonly phase: string;
+  readonly error: string;
+  /** The first lines of its stack. */
+  readonly stack: string;
+}
+
+/** Crashes kept (the latest per actor, of this many actors at most). */
+const CRASHES_KEPT = 1_000;
 
 interface Viewer {
   /** Page offset of the children shown, by actor id (only actors paged past their first page). */
@@ -251,6 +265,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
       yields: stats.yields,
       deadLetters: stats.deadLetters,
       deadLettersPerS: dt > 0 ? (stats.deadLetters - lastDead) / dt : 0,
+      crashesPerS: dt > 0 ? (crashCount - lastCrashCount) / dt : 0,
       messagesPerS,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
@@ -270,6 +285,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     lastAt = now;
     lastDead = stats.deadLetters;
     lastTurns = stats.turns;
+    lastCrashCount = crashCount;
     return {
       system: figures,
       top: { mailbox: deepest.map(topView), busy: busiest.map(topView) },
@@ -315,6 +331,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
         uptimeMs: info.uptimeMs,
         summary: info.summary === undefined ? undefined : clip(info.summary),
         restartable: isRestartable(info),
+        lastCrash: crashes.get(id),
         childCount: total,
         offset,
         children: shown,
@@ -342,7 +359,25 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     }
   };
 
+  /** The last crash of each actor while a page is open (a subscription: only then). */
+  const crashes = new Map<number, Crash>();
+  let crashCount = 0;
+  let lastCrashCount = 0;
+  let unsubscribe: (() => void) | undefined;
   const start = (): void => {
+    unsubscribe = system.subscribe((e) => {
+      if (e.type !== 'crashed') return;
+      crashCount++;
+      const id = e.ref.id;
+      crashes.delete(id);
+      if (crashes.size >= CRASHES_KEPT) crashes.delete(crashes.keys().next().value as number);
+      const stack = (e.reason.stack ?? '')
+        .split('\n')
+        .slice(1, 4)
+        .map((l) => l.trim())
+        .join(' | ');
+      crashes.set(id, { at: Date.now(), phase: e.phase, error: clip(String(e.reason.message)), stack: clip(stack) });
+    });
     loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     lastAt = 0;
@@ -355,6 +390,9 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     timer = undefined;
     loop?.disable();
     loop = undefined;
+    unsubscribe?.();
+    unsubscribe = undefined;
+    crashes.clear();
     lastHandled = new Map();
     refs = new Map();
     collected = undefined;
