@@ -4,6 +4,7 @@ import {
   Actor,
   type ActorInfo,
   ActorSystem,
+  type Context,
   dynamicSupervisor,
   key,
   type Ref,
@@ -230,6 +231,26 @@ describe('system.survey and system.describe', () => {
     const info = system.describe(rooms as Ref<never>);
     assert.equal(info?.behavior, 'dynamic supervisor');
     assert.deepEqual(info?.children, []);
+    assert.equal(info?.relations, undefined, 'relations only when asked for');
+    // Relations: who it is linked to, who monitors it, what it monitors.
+    const before = system.describe(a.ref as Ref<never>, { relations: true })?.relations;
+    const watcher = await system.start({
+      init(ctx: Context<never>) {
+        ctx.link(a.ref as Ref<never>);
+        ctx.monitor(b.ref as Ref<never>);
+      },
+      receive() {},
+    });
+    const undo = system.monitor(a.ref as Ref<never>, () => {});
+    const rel = system.describe(a.ref as Ref<never>, { relations: true })?.relations;
+    assert.deepEqual(rel?.links, [watcher]);
+    assert.equal(rel?.monitoredBy, (before?.monitoredBy ?? 0) + 1);
+    assert.deepEqual(system.describe(watcher as Ref<never>, { relations: true })?.relations?.monitoring, [b.ref]);
+    undo();
+    assert.equal(
+      system.describe(a.ref as Ref<never>, { relations: true })?.relations?.monitoredBy,
+      before?.monitoredBy,
+    );
     // An actor that has stopped is not described.
     const stopped = system.spawn(worker);
     await system.stop(stopped as Ref<never>);

@@ -39,7 +39,7 @@ export {
 } from './errors.js';
 // Exit reasons and errors
 export { describeReason, type ExitReason, isCleanExit } from './exit-reason.js';
-export type { ActorInfo, ActorStatus, SystemSnapshot } from './introspection/inspect.js';
+export type { ActorInfo, ActorRelations, ActorStatus, SystemSnapshot } from './introspection/inspect.js';
 // Registry, introspection, events, upgrades
 export { type CrashReport, consoleLogger, type Logger, silentLogger } from './logger.js';
 export type { MailboxOptions, OverflowPolicy } from './mailbox/bounded.js';

@@ -38,6 +38,7 @@ export const OBSERVER_PAGE = `<!doctype html>
   .names { color: var(--accent); margin-left: 6px; }
   .sum { color: #b7c2cc; margin-left: 8px; }
   .crash { color: var(--bad); margin-left: 8px; }
+  .rel { color: var(--muted); margin-left: 8px; font-size: 11px; }
   .num { text-align: right; font-variant-numeric: tabular-nums; }
   .st { font-size: 11px; }
   .st.idle { color: var(--muted); } .st.runnable { color: var(--ok); } .st.waiting { color: var(--warn); }
@@ -121,6 +122,7 @@ function row(n, depth, out) {
     esc(n.name) + '<span class="beh">' + esc(n.behavior) + ' #' + n.id + (n.childCount ? ' · ' + fmt(n.childCount) + ' children' : '') + '</span>' +
     (n.names.length ? '<span class="names">' + esc(n.names.join(' ')) + '</span>' : '') +
     (n.summary ? '<span class="sum" data-k="summary">' + esc(n.summary) + '</span>' : '') +
+    relations(n) +
     (n.lastCrash ? '<span class="crash" data-k="crash" title="' + esc(n.lastCrash.stack) + '">crashed ' + ago(n.lastCrash.at) + ' in ' + esc(n.lastCrash.phase) + ': ' + esc(n.lastCrash.error) + '</span>' : '') + '</span>' +
     '<span class="st ' + st + '">' + st + '</span>' +
     '<span class="num' + (n.mailbox > 100 ? ' deep' : '') + '" data-k="mailbox">' + fmt(n.mailbox) + '</span>' +
@@ -138,6 +140,14 @@ function row(n, depth, out) {
       (n.offset > 0 ? '<button data-page="' + n.id + '" data-offset="' + Math.max(0, n.offset - last.pageSize) + '">previous</button> ' : '') +
       (to < n.childCount ? '<button data-page="' + n.id + '" data-offset="' + to + '">next</button>' : '') + '</div>');
   }
+}
+
+function relations(n) {
+  const parts = [];
+  if (n.links.length) parts.push('<span title="linked to ' + esc(n.links.join(' ')) + '">links ' + n.links.length + '</span>');
+  if (n.monitoring.length) parts.push('<span title="monitors ' + esc(n.monitoring.join(' ')) + '">monitors ' + n.monitoring.length + '</span>');
+  if (n.monitoredBy) parts.push('<span>monitored by ' + n.monitoredBy + '</span>');
+  return parts.length ? '<span class="rel" data-k="relations">' + parts.join(' · ') + '</span>' : '';
 }
 
 function status(text, bad) { const el = $('status'); el.textContent = text; el.className = bad ? 'bad' : ''; }

@@ -72,6 +72,10 @@ interface NodeView {
   readonly restartable: boolean;
   /** Its last crash while a page was open: when (ms since the epoch), where, and the error. */
   readonly lastCrash: Crash | undefined;
+  /** The actors it is linked to and monitors (as `Ref<...>` strings), and how many monitor it. */
+  readonly links: readonly string[];
+  readonly monitoring: readonly string[];
+  readonly monitoredBy: number;
   /** Children in all; `children` holds the page of them from `offset`. */
   readonly childCount: number;
   readonly offset: number;
@@ -302,9 +306,10 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     const seen = new Map<number, number>();
     const view = (ref: Ref<never>, parent: Ref<never> | undefined): NodeView | undefined => {
       if (budget <= 0) return undefined;
-      const info = system.describe(ref, { summaries: true });
+      const info = system.describe(ref, { summaries: true, relations: true });
       if (info === undefined) return undefined;
       budget--;
+      const rel = info.relations;
       const id = ref.id;
       refs.set(id, { ref, parent, childId: info.childId });
       const kids = c.children.get(ref) ?? [];
@@ -332,6 +337,9 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
         summary: info.summary === undefined ? undefined : clip(info.summary),
         restartable: isRestartable(info),
         lastCrash: crashes.get(id),
+        links: (rel?.links ?? []).slice(0, 20).map(String),
+        monitoring: (rel?.monitoring ?? []).slice(0, 20).map(String),
+        monitoredBy: rel?.monitoredBy ?? 0,
         childCount: total,
         offset,
         children: shown,

@@ -5,6 +5,7 @@
  * start time the supervisor keeps; plain actors keep none, to stay small).
  */
 import { type Cell, F_AWAIT, F_SCHEDULED, phaseOf } from '../actor/internal.js';
+import { Monitor } from '../actor/monitors.js';
 import type { Ref } from '../actor/ref.js';
 import { namesOf, type UniqueRegistry } from '../registry/registry.js';
 
@@ -36,6 +37,20 @@ export interface ActorInfo {
    */
   readonly summary: string | undefined;
   readonly children: readonly ActorInfo[];
+  /**
+   * With `system.describe(ref, { relations: true })` only: the local actors it is linked to, how many
+   * monitors watch it, and the actors it monitors (local or remote). Undefined otherwise.
+   */
+  readonly relations?: ActorRelations;
+}
+
+/** An actor's links and monitors, from `system.describe(ref, { relations: true })`. */
+export interface ActorRelations {
+  readonly links: readonly Ref<never>[];
+  /** Monitors on this actor (held by other actors, supervisors included, or by code). */
+  readonly monitoredBy: number;
+  /** What this actor monitors. */
+  readonly monitoring: readonly Ref<never>[];
 }
 
 /** The whole live tree and the system's counters. */
@@ -72,6 +87,16 @@ function summaryOf(cell: Cell): string | undefined {
 }
 
 type Mutable = { -readonly [K in keyof ActorInfo]: ActorInfo[K] } & { children: ActorInfo[] };
+
+/** @internal The links and monitors of a cell. */
+export function relationsOf(c: Cell): ActorRelations {
+  const ext = c.ext;
+  let monitoredBy = 0;
+  for (let m = ext?.monitors; m !== undefined; m = m.next) monitoredBy++;
+  const monitoring: Ref<never>[] = [];
+  for (const w of ext?.watching?.values() ?? []) monitoring.push((w instanceof Monitor ? w.target : w) as Ref<never>);
+  return { links: [...(ext?.links ?? [])] as Ref<never>[], monitoredBy, monitoring };
+}
 
 /** @internal One actor's info, its `children` empty (the snapshot fills them in). */
 export function infoOf(c: Cell, now: number, registry: UniqueRegistry<unknown, unknown>, summaries: boolean): Mutable {

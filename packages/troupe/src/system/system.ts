@@ -26,7 +26,7 @@ import type { DistributionHooks, DistributionLayer } from '../actor/remote.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import type { ExitReason } from '../exit-reason.js';
 import { assertReason, describeReason } from '../exit-reason.js';
-import { type ActorInfo, infoOf, type SystemSnapshot, snapshot } from '../introspection/inspect.js';
+import { type ActorInfo, infoOf, relationsOf, type SystemSnapshot, snapshot } from '../introspection/inspect.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { UniqueRegistry } from '../registry/registry.js';
 import type { Scheduler, SchedulerOptions } from '../scheduler/scheduler.js';
@@ -363,12 +363,18 @@ export class ActorSystem implements Spawner {
 
   /**
    * One live local actor as `inspect()` shows it, without its children (`children` is empty), or
-   * undefined when it is not alive here. With `summaries`, its behaviour's summary of its state.
-   * @example const info = system.describe(ref, { summaries: true });
+   * undefined when it is not alive here. With `summaries`, its behaviour's summary of its state; with
+   * `relations`, its links and monitors (`relations`).
+   * @example const info = system.describe(ref, { summaries: true, relations: true });
    */
-  describe(ref: Ref<never>, options: { readonly summaries?: boolean } = {}): ActorInfo | undefined {
+  describe(
+    ref: Ref<never>,
+    options: { readonly summaries?: boolean; readonly relations?: boolean } = {},
+  ): ActorInfo | undefined {
     if (!(ref instanceof Cell) || !ref.alive || ref.runtime !== this.#runtime) return undefined;
-    return infoOf(ref, this.clock.now(), this.#runtime.registry, options.summaries === true);
+    const info = infoOf(ref, this.clock.now(), this.#runtime.registry, options.summaries === true);
+    if (options.relations === true) info.relations = relationsOf(ref);
+    return info;
   }
 
   /**
