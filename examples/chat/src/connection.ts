@@ -215,7 +215,7 @@ export function membersAnswer(
     n++;
   }
   session.answerBudget = Math.max(0, session.answerBudget - bytes);
-  const users = n === sorted.length ? [...sorted] : sorted.slice(0, n);
+  const users = sorted.slice(0, n);
   return n < sorted.length ? { type: 'members', room, users, more: true } : { type: 'members', room, users };
 }
 

@@ -142,7 +142,7 @@ export function writeInboxReplay(
   first: number,
   gapFrom: number,
 ): void {
-  const cut = writeReplay(socket, replay, first, world.options.softLimit);
+  const cut = writeReplay(socket, replay.length, (i) => replay[i] as Encoded, first, world.options.softLimit);
   if (socket.closed) return;
   const from = cut === 0 ? gapFrom : cut;
   if (from === 0) return;

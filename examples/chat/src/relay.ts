@@ -429,8 +429,10 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           return s;
         }
         sendFrame(socket, { ...joined, recovered: msg.recovered } as ServerFrame);
-        const replay = (msg.replay ?? []).map((j) => Encoded.fromJson(j));
-        const cut = writeReplay(socket, replay, msg.first ?? 0, world.options.softLimit);
+        // Each frame decoded only when it is written (the budget may cut the replay short).
+        const replay = msg.replay ?? [];
+        const at = (i: number) => Encoded.fromJson(replay[i] as Uint8Array);
+        const cut = writeReplay(socket, replay.length, at, msg.first ?? 0, world.options.softLimit);
         if (socket.closed) return s;
         const gapFrom = cut === 0 ? (msg.gapFrom ?? 0) : cut;
         if (gapFrom > 0) {

@@ -99,7 +99,10 @@ export class History {
    * takes). Returns the first id not sent, or 0 when all went (or the socket closed).
    */
   replayTo(socket: SocketHandle<Session>, sinceId: number, softLimit: number): number {
-    return writeReplay(socket, this.after(sinceId), sinceId + 1, softLimit);
+    // In place: a replay the budget cuts after one frame reads one, not the whole history.
+    const items = this.#items;
+    const at = sinceId + 1 - this.#baseId;
+    return writeReplay(socket, this.lastId - sinceId, (i) => items[at + i] as Encoded, sinceId + 1, softLimit);
   }
 
   /**
@@ -109,9 +112,10 @@ export class History {
   framesAfter(id: number, limit: number): { frames: Buffer[]; gapFrom: number } {
     const frames: Buffer[] = [];
     let bytes = 0;
-    for (const m of this.after(id)) {
-      if (bytes > limit) return { frames, gapFrom: id + frames.length + 1 };
-      const json = m.json();
+    // In place, up to the limit: not a copy of the whole history first.
+    for (let i = id + 1; i <= this.lastId; i++) {
+      if (bytes > limit) return { frames, gapFrom: i };
+      const json = (this.#items[i - this.#baseId] as Encoded).json();
       frames.push(json);
       bytes += json.byteLength;
     }
@@ -130,7 +134,8 @@ export class History {
 export const FRAME_HEADER = 4;
 
 /**
- * Writes a replay (`frames` has ids `first`, `first + 1`, ...) to a socket while it stays under
+ * Writes a replay (`count` frames, `frameAt(i)` the one with id `first + i`, read only if it is
+ * written) to a socket while it stays under
  * `softLimit` (what uWS holds for it and what this batch has queued, plus what the replay adds: bytes
  * the kernel has taken are out of reach, so the bound does not depend on how much it takes) and
  * while the connection's answer budget lasts (`--answer-ratio`), which it spends. Returns the first
@@ -139,7 +144,8 @@ export const FRAME_HEADER = 4;
  */
 export function writeReplay(
   socket: SocketHandle<Session>,
-  frames: readonly Encoded[],
+  count: number,
+  frameAt: (i: number) => Encoded,
   first: number,
   softLimit: number,
 ): number {
@@ -147,9 +153,9 @@ export function writeReplay(
   let queued = socket.bufferedAmount + socket.pendingBytes;
   let spent = 0;
   let from = 0;
-  for (let i = 0; i < frames.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (socket.closed) return 0;
-    const frame = frames[i] as Encoded;
+    const frame = frameAt(i);
     // Its JSON (a MessagePack copy is smaller) and a WebSocket header. One frame larger than the
     // whole budget goes once the budget is full (the soft limit), so that a resume always moves on.
     const cost = frame.jsonBytes() + FRAME_HEADER;
