@@ -2,7 +2,7 @@
 // Runs every test file under test/ with node:test, on the packages' TypeScript sources.
 // Node 20 does not expand `**` itself, and a shell glob that matches nothing would pass a literal
 // pattern, so the files are listed here. Extra arguments go to node (e.g. --test-name-pattern=...).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,37 @@ const needs = [
 for (const n of needs) {
   if (!n.present()) console.error(`note: ${n.what} is missing, so ${n.tests} will skip; install it with: ${n.install}`);
 }
-const args = ['--conditions=source', '--import', 'tsx', '--test', ...nodeArgs, ...files];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// A hang is a failure with a name, not a run that never ends: each test has 3 minutes (the longest
+// takes well under one), and the whole run 20 (it takes about 4). A test file whose process does not
+// exit after its tests (a timer or socket left open) is what the second catches: the run, in a
+// process group of its own, is killed whole, test files and the servers they started included.
+const TEST_TIMEOUT_MS = 180_000;
+const RUN_TIMEOUT_MS = 20 * 60_000;
+const args = [
+  '--conditions=source',
+  '--import',
+  'tsx',
+  '--test',
+  `--test-timeout=${TEST_TIMEOUT_MS}`,
+  ...nodeArgs,
+  ...files,
+];
+const run = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', detached: true });
+const killAll = (signal) => {
+  try {
+    process.kill(-run.pid, signal);
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => killAll(signal));
+const watchdog = setTimeout(() => {
+  console.error(
+    `test run killed after ${RUN_TIMEOUT_MS / 60_000} min: a test file's process did not exit (see the last files above)`,
+  );
+  killAll('SIGKILL');
+}, RUN_TIMEOUT_MS);
+run.on('exit', (code) => {
+  clearTimeout(watchdog);
+  process.exit(code ?? 1);
+});

@@ -6,7 +6,9 @@
  * leaves two live owners of one name, before, during or after it comes back.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { joinCluster, RegistryUnavailableError } from '@troupe/cluster';
 import { ActorSystem, key, NameTakenError, type Ref, supervisor } from 'troupe';
 import { childNode, FAST, node, pair, server, sleep, until, withNats } from './harness.js';
@@ -251,5 +253,25 @@ describe('cluster registry', () => {
       await a.cluster.leave();
       await proxy.close();
     }
+  });
+  it('lets the process exit after a node leaves while its registry re-opens after a reconnect', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    // A leave during the re-open once left nats.js's watch timer running: the process never exited.
+    const script = fileURLToPath(new URL('./fixtures/leave-after-reconnect.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, String(n.port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.on('exit', (c, s) => resolve([c, s])),
+    );
+    clearTimeout(guard);
+    assert.match(out, /left 4/, 'every leave finished');
+    assert.deepEqual([code, signal], [0, null], 'the process exits by itself once its nodes left');
   });
 });

@@ -164,6 +164,8 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
   } catch (e) {
     membership.stop();
     hooks.detach();
+    // Waits for the registry's open to settle: a watch still being made when the connection closes leaks its timer.
+    await registry.close();
     await nc.close();
     throw new Error(
       `joinCluster: the cluster registry needs JetStream on the NATS server (nats-server -js): ${String(e)}`,

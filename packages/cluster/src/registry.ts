@@ -87,6 +87,12 @@ export class ClusterRegistry {
   #kv: KV | undefined;
   #watch: { stop(): void } | undefined;
   #ready: Promise<void> | undefined;
+  /**
+   * Opens in flight. `close` waits for them: a connection closed while nats.js makes a watch leaves
+   * that watch's heartbeat timer running (it is started before the subscribe that then throws), and
+   * the timer keeps the process alive, logging `closed connection` every 5 s.
+   */
+  readonly #opening = new Set<Promise<void>>();
   #closed = false;
   #reconcile: ReturnType<typeof setInterval> | undefined;
   /** Claims whose actor exited or lost the name, for tests and metrics. */
@@ -115,10 +121,18 @@ export class ClusterRegistry {
 
   /** @internal Opens the bucket and loads the cache; resolves once lookups see every existing name. */
   open(): Promise<void> {
-    this.#ready = this.#open();
+    this.#ready = this.#tracked();
     this.#reconcile = setInterval(() => this.#reconcileOrphans(), 2 * this.o.downAfterMs);
     this.#reconcile.unref();
     return this.#ready;
+  }
+
+  #tracked(): Promise<void> {
+    const p = this.#open();
+    this.#opening.add(p);
+    const done = () => this.#opening.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   async #open(): Promise<void> {
@@ -398,7 +412,7 @@ export class ClusterRegistry {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed || !this.dist.connected) return;
       try {
-        this.#ready = this.#open();
+        this.#ready = this.#tracked();
         await this.#ready;
         break;
       } catch {
@@ -470,6 +484,7 @@ export class ClusterRegistry {
     this.#closed = true;
     if (this.#reconcile !== undefined) clearInterval(this.#reconcile);
     this.#watch?.stop();
+    await Promise.allSettled([...this.#opening]);
     const held = [...this.#held];
     this.#held.clear();
     await Promise.all(held.map(([name, h]) => this.#release(name, h.rev)));
