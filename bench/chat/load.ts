@@ -19,16 +19,16 @@
  * one per DM), received ones at the receivers; lost = expected - received once the load has drained.
  *
  * Recovery (`startFaults`): a few times a second, crash a random room of the group or the socket
- * actor of a random user with `POST /_test/crash`, and as soon as the answer arrives send a probe
- * message through that actor. Each crash is logged with the monotonic times of the request, the
- * answer, the probe's send and the probe's first delivery (at any member); the runner matches them
- * with the server's own crash times.
+ * actor of a random user with a `_crash` frame (the chat's `--test-faults`) and send a probe message
+ * through that actor right behind it. Each crash is logged with the monotonic times of its send and
+ * the probe's first delivery (at any member); the runner matches them with the server's own crash
+ * times.
  */
-import { Agent, request } from 'node:http';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Histogram } from './histogram.js';
 import {
   type ClientPayload,
+  crashFrame,
   type Decoded,
   decodeServerFrame,
   dmFrame,
@@ -120,11 +120,9 @@ export interface WindowStats {
   readonly loopP99Ms: number;
   /** How far behind schedule the sender was at worst (ms of sends). */
   readonly sendLagMs: number;
-  /** One entry per crash that hit an actor: [request sent, answer, probe sent, probe first delivered (0: never)], ns. */
-  readonly crashLog: Array<[number, number, number, number]>;
+  /** One entry per crash: [crash and probe sent, probe first delivered (0: never)], ns. */
+  readonly crashLog: Array<[number, number]>;
   readonly crashes: number;
-  /** Crash requests that found no such actor (`{"crashed":0}`). */
-  readonly crashMisses: number;
   /** Probes still undelivered when the window closed. */
   readonly probesPending: number;
 }
@@ -144,9 +142,7 @@ interface Room {
   readonly acked: number[];
   /** After `mark()`: when the first message sent after the mark was delivered here (ns; 0: not yet). */
   recoveredNs: number;
-  probe:
-    | { readonly entry: [number, number, number, number]; readonly sender: number; readonly seq: number }
-    | undefined;
+  probe: { readonly entry: [number, number]; readonly sender: number; readonly seq: number } | undefined;
 }
 
 interface Conn {
@@ -247,9 +243,8 @@ export class LoadGroup {
   #windowExpected = 0;
   #cpuStart: NodeJS.CpuUsage = process.cpuUsage();
   readonly #hist = new Histogram();
-  #crashLog: Array<[number, number, number, number]> = [];
+  #crashLog: Array<[number, number]> = [];
   #crashes = 0;
-  #crashMisses = 0;
   #loop: IntervalHistogram | undefined;
   // Sending
   #rate = 0;
@@ -260,8 +255,6 @@ export class LoadGroup {
   #maxLag = 0;
   // Faults
   #faultTimer: NodeJS.Timeout | undefined;
-  #faultAgent: Agent | undefined;
-  #faultInFlight = false;
   #closing = false;
   /** `mark()`'s time (monotonic ns), 0 before. */
   #markNs = 0;
@@ -610,7 +603,6 @@ export class LoadGroup {
     this.#hist.reset();
     this.#crashLog = [];
     this.#crashes = 0;
-    this.#crashMisses = 0;
     this.#maxLag = 0;
     this.#cpuStart = process.cpuUsage();
     this.#loop?.disable();
@@ -637,7 +629,6 @@ export class LoadGroup {
       sendLagMs: this.#maxLag,
       crashLog: this.#crashLog,
       crashes: this.#crashes,
-      crashMisses: this.#crashMisses,
       probesPending,
     };
   }
@@ -654,16 +645,15 @@ export class LoadGroup {
     clearInterval(this.#faultTimer);
     this.#faultTimer = undefined;
     if (perSecond <= 0) return;
-    this.#faultAgent ??= new Agent({ keepAlive: true, maxSockets: 1 });
     let flip = false;
     this.#faultTimer = setInterval(() => {
-      if (this.#faultInFlight) return;
       flip = !flip;
       this.#crashOne(flip);
     }, 1000 / perSecond);
   }
 
   #crashOne(roomCrash: boolean): void {
+    if (!this.#measuring || this.#closing) return;
     // A room with a probe in flight is left alone until the probe arrives.
     let room: Room | undefined;
     for (let i = 0; i < 8 && room === undefined; i++) {
@@ -674,64 +664,25 @@ export class LoadGroup {
     const joinedMembers = room.members.filter((m) => m.joined && m.ws?.open);
     const sender = joinedMembers[Math.floor(Math.random() * joinedMembers.length)];
     if (sender === undefined) return;
-    const target = roomCrash ? `room=${room.name}` : `user=${sender.user}`;
-    this.#faultInFlight = true;
-    const t0 = nowNs();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: this.plan.port,
-        method: 'POST',
-        path: `/_test/crash?${target}`,
-        agent: this.#faultAgent,
-        timeout: 5_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (s: string) => {
-          body += s;
-        });
-        res.on('end', () => {
-          this.#faultInFlight = false;
-          const t1 = nowNs();
-          let crashed = 0;
-          try {
-            crashed = Number((JSON.parse(body) as { crashed?: unknown }).crashed) || 0;
-          } catch {
-            crashed = 0;
-          }
-          if (!this.#measuring) return;
-          this.#crashes++;
-          if (crashed === 0) {
-            this.#crashMisses++;
-            return;
-          }
-          if (this.#closing || !sender.joined) return;
-          // The probe goes through the crashed actor: the room's, or the user's socket actor.
-          const seq = ++sender.seq;
-          const content = makeContent(process.hrtime.bigint(), TAG_PROBE, sender.g, seq, this.plan.payloadBytes);
-          const entry: [number, number, number, number] = [t0, t1, nowNs(), 0];
-          this.#crashLog.push(entry);
-          room.probe = { entry, sender: sender.g, seq };
-          this.#send(sender, messageFrame(room.name, content, ref(sender, REF_ROOM), this.plan.encoding));
-          this.tally.sentRoom++;
-          this.tally.expected += room.joined;
-        });
-      },
-    );
-    req.on('error', () => {
-      this.#faultInFlight = false;
-    });
-    req.on('timeout', () => req.destroy());
-    req.end();
+    // The crash and, right behind it, the probe: both through the sender's socket actor, which
+    // crashes itself or passes the crash to the room; either way the probe queues behind it.
+    const seq = ++sender.seq;
+    const content = makeContent(process.hrtime.bigint(), TAG_PROBE, sender.g, seq, this.plan.payloadBytes);
+    const entry: [number, number] = [nowNs(), 0];
+    this.#crashLog.push(entry);
+    this.#crashes++;
+    room.probe = { entry, sender: sender.g, seq };
+    this.#send(sender, crashFrame(roomCrash ? room.name : undefined, this.plan.encoding));
+    this.#send(sender, messageFrame(room.name, content, ref(sender, REF_ROOM), this.plan.encoding));
+    this.tally.sentRoom++;
+    this.tally.expected += room.joined;
   }
 
   #probeArrived(room: Room, d: Decoded, recvNs: number): void {
     const p = room.probe;
     if (p === undefined || p.sender !== d.sender || p.seq !== d.seq) return;
     room.probe = undefined;
-    p.entry[3] = recvNs;
+    p.entry[1] = recvNs;
   }
 
   // ---- failover --------------------------------------------------------------------------------
@@ -779,7 +730,6 @@ export class LoadGroup {
     this.#closing = true;
     this.setRate(0);
     this.startFaults(0);
-    this.#faultAgent?.destroy();
     this.#loop?.disable();
     for (const c of this.#conns) {
       c.closing = true;

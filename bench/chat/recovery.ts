@@ -1,19 +1,25 @@
 /**
  * Recovery, on the Troupe server only (the baseline has no actors to crash): the fixed load while
- * the load generator crashes 5 actors a second through the chat's fault-injection hook, alternately
- * a room actor (`POST /_test/crash?room=NAME`) and the socket actor of one connection
- * (`?user=NAME`), for 20 s (quick: 4 s).
+ * the load generator crashes 5 actors a second through the chat's fault injection (`--test-faults`),
+ * alternately a room actor and the socket actor of one connection, for 20 s (quick: 4 s).
  *
- * As soon as a crash request is answered, the load generator sends a probe through the crashed
- * actor: a room message to that room from a random member, or from the crashed connection. The
- * probe queues behind the crash in the actor's mailbox, so it cannot be delivered before the actor
- * has crashed, been restarted and handled it. One sample is the time from the crash, as the server
- * itself saw it (its `crashed` event, on the same monotonic clock), to the probe's first delivery at
- * any member: the workload spec's (bench/README.md) "time from a kill to the next message delivered through that actor". It
- * includes the crash answer's trip to the load generator and the probe's trip through the server,
- * so the notes break it down: the restart alone (`crashed` to `restarted`, inside the server), the
- * probe's own latency, and the latency of plain messages in the same window. `lost` counts every
- * expected delivery of the whole run (load and probes) that never arrived.
+ * Each crash is a `_crash` frame on a member's WebSocket (`{"type":"_crash"}` crashes that
+ * connection's actor, with `"room"` the socket actor passes the crash to the room's), and right
+ * behind it, on the same socket, a probe: a room message from that member. The probe queues behind
+ * the crash in the crashed actor's mailbox, so it cannot be delivered before the actor has crashed,
+ * been restarted and handled it. Two figures per crash:
+ *
+ * - in the server (`recovery-inproc-*`): the chat's own timing (examples/chat/src/faults.ts), from
+ *   the moment the injected crash is thrown to the moment the first message through that actor
+ *   after it (the probe) is written to a member's socket. No load generator in it.
+ * - end to end (`recovery-*`): from the server's `crashed` event (the wrapper's subscription, on the
+ *   same monotonic clock as the load generator) to the probe's first delivery at any member: the
+ *   workload spec's "time from a kill to the next message delivered through that actor", with the
+ *   trip out of the server and the load generator's read in it.
+ *
+ * The notes add the restart alone (`crashed` to `restarted`) and the latency of plain messages in
+ * the same window. `lost` counts every expected delivery of the whole run (load and probes) that
+ * never arrived.
  */
 import { runFixedLoad } from './fixed-load.js';
 import { Histogram } from './histogram.js';
@@ -24,8 +30,12 @@ import { atMost, contention, type Figure, loadgenBottleneck, lostOf, type Scenar
 const CRASHES_PER_S = 5;
 
 const figures: Figure[] = [
+  { name: 'recovery-inproc-p50-ms', unit: 'ms', better: 'lower', decimals: 3 },
+  { name: 'recovery-inproc-p99-ms', unit: 'ms', better: 'lower', decimals: 3, target: atMost(1, '< 1 ms') },
+  { name: 'recovery-inproc-room-p99-ms', unit: 'ms', better: 'lower', decimals: 3, target: atMost(1, '< 1 ms') },
+  { name: 'recovery-inproc-socket-p99-ms', unit: 'ms', better: 'lower', decimals: 3, target: atMost(1, '< 1 ms') },
   { name: 'recovery-p50-ms', unit: 'ms', better: 'lower', decimals: 3 },
-  { name: 'recovery-p99-ms', unit: 'ms', better: 'lower', decimals: 3, target: atMost(1, '< 1 ms') },
+  { name: 'recovery-p99-ms', unit: 'ms', better: 'lower', decimals: 3 },
   { name: 'recovery-restart-p50-ms', unit: 'ms', better: 'lower', decimals: 3 },
   { name: 'recovery-restart-p99-ms', unit: 'ms', better: 'lower', decimals: 3 },
   { name: 'recovery-probe-p99-ms', unit: 'ms', better: 'lower', decimals: 3 },
@@ -37,32 +47,42 @@ const figures: Figure[] = [
 interface Timed {
   readonly recovery: Histogram;
   readonly restart: Histogram;
-  readonly answer: Histogram;
   readonly probe: Histogram;
+  readonly inproc: Histogram;
+  readonly inprocRoom: Histogram;
+  readonly inprocSocket: Histogram;
   unmatched: number;
   undelivered: number;
 }
 
 /**
- * Pairs each logged crash request with the server's crash event that it caused: requests go one at
- * a time, so it is the first `crashed` event after the request and before the next one.
+ * Pairs each logged crash with the server's crash event that it caused: crashes are sent one at a
+ * time, so it is the first `crashed` event after the send and before the next one. The chat's own
+ * recovery pairs need no matching.
  */
 export function matchCrashes(log: WindowSummary['crashLog'], events: CrashEvents): Timed {
   const t: Timed = {
     recovery: new Histogram(),
     restart: new Histogram(),
-    answer: new Histogram(),
     probe: new Histogram(),
+    inproc: new Histogram(),
+    inprocRoom: new Histogram(),
+    inprocSocket: new Histogram(),
     unmatched: 0,
     undelivered: 0,
   };
+  for (const [crash, written, actor] of events.recoveries) {
+    const us = (written - crash) / 1000;
+    t.inproc.record(us);
+    (actor === 'room' ? t.inprocRoom : t.inprocSocket).record(us);
+  }
   const entries = [...log].sort((a, b) => a[0] - b[0]);
   const crashed = [...events.crashed].sort((a, b) => a[0] - b[0]);
   let k = 0;
   for (let i = 0; i < entries.length; i++) {
-    const [t0, t1, sent, first] = entries[i] as [number, number, number, number];
+    const [sent, first] = entries[i] as [number, number];
     const limit = (entries[i + 1]?.[0] ?? Number.POSITIVE_INFINITY) as number;
-    while (k < crashed.length && (crashed[k] as [number, string])[0] < t0) k++;
+    while (k < crashed.length && (crashed[k] as [number, string])[0] < sent) k++;
     const ev = crashed[k];
     if (ev === undefined || ev[0] >= limit) {
       t.unmatched++;
@@ -72,7 +92,6 @@ export function matchCrashes(log: WindowSummary['crashLog'], events: CrashEvents
     const [kill, ref] = ev;
     const up = events.restarted.find(([ns, r]) => r === ref && ns >= kill);
     if (up !== undefined) t.restart.record((up[0] - kill) / 1000);
-    t.answer.record((t1 - kill) / 1000);
     if (first === 0) {
       t.undelivered++;
       continue;
@@ -110,18 +129,23 @@ export const recovery: Scenario = {
       const slow = loadgenBottleneck(w);
       if (slow.length > 0) notes.push(`${label}: the load generator may have been a bottleneck: ${slow.join('; ')}`);
       notes.push(
-        `${label}: ${w.crashes} crashes (${w.crashMisses} found no actor, ${t.unmatched} without a server crash event), ` +
-          `${t.recovery.count} probes timed, ${t.undelivered} never delivered`,
-        `${label}: kill -> restarted (in the server) ${both(t.restart)}; kill -> answer at the load generator ` +
-          `${both(t.answer)}; probe send -> first delivery ${both(t.probe)}; plain messages, every member, ${both(w.hist)}`,
+        `${label}: ${w.crashes} crashes (${t.unmatched} without a server crash event), ` +
+          `${t.recovery.count} probes timed, ${t.undelivered} never delivered, ${t.inproc.count} timed in the server`,
+        `${label}: in the server, crash -> probe written: rooms ${both(t.inprocRoom)}, socket actors ${both(t.inprocSocket)}; ` +
+          `crash -> restarted ${both(t.restart)}; crash and probe sent -> first delivery ${both(t.probe)}; ` +
+          `plain messages, every member, ${both(w.hist)}`,
       );
       return {
         figures: {
+          'recovery-inproc-p50-ms': ms(t.inproc, 0.5),
+          'recovery-inproc-p99-ms': ms(t.inproc, 0.99),
+          'recovery-inproc-room-p99-ms': ms(t.inprocRoom, 0.99),
+          'recovery-inproc-socket-p99-ms': ms(t.inprocSocket, 0.99),
           'recovery-p50-ms': ms(t.recovery, 0.5),
           'recovery-p99-ms': ms(t.recovery, 0.99),
           'recovery-restart-p50-ms': ms(t.restart, 0.5),
           'recovery-restart-p99-ms': ms(t.restart, 0.99),
-          // The probe's own trip, send to first delivery, through the actor that just restarted.
+          // The crash and probe's trip, send to first delivery, through the actor that just restarted.
           'recovery-probe-p99-ms': ms(t.probe, 0.99),
           // Every delivery of the same window, crash or not: the floor under recovery-p99-ms.
           'recovery-plain-p99-ms': ms(w.hist, 0.99),

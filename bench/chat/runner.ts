@@ -80,10 +80,14 @@ export class Progress {
 
 // ---- servers -------------------------------------------------------------------------------------
 
-/** [monotonic ns, actor] of each `crashed` and `restarted` event in the Troupe server. */
+/**
+ * [monotonic ns, actor] of each `crashed` and `restarted` event in the Troupe server, and the chat's
+ * own recovery timing (examples/chat/src/faults.ts): [crash thrown, first delivery written, actor].
+ */
 export interface CrashEvents {
   readonly crashed: Array<[number, string]>;
   readonly restarted: Array<[number, string]>;
+  readonly recoveries: Array<[number, number, 'room' | 'socket']>;
 }
 
 /** One of V8's heap spaces, from `heap-spaces`. */
@@ -249,9 +253,8 @@ export interface WindowSummary {
   readonly loadgenWaitPct: number;
   /** How each core spent the window (/proc/stat), as text: the kernel's share shows here. */
   readonly cores: string;
-  readonly crashLog: Array<[number, number, number, number]>;
+  readonly crashLog: Array<[number, number]>;
   readonly crashes: number;
-  readonly crashMisses: number;
   readonly probesPending: number;
 }
 
@@ -457,7 +460,6 @@ export class Fleet {
       cores,
       crashLog: parts.flatMap((p) => p.crashLog),
       crashes: parts.reduce((n, p) => n + p.crashes, 0),
-      crashMisses: parts.reduce((n, p) => n + p.crashMisses, 0),
       probesPending: parts.reduce((n, p) => n + p.probesPending, 0),
     };
   }

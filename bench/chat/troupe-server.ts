@@ -8,8 +8,9 @@
  * With `--test-faults` (the recovery scenario) it also subscribes to the system's event stream and
  * keeps the monotonic time (`process.hrtime.bigint()`, the clock the load generator uses) of every
  * `crashed` and `restarted` event, which the runner fetches with `{ cmd: 'crash-events' }` to time
- * each crash from the moment it happened. Without the flag nothing subscribes, so the event stream
- * costs what it costs in production.
+ * each crash from the moment it happened, with the chat's own timing of each crash and the first
+ * delivery written after it (`chat.world.faults`). Without the flag nothing subscribes, so the
+ * event stream costs what it costs in production.
  */
 import { createRequire } from 'node:module';
 import { ActorSystem, type Logger } from 'troupe';
@@ -55,7 +56,7 @@ logCluster(chat, system, logger);
 if (process.send !== undefined) {
   serveServerRequests(3_600_000, (r) => {
     if (r.cmd !== 'crash-events') throw new Error(`unknown request ${r.cmd}`);
-    const out = { crashed: [...crashed], restarted: [...restarted] };
+    const out = { crashed: [...crashed], restarted: [...restarted], recoveries: chat.world.faults?.take() ?? [] };
     crashed.length = 0;
     restarted.length = 0;
     return out;

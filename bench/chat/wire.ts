@@ -54,6 +54,12 @@ export function messageFrame(room: string, content: string, ref: number, encodin
   return packr.pack({ type: 'message', room, content, ref });
 }
 
+/** The chat's `--test-faults` crash: of the sender's own socket actor, or with `room` of that room's. */
+export function crashFrame(room: string | undefined, encoding: Encoding): ClientPayload {
+  if (encoding === 'json') return room === undefined ? '{"type":"_crash"}' : `{"type":"_crash","room":"${room}"}`;
+  return packr.pack(room === undefined ? { type: '_crash' } : { type: '_crash', room });
+}
+
 export function dmFrame(to: string, content: string, ref: number, encoding: Encoding): ClientPayload {
   if (encoding === 'json') return `{"type":"dm","to":"${to}","content":"${content}","ref":${ref}}`;
   return packr.pack({ type: 'dm', to, content, ref });

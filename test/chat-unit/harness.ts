@@ -34,6 +34,7 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
     fanout: undefined,
     now: () => 0,
     backlogMs: () => 0,
+    faults: undefined,
   };
   world.names.register(
     ROOM_SUP,

@@ -27,6 +27,56 @@ describe('chat fault injection', () => {
     await alice.sync();
   });
 
+  it('takes a _crash frame only with testFaults, and times each crash to the first delivery after it', async (t) => {
+    const off = await startServer(t);
+    const eve = await off.connect('eve');
+    const unknown = await eve.request({ type: '_crash' });
+    assert.equal(unknown.code, 'bad_request', 'without testFaults it is an unknown type');
+    assert.match(String(unknown.reason), /unknown type "_crash"/);
+    assert.equal(off.chat.world.faults, undefined, 'and nothing is timed');
+
+    const srv = await startServer(t, { testFaults: true });
+    const alice = await srv.connect('alice');
+    const bob = await srv.connect('bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    const faults = srv.chat.world.faults;
+    assert.ok(faults !== undefined);
+    faults.take();
+    // The crash of the room, and right behind it on the same socket a message: the restarted room
+    // handles the message, nothing is answered for the crash itself.
+    alice.send({ type: '_crash', room: 'lobby' });
+    const first = await alice.request({ type: 'message', room: 'lobby', content: 'after the room crashed' });
+    assert.equal(first.type, 'ack');
+    assert.equal((await bob.next(is('message'))).content, 'after the room crashed');
+    // The crash of alice's own socket actor: the connection stays, the next frame is handled.
+    alice.send({ type: '_crash' });
+    const second = await alice.request({ type: 'message', room: 'lobby', content: 'after alice crashed' });
+    assert.equal(second.type, 'ack');
+    assert.equal(second.id, (first.id as number) + 1);
+    assert.equal((await bob.next(is('message'))).content, 'after alice crashed');
+    const { rooms, sockets } = await supervisors(srv);
+    assert.deepEqual(
+      (await whichChildren(rooms)).map((c) => c.restarts),
+      [1],
+    );
+    assert.deepEqual(
+      (await whichChildren(sockets)).map((c) => c.restarts).sort(),
+      [0, 1],
+      "alice's socket actor restarted, bob's did not",
+    );
+    const timed = faults.take();
+    assert.deepEqual(
+      timed.map((r) => r[2]),
+      ['room', 'socket'],
+      'one recovery per crash, in order',
+    );
+    for (const [crash, written] of timed) assert.ok(written >= crash, `${written} >= ${crash}`);
+    assert.deepEqual(faults.take(), [], 'read once');
+    const missing = await alice.request({ type: '_crash', room: 'nowhere' });
+    assert.equal(missing.code, 'bad_request');
+  });
+
   it('answers how many actors it crashed', async (t) => {
     const srv = await startServer(t, { testFaults: true });
     const a1 = await srv.connect('alice');

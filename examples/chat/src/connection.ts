@@ -5,10 +5,11 @@
  * encoding, rate bucket) lives in the socket's session; a crash while handling a frame answers that
  * frame with `internal` and the connection stays open.
  */
-import type { SocketArgs, SocketEvent, SocketHandle } from '@troupe/uws';
+import { isLoopbackAddress, type SocketArgs, type SocketEvent, type SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, MonitorRef, Ref } from 'troupe';
 import { ownerName } from './clustered.js';
 import { sendFrame } from './codec.js';
+import type { FaultLog } from './faults.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
@@ -325,6 +326,7 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
           }
           return socket;
         case 'crash':
+          world.faults?.crashed(socket);
           throw new Error(`injected crash in a connection of ${session.user}`);
         case 'slow.check': {
           // Still over the soft limit after the grace period: close with 1013.
@@ -341,6 +343,32 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
 }
 
 /** One frame from the client: rate limit, parse, handle. */
+/**
+ * `--test-faults` only, from loopback clients only (else the frame is an unknown type, as without
+ * the flag): crash this connection's actor, or a room's, now. Not answered: the frames after it
+ * queue behind the crash, the first of them is what the restarted actor handles first.
+ */
+function injectCrash(
+  socket: SocketHandle<Session>,
+  world: World,
+  frame: Extract<ClientFrame, { type: '_crash' }>,
+): SocketHandle<Session> {
+  const faults = world.faults as FaultLog;
+  if (!isLoopbackAddress(socket.remoteAddress)) {
+    world.counters.errors++;
+    sendFrame(socket, errorFrame({ code: 'bad_request', reason: 'unknown type "_crash"', ...refOf(frame) }));
+    return socket;
+  }
+  if (frame.room === undefined) {
+    faults.crashed(socket);
+    throw new Error(`injected crash in a connection of ${socket.session.user}`);
+  }
+  if (world.rooms.whereis(frame.room)?.send({ type: 'crash' }) !== true) {
+    sendFrame(socket, errorFrame({ code: 'bad_request', reason: `no room ${frame.room}`, ...refOf(frame) }));
+  }
+  return socket;
+}
+
 function onFrame(
   socket: SocketHandle<Session>,
   msg: Extract<SocketEvent, { type: 'socket.message' }>,
@@ -371,12 +399,13 @@ function onFrame(
     sendFrame(socket, errorFrame({ code: 'rate_limited', reason: 'too many frames', ...ref }, wait));
     return socket;
   }
-  const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent);
+  const parsed = parseClientFrame(msg.data, msg.isBinary, o.maxContent, world.faults !== undefined);
   if (!parsed.ok) {
     world.counters.errors++;
     sendFrame(socket, errorFrame(parsed.error));
     return socket;
   }
+  if (parsed.frame.type === '_crash') return injectCrash(socket, world, parsed.frame);
   try {
     handleFrame(socket, world, ctx, parsed.frame);
   } catch (e) {

@@ -29,7 +29,9 @@ export type ClientFrame =
   | { readonly type: 'dm'; readonly to: string; readonly content: string; readonly ref?: ClientRef }
   | { readonly type: 'who'; readonly room: string; readonly ref?: ClientRef }
   | { readonly type: 'ping'; readonly ref?: ClientRef }
-  | { readonly type: 'inbox'; readonly since: Since; readonly ref?: ClientRef };
+  | { readonly type: 'inbox'; readonly since: Since; readonly ref?: ClientRef }
+  /** `--test-faults` only: crash this connection's actor, or with `room` that room's (faults.ts). */
+  | { readonly type: '_crash'; readonly room?: string; readonly ref?: ClientRef };
 
 /** The error codes of PROTOCOL.md. */
 export type ErrorCode =
@@ -137,8 +139,8 @@ export function decode(data: string | Uint8Array, isBinary: boolean): { ok: true
   }
 }
 
-/** Validates a decoded frame by PROTOCOL.md. `maxContent` is in bytes. */
-export function validate(v: unknown, maxContent: number): Parsed {
+/** Validates a decoded frame by PROTOCOL.md. `maxContent` is in bytes; `faults`: `_crash` is a type. */
+export function validate(v: unknown, maxContent: number, faults = false): Parsed {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad('a frame must be an object');
   const o = v as Record<string, unknown>;
   let ref: ClientRef | undefined;
@@ -147,6 +149,11 @@ export function validate(v: unknown, maxContent: number): Parsed {
     ref = o.ref;
   }
   const type = o.type;
+  if (faults && type === '_crash') {
+    if (o.room === undefined) return { ok: true, frame: withRef({ type: '_crash' }, ref) };
+    if (!isName(o.room)) return invalidName('room', ref);
+    return { ok: true, frame: withRef({ type: '_crash', room: o.room }, ref) };
+  }
   if (typeof type !== 'string' || !TYPES.has(type)) {
     return bad(`unknown type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type}`, ref);
   }
@@ -207,10 +214,15 @@ function tooLong(content: string, maxContent: number, ref: ClientRef | undefined
 }
 
 /** Decode and validate in one step. */
-export function parseClientFrame(data: string | Uint8Array, isBinary: boolean, maxContent: number): Parsed {
+export function parseClientFrame(
+  data: string | Uint8Array,
+  isBinary: boolean,
+  maxContent: number,
+  faults = false,
+): Parsed {
   const d = decode(data, isBinary);
   if (!d.ok) return bad(isBinary ? 'not MessagePack' : 'not JSON');
-  return validate(d.value, maxContent);
+  return validate(d.value, maxContent, faults);
 }
 
 /** The `ref` of a frame that failed before validation, if one can be read safely. */

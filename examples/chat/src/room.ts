@@ -272,6 +272,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         }
         if (s.crashOnPublish) {
           world.counters.roomCrashes++;
+          world.faults?.crashed(s.name);
           throw new Error(`injected crash in room ${s.name} while publishing`);
         }
         const store = s.store;
@@ -286,7 +287,16 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         });
         store.append(frame, frame.jsonBytes());
         const t0 = performance.now();
-        for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
+        const faults = world.faults;
+        if (faults === undefined) for (const [conn, m] of world.members.lookup(s.name)) deliver(s, conn, m, frame, id);
+        else {
+          let first = true;
+          for (const [conn, m] of world.members.lookup(s.name)) {
+            deliver(s, conn, m, frame, id);
+            if (first) faults.delivered(s.name, msg.socket);
+            first = false;
+          }
+        }
         world.fanout?.observe((performance.now() - t0) / 1000);
         // The history keeps bytes, not the frame and its strings.
         frame.compact();
@@ -325,6 +335,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           return s;
         }
         world.counters.roomCrashes++;
+        world.faults?.crashed(s.name);
         throw new Error(`injected crash in room ${s.name}`);
     }
   },

@@ -28,6 +28,7 @@ import { verifyToken } from './auth.js';
 import { type ChatCluster, hostView } from './clustered.js';
 import { connection } from './connection.js';
 import { DurableHistory } from './durable.js';
+import { FaultLog } from './faults.js';
 import { type Health, routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type ChatOptions, profile } from './options.js';
@@ -126,6 +127,7 @@ export async function startChat(
     fanout: undefined,
     now,
     backlogMs: () => system.backlogMs,
+    faults: options.testFaults ? new FaultLog() : undefined,
   };
   let port = 0;
   let draining = false;

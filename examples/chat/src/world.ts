@@ -15,6 +15,7 @@ import {
   type UniqueRegistry,
 } from 'troupe';
 import type { ChatCluster } from './clustered.js';
+import type { FaultLog } from './faults.js';
 import type { Inbox } from './inbox.js';
 import type { ChatOptions } from './options.js';
 import type { OwnerArgs, OwnerMsg } from './owner.js';
@@ -94,6 +95,8 @@ export interface World {
   readonly now: () => number;
   /** How long the actor system has been behind (`system.backlogMs`): the load-shedding signal. */
   readonly backlogMs: () => number;
+  /** `--test-faults` only: injected crashes and the first delivery after each (faults.ts). */
+  readonly faults: FaultLog | undefined;
 }
 
 export function newCounters(): Counters {
