@@ -664,16 +664,20 @@ export class LoadGroup {
     const joinedMembers = room.members.filter((m) => m.joined && m.ws?.open);
     const sender = joinedMembers[Math.floor(Math.random() * joinedMembers.length)];
     if (sender === undefined) return;
-    // The crash and, right behind it, the probe: both through the sender's socket actor, which
-    // crashes itself or passes the crash to the room; either way the probe queues behind it.
+    // The crash and, right behind it, the probe, in one write: the server reads them together, so
+    // the probe is in the sender's socket actor's mailbox when it crashes (or passes the crash to the
+    // room), and queues behind the crash. Sent apart, the probe could arrive after the restart, and
+    // the figure would time the server's loop, not the recovery.
     const seq = ++sender.seq;
     const content = makeContent(process.hrtime.bigint(), TAG_PROBE, sender.g, seq, this.plan.payloadBytes);
     const entry: [number, number] = [nowNs(), 0];
     this.#crashLog.push(entry);
     this.#crashes++;
     room.probe = { entry, sender: sender.g, seq };
-    this.#send(sender, crashFrame(roomCrash ? room.name : undefined, this.plan.encoding));
-    this.#send(sender, messageFrame(room.name, content, ref(sender, REF_ROOM), this.plan.encoding));
+    sender.ws?.sendTogether([
+      crashFrame(roomCrash ? room.name : undefined, this.plan.encoding),
+      messageFrame(room.name, content, ref(sender, REF_ROOM), this.plan.encoding),
+    ]);
     this.tally.sentRoom++;
     this.tally.expected += room.joined;
   }

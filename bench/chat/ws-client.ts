@@ -179,6 +179,17 @@ export class WsClient {
     return true;
   }
 
+  /** Sends frames in one write, so that the server reads them together (text: JSON, bytes: MessagePack). */
+  sendTogether(payloads: ReadonlyArray<string | Uint8Array>): boolean {
+    if (!this.open) return false;
+    this.#socket.write(
+      Buffer.concat(
+        payloads.map((p) => (typeof p === 'string' ? encodeClientFrame(OP_TEXT, p) : encodeClientFrame(OP_BINARY, p))),
+      ),
+    );
+    return true;
+  }
+
   /** Closes with a close frame, then drops the socket shortly after whatever the server does. */
   close(code = 1000): void {
     if (this.#done) return;

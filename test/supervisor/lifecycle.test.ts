@@ -292,6 +292,33 @@ describe('restart in place', () => {
     await system.shutdown();
   });
 
+  it('writes the crash report after the restarted child handled the mail waiting for it', async () => {
+    const { system, captured } = newSystem();
+    const seen: string[] = [];
+    const sup = await system.start(
+      supervisor({
+        children: [
+          {
+            id: 'w',
+            behavior: (msg: string) => {
+              if (msg === 'boom') throw new Error('poison');
+              seen.push(`${msg} (${captured.errors.length} reports written)`);
+            },
+          },
+        ],
+      }),
+    );
+    const w = (await childRef(sup, 'w')) as unknown as Ref<string>;
+    w.send('boom');
+    w.send('first');
+    w.send('second');
+    await settle(system);
+    assert.deepEqual(seen, ['first (0 reports written)', 'second (0 reports written)']);
+    assert.equal(captured.errors.length, 1, 'and then the report');
+    assert.match(String(captured.errors[0]?.msg), /child 'w' .* exited: .*poison/);
+    await system.shutdown();
+  });
+
   it('does not hold the event loop in a crash loop: restarts jump the queue, but only for a while', async () => {
     const { system } = newSystem();
     let inits = 0;

@@ -41,6 +41,12 @@ export interface Runtime {
   emit(event: SystemEvent): void;
   deadLetter(to: Ref<unknown>, message: unknown, reason: DeadLetterReason, error?: ExitReason): void;
   reportCrash(report: CrashReport): void;
+  /**
+   * Runs `fn` in this event-loop iteration's check phase, after the I/O callbacks and drains still
+   * to come in it (`Scheduler.later`): for work nothing waits for, such as writing a crash report,
+   * kept off the path of the actors' mail.
+   */
+  afterDrain(fn: () => void): void;
   /** Makes, lists and schedules a new actor; `parent` is the spawning actor, `where` names the API for errors. */
   spawn(behavior: unknown, options: SpawnOptions<unknown> | undefined, parent: Cell | undefined, where: string): Cell;
   /** The actor died: it leaves the list of live actors. */

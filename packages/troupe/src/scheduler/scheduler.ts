@@ -56,6 +56,8 @@ export class Scheduler {
   yields = 0;
   /** Called when a drain ends (queue empty, or yielding): output batching flushes here. */
   private flushers: Array<() => void> = [];
+  /** `later`'s functions, run together in the next check phase. */
+  private laters: Array<() => void> = [];
   /**
    * When this event-loop iteration's first inline drain started, or -1. Inline drains (a microtask
    * after a socket or timer callback) share one slice per iteration: a poll phase that delivers
@@ -229,17 +231,25 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Runs `fn` in this event-loop iteration's check phase (`setImmediate`), after the I/O callbacks
+   * still to come in it and the drains they start: for work nothing waits for, such as a crash
+   * report's log line. A frame read with the one that crashed an actor is handled before it.
+   */
+  later(fn: () => void): void {
+    this.laters.push(fn);
+    if (this.laters.length === 1) setImmediate(this.runLaters);
+  }
+
+  private readonly runLaters = (): void => {
+    const ls = this.laters;
+    this.laters = [];
+    for (let i = 0; i < ls.length; i++) guarded(ls[i] as () => void);
+  };
+
   private flush(): void {
     const fs = this.flushers;
-    for (let i = 0; i < fs.length; i++) {
-      try {
-        (fs[i] as () => void)();
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    for (let i = 0; i < fs.length; i++) guarded(fs[i] as () => void);
   }
 
   /**
@@ -271,5 +281,16 @@ export class Scheduler {
       }
       this.flush();
     }
+  }
+}
+
+/** Calls `fn`; what it throws is rethrown in a microtask, so that the functions after it still run. */
+function guarded(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }

@@ -84,8 +84,10 @@ export abstract class SupervisorCore {
     if (this.stopping || child.status !== 'running' || child.startedIncarnation !== n.incarnation) return;
     if (child.cell === undefined) return;
     const reason = n.reason;
-    // Gathered now, written after the restart: formatting a stack and writing a log line is the
-    // slowest part of a restart, and nothing waits for it.
+    // Gathered now, written in this event-loop iteration's check phase, after the restarted child
+    // has handled the mail waiting for it (and the frames read with the one that crashed it):
+    // formatting a stack and writing a log line is the slowest part of a restart, and nothing waits
+    // for it.
     const report = isCleanExit(reason) ? undefined : this.report(child, n);
     if (!shouldRestart(child.spec.restart, reason)) {
       if (report !== undefined) this.log(report);
@@ -134,7 +136,7 @@ export abstract class SupervisorCore {
       return;
     }
     const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
-    if (report !== undefined) this.log(report);
+    if (report !== undefined) runtime.afterDrain(() => this.log(report));
     return restarted;
   }
 

@@ -80,6 +80,10 @@ export class SystemRuntime implements Runtime {
     logCrash(this.logger, report);
   }
 
+  afterDrain(fn: () => void): void {
+    this.scheduler.later(fn);
+  }
+
   nextMonitorId(): MonitorRef {
     return ++this.#monitorIds as MonitorRef;
   }
