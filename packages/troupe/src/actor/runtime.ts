@@ -46,7 +46,7 @@ export interface Runtime {
    * to come in it (`Scheduler.later`): for work nothing waits for, such as writing a crash report,
    * kept off the path of the actors' mail.
    */
-  afterDrain(fn: () => void): void;
+  later(fn: () => void): void;
   /** Makes, lists and schedules a new actor; `parent` is the spawning actor, `where` names the API for errors. */
   spawn(behavior: unknown, options: SpawnOptions<unknown> | undefined, parent: Cell | undefined, where: string): Cell;
   /** The actor died: it leaves the list of live actors. */

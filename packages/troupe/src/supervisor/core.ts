@@ -136,7 +136,7 @@ export abstract class SupervisorCore {
       return;
     }
     const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
-    if (report !== undefined) runtime.afterDrain(() => this.log(report));
+    if (report !== undefined) runtime.later(() => this.log(report));
     return restarted;
   }
 

@@ -80,7 +80,7 @@ export class SystemRuntime implements Runtime {
     logCrash(this.logger, report);
   }
 
-  afterDrain(fn: () => void): void {
+  later(fn: () => void): void {
     this.scheduler.later(fn);
   }
 
