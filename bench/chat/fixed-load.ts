@@ -41,6 +41,16 @@ export interface FixedLoadOptions {
   readonly seconds: number;
   /** Crashes per second during the windows (recovery). Default none. */
   readonly faultsPerS?: number;
+  /** Another load than FIXED's (s4): connections, rate, room size, DMs or not. */
+  readonly load?: LoadShape;
+}
+
+/** What the connections do: how many, how often each sends, in rooms of how many, DMs or not. */
+export interface LoadShape {
+  readonly connections: number;
+  readonly ratePerConn: number;
+  readonly roomSize?: number;
+  readonly dms?: boolean;
 }
 
 export interface FixedLoadResult {
@@ -57,9 +67,10 @@ export interface Target extends Measured {
 /** The fixed load against a running server: connect, warm up, measure, stop, drain. */
 export function runFixedLoad(server: Target, ctx: RunContext, o: FixedLoadOptions): Promise<FixedLoadResult> {
   const at = { port: server.port, ...(server.ports === undefined ? {} : { ports: server.ports }) };
-  return withFleet(ctx, { ...at, connections: FIXED.connections, label: o.label }, async (fleet) => {
+  const { ratePerConn, ...shape } = o.load ?? FIXED;
+  return withFleet(ctx, { ...at, ...shape, label: o.label }, async (fleet) => {
     await fleet.connect();
-    await fleet.rate(FIXED.ratePerConn);
+    await fleet.rate(ratePerConn);
     await fleet.watch(o.warmupS, `${o.label} warm-up`);
     const windows: WindowSummary[] = [];
     for (let i = 0; i < o.windows; i++) {
@@ -85,6 +96,7 @@ export function fixedOutcome(
   competitor: Competitor,
   label: string,
   { windows, tally }: FixedLoadResult,
+  connections: number = FIXED.connections,
 ): Outcome {
   const per = windows.map((w) => ({ w, l: latencies(w.hist), cpu: w.serverCpuUs / w.delivered }));
   const notes: string[] = [];
@@ -112,7 +124,7 @@ export function fixedOutcome(
       'loadgen-cpu-pct': loadgenCpuPct,
       'fixed-lost': lostOf(tally),
     },
-    checks: [{ scenario, competitor, connections: FIXED.connections, tally, loadgenCpuPct }],
+    checks: [{ scenario, competitor, connections, tally, loadgenCpuPct }],
     notes,
   };
 }

@@ -10,6 +10,8 @@
  * happens (proc.ts).
  */
 import { cpus, loadavg, platform, totalmem } from 'node:os';
+import { broadcast } from './broadcast.js';
+import { capacity } from './capacity.js';
 import { clusterFailover, clusterS2, connections } from './cluster.js';
 import { fixedLoad } from './fixed-load.js';
 import { idleMemory } from './idle-memory.js';
@@ -25,6 +27,8 @@ const SCENARIOS: readonly Scenario[] = [
   idleMemory,
   fixedLoad,
   saturation,
+  broadcast,
+  capacity,
   recovery,
   soak,
   clusterS2,

@@ -59,6 +59,8 @@ export interface LoadPlan {
   /** Connections in this group; a multiple of roomSize. */
   readonly count: number;
   readonly roomSize: number;
+  /** False: every send is a room message (no DMs). Default true: room messages and DMs alternate. */
+  readonly dms?: boolean;
   /** Connections over every group: DM targets are drawn from all of them. */
   readonly total: number;
   /** `content` bytes. */
@@ -566,7 +568,7 @@ export class LoadGroup {
       return;
     }
     const p = this.plan;
-    const room = c.sends++ % 2 === 0;
+    const room = p.dms === false || c.sends++ % 2 === 0;
     const seq = ++c.seq;
     if (room) {
       const content = makeContent(process.hrtime.bigint(), TAG_ROOM, c.g, seq, p.payloadBytes);

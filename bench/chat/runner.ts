@@ -271,6 +271,10 @@ export interface FleetOptions {
   readonly connections: number;
   /** Connections over every fleet on this server (DM targets). Default first + connections. */
   readonly total?: number;
+  /** Members per room (connections are a multiple of it). Default ROOM_SIZE. */
+  readonly roomSize?: number;
+  /** False: room messages only. Default: room messages and DMs alternate. */
+  readonly dms?: boolean;
   readonly label: string;
 }
 
@@ -307,7 +311,8 @@ export class Fleet {
 
   static start(ctx: RunContext, o: FleetOptions): Fleet {
     const first = o.first ?? 0;
-    const rooms = Math.ceil(o.connections / ROOM_SIZE);
+    const roomSize = o.roomSize ?? ROOM_SIZE;
+    const rooms = Math.ceil(o.connections / roomSize);
     const procs = Math.ceil(o.connections / MAX_CONNS_PER_LOADGEN);
     const workers: Worker[] = [];
     let room = 0;
@@ -321,10 +326,11 @@ export class Fleet {
           ...(o.connectConcurrency === undefined ? {} : { connectConcurrency: o.connectConcurrency }),
           ...(o.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: o.handshakeTimeoutMs }),
           encoding: ctx.encoding,
-          first: first + room * ROOM_SIZE,
-          count: myRooms * ROOM_SIZE,
-          roomSize: ROOM_SIZE,
-          total: o.total ?? first + rooms * ROOM_SIZE,
+          first: first + room * roomSize,
+          count: myRooms * roomSize,
+          roomSize,
+          ...(o.dms === false ? { dms: false } : {}),
+          total: o.total ?? first + rooms * roomSize,
           payloadBytes: PAYLOAD_BYTES,
         };
         room += myRooms;
@@ -345,7 +351,7 @@ export class Fleet {
       for (const w of workers) killGroup(w.started.child);
       throw e;
     }
-    return new Fleet(workers, ctx, o.label, rooms * ROOM_SIZE);
+    return new Fleet(workers, ctx, o.label, rooms * roomSize);
   }
 
   #all<T>(request: { cmd: string } & Record<string, unknown>, timeoutMs: number): Promise<T[]> {
