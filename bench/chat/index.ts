@@ -9,6 +9,7 @@
  * to stderr. Progress goes to stderr while it runs. Every child is killed on the way out, whatever
  * happens (proc.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, platform, totalmem } from 'node:os';
 import { broadcast } from './broadcast.js';
 import { capacity } from './capacity.js';
@@ -17,6 +18,7 @@ import { fixedLoad } from './fixed-load.js';
 import { idleMemory } from './idle-memory.js';
 import { hasTaskset, killAll, killChildrenOnExit } from './proc.js';
 import { recovery } from './recovery.js';
+import { type RampStep, type ReportInput, writeReport } from './report.js';
 import { type Competitor, Progress, type RunContext } from './runner.js';
 import { saturation } from './saturation.js';
 import { type Check, lostOf, type Outcome, type Scenario, violations } from './scenario.js';
@@ -44,6 +46,7 @@ interface Options {
   readonly msgpack: boolean;
   readonly soakMinutes: number;
   readonly cpuProf: string | undefined;
+  readonly report: string | undefined;
   readonly names: readonly string[];
 }
 
@@ -54,8 +57,18 @@ const USAGE = `usage: pnpm bench:chat [--quick] [--json] [--msgpack] [--no-pin] 
   --no-pin          do not pin (taskset -c 0 for servers, -c 1 for the load)
   --soak-minutes=N  length of the soak (default 10); the soak runs only when named
   --cpu-prof=DIR    servers and load generators run with --cpu-prof, profiles written to DIR
+  --report=DIR      also write DIR/report.html: the run's charts and figures, one self-contained page
   --list            list the scenarios and their figures
   name              a scenario or figure name; default: every scenario but the soak`;
+
+/** The checkout's commit, with `+changes` when the tree differs from it. */
+function commitOf(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return 'unknown';
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? '+changes' : ''}`;
+}
 
 function fail(message: string): never {
   console.error(`bench:chat: ${message}\n${USAGE}`);
@@ -70,6 +83,7 @@ function parseOptions(argv: readonly string[]): Options {
   let msgpack = false;
   let soakMinutes = 10;
   let cpuProf: string | undefined;
+  let report: string | undefined;
   const names: string[] = [];
   for (const a of argv) {
     const eq = a.indexOf('=');
@@ -82,10 +96,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (key === '--msgpack') msgpack = true;
     else if (key === '--soak-minutes' && value !== undefined && Number(value) > 0) soakMinutes = Number(value);
     else if (key === '--cpu-prof' && value !== undefined && value !== '') cpuProf = value;
+    else if (key === '--report' && value !== undefined && value !== '') report = value;
     else if (a.startsWith('-')) fail(`unknown option ${a}`);
     else names.push(a);
   }
-  return { quick, json, pin, list, msgpack, soakMinutes, cpuProf, names };
+  return { quick, json, pin, list, msgpack, soakMinutes, cpuProf, report, names };
 }
 
 function select(names: readonly string[]): Scenario[] {
@@ -210,15 +225,21 @@ async function main(o: Options): Promise<void> {
     loadFlags: o.cpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`],
   };
   const started = performance.now();
-  out.write(
-    `troupe chat benchmarks: node ${process.version}, ${platform()}, ${cpus().length} cores (${
-      cpus()[0]?.model ?? '?'
-    }), ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}; ${pin ? 'servers pinned to CPU 0, load to CPU 1 (taskset)' : 'NOT pinned'}; ${
-      o.quick ? 'quick' : 'full'
-    } windows; load speaks ${ctx.encoding}\n`,
-  );
+  const machine = `node ${process.version}, ${platform()}, ${cpus().length} cores (${
+    cpus()[0]?.model ?? '?'
+  }), ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ${pin ? 'servers pinned to CPU 0, load to CPU 1 (taskset)' : 'NOT pinned'}; ${
+    o.quick ? 'quick' : 'full'
+  } windows; load speaks ${ctx.encoding}`;
+  out.write(`troupe chat benchmarks: ${machine}\n`);
+  const series: {
+    ramp: { troupe?: readonly RampStep[]; baseline?: readonly RampStep[] };
+    recovery: ReportInput['recovery'];
+  } = {
+    ramp: {},
+    recovery: {},
+  };
   const rows: Row[] = [];
   const checks: Check[] = [];
   const notes: string[] = [];
@@ -237,9 +258,13 @@ async function main(o: Options): Promise<void> {
     progress.line(`${s.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const mine = results.get('troupe');
     const base = results.get('baseline');
-    for (const r of results.values()) {
+    for (const [c, r] of results) {
       checks.push(...r.checks);
       notes.push(...r.notes);
+      if (r.series?.ramp !== undefined) series.ramp = { ...series.ramp, [c]: r.series.ramp };
+      if (r.series?.recoveryInproc !== undefined) {
+        series.recovery = { inproc: r.series.recoveryInproc, endToEnd: r.series.recoveryEndToEnd ?? [] };
+      }
     }
     for (const f of s.figures) {
       const value = mine?.figures[f.name];
@@ -282,6 +307,16 @@ async function main(o: Options): Promise<void> {
   out.write(`\n${figureTable(rows)}\n\nload generator checks (whole run, after drain):\n${checkTable(checks)}\n`);
   if (notes.length > 0) out.write(`\nnotes:\n${notes.map((n) => `  ${n}`).join('\n')}\n`);
   out.write('\n');
+  if (o.report !== undefined) {
+    const path = writeReport(o.report, {
+      machine,
+      commit: commitOf(),
+      date: new Date().toISOString().slice(0, 16).replace('T', ' '),
+      figures: rows,
+      ...series,
+    });
+    out.write(`report: ${path}\n\n`);
+  }
   for (const r of rows) {
     if (r.value === undefined || Number.isNaN(r.value)) continue;
     const line = {

@@ -51,6 +51,9 @@ interface Timed {
   readonly inproc: Histogram;
   readonly inprocRoom: Histogram;
   readonly inprocSocket: Histogram;
+  /** Every sample, ms, for the report's distribution. */
+  readonly inprocMs: number[];
+  readonly endToEndMs: number[];
   unmatched: number;
   undelivered: number;
 }
@@ -68,12 +71,15 @@ export function matchCrashes(log: WindowSummary['crashLog'], events: CrashEvents
     inproc: new Histogram(),
     inprocRoom: new Histogram(),
     inprocSocket: new Histogram(),
+    inprocMs: [],
+    endToEndMs: [],
     unmatched: 0,
     undelivered: 0,
   };
   for (const [crash, written, actor] of events.recoveries) {
     const us = (written - crash) / 1000;
     t.inproc.record(us);
+    t.inprocMs.push(us / 1000);
     (actor === 'room' ? t.inprocRoom : t.inprocSocket).record(us);
   }
   const entries = [...log].sort((a, b) => a[0] - b[0]);
@@ -97,6 +103,7 @@ export function matchCrashes(log: WindowSummary['crashLog'], events: CrashEvents
       continue;
     }
     t.recovery.record((first - kill) / 1000);
+    t.endToEndMs.push((first - kill) / 1e6);
     t.probe.record((first - sent) / 1000);
   }
   return t;
@@ -154,6 +161,7 @@ export const recovery: Scenario = {
         },
         checks: [{ scenario: 'recovery', competitor, connections: 2_000, tally, loadgenCpuPct: w.loadgenCpuPct }],
         notes,
+        series: { recoveryInproc: t.inprocMs, recoveryEndToEnd: t.endToEndMs },
       };
     });
   },

@@ -143,6 +143,15 @@ export const saturation: Scenario = {
           ],
           notes,
           loadgenBound,
+          series: {
+            ramp: steps.map((s) => ({
+              offered: s.w.expected / s.w.seconds,
+              delivered: s.w.deliveredPerS,
+              p50Ms: s.w.hist.quantile(0.5) / 1000,
+              p99Ms: s.p99Ms,
+              p999Ms: s.w.hist.quantile(0.999) / 1000,
+            })),
+          },
         };
       }),
     );

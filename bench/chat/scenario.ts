@@ -4,8 +4,10 @@
  * Troupe only), and a function that runs it once against one competitor and returns a value per
  * figure plus the correctness checks of the load generator and any notes (flags) for the report.
  */
+
 import type { Figure } from '../runtime/harness.js';
 import type { Tally } from './load.js';
+import type { RampStep } from './report.js';
 import type { Competitor, RunContext } from './runner.js';
 
 export type { Figure, Target } from '../runtime/harness.js';
@@ -27,6 +29,17 @@ export interface Outcome {
   readonly notes: readonly string[];
   /** The load generator, not the server, set the limit (saturation): the figure is a lower bound. */
   readonly loadgenBound?: boolean;
+  /** What `--report` draws beyond the figures. */
+  readonly series?: Series;
+}
+
+/** A scenario's data for the report's charts (report.ts). */
+export interface Series {
+  /** Saturation: every step of the ramp. */
+  readonly ramp?: readonly RampStep[];
+  /** Recovery: each crash's time to the next delivery, ms, inside the server and end to end. */
+  readonly recoveryInproc?: readonly number[];
+  readonly recoveryEndToEnd?: readonly number[];
 }
 
 export interface Scenario {
