@@ -200,14 +200,12 @@ function figure(
   const keys = legend
     .map(
       (l) =>
-        `<span class="key"><svg width="22" height="10"><line x1="0" y1="5" x2="22" y2="5" stroke="${l.color}" stroke-width="${
+        `<span class="key"><svg width="22" height="10" aria-hidden="true"><line x1="0" y1="5" x2="22" y2="5" stroke="${l.color}" stroke-width="${
           l.dashed ? 2 : 6
         }"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/></svg>${esc(l.label)}</span>`,
     )
     .join('');
-  return `<figure id="${id}"><figcaption>${esc(title)}</figcaption><svg class="chart" data-chart="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(
-    title,
-  )}">${body}</svg><div class="legend">${keys}</div></figure>`;
+  return `<figure id="${id}"><figcaption>${esc(title)}</figcaption><svg class="chart" data-chart="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img"><title>${esc(title)}</title>${body}</svg><div class="legend">${keys}</div></figure>`;
 }
 
 function missing(id: string, title: string): string {
