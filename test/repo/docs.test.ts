@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -26,11 +26,29 @@ describe('the API reference', () => {
         'modules/troupe.html',
         'modules/_troupe_cluster.html',
         'classes/troupe.ActorSystem.html',
+        'documents/Actors.html',
+        'documents/Observer.html',
       ])
         assert.ok(existsSync(join(out, page)), page);
+      // The front page is the getting started (troupe's README), and links into the chapters.
+      const index = readFileSync(join(out, 'index.html'), 'utf8');
+      assert.match(index, /Quick start/);
+      assert.match(index, /href="documents\/Supervision.html"/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('has every chapter of the manual in the site, each with its title', () => {
+    const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as { projectDocuments: string[] };
+    const chapters = ['packages/troupe/docs', 'packages/uws/docs'].flatMap((d) =>
+      readdirSync(join(root, d))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `${d}/${f}`),
+    );
+    assert.deepEqual([...config.projectDocuments].sort(), chapters.sort(), 'typedoc.json projectDocuments');
+    // Each one has the title the site shows.
+    for (const c of chapters) assert.match(readFileSync(join(root, c), 'utf8'), /^---\ntitle: .+\n---\n/, c);
   });
 
   it('fails on a public export without a doc comment', { timeout: 120_000 }, () => {
