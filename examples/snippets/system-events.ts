@@ -14,6 +14,8 @@ function describeEvent(e: SystemEvent): string {
       return `spawned ${e.ref} (${e.behavior}) by ${e.parent ?? 'nobody'}`;
     case 'crashed':
       return `crashed ${e.ref} in ${e.phase}: ${e.reason.message}`;
+    case 'crash_report':
+      return `crash_report ${e.ref}, last messages ${JSON.stringify(e.messages)}`;
     case 'restarted':
       return `restarted ${e.ref} as child '${e.childId}' of ${e.supervisor}, restart ${e.restarts}`;
     case 'exited':

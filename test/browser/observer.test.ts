@@ -143,6 +143,12 @@ describe('the observer page', () => {
       .filter({ hasText: /crashed \d+ s ago in receive: injected crash/ })
       .first()
       .waitFor();
+    // And the crash report's last messages, the one that crashed it last.
+    await page
+      .locator('.row[data-name="room"] [data-k="crash-messages"]')
+      .filter({ hasText: /last messages: .*\{ type: 'crash' \}$/ })
+      .first()
+      .waitFor();
 
     // Restart a static child from the page: the listener stops and starts again on the same port.
     assert.equal(await roomRow.first().locator('button.restart').count(), 0, 'a dynamic child has no restart');

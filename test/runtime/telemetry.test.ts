@@ -79,6 +79,25 @@ describe('telemetry events', () => {
     await system.shutdown();
   });
 
+  it('reports each written crash report with the messages it shows, supervised or not', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    const reports: Array<[string, readonly unknown[]]> = [];
+    system.subscribe((e) => {
+      if (e.type === 'crash_report') reports.push([String(e.ref), e.messages]);
+    });
+    const lone = system.spawn(
+      (msg: { n: number }) => {
+        if (msg.n === 2) throw new Error('two');
+      },
+      { label: 'lone' },
+    );
+    lone.send({ n: 1 });
+    lone.send({ n: 2 });
+    await settle(system);
+    assert.deepEqual(reports, [[String(lone), [{ n: 2 }]]], 'without a supervisor: the message that crashed it');
+    await system.shutdown();
+  });
+
   it('reports nothing, and times no call, while nobody subscribes', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const server = system.spawn((m: { type: 'get'; reply: Reply<number> }) => m.reply(1));

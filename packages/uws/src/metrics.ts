@@ -228,6 +228,7 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
         break;
       case 'spawned':
       case 'exited':
+      case 'crash_report':
       case 'upgraded':
       case 'nodeup':
       case 'nodedown':

@@ -123,7 +123,8 @@ function row(n, depth, out) {
     (n.names.length ? '<span class="names">' + esc(n.names.join(' ')) + '</span>' : '') +
     (n.summary ? '<span class="sum" data-k="summary">' + esc(n.summary) + '</span>' : '') +
     relations(n) +
-    (n.lastCrash ? '<span class="crash" data-k="crash" title="' + esc(n.lastCrash.stack) + '">crashed ' + ago(n.lastCrash.at) + ' in ' + esc(n.lastCrash.phase) + ': ' + esc(n.lastCrash.error) + '</span>' : '') + '</span>' +
+    (n.lastCrash ? '<span class="crash" data-k="crash" title="' + esc(n.lastCrash.stack) + '">crashed ' + ago(n.lastCrash.at) + ' in ' + esc(n.lastCrash.phase) + ': ' + esc(n.lastCrash.error) + '</span>' : '') +
+    (n.lastCrash && n.lastCrash.messages.length ? '<span class="crash msgs" data-k="crash-messages">last messages: ' + esc(n.lastCrash.messages.join(' · ')) + '</span>' : '') + '</span>' +
     '<span class="st ' + st + '">' + st + '</span>' +
     '<span class="num' + (n.mailbox > 100 ? ' deep' : '') + '" data-k="mailbox">' + fmt(n.mailbox) + '</span>' +
     '<span class="num' + (n.perS > 0 ? ' hot' : '') + '" data-k="perS">' + fmt(n.perS) + '</span>' +

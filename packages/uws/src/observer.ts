@@ -17,6 +17,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { timingSafeEqual } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { inspect } from 'node:util';
 import {
   type ActorInfo,
   type ActorSystem,
@@ -89,7 +90,15 @@ interface Crash {
   readonly error: string;
   /** The first lines of its stack. */
   readonly stack: string;
+  /**
+   * The last messages it handled, oldest first (the last one crashed it), from its crash report;
+   * each shown as `util.inspect` shows it, clipped. Empty until the report is written.
+   */
+  messages: readonly string[];
 }
+
+/** A crash report's last messages kept per crash. */
+const MESSAGES_KEPT = 3;
 
 /** Crashes kept (the latest per actor, of this many actors at most). */
 const CRASHES_KEPT = 1_000;
@@ -113,6 +122,17 @@ const TOP = 10;
 const MAX_NODES = 2_000;
 /** Characters kept of a summary, a name or a reason. */
 const CLIP = 200;
+
+/** A message as the page shows it: `util.inspect`, shallow and on one line, then clipped. */
+function shown(m: unknown): string {
+  try {
+    return clip(
+      inspect(m, { depth: 2, breakLength: Number.POSITIVE_INFINITY, maxArrayLength: 10, maxStringLength: CLIP }),
+    );
+  } catch {
+    return '(a message that cannot be shown)';
+  }
+}
 
 function clip(s: string): string {
   // Control characters out (they would forge log lines), and a bounded length.
@@ -374,6 +394,12 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
   let unsubscribe: (() => void) | undefined;
   const start = (): void => {
     unsubscribe = system.subscribe((e) => {
+      if (e.type === 'crash_report') {
+        // The report comes after the crash: its messages join the crash it reports.
+        const c = crashes.get(e.ref.id);
+        if (c !== undefined) c.messages = e.messages.slice(-MESSAGES_KEPT).map(shown);
+        return;
+      }
       if (e.type !== 'crashed') return;
       crashCount++;
       const id = e.ref.id;
@@ -384,7 +410,13 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
         .slice(1, 4)
         .map((l) => l.trim())
         .join(' | ');
-      crashes.set(id, { at: Date.now(), phase: e.phase, error: clip(String(e.reason.message)), stack: clip(stack) });
+      crashes.set(id, {
+        at: Date.now(),
+        phase: e.phase,
+        error: clip(String(e.reason.message)),
+        stack: clip(stack),
+        messages: [],
+      });
     });
     loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();

@@ -456,7 +456,11 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 
   /** Reports a crash in `phase`, by the system's logger. */
   reportCrash(thrown: unknown, message: unknown, phase: CrashReport['phase']): void {
-    this.runtime.reportCrash(this.crashReport(toError(thrown), message, phase));
+    const runtime = this.runtime;
+    if (runtime.observed) {
+      runtime.emit({ type: 'crash_report', ref: this as Ref<never>, messages: phase === 'receive' ? [message] : [] });
+    }
+    runtime.reportCrash(this.crashReport(toError(thrown), message, phase));
   }
 
   // ---- bookkeeping -------------------------------------------------------------------------------

@@ -23,6 +23,16 @@ export type SystemEvent =
       readonly reason: Error;
     }
   | {
+      /**
+       * A crash report was written (by the actor's supervisor, or by the runtime for an actor without
+       * one): the last messages it handled, oldest first; the last one crashed it when it crashed in
+       * `receive`. Comes after `crashed`, once the report is written.
+       */
+      readonly type: 'crash_report';
+      readonly ref: Ref<never>;
+      readonly messages: readonly unknown[];
+    }
+  | {
       readonly type: 'restarted';
       readonly ref: Ref<never>;
       readonly supervisor: Ref<never>;

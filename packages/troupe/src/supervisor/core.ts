@@ -82,7 +82,8 @@ export abstract class SupervisorCore {
   onChildDown(n: ChildDown): undefined | Promise<void> {
     const child = n.child;
     if (this.stopping || child.status !== 'running' || child.startedIncarnation !== n.incarnation) return;
-    if (child.cell === undefined) return;
+    const cell = child.cell;
+    if (cell === undefined) return;
     const reason = n.reason;
     // Gathered now, written in this event-loop iteration's check phase, after the restarted child
     // has handled the mail waiting for it (and the frames read with the one that crashed it):
@@ -90,7 +91,7 @@ export abstract class SupervisorCore {
     // for it.
     const report = isCleanExit(reason) ? undefined : this.report(child, n);
     if (!shouldRestart(child.spec.restart, reason)) {
-      if (report !== undefined) this.log(report);
+      if (report !== undefined) this.log(report, cell);
       retireChild(child, reason);
       if (child.spec.restart === 'temporary') this.remove(child);
       return;
@@ -101,7 +102,7 @@ export abstract class SupervisorCore {
     if (limit !== undefined) {
       child.window ??= new RestartWindow(limit.maxRestarts, limit.withinMs);
       if (!child.window.tryAdd(now)) {
-        if (report !== undefined) this.log(report);
+        if (report !== undefined) this.log(report, cell);
         runtime.logger.error(
           { supervisor: this.cell.toString(), childId: child.id, reason, ...limit },
           `supervisor ${this.cell.toString()}: child '${child.id}' reached its own restart limit (${limit.maxRestarts} in ${limit.withinMs} ms); not restarted`,
@@ -111,7 +112,7 @@ export abstract class SupervisorCore {
       }
     }
     if (!this.window.tryAdd(now)) {
-      if (report !== undefined) this.log(report);
+      if (report !== undefined) this.log(report, cell);
       runtime.logger.error(
         {
           supervisor: this.cell.toString(),
@@ -136,7 +137,7 @@ export abstract class SupervisorCore {
       return;
     }
     const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
-    if (report !== undefined) runtime.later(() => this.log(report));
+    if (report !== undefined) runtime.later(() => this.log(report, cell));
     return restarted;
   }
 
@@ -174,8 +175,11 @@ export abstract class SupervisorCore {
     };
   }
 
-  log(report: SupervisorReport): void {
-    this.cell.runtime.logger.error(
+  /** Writes `report` of the child `ref`, and tells the event stream's listeners (`crash_report`). */
+  log(report: SupervisorReport, ref: Cell): void {
+    const runtime = this.cell.runtime;
+    if (runtime.observed) runtime.emit({ type: 'crash_report', ref: ref as Ref<never>, messages: report.messages });
+    runtime.logger.error(
       report,
       `supervisor ${report.supervisor}: child '${report.childId}' (${report.child}) exited: ${describeReason(report.reason as ExitReason)}`,
     );
