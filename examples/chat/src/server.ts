@@ -202,8 +202,15 @@ export async function startChat(
             routes: (app) => {
               routes(app, world, metrics, health);
               if (options.observer) {
+                const registry = cluster?.cluster.registry;
                 mountObserver(app, system, {
                   ...(options.observerToken === undefined ? {} : { token: options.observerToken }),
+                  ...(registry === undefined
+                    ? {}
+                    : {
+                        // Where each room's owner (and every other cluster-wide name) lives.
+                        names: () => registry.names().map((n) => [n, registry.whereis(n)?.node ?? '?'] as const),
+                      }),
                   log: (line) => console.error(`troupe-chat: ${line}`),
                 });
               }

@@ -69,7 +69,8 @@ export const OBSERVER_PAGE = `<!doctype html>
     <div id="tree"></div>
   </section>
   <section><h2>Deepest mailboxes</h2><table id="top-mailbox"></table>
-    <h2 style="margin-top:14px">Busiest (messages/s)</h2><table id="top-busy"></table></section>
+    <h2 style="margin-top:14px">Busiest (messages/s)</h2><table id="top-busy"></table>
+    <div id="named-box" hidden><h2 style="margin-top:14px">Named actors (cluster) <span id="named-count" class="beh"></span></h2><table id="named"></table></div></section>
 </main>
 <script>
 const params = new URLSearchParams(location.search);
@@ -109,6 +110,11 @@ function render(s) {
   $('tree').innerHTML = out.join('');
   $('top-mailbox').innerHTML = s.top.mailbox.map((a) => '<tr><td>' + esc(a.name) + ' <span class="beh">#' + a.id + '</span></td><td class="num">' + fmt(a.mailbox) + '</td></tr>').join('');
   $('top-busy').innerHTML = s.top.busy.map((a) => '<tr><td>' + esc(a.name) + ' <span class="beh">#' + a.id + '</span></td><td class="num">' + fmt(a.perS) + '</td></tr>').join('');
+  $('named-box').hidden = !y.named;
+  if (y.named) {
+    $('named-count').textContent = y.namedCount > y.named.length ? y.named.length + ' of ' + fmt(y.namedCount) : fmt(y.namedCount);
+    $('named').innerHTML = y.named.map((p) => '<tr data-name="' + esc(p[0]) + '"><td>' + esc(p[0]) + '</td><td>' + esc(p[1]) + (p[1] === y.node ? ' (here)' : '') + '</td></tr>').join('');
+  }
 }
 
 function isOpen(n, depth) { return expanded.has(n.id) || (depth < 2 && !collapsed.has(n.id)); }

@@ -42,7 +42,16 @@ export interface ObserverOptions {
   readonly pageSize?: number;
   /** Where actions from the page are logged (who asked, and what). Default `console.warn`. */
   readonly log?: (line: string) => void;
+  /**
+   * In a cluster: the names registered cluster-wide and the node each one's actor lives on, for
+   * the page's "Named actors" table (the first 200, sorted). With `@troupe/cluster`:
+   * `() => cluster.registry.names().map((n) => [n, cluster.registry.whereis(n)?.node ?? '?'])`.
+   */
+  readonly names?: () => Iterable<readonly [name: string, node: string]>;
 }
+
+/** Named actors a sample lists at most. */
+const NAMES_SHOWN = 200;
 
 /** What {@link mountObserver} returns. */
 export interface Observer {
@@ -279,9 +288,17 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     const mem = process.memoryUsage();
     const loopP99 = loop === undefined ? 0 : loop.percentile(99) / 1e6;
     loop?.reset();
+    let named: Array<readonly [string, string]> | undefined;
+    if (options.names !== undefined) {
+      named = [];
+      for (const [name, node] of options.names()) named.push([clip(String(name)), clip(String(node))]);
+      named.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    }
     const figures = {
       node: system.node,
       nodes: system.nodes(),
+      named: named?.slice(0, NAMES_SHOWN),
+      namedCount: named?.length ?? 0,
       actors: stats.actors,
       queued: stats.queued,
       backlogMs: system.backlogMs,
