@@ -11,25 +11,13 @@
  * in bob's context: the page's reconnect timer fires only when the test advances that clock.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ActorSystem, silentLogger } from 'troupe';
 import WebSocket from 'ws';
 import { DEFAULTS, startChat } from '../../examples/chat/src/index.js';
+import { CHROMIUM, FLAGS, haveChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get install -y --no-install-recommends chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** The failure guard of every wait; a passing run never gets near it. */
 const WAIT_MS = 5_000;
 
@@ -87,11 +75,7 @@ describe('chat page in Chromium', () => {
   it('two pages chat through the page: room messages, a DM, presence, and resume after the server closes a socket', {
     timeout: 25_000,
   }, async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') assert.fail(`${CHROMIUM} is missing; CI installs it with: ${INSTALL}`);
-      t.skip(`needs Chromium at ${CHROMIUM}: ${INSTALL}`);
-      return;
-    }
+    if (!haveChromium(t)) return;
 
     const system = new ActorSystem({ logger: silentLogger });
     const chat = await startChat(system, { ...DEFAULTS, host: '127.0.0.1', port: 0 });

@@ -8,26 +8,17 @@
  * under CI=true).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { ownerName } from '../../examples/chat/src/clustered.js';
 import { join, startServer } from '../chat/client.js';
 import { server, until, withNats } from '../cluster/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get install -y --no-install-recommends chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+import { haveChromium, launch } from './chromium.js';
 
 withNats();
 
 describe('the observer on a cluster', () => {
   it('shows the nodes, and where each cluster-wide name lives', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') assert.fail(`${CHROMIUM} is missing; CI installs it with: ${INSTALL}`);
-      t.skip(`needs Chromium at ${CHROMIUM}: ${INSTALL}`);
-      return;
-    }
+    if (!haveChromium(t)) return;
     const nats = server(t);
     if (nats === undefined) return;
     const common = {
@@ -57,8 +48,7 @@ describe('the observer on a cluster', () => {
       'every room has an owner',
     );
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
-    t.after(() => browser.close());
+    const browser = await launch(t);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(10_000);
     await page.goto(`http://127.0.0.1:${a.port}/observer`);
@@ -67,6 +57,6 @@ describe('the observer on a cluster', () => {
       const row = page.locator(`#named tr[data-name="${ownerName(room)}"]`);
       await row.filter({ hasText: node === 'north' ? 'north (here)' : 'south' }).waitFor();
     }
-    assert.ok(Number(await page.locator('#named-count').innerText()) >= rooms.length);
+    assert.ok(Number(await page.locator('#named-count').textContent()) >= rooms.length);
   });
 });

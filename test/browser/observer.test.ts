@@ -8,20 +8,17 @@
  * Needs Debian's Chromium at /usr/bin/chromium (skips itself without it, fails under CI=true).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { describe, it } from 'node:test';
 import { uWS } from '@troupe/uws';
 import { mountObserver } from '@troupe/uws/observer';
-import { type Browser, chromium } from 'playwright-core';
 import { ActorSystem } from 'troupe';
 import WebSocket from 'ws';
 import { type ChatClient, http, join, startServer } from '../chat/client.js';
+import { haveChromium, launch } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get install -y --no-install-recommends chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const WAIT_MS = 10_000;
 const TOKEN = 'observer-sekrit';
 
@@ -63,11 +60,7 @@ describe('the observer: who may look', () => {
 
 describe('the observer page', () => {
   it('shows the live tree, moves its counters, restarts a room it kills, and wants its token', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') assert.fail(`${CHROMIUM} is missing; CI installs it with: ${INSTALL}`);
-      t.skip(`needs Chromium at ${CHROMIUM}: ${INSTALL}`);
-      return;
-    }
+    if (!haveChromium(t)) return;
     const srv = await startServer(t, { observer: true, observerToken: TOKEN, testFaults: true });
     const alice = await srv.connect('alice');
     const bob = await srv.connect('bob');
@@ -85,8 +78,7 @@ describe('the observer page', () => {
     assert.equal(wrong.status, 401);
     assert.equal(await feedStatus(srv.port, '?token=nope'), 401);
 
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
-    t.after(() => browser.close());
+    const browser = await launch(t);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
     // The page asks before it acts; the test says yes.
