@@ -254,6 +254,22 @@ describe('cluster registry', () => {
       await proxy.close();
     }
   });
+  it('leaves at once while two re-opens race (the older one’s watch stopped by the newer)', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = await node(n.url, 'a', 'g-twice');
+    await a.cluster.registry.register('here', a.system.spawn(idle));
+    // What a reconnect and its retry do; the one whose watch is stopped first must not wait for ever.
+    const reg = a.cluster.registry as unknown as { reconnected(): Promise<void> };
+    const both = Promise.all([reg.reconnected(), reg.reconnected()]);
+    const settled = await Promise.race([both.then(() => 'opened'), sleep(10_000).then(() => 'stuck')]);
+    assert.equal(settled, 'opened', 'both re-opens finish');
+    assert.equal(a.cluster.registry.whereis('here')?.node, 'a', 'and the names are there');
+    const left = await Promise.race([a.cluster.leave().then(() => 'left'), sleep(10_000).then(() => 'hung')]);
+    assert.equal(left, 'left');
+    await a.system.shutdown();
+  });
+
   it('lets the process exit after a node leaves while its registry re-opens after a reconnect', async (t) => {
     const n = server(t);
     if (n === undefined) return;

@@ -107,7 +107,7 @@ describe('system.inspect', () => {
 });
 
 describe('system.subscribe', () => {
-  it('streams spawned, crashed, restarted, dead_letter, exited and intensity_exceeded events', async () => {
+  it('streams spawned, crashed, restarted, crash_report, dead_letter, exited and intensity_exceeded events', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const events: SystemEvent[] = [];
     const unsubscribe = system.subscribe((e) => events.push(e));
@@ -127,8 +127,10 @@ describe('system.subscribe', () => {
       'crashed',
       'dead_letter', // the poison message
       'restarted',
+      'crash_report', // written after the restart
       'crashed',
       'dead_letter',
+      'crash_report', // written before giving up
       'intensity_exceeded',
       'exited', // w, retired
       'exited', // the supervisor, with shutdown

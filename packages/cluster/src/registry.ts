@@ -88,11 +88,13 @@ export class ClusterRegistry {
   #watch: { stop(): void } | undefined;
   #ready: Promise<void> | undefined;
   /**
-   * Opens in flight. `close` waits for them: a connection closed while nats.js makes a watch leaves
-   * that watch's heartbeat timer running (it is started before the subscribe that then throws), and
-   * the timer keeps the process alive, logging `closed connection` every 5 s.
+   * Watches being made. `close` waits for them (each is a few JetStream requests, bounded by their
+   * timeouts), not for a whole open, which also waits for the watch to catch up: a connection closed
+   * while nats.js makes a watch leaves that watch's heartbeat timer running (it is started before the
+   * subscribe that then throws), and the timer keeps the process alive, logging `closed connection`
+   * every 5 s. A watch made is stopped by `close` or, made after it, by the open itself.
    */
-  readonly #opening = new Set<Promise<void>>();
+  readonly #making = new Set<Promise<unknown>>();
   #closed = false;
   #reconcile: ReturnType<typeof setInterval> | undefined;
   /** Claims whose actor exited or lost the name, for tests and metrics. */
@@ -121,18 +123,10 @@ export class ClusterRegistry {
 
   /** @internal Opens the bucket and loads the cache; resolves once lookups see every existing name. */
   open(): Promise<void> {
-    this.#ready = this.#tracked();
+    this.#ready = this.#open();
     this.#reconcile = setInterval(() => this.#reconcileOrphans(), 2 * this.o.downAfterMs);
     this.#reconcile.unref();
     return this.#ready;
-  }
-
-  #tracked(): Promise<void> {
-    const p = this.#open();
-    this.#opening.add(p);
-    const done = () => this.#opening.delete(p);
-    p.then(done, done);
-    return p;
   }
 
   async #open(): Promise<void> {
@@ -141,13 +135,19 @@ export class ClusterRegistry {
     this.#kv = kv;
     const empty = (await kv.status()).values === 0;
     this.#watch?.stop();
-    const watch = await kv.watch();
-    if (this.#closed) {
+    // Checked again here, synchronously before the watch starts: `close` waits only for watches it
+    // can see, so none may start once it has begun.
+    if (this.#closed) return;
+    const making = (async () => {
+      const w = await kv.watch();
       // Closed while the watch was being made (a reconnect's retry racing a leave): a watch left
       // running would have its heartbeat monitor resubscribe on a closed connection, and throw.
-      watch.stop();
-      return;
-    }
+      if (this.#closed) w.stop();
+      return w;
+    })();
+    this.#making.add(making);
+    const watch = await making.finally(() => this.#making.delete(making));
+    if (this.#closed) return;
     // Two opens in flight (a reconnect and its retry): the older watch goes.
     this.#watch?.stop();
     this.#watch = watch;
@@ -163,9 +163,13 @@ export class ClusterRegistry {
         this.#apply(e.key, e.operation, e.value, e.revision);
         if (e.delta === 0) caughtUp();
       }
-    })().catch(() => {
-      // The connection closed (leaving), or the bucket went with a restarted server: `reconnected` opens a new watch.
-    });
+    })()
+      .catch(() => {
+        // The connection closed (leaving), or the bucket went with a restarted server: `reconnected` opens a new watch.
+      })
+      // A watch that ended before it caught up (a newer open stopped it, or `close` did) ends its
+      // open too, instead of leaving it waiting for ever.
+      .finally(caughtUp);
     await initialized;
   }
 
@@ -412,7 +416,7 @@ export class ClusterRegistry {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed || !this.dist.connected) return;
       try {
-        this.#ready = this.#tracked();
+        this.#ready = this.#open();
         await this.#ready;
         break;
       } catch {
@@ -484,7 +488,7 @@ export class ClusterRegistry {
     this.#closed = true;
     if (this.#reconcile !== undefined) clearInterval(this.#reconcile);
     this.#watch?.stop();
-    await Promise.allSettled([...this.#opening]);
+    await Promise.allSettled([...this.#making]);
     const held = [...this.#held];
     this.#held.clear();
     await Promise.all(held.map(([name, h]) => this.#release(name, h.rev)));
