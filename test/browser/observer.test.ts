@@ -104,6 +104,9 @@ describe('the observer page', () => {
     );
     const actors = Number((await page.locator('#actors .v').textContent()) ?? '');
     assert.ok(actors >= 8, `the page counts ${actors} actors`);
+    for (const card of ['backlog', 'turns', 'yields', 'loop', 'heap', 'rss', 'dead', 'crashes']) {
+      assert.match(String(await page.locator(`#${card} .v`).textContent()), /\d/, `the ${card} card shows a figure`);
+    }
 
     const dir = mkdtempSync(joinPath(tmpdir(), 'troupe-observer-'));
     const shot = joinPath(dir, 'observer.png');

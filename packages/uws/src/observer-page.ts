@@ -99,6 +99,7 @@ function render(s) {
     card('queued', 'queued', fmt(y.queued)) +
     card('backlog', 'scheduler backlog', y.backlogMs.toFixed(1) + ' ms') +
     card('turns', 'turns / s', fmt(y.turnsPerS)) +
+    card('yields', 'scheduler yields / s', fmt(y.yieldsPerS)) +
     card('loop', 'event-loop delay p99', y.loopDelayP99Ms.toFixed(1) + ' ms') +
     card('heap', 'heap used', mb(y.heapUsed)) +
     card('rss', 'rss', mb(y.rss)) +

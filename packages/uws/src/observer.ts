@@ -235,6 +235,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
   let lastAt = 0;
   let lastDead = 0;
   let lastTurns = 0;
+  let lastYields = 0;
   /** The refs of the last sample by id, and each one's parent: what actions find their actor by. */
   let refs = new Map<number, { ref: Ref<never>; parent: Ref<never> | undefined; childId: string | undefined }>();
 
@@ -304,6 +305,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
       backlogMs: system.backlogMs,
       turnsPerS: dt > 0 ? (stats.turns - lastTurns) / dt : 0,
       yields: stats.yields,
+      yieldsPerS: dt > 0 ? (stats.yields - lastYields) / dt : 0,
       deadLetters: stats.deadLetters,
       deadLettersPerS: dt > 0 ? (stats.deadLetters - lastDead) / dt : 0,
       crashesPerS: dt > 0 ? (crashCount - lastCrashCount) / dt : 0,
@@ -326,6 +328,7 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     lastAt = now;
     lastDead = stats.deadLetters;
     lastTurns = stats.turns;
+    lastYields = stats.yields;
     lastCrashCount = crashCount;
     return {
       system: figures,
