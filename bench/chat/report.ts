@@ -87,9 +87,14 @@ interface Line {
 function lineChart(
   id: string,
   title: string,
-  lines: readonly Line[],
+  given: readonly Line[],
   axes: { x: string; y: string; logY: boolean },
 ): string {
+  // Only finite values are drawn: a window with nothing delivered has an infinite cost per delivery.
+  const lines = given.map((l) => ({
+    ...l,
+    points: l.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+  }));
   const pts = lines.flatMap((l) => l.points).filter(([x, y]) => x > 0 && (!axes.logY || y > 0));
   if (pts.length === 0) return missing(id, title);
   const xs = pts.map((p) => p[0]);
@@ -148,7 +153,10 @@ interface BarGroup {
 
 /** Pairs of bars (Troupe, baseline) per group, each group labelled with the ratio. */
 function barChart(id: string, title: string, groups: readonly BarGroup[], yLabel: string): string {
-  const present = groups.filter((g) => g.troupe !== undefined || g.baseline !== undefined);
+  const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
+  const present = groups
+    .map((g) => ({ ...g, troupe: finite(g.troupe), baseline: finite(g.baseline) }))
+    .filter((g) => g.troupe !== undefined || g.baseline !== undefined);
   if (present.length === 0) return missing(id, title);
   const hi = Math.max(...present.flatMap((g) => [g.troupe ?? 0, g.baseline ?? 0])) * 1.15 || 1;
   const plotW = W - M.left - M.right;

@@ -319,6 +319,54 @@ describe('restart in place', () => {
     await system.shutdown();
   });
 
+  it('writes crash reports in the order of the crashes, the one it gives up on and its error last', async () => {
+    const { system, captured } = newSystem();
+    const sup = await system.start(
+      supervisor({
+        maxRestarts: 2,
+        children: [
+          {
+            id: 'w',
+            behavior: (msg: string) => {
+              throw new Error(msg);
+            },
+          },
+        ],
+      }),
+    );
+    const w = (await childRef(sup, 'w')) as unknown as Ref<string>;
+    for (const m of ['boom1', 'boom2', 'boom3']) w.send(m);
+    await settle(system);
+    await new Promise((r) => setImmediate(r));
+    const lines = captured.errors.map((e) => String(e.msg));
+    assert.equal(lines.length, 4, lines.join('\n'));
+    for (const [i, m] of ['boom1', 'boom2', 'boom3'].entries()) assert.match(lines[i] as string, new RegExp(m));
+    assert.match(lines[3] as string, /reached its restart intensity/);
+    await system.shutdown();
+  });
+
+  it('has written every crash report when shutdown resolves', async () => {
+    const { system, captured } = newSystem();
+    const sup = await system.start(
+      supervisor({
+        children: [
+          {
+            id: 'w',
+            behavior: (_m: string) => {
+              throw new Error('late');
+            },
+          },
+        ],
+      }),
+    );
+    const w = (await childRef(sup, 'w')) as unknown as Ref<string>;
+    w.send('x');
+    // No turn of the event loop between the crash and the end of shutdown: no check phase either.
+    await Promise.resolve();
+    await system.shutdown();
+    assert.equal(captured.errors.length, 1, 'a process.exit right after shutdown loses nothing');
+  });
+
   it('does not hold the event loop in a crash loop: restarts jump the queue, but only for a while', async () => {
     const { system } = newSystem();
     let inits = 0;

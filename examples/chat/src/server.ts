@@ -209,7 +209,9 @@ export async function startChat(
                     ? {}
                     : {
                         // Where each room's owner (and every other cluster-wide name) lives.
-                        names: () => registry.names().map((n) => [n, registry.whereis(n)?.node ?? '?'] as const),
+                        names: function* () {
+                          for (const n of registry.names()) yield [n, registry.whereis(n)?.node ?? '?'] as const;
+                        },
                       }),
                   log: (line) => console.error(`troupe-chat: ${line}`),
                 });

@@ -86,6 +86,8 @@ export class ClusterRegistry {
   readonly #service: NameService<unknown>;
   #kv: KV | undefined;
   #watch: { stop(): void } | undefined;
+  /** When the current watch has delivered every existing name. */
+  #initialized: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
   /**
    * Watches being made. `close` waits for them (each is a few JetStream requests, bounded by their
@@ -154,9 +156,12 @@ export class ClusterRegistry {
     // What the new watch delivers is the whole truth: entries it does not have are gone.
     this.#cache.clear();
     let caughtUp: () => void = () => {};
-    const initialized = new Promise<void>((resolve) => {
+    let failed: (e: Error) => void = () => {};
+    const initialized = new Promise<void>((resolve, reject) => {
       caughtUp = resolve;
+      failed = reject;
     });
+    this.#initialized = initialized;
     if (empty) caughtUp();
     void (async () => {
       for await (const e of watch) {
@@ -167,9 +172,14 @@ export class ClusterRegistry {
       .catch(() => {
         // The connection closed (leaving), or the bucket went with a restarted server: `reconnected` opens a new watch.
       })
-      // A watch that ended before it caught up (a newer open stopped it, or `close` did) ends its
-      // open too, instead of leaving it waiting for ever.
-      .finally(caughtUp);
+      // A watch that ended before it caught up ends its open too, instead of leaving it waiting for
+      // ever: leaving, it is done; stopped by a newer open, it is done when that one has caught up;
+      // ended by itself, it failed (`reconnected` tries again).
+      .finally(() => {
+        if (this.#closed) caughtUp();
+        else if (this.#watch !== watch && this.#initialized !== undefined) this.#initialized.then(caughtUp, failed);
+        else failed(new Error('cluster.registry: the watch of the names ended before it caught up'));
+      });
     await initialized;
   }
 

@@ -50,8 +50,9 @@ export interface ObserverOptions {
   readonly names?: () => Iterable<readonly [name: string, node: string]>;
 }
 
-/** Named actors a sample lists at most. */
+/** Named actors a sample lists at most, of the first NAMES_READ the `names` option gives. */
 const NAMES_SHOWN = 200;
+const NAMES_READ = 10_000;
 
 /** What {@link mountObserver} returns. */
 export interface Observer {
@@ -290,16 +291,26 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
     const loopP99 = loop === undefined ? 0 : loop.percentile(99) / 1e6;
     loop?.reset();
     let named: Array<readonly [string, string]> | undefined;
+    let namedCount = 0;
     if (options.names !== undefined) {
       named = [];
-      for (const [name, node] of options.names()) named.push([clip(String(name)), clip(String(node))]);
+      try {
+        // At most NAMES_READ of them per sample: a cluster of 100,000 rooms must not stall the loop.
+        for (const [name, node] of options.names()) {
+          if (++namedCount > NAMES_READ) break;
+          named.push([String(name), String(node)]);
+        }
+      } catch (e) {
+        log(`observer: names() failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
       named.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      named = named.slice(0, NAMES_SHOWN).map(([n, node]) => [clip(n), clip(node)] as const);
     }
     const figures = {
       node: system.node,
       nodes: system.nodes(),
-      named: named?.slice(0, NAMES_SHOWN),
-      namedCount: named?.length ?? 0,
+      named,
+      namedCount: Math.min(namedCount, NAMES_READ),
       actors: stats.actors,
       queued: stats.queued,
       backlogMs: system.backlogMs,
@@ -417,7 +428,8 @@ export function mountObserver(app: TemplatedApp, system: ActorSystem, options: O
       if (e.type === 'crash_report') {
         // The report comes after the crash: its messages join the crash it reports.
         const c = crashes.get(e.ref.id);
-        if (c !== undefined) c.messages = e.messages.slice(-MESSAGES_KEPT).map(shown);
+        // A report without messages (a crash in terminate) keeps those of the crash before it.
+        if (c !== undefined && e.messages.length > 0) c.messages = e.messages.slice(-MESSAGES_KEPT).map(shown);
         return;
       }
       if (e.type !== 'crashed') return;

@@ -26,7 +26,8 @@ export type SystemEvent =
       /**
        * A crash report was written (by the actor's supervisor, or by the runtime for an actor without
        * one): the last messages it handled, oldest first; the last one crashed it when it crashed in
-       * `receive`. Comes after `crashed`, once the report is written.
+       * `receive`; none for a crash in `terminate`. Comes after the crash's `crashed` event (for a
+       * `receive` crash), once the report is written.
        */
       readonly type: 'crash_report';
       readonly ref: Ref<never>;

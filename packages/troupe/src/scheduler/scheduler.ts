@@ -241,10 +241,20 @@ export class Scheduler {
     if (this.laters.length === 1) setImmediate(this.runLaters);
   }
 
-  private readonly runLaters = (): void => {
+  /**
+   * Runs the `later` functions still waiting, now (the system's shutdown does, so that nothing
+   * waiting is lost to a `process.exit` right after it). One that throws is reported on stderr.
+   */
+  readonly runLaters = (): void => {
     const ls = this.laters;
     this.laters = [];
-    for (let i = 0; i < ls.length; i++) guarded(ls[i] as () => void);
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        (ls[i] as () => void)();
+      } catch (e) {
+        console.error('troupe: deferred work (a crash report) failed:', e);
+      }
+    }
   };
 
   private flush(): void {

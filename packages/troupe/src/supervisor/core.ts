@@ -91,7 +91,7 @@ export abstract class SupervisorCore {
     // for it.
     const report = isCleanExit(reason) ? undefined : this.report(child, n);
     if (!shouldRestart(child.spec.restart, reason)) {
-      if (report !== undefined) this.log(report, cell);
+      if (report !== undefined) this.logNow(report, cell);
       retireChild(child, reason);
       if (child.spec.restart === 'temporary') this.remove(child);
       return;
@@ -102,7 +102,7 @@ export abstract class SupervisorCore {
     if (limit !== undefined) {
       child.window ??= new RestartWindow(limit.maxRestarts, limit.withinMs);
       if (!child.window.tryAdd(now)) {
-        if (report !== undefined) this.log(report, cell);
+        if (report !== undefined) this.logNow(report, cell);
         runtime.logger.error(
           { supervisor: this.cell.toString(), childId: child.id, reason, ...limit },
           `supervisor ${this.cell.toString()}: child '${child.id}' reached its own restart limit (${limit.maxRestarts} in ${limit.withinMs} ms); not restarted`,
@@ -112,7 +112,7 @@ export abstract class SupervisorCore {
       }
     }
     if (!this.window.tryAdd(now)) {
-      if (report !== undefined) this.log(report, cell);
+      if (report !== undefined) this.logNow(report, cell);
       runtime.logger.error(
         {
           supervisor: this.cell.toString(),
@@ -137,7 +137,7 @@ export abstract class SupervisorCore {
       return;
     }
     const restarted = this.restart(child, nextDelay(this.cell, child, this.random));
-    if (report !== undefined) runtime.later(() => this.log(report, cell));
+    if (report !== undefined) this.logLater(report, cell);
     return restarted;
   }
 
@@ -173,6 +173,28 @@ export abstract class SupervisorCore {
       state: n.state,
       restarts: child.restarts,
     };
+  }
+
+  /** Reports of restarted children not written yet (`logLater`), oldest first. */
+  #pending: Array<readonly [SupervisorReport, Cell]> = [];
+
+  /** Writes `report` in this loop iteration's check phase, after the earlier ones not written yet. */
+  logLater(report: SupervisorReport, ref: Cell): void {
+    this.#pending.push([report, ref]);
+    if (this.#pending.length === 1) this.cell.runtime.later(() => this.flushReports());
+  }
+
+  /** Writes `report` now, after the reports still waiting: the log keeps the crashes' order. */
+  logNow(report: SupervisorReport, ref: Cell): void {
+    this.flushReports();
+    this.log(report, ref);
+  }
+
+  /** Writes the reports still waiting, oldest first. */
+  flushReports(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [report, ref] of pending) this.log(report, ref);
   }
 
   /** Writes `report` of the child `ref`, and tells the event stream's listeners (`crash_report`). */

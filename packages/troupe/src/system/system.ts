@@ -549,6 +549,8 @@ export class ActorSystem implements Spawner {
         kill(target);
       }
     }
+    // Crash reports still waiting for the check phase are written before shutdown resolves.
+    this.#runtime.scheduler.runLaters();
   }
 }
 
