@@ -18,7 +18,7 @@ import { fixedLoad } from './fixed-load.js';
 import { idleMemory } from './idle-memory.js';
 import { hasTaskset, killAll, killChildrenOnExit } from './proc.js';
 import { recovery } from './recovery.js';
-import { type RampStep, type ReportInput, writeReport } from './report.js';
+import { type RampStep, type ReportFigure, type ReportInput, writeReport } from './report.js';
 import { type Competitor, Progress, type RunContext } from './runner.js';
 import { saturation } from './saturation.js';
 import { type Check, lostOf, type Outcome, type Scenario, violations } from './scenario.js';
@@ -115,16 +115,8 @@ function select(names: readonly string[]): Scenario[] {
 
 // ---- output --------------------------------------------------------------------------------------
 
-interface Row {
-  readonly name: string;
-  readonly unit: string;
-  readonly decimals: number;
-  readonly value: number | undefined;
-  readonly baseline: number | undefined;
-  readonly ratio: number | undefined;
-  readonly target: string;
-  readonly met: string;
-}
+/** A row of the figures table: the report draws from the same rows. */
+type Row = ReportFigure;
 
 function fmt(x: number | undefined, decimals: number): string {
   if (x === undefined || Number.isNaN(x)) return '-';
