@@ -14,11 +14,9 @@
  */
 import type { Tally } from './load.js';
 import { type RunContext, type ServerProc, type WindowSummary, withFleet, withServer } from './runner.js';
-import { type Figure, loadgenBottleneck, type Scenario, serverSaturated, violations } from './scenario.js';
+import { type Figure, loadgenBottleneck, type Scenario, serverSaturated, stepHeld, violations } from './scenario.js';
 
 const RATE = 10;
-const P99_LIMIT_MS = 1_000;
-const DELIVERED_MIN = 0.95;
 const MAX_CONNECTIONS = 6_400;
 
 const figures: Figure[] = [
@@ -46,7 +44,7 @@ async function step(server: ServerProc, ctx: RunContext, connections: number, la
     await fleet.rate(0);
     const tally = await fleet.drain(ctx.quick ? 3_000 : 8_000);
     const p99Ms = w.hist.quantile(0.99) / 1000;
-    const ok = w.hist.count > 0 && p99Ms < P99_LIMIT_MS && w.delivered >= DELIVERED_MIN * w.expected;
+    const ok = stepHeld(w);
     return { connections, w, p99Ms, ok, tally };
   });
 }

@@ -13,13 +13,19 @@
  */
 import type { Tally } from './load.js';
 import { type Fleet, type RunContext, type ServerProc, type WindowSummary, withFleet, withServer } from './runner.js';
-import { type Figure, loadgenBottleneck, type Scenario, serverSaturated, type Target, violations } from './scenario.js';
+import {
+  type Figure,
+  loadgenBottleneck,
+  type Scenario,
+  serverSaturated,
+  stepHeld,
+  type Target,
+  violations,
+} from './scenario.js';
 
 const RATES = [0.5, 1, 2, 4, 8, 16, 32];
 const QUICK_RATES = [1, 2, 4, 8, 16];
 const CONNECTIONS = 2_000;
-const P99_LIMIT_MS = 1_000;
-const DELIVERED_MIN = 0.95;
 
 const ratioAtLeast = (min: number, text: string): Target => ({
   text,
@@ -50,7 +56,7 @@ async function step(server: ServerProc, fleet: Fleet, ctx: RunContext, rate: num
   await fleet.watch(ctx.quick ? 0.5 : 1, `${label} ${rate} msg/s per connection, warm-up`);
   const w = await fleet.window(server, ctx.quick ? 1.5 : 2, `${label} ${rate} msg/s per connection`);
   const p99Ms = w.hist.quantile(0.99) / 1000;
-  const ok = w.hist.count > 0 && p99Ms < P99_LIMIT_MS && w.delivered >= DELIVERED_MIN * w.expected;
+  const ok = stepHeld(w);
   return { rate, w, p99Ms, ok };
 }
 

@@ -119,3 +119,15 @@ export function contention(
       `generator ${w.loadgenWaitPct.toFixed(0)}% (latency figures suffer first); ${w.cores}`,
   ];
 }
+
+/**
+ * Whether a load step held (saturation, s5): p99 under 1 s, and at least 95% of the deliveries its
+ * sends asked for arrived within the window.
+ */
+export function stepHeld(w: {
+  readonly hist: { readonly count: number; quantile(q: number): number };
+  readonly delivered: number;
+  readonly expected: number;
+}): boolean {
+  return w.hist.count > 0 && w.hist.quantile(0.99) / 1000 < 1_000 && w.delivered >= 0.95 * w.expected;
+}
