@@ -782,6 +782,113 @@ describe('dynamicSupervisor', () => {
   });
 });
 
+describe('dynamicSupervisor onChildExit', () => {
+  /** A dynamic supervisor whose every forgotten child lands in `exits` as [name, reason]. */
+  async function withExits(
+    extra: {
+      restart?: 'transient' | 'permanent' | 'temporary';
+      restartLimit?: { maxRestarts: number; withinMs: number };
+    } = {},
+  ) {
+    const { system, captured } = newSystem();
+    const log: string[] = [];
+    const exits: Array<[string, string, boolean]> = [];
+    const dyn = await system.start(
+      dynamicSupervisor({
+        child: { behavior: loggingWorker({ name: 'dyn', log }), restart: 'transient', ...extra },
+        onChildExit: (ref, reason, args) => {
+          exits.push([args.name, describeReason(reason), ref.alive]);
+        },
+      }),
+    );
+    return { system, captured, log, exits, dyn };
+  }
+
+  it('tells of a child that ends for good, with its args and reason, and not of a restart in place', async () => {
+    const { system, exits, dyn, log } = await withExits();
+    const r = await startChild(dyn, { name: 'x', log });
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    r.ref.send({ type: 'throw' });
+    assert.deepEqual(await r.ref.call({ type: 'get' }), [], 'restarted in place');
+    assert.deepEqual(exits, [], 'a restart in place is not an exit');
+    r.ref.send({ type: 'exit', reason: 'normal' });
+    await settle(system);
+    assert.deepEqual(exits, [['x', 'normal', false]]);
+    await system.shutdown();
+  });
+
+  it('tells of a child terminated, one past its own restart limit, and one whose init failed', async () => {
+    const { system, exits, dyn, log } = await withExits({ restartLimit: { maxRestarts: 1, withinMs: 60_000 } });
+    const a = await startChild(dyn, { name: 'a', log });
+    const b = await startChild(dyn, { name: 'b', log });
+    assert.ok(a.ok && b.ok);
+    if (!a.ok || !b.ok) return;
+    assert.deepEqual(await terminateChild(dyn, a.ref), { ok: true });
+    b.ref.send({ type: 'throw' });
+    await settle(system);
+    b.ref.send({ type: 'throw' });
+    await settle(system);
+    const c = await startChild(dyn, { name: 'c', log, failInit: () => true });
+    assert.equal(c.ok, false);
+    assert.deepEqual(
+      exits.map(([name, reason]) => [name, reason.split(':')[0]]),
+      [
+        ['a', 'shutdown'],
+        ['b', 'Error'],
+        ['c', 'InitError'],
+      ],
+    );
+    assert.equal((await whichChildren(dyn)).length, 0);
+    await system.shutdown();
+  });
+
+  it('tells of every child when the supervisor stops, and when it is killed', async () => {
+    for (const end of ['stop', 'kill'] as const) {
+      const { system, exits, dyn, log } = await withExits();
+      for (const name of ['p', 'q']) assert.equal((await startChild(dyn, { name, log })).ok, true);
+      if (end === 'stop') await system.stop(dyn, 'shutdown');
+      else {
+        system.kill(dyn as never);
+        await settle(system);
+      }
+      assert.deepEqual(exits.map(([name]) => name).sort(), ['p', 'q'], end);
+      assert.ok(
+        exits.every(([, , alive]) => !alive),
+        `${end}: the ref is dead when it is told`,
+      );
+      await system.shutdown();
+    }
+  });
+
+  it('logs an onChildExit that throws and goes on', async () => {
+    const { system, captured } = newSystem();
+    const log: string[] = [];
+    const dyn = await system.start(
+      dynamicSupervisor({
+        child: { behavior: loggingWorker({ name: 'dyn', log }) },
+        onChildExit: () => {
+          throw new Error('cleanup failed');
+        },
+      }),
+    );
+    const r = await startChild(dyn, { name: 'x', log });
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    assert.deepEqual(await terminateChild(dyn, r.ref), { ok: true });
+    assert.ok(captured.errors.some((e) => /onChildExit threw/.test(e.msg ?? '')));
+    assert.equal((await startChild(dyn, { name: 'y', log })).ok, true, 'the supervisor still serves');
+    await system.shutdown();
+  });
+
+  it('refuses an onChildExit that is not a function', () => {
+    assert.throws(
+      () => dynamicSupervisor({ child: { behavior: loggingWorker({ name: 'x', log: [] }) }, onChildExit: 1 as never }),
+      /onChildExit must be a function/,
+    );
+  });
+});
+
 describe('spawnChild', () => {
   it('starts a dynamic child synchronously: messages sent at once are handled after its init', async () => {
     const { system } = newSystem();

@@ -175,7 +175,8 @@ export function createFakeSocket<S = {}>(options: FakeSocketOptions<S> = {}): Fa
 
   return {
     socket: handle,
-    args: { socket: handle },
+    // As the server: the handle is its own args.
+    args: handle,
     sent,
     published,
     topics,
@@ -185,7 +186,7 @@ export function createFakeSocket<S = {}>(options: FakeSocketOptions<S> = {}): Fa
     open(system, behavior, spawnOptions) {
       if (actor !== undefined) throw new Error('fake socket: open() was called already; one actor per connection');
       const ref = system.spawn(behavior as never, {
-        args: { socket: handle },
+        args: handle,
         ...(spawnOptions?.label === undefined ? {} : { label: spawnOptions.label }),
       }) as unknown as Ref<never>;
       actor = ref as unknown as Ref<SocketEvent>;

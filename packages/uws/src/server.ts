@@ -275,7 +275,6 @@ function listener<S, M>(
   siblings: Siblings<S, M>,
 ): Behavior<ListenerMsg, ListenerState> {
   const maxPayload = options.maxPayload ?? 64 * 1024;
-  const closeCode = options.closeCode ?? 1001;
   return {
     name: 'listener',
     summary: (state) =>
@@ -285,24 +284,10 @@ function listener<S, M>(
       const sockets = siblings.names.whereis(siblings.sockets);
       if (sockets === undefined) throw new Error('socketServer: the sockets supervisor is not running');
       const system = ctx.system;
-      // The handle of every connection whose actor runs; a connection's actor is in its uWS slot.
-      const handles = new Map<Ref<never>, SocketHandle<unknown>>();
-      // One watcher for every socket actor: one that ends for good (shutdown, or its supervisor gave
-      // up) takes its connection with it.
-      const actorDown = (reason: ExitReason, ref: Ref<never>) => {
-        const handle = handles.get(ref);
-        if (handle === undefined) return;
-        handles.delete(ref);
-        // The actor ended for good: the connection goes with it. A shutdown says so (the server
-        // stopping, or the sockets supervisor giving up: it stops its children with `shutdown`);
-        // a crash that was not restarted (its own restart limit) is a server error.
-        if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
-        else handle.end(1011, 'internal error');
-      };
       /** The connection's actor, while it runs. */
-      const actorOf = (slot: SocketSlot): Ref<SocketEvent> | undefined => {
-        const ref = slot.actor;
-        return ref !== undefined && handles.has(ref) ? (ref as Ref<SocketEvent>) : undefined;
+      const actorOf = (handle: SocketHandle<unknown>): Ref<SocketEvent> | undefined => {
+        const ref = handle.actor;
+        return ref?.alive ? (ref as Ref<SocketEvent>) : undefined;
       };
       const app = uWS.App();
       app.ws<SocketSlot>(options.path ?? '/ws', {
@@ -350,7 +335,7 @@ function listener<S, M>(
             return;
           }
           const handle = new SocketHandle<S>(decision.session, info.remoteAddress, options.bufferLimit);
-          const slot: SocketSlot = { handle: handle as SocketHandle<unknown>, actor: undefined };
+          const slot: SocketSlot = { handle: handle as SocketHandle<unknown> };
           res.upgrade<SocketSlot>(slot, key, protocol, extensions, context);
         },
         open(ws) {
@@ -359,7 +344,8 @@ function listener<S, M>(
           handle.attach(ws);
           let r: ReturnType<typeof spawnChild<SocketArgs<S>, M>>;
           try {
-            r = spawnChild(sockets, { socket: handle });
+            // The handle is its own args ({ socket }): no object per connection for them.
+            r = spawnChild(sockets, handle);
           } catch (e) {
             // The sockets supervisor is between incarnations: refuse this one, keep the server up.
             system.logger.error({ err: e }, 'socketServer: could not start a socket actor');
@@ -376,16 +362,15 @@ function listener<S, M>(
             const a = handle.remoteAddress;
             shared.perAddress.set(a, (shared.perAddress.get(a) ?? 0) + 1);
           }
-          slot.actor = r.ref as Ref<never>;
-          handles.set(r.ref as Ref<never>, handle as SocketHandle<unknown>);
-          system.monitor(r.ref as Ref<never>, actorDown);
+          // Its end for good closes the connection: the sockets supervisor's onChildExit (socketExited).
+          handle.actor = r.ref as Ref<never>;
         },
         message(ws, message, isBinary) {
-          const slot = ws.getUserData();
-          const ref = actorOf(slot);
+          const handle = ws.getUserData().handle;
+          const ref = actorOf(handle);
           if (ref === undefined) return;
           if (message.byteLength > maxPayload) {
-            slot.handle.end(1009, 'frame too large');
+            handle.end(1009, 'frame too large');
             return;
           }
           // MUST copy: uWS reuses the ArrayBuffer after this callback returns.
@@ -397,19 +382,19 @@ function listener<S, M>(
           ws.getUserData().handle.pinged();
         },
         drain(ws) {
-          const slot = ws.getUserData();
-          slot.handle.drained();
-          actorOf(slot)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
+          const handle = ws.getUserData().handle;
+          handle.drained();
+          actorOf(handle)?.send({ type: 'socket.drain', bufferedAmount: ws.getBufferedAmount() });
         },
         close(ws, code, message) {
-          const slot = ws.getUserData();
-          slot.handle.detach(code, Buffer.from(message).toString('utf8'));
-          const ref = slot.actor;
+          const handle = ws.getUserData().handle;
+          handle.detach(code, Buffer.from(message).toString('utf8'));
+          const ref = handle.actor;
           if (ref === undefined) return;
-          slot.actor = undefined;
+          handle.actor = undefined;
           shared.connections--;
           if (options.maxConnectionsPerAddress !== undefined) {
-            const a = slot.handle.remoteAddress;
+            const a = handle.remoteAddress;
             const n = (shared.perAddress.get(a) ?? 1) - 1;
             if (n > 0) shared.perAddress.set(a, n);
             else shared.perAddress.delete(a);
@@ -417,7 +402,7 @@ function listener<S, M>(
           // Its actor still runs (the client closed): stop it. If the sockets supervisor has gone
           // meanwhile (the server is shutting down), so have its children: nothing to do, and the
           // rejected call must not become an unhandled rejection (Node ends the process on one).
-          if (handles.delete(ref)) terminateChild(sockets, ref).catch(() => {});
+          if (ref.alive) terminateChild(sockets, ref).catch(() => {});
         },
       });
       // A request to the socket path that uWS did not take for an upgrade (no Upgrade header, a key
@@ -518,6 +503,19 @@ function listener<S, M>(
   };
 }
 
+/**
+ * A socket's actor ended for good: its connection goes with it, unless the connection went first
+ * (then the handle has no actor, or a newer one). A shutdown says so (the server stopping, or the
+ * sockets supervisor giving up: it stops its children with `shutdown`); a crash that was not
+ * restarted (its own restart limit) is a server error. The actor stays on the handle until uWS
+ * closes the connection, which counts it out.
+ */
+function socketExited(ref: Ref<never>, reason: ExitReason, handle: SocketHandle<unknown>, closeCode: number): void {
+  if (handle.actor !== ref) return;
+  if (isCleanExit(reason)) handle.end(closeCode, 'server shutting down');
+  else handle.end(1011, 'internal error');
+}
+
 /** uWS's own cap on an incoming message: `maxPayload` plus room for a proper 1009 (see `listener`). */
 function uwsMaxPayloadLength(maxPayload: number): number {
   return maxPayload + Math.min(maxPayload, 64 * 1024);
@@ -579,8 +577,10 @@ function buildServer<S, M>(
   }
   const shared: Shared = { connections: 0, perAddress: new Map(), port: 0, accepting: false, listenSocket: undefined };
   const siblings: Siblings<S, M> = { names: new UniqueRegistry<unknown>('socketServer'), sockets: key('sockets') };
+  const closeCode = options.closeCode ?? 1001;
   const sockets = dynamicSupervisor<M, unknown, SocketArgs<S>>({
     child: { restart: 'transient', restartLimit: DEFAULT_SOCKET_RESTART_LIMIT, ...options.socket },
+    onChildExit: (ref, reason, args) => socketExited(ref as Ref<never>, reason, args.socket, closeCode),
     maxChildren: options.maxConnections ?? Number.POSITIVE_INFINITY,
     maxRestarts: 1_000_000,
     withinMs: 1_000,

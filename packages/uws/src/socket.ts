@@ -32,10 +32,9 @@ interface Frame {
   readonly isBinary: boolean;
 }
 
-/** @internal What uWS keeps per socket: its handle, and its actor once started (until it closes). */
+/** @internal What uWS keeps per socket (it copies these properties onto its own `WebSocket` object). */
 export interface SocketSlot {
   readonly handle: SocketHandle<unknown>;
-  actor: Ref<never> | undefined;
 }
 
 let nextId = 0;
@@ -81,6 +80,11 @@ export class SocketHandle<S = unknown> {
   readonly session: S;
   /** The peer's address, as text. */
   readonly remoteAddress: string;
+  /**
+   * @internal The connection's actor, from its start until the connection closes (dead, once it
+   * ended for good and the connection is closing).
+   */
+  actor: Ref<never> | undefined = undefined;
   #ws: WebSocket<SocketSlot> | undefined = undefined;
   #outbox: Frame[] | undefined = undefined;
   #pendingBytes = 0;
@@ -98,6 +102,14 @@ export class SocketHandle<S = unknown> {
     this.session = session;
     this.remoteAddress = remoteAddress;
     this.#limit = limit;
+  }
+
+  /**
+   * The handle itself: a handle is its own `SocketArgs` (`{ socket }`), so the args of a socket's
+   * actor cost no object of their own.
+   */
+  get socket(): this {
+    return this;
   }
 
   /** Frames handed to uWS. */

@@ -80,6 +80,8 @@ export interface SupervisedHook {
   /** The running incarnation's number; bumped when it ends. */
   incarnation: number;
   ended(cell: Cell, reason: ExitReason, poison: { msg: unknown; state: unknown } | undefined): void;
+  /** The actor is dead, for good (no incarnation follows): called once, as its monitors fire. */
+  died?(cell: Cell, reason: ExitReason): void;
   halted: (() => void) | undefined;
   /** For introspection: the child's id, restart count and the clock time its incarnation started. */
   readonly childId: string;
@@ -315,6 +317,7 @@ export function die(cell: Cell, reason: ExitReason): void {
   }
   dropWatching(cell);
   breakLinks(cell, reason);
+  ext.hook?.died?.(cell, reason);
   fireMonitors(cell, reason);
   if (ext.initWaiters !== undefined) {
     const e = new InitError(cell.toString(), reason);

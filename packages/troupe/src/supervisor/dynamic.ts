@@ -8,6 +8,7 @@ import type { Behavior, Spawnable } from '../actor/behavior.js';
 import type { Context } from '../actor/context.js';
 import { type Cell, cellOf, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
+import type { ExitReason } from '../exit-reason.js';
 import { Child, ChildDown, haltChild, RestartDue, spawnChildCell } from './child.js';
 import { type ChildTemplate, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore, statusOf } from './core.js';
@@ -35,6 +36,16 @@ export interface DynamicSupervisorOptions<M, S, A> extends IntensityOptions {
   readonly child: ChildTemplate<A> & { readonly behavior: Spawnable<M, S, A> };
   /** How many children may run at once; `startChild` beyond it answers `max_children`. Default Infinity. */
   readonly maxChildren?: number;
+  /**
+   * Called once for every child that ends for good, with its ref, exit reason and args: it exited
+   * and is not restarted (its restart type, its own restart limit), it was terminated, its `init`
+   * failed in `startChild`, or the supervisor stopped it, even a supervisor that was killed. Not
+   * called for a restart in place. What a monitor on every child would tell, without a monitor per
+   * child: the cheap way to release what a child's args hold (a socket server closes the child's
+   * connection here). It runs inside the runtime as the child dies, before its monitors fire: keep
+   * it short; it must not throw (a throw is logged and ignored).
+   */
+  readonly onChildExit?: (ref: Ref<M>, reason: ExitReason, args: A) => void;
 }
 
 /** The behaviour `dynamicSupervisor()` returns. */
@@ -42,7 +53,7 @@ export type DynamicSupervisorBehavior<A, M> = Behavior<DynamicSupervisorRequest<
   readonly [SUPERVISOR_BEHAVIOR]: 'dynamic';
 };
 
-const OPTION_KEYS = new Set(['child', 'maxChildren', 'maxRestarts', 'withinMs', 'random']);
+const OPTION_KEYS = new Set(['child', 'maxChildren', 'onChildExit', 'maxRestarts', 'withinMs', 'random']);
 
 /**
  * Defines a dynamic supervisor.
@@ -74,7 +85,14 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
       "dynamicSupervisor(options): the child template takes no id (children are known by ref), no args (startChild supplies them) and no name (it would be every child's; register a child from its init)",
     );
   }
-  const template = normalizeSpec({ ...options.child, id: 'dynamic' }, 'dynamicSupervisor(options)');
+  const onChildExit = options.onChildExit;
+  if (onChildExit !== undefined && typeof onChildExit !== 'function') {
+    throw new TypeError('dynamicSupervisor(options): onChildExit must be a function (ref, reason, args) => void');
+  }
+  const template: DynamicTemplate = {
+    ...normalizeSpec({ ...options.child, id: 'dynamic' }, 'dynamicSupervisor(options)'),
+    onChildExit: onChildExit as DynamicTemplate['onChildExit'],
+  };
   const maxChildren = options.maxChildren ?? Number.POSITIVE_INFINITY;
   if (typeof maxChildren !== 'number' || Number.isNaN(maxChildren) || maxChildren < 0) {
     throw new RangeError(`dynamicSupervisor(options): maxChildren must be a number >= 0; got ${String(maxChildren)}`);
@@ -96,20 +114,35 @@ export function dynamicSupervisor<M, S = unknown, A = undefined>(
   };
 }
 
+/** The spec every dynamic child shares, with the supervisor's `onChildExit` (one per supervisor, not per child). */
+interface DynamicTemplate extends NormalizedSpec {
+  readonly onChildExit: ((ref: Ref<never>, reason: ExitReason, args: unknown) => void) | undefined;
+}
+
 /** A dynamic child is known by its ref: its id is the ref's id, made when asked for. */
 class DynamicChild extends Child {
   override get id(): string {
     return this.cell === undefined ? this.spec.id : String(this.cell.id);
+  }
+
+  died(cell: Cell, reason: ExitReason): void {
+    const onChildExit = (this.spec as DynamicTemplate).onChildExit;
+    if (onChildExit === undefined) return;
+    try {
+      onChildExit(cell as Ref<never>, reason, this.args);
+    } catch (e) {
+      cell.runtime.logger.error({ err: e, actor: cell.toString() }, 'dynamicSupervisor: onChildExit threw');
+    }
   }
 }
 
 /** @internal */
 export class DynamicCore extends SupervisorCore {
   readonly children = new Map<Cell, Child>();
-  template: NormalizedSpec;
+  template: DynamicTemplate;
   readonly maxChildren: number;
 
-  constructor(cell: Cell, options: IntensityOptions, template: NormalizedSpec, maxChildren: number) {
+  constructor(cell: Cell, options: IntensityOptions, template: DynamicTemplate, maxChildren: number) {
     super(cell, options);
     this.template = template;
     this.maxChildren = maxChildren;
