@@ -3,7 +3,7 @@ import { SimulatedClock } from 'troupe/testing';
 import { DEFAULTS } from '../../examples/chat/src/options.js';
 import { type RoomMsg, room } from '../../examples/chat/src/room.js';
 import { newSession } from '../../examples/chat/src/session.js';
-import { ensureRoom, newCounters, ROOM_SUP, type World } from '../../examples/chat/src/world.js';
+import { ensureRoom, memberRegistry, newCounters, ROOM_SUP, type World } from '../../examples/chat/src/world.js';
 
 export class FakeSocket {
   frames: Array<Record<string, unknown>> = [];
@@ -22,11 +22,12 @@ export class FakeSocket {
 export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
   const clock = new SimulatedClock();
   const system = new ActorSystem({ logger: silentLogger, clock });
+  const rooms = new UniqueRegistry<string, undefined, RoomMsg>('rooms');
   const world: World = {
     options: { ...DEFAULTS, ...opts },
     cluster: undefined,
-    rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
-    members: new DuplicateRegistry('members') as never,
+    rooms,
+    members: memberRegistry(rooms),
     users: new DuplicateRegistry('users') as never,
     inboxes: new Map(),
     names: new UniqueRegistry<unknown>('chat'),

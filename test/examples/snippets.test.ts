@@ -30,6 +30,7 @@ import { main as monitors } from '../../examples/snippets/monitors.js';
 import { main as pipeToSelf } from '../../examples/snippets/pipe-to-self.js';
 import { main as probeWithin } from '../../examples/snippets/probe-within.js';
 import { main as receiveTimeout } from '../../examples/snippets/receive-timeout.js';
+import { main as registryExit } from '../../examples/snippets/registry-exit.js';
 import { main as requestReply } from '../../examples/snippets/request-reply.js';
 import { main as restartBackoff } from '../../examples/snippets/restart-backoff.js';
 import { main as restartInPlace } from '../../examples/snippets/restart-in-place.js';
@@ -553,6 +554,10 @@ const snippets: Record<string, { main: () => Promise<unknown>; returns: unknown;
       keys: ['lobby'],
       size: 1,
     },
+  },
+  'registry-exit.ts': {
+    main: registryExit,
+    returns: { heard: ['bob left'], left: 0 },
   },
   // Introspection and events
   'inspect-tree.ts': {

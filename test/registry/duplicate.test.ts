@@ -144,4 +144,44 @@ describe('DuplicateRegistry', () => {
     await system.shutdown();
     assert.equal(reg.count('room'), 0);
   });
+
+  it('tells onExit of each entry its actor took with it, with key and value, and not of unregister', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const exits: Array<[string, string, boolean]> = [];
+    const reg = new DuplicateRegistry<string, string, Msg>('rooms', {
+      onExit: (key, ref, value) => exits.push([key, value, reg.lookup(key).has(ref)]),
+    });
+    const a = system.spawn((m: Msg) => {
+      if (m.type === 'boom') throw new Error('boom');
+    });
+    const b = system.spawn((_m: Msg) => {});
+    reg.register('x', a, 'a in x');
+    reg.register('y', a, 'a in y');
+    reg.register('x', b, 'b in x');
+    reg.unregister('y', a);
+    a.send({ type: 'boom' });
+    await settle(system);
+    assert.deepEqual(exits, [['x', 'a in x', false]], 'once the entry is gone; the unregistered one is not told');
+    system.kill(b as Ref<never>);
+    assert.deepEqual(exits[1], ['x', 'b in x', false]);
+    assert.equal(reg.size, 0);
+  });
+
+  it('logs an onExit that throws, and still drops the entries', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (_o: object, msg?: string) => void errors.push(msg ?? '') };
+    const system = new ActorSystem({ logger });
+    const reg = new DuplicateRegistry<string, undefined, Msg>('members', {
+      onExit: () => {
+        throw new Error('listener failed');
+      },
+    });
+    const a = system.spawn((_m: Msg) => {});
+    reg.register('x', a);
+    reg.register('y', a);
+    system.kill(a as Ref<never>);
+    assert.equal(reg.size, 0);
+    assert.deepEqual(errors, ['members: onExit threw', 'members: onExit threw']);
+    assert.throws(() => new DuplicateRegistry('r', { onExit: 'no' as never }), /onExit must be a function/);
+  });
 });

@@ -115,4 +115,19 @@ describe('system names', () => {
     assert.equal(reg.size, 1_000_000);
     assert.equal(reg.whereis(999_999), refs[999]);
   });
+
+  it('tells onExit of a name its actor took with it, and not of one unregistered', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const exits: Array<[string, number]> = [];
+    const names = new UniqueRegistry<string, number>('names', {
+      onExit: (key, _ref, value) => exits.push([key, value]),
+    });
+    const a = system.spawn((_m: never) => {});
+    names.register('kept', a as Ref<never>, 1);
+    names.register('dropped', a as Ref<never>, 2);
+    names.unregister('dropped');
+    system.kill(a as Ref<never>);
+    assert.deepEqual(exits, [['kept', 1]]);
+    assert.equal(names.whereis('kept'), undefined);
+  });
 });

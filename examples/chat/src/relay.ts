@@ -116,9 +116,9 @@ function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, 
 }
 
 /** Counts a member out (and forgets its unanswered join). */
-function leaveHere(s: RelayState, ctx: Context<RelayMsg>, conn: Ref<ConnMsg>): string | undefined {
+function leaveHere(s: RelayState, conn: Ref<ConnMsg>): string | undefined {
   s.pending.delete(conn);
-  return unwatch(s, ctx, conn);
+  return unwatch(s, conn);
 }
 
 /** Finds the room's owner in the cluster registry, or starts one here and claims the name for it. */
@@ -287,7 +287,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
     };
     // After a restart the members are still in the registry: watch them again. The owner learns
     // them when this relay attaches.
-    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m);
+    for (const [conn, m] of world.members.lookup(name)) watch(s, conn, m);
     resolveOwner(s, ctx);
     becameEmpty(s, ctx);
     return s;
@@ -313,9 +313,9 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         s.idle = false;
         if (!s.watched.has(msg.conn)) {
-          const member: Member = { user, socket, monitor: 0 as MonitorRef };
+          const member: Member = { user, socket };
           world.members.register(s.name, msg.conn, member);
-          if (watch(s, ctx, msg.conn, member) && s.owner !== undefined) {
+          if (watch(s, msg.conn, member) && s.owner !== undefined) {
             s.owner.send({ type: 'present', relay: self, user, here: true });
           }
         }
@@ -330,7 +330,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           notMember(msg.socket, s.name, msg.ref);
           return s;
         }
-        const gone = leaveHere(s, ctx, msg.conn);
+        const gone = leaveHere(s, msg.conn);
         if (gone !== undefined) s.owner?.send({ type: 'present', relay: self, user: gone, here: false });
         sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
         becameEmpty(s, ctx);
@@ -515,6 +515,14 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       case 'presence.flush':
         return s;
 
+      case 'member.exit': {
+        // A member connection ended for good (the members registry's onExit).
+        const gone = leaveHere(s, msg.conn);
+        if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
+        becameEmpty(s, ctx);
+        return s;
+      }
+
       case 'crash':
         world.counters.roomCrashes++;
         throw new Error(`injected crash in the relay of room ${s.name}`);
@@ -533,9 +541,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       if (!s.closing) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RECLAIM_MS);
       return s;
     }
-    const gone = leaveHere(s, ctx, msg.actor as Ref<ConnMsg>);
-    if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
-    becameEmpty(s, ctx);
     return s;
   },
 };

@@ -1,13 +1,13 @@
 /**
  * A room: one actor per room name, under the rooms dynamic supervisor. It owns the room's order:
  * it numbers messages, keeps the history for resume, writes each broadcast (encoded once per
- * encoding) to every member's socket in id order, batches presence, and watches its members with
- * monitors. Its members live in the `members` registry and its history in the `RoomStore` it gets
- * as an argument, so a crash loses neither: the restarted room rebuilds its state from them, and ids
- * continue. Slow members are skipped with one `gap` frame (they resume with `join` + `since`).
+ * encoding) to every member's socket in id order, batches presence, and hears of a member's end
+ * from the members registry (`member.exit`). Its members live in that registry and its history in
+ * the `RoomStore` it gets as an argument, so a crash loses neither: the restarted room rebuilds its
+ * state from them, and ids continue. Slow members are skipped with one `gap` frame (they resume with `join` + `since`).
  */
 import type { SocketHandle } from '@troupe/uws';
-import type { Behavior, Context, DeadLetter, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
+import type { Behavior, Context, DeadLetter, Ref, Timer } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
 import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
@@ -43,6 +43,8 @@ export type RoomMsg =
       readonly content: string;
       readonly ref?: ClientRef;
     }
+  /** A member connection ended for good (the members registry's onExit): its entry is gone. */
+  | { readonly type: 'member.exit'; readonly conn: Ref<ConnMsg> }
   | { readonly type: 'presence.flush' }
   | { readonly type: 'idle.check' }
   | { readonly type: 'close' }
@@ -83,9 +85,11 @@ export interface LocalMembers {
   readonly gapped: Set<Ref<ConnMsg>>;
 }
 
-/** Watches a member connection; returns true if it is the user's first connection here. */
-export function watch(s: LocalMembers, ctx: Context<never>, conn: Ref<ConnMsg>, m: Member): boolean {
-  m.monitor = ctx.monitor(conn as Ref<never>);
+/**
+ * Counts a member connection in; returns true if it is the user's first connection here. Its end
+ * comes as `member.exit` (the members registry's onExit), not from a monitor of its own.
+ */
+export function watch(s: LocalMembers, conn: Ref<ConnMsg>, m: Member): boolean {
   s.watched.set(conn, m);
   const n = (s.perUser.get(m.user) ?? 0) + 1;
   s.perUser.set(m.user, n);
@@ -93,11 +97,10 @@ export function watch(s: LocalMembers, ctx: Context<never>, conn: Ref<ConnMsg>, 
 }
 
 /** Counts a member out; returns its user if it was the user's last connection here. */
-export function unwatch(s: LocalMembers, ctx: Context<never>, conn: Ref<ConnMsg>): string | undefined {
+export function unwatch(s: LocalMembers, conn: Ref<ConnMsg>): string | undefined {
   const w = s.watched.get(conn);
   if (w === undefined) return undefined;
   s.watched.delete(conn);
-  ctx.demonitor(w.monitor);
   s.gapped.delete(conn);
   const n = (s.perUser.get(w.user) ?? 1) - 1;
   if (n > 0) {
@@ -184,7 +187,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
     // incarnation knew who are gone now (their connection ended while the room was down) leave.
     const before = new Set(s.perUser.keys());
     s.perUser.clear();
-    for (const [conn, m] of world.members.lookup(name)) watch(s, ctx, conn, m);
+    for (const [conn, m] of world.members.lookup(name)) watch(s, conn, m);
     for (const user of before) if (!s.perUser.has(user)) presence(s, ctx, user, false);
     // A batch the previous incarnation did not get to send.
     if (s.presenceTimer === undefined && (s.joins.size > 0 || s.leaves.size > 0)) {
@@ -229,9 +232,9 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const socket = msg.socket;
         const user = socket.session.user;
         if (!s.watched.has(msg.conn)) {
-          const member: Member = { user, socket, monitor: 0 as MonitorRef };
+          const member: Member = { user, socket };
           world.members.register(s.name, msg.conn, member);
-          watch(s, ctx, msg.conn, member);
+          watch(s, msg.conn, member);
           if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
           s.idleTimer?.cancel();
           s.idleTimer = undefined;
@@ -258,7 +261,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           notMember(msg.socket, s.name, msg.ref);
           return s;
         }
-        const gone = unwatch(s, ctx, msg.conn);
+        const gone = unwatch(s, msg.conn);
         if (gone !== undefined) presence(s, ctx, gone, false);
         sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
         becameEmpty(s, ctx);
@@ -304,6 +307,13 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         return s;
       }
 
+      case 'member.exit': {
+        const gone = unwatch(s, msg.conn);
+        if (gone !== undefined) presence(s, ctx, gone, false);
+        becameEmpty(s, ctx);
+        return s;
+      }
+
       case 'presence.flush': {
         s.presenceTimer = undefined;
         if (s.joins.size === 0 && s.leaves.size === 0) return s;
@@ -338,15 +348,6 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         world.faults?.crashed(s.name);
         throw new Error(`injected crash in room ${s.name}`);
     }
-  },
-
-  info(s, msg: InfoMessage, ctx) {
-    if (msg.type !== 'DOWN') return s;
-    // A member connection ended for good; its registry entry is already gone.
-    const gone = unwatch(s, ctx, msg.actor as Ref<ConnMsg>);
-    if (gone !== undefined) presence(s, ctx, gone, false);
-    becameEmpty(s, ctx);
-    return s;
   },
 };
 

@@ -41,7 +41,7 @@ import { newSession, type Session } from './session.js';
 import {
   type ConnMsg,
   INBOX_HOST,
-  type Member,
+  memberRegistry,
   newCounters,
   OWNER_SUP,
   RELAY_SUP,
@@ -115,11 +115,12 @@ export async function startChat(
       });
     }
   }
+  const roomNames = new UniqueRegistry<string, undefined, RoomMsg>('rooms');
   const world: World = {
     options,
     cluster,
-    rooms: new UniqueRegistry<string, undefined, RoomMsg>('rooms'),
-    members: new DuplicateRegistry<string, Member, ConnMsg>('members'),
+    rooms: roomNames,
+    members: memberRegistry(roomNames),
     users: new DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>('users'),
     inboxes: new Map(),
     names: new UniqueRegistry<unknown>('chat'),

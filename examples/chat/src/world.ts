@@ -5,10 +5,9 @@
  */
 import type { SocketHandle } from '@troupe/uws';
 import {
-  type DuplicateRegistry,
+  DuplicateRegistry,
   type DynamicSupervisorRequest,
   key,
-  type MonitorRef,
   type Ref,
   type SupervisorRequest,
   spawnChild,
@@ -40,8 +39,6 @@ export type ConnMsg =
 export interface Member {
   readonly user: string;
   readonly socket: SocketHandle<Session>;
-  /** The room's monitor of the connection; a restarted room monitors it again and sets this. */
-  monitor: MonitorRef;
 }
 
 /** Counters for /metrics. */
@@ -118,6 +115,18 @@ export function newCounters(): Counters {
 }
 
 /** `ensureRoom`'s answer when the server holds `--max-total-rooms` rooms already. */
+/**
+ * The members registry: who is in each room here. A member that ends for good is told to its room
+ * (or relay) as `member.exit`, as a monitor on every member would, without a monitor per member.
+ */
+export function memberRegistry(
+  rooms: UniqueRegistry<string, undefined, RoomMsg>,
+): DuplicateRegistry<string, Member, ConnMsg> {
+  return new DuplicateRegistry<string, Member, ConnMsg>('members', {
+    onExit: (room, conn) => void rooms.whereis(room)?.send({ type: 'member.exit', conn }),
+  });
+}
+
 export const ROOMS_FULL = 'full';
 
 /**

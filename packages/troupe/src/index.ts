@@ -43,7 +43,7 @@ export type { ActorInfo, ActorRelations, ActorStatus, SystemSnapshot } from './i
 // Registry, introspection, events, upgrades
 export { type CrashReport, consoleLogger, type Logger, silentLogger } from './logger.js';
 export type { MailboxOptions, OverflowPolicy } from './mailbox/bounded.js';
-export { DuplicateRegistry, UniqueRegistry } from './registry/registry.js';
+export { DuplicateRegistry, type RegistryOptions, UniqueRegistry } from './registry/registry.js';
 export type { SchedulerOptions } from './scheduler/scheduler.js';
 export {
   countChildren,

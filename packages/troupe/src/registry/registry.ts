@@ -42,6 +42,41 @@ function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
   }
 }
 
+/** Options of a registry (`UniqueRegistry`, `DuplicateRegistry`). */
+export interface RegistryOptions<K, V, M> {
+  /**
+   * Called for each entry removed because its actor died (not for `unregister`), with the key, the
+   * actor and the entry's value, once the entry is gone: what a monitor on every registered actor
+   * would tell, without one per actor (Elixir's `Registry` has `listeners` for the same). It runs
+   * inside the runtime as the actor dies: keep it short, send a message if there is work to do;
+   * it must not throw (a throw is logged and ignored).
+   */
+  readonly onExit?: (key: K, ref: Ref<M>, value: V) => void;
+}
+
+/** Calls a registry's `onExit`; one that throws is logged, and the death goes on. */
+function tellExit<K, V, M>(
+  onExit: RegistryOptions<K, V, M>['onExit'],
+  label: string,
+  key: unknown,
+  cell: Cell,
+  value: V,
+): void {
+  if (onExit === undefined) return;
+  try {
+    onExit(key as K, cell as Ref<M>, value);
+  } catch (e) {
+    cell.runtime.logger.error({ err: e, actor: cell.toString() }, `${label}: onExit threw`);
+  }
+}
+
+function checkOptions(options: RegistryOptions<never, never, never>, where: string): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object`);
+  if (options.onExit !== undefined && typeof options.onExit !== 'function') {
+    throw new TypeError(`${where}: onExit must be a function (key, ref, value) => void`);
+  }
+}
+
 interface UniqueEntry<V> {
   readonly cell: Cell;
   value: V;
@@ -59,11 +94,14 @@ interface UniqueEntry<V> {
 export class UniqueRegistry<K = string, V = undefined, M = never> implements NameService<K> {
   readonly #entries = new KeyTable<UniqueEntry<V>>();
   readonly #owner: EntryOwner = { drop: (key, cell) => this.#drop(key as K, cell) };
+  readonly #onExit: RegistryOptions<K, V, M>['onExit'];
   /** Names the registry in error messages. */
   readonly label: string;
 
-  constructor(label = 'registry') {
+  constructor(label = 'registry', options: RegistryOptions<K, V, M> = {}) {
+    checkOptions(options as unknown as RegistryOptions<never, never, never>, 'new UniqueRegistry(label, options)');
     this.label = label;
+    this.#onExit = options.onExit;
   }
 
   /**
@@ -131,7 +169,10 @@ export class UniqueRegistry<K = string, V = undefined, M = never> implements Nam
   }
 
   #drop(key: K, cell: Cell): void {
-    if (this.#entries.get(key)?.cell === cell) this.#entries.delete(key);
+    const e = this.#entries.get(key);
+    if (e?.cell !== cell) return;
+    this.#entries.delete(key);
+    tellExit(this.#onExit, this.label, key, cell, e.value);
   }
 }
 
@@ -182,13 +223,16 @@ class One<K, V> implements ReadonlyMap<K, V> {
  */
 export class DuplicateRegistry<K = string, V = undefined, M = never> {
   readonly #entries = new KeyTable<Map<Ref<M>, V> | One<Ref<M>, V>>();
-  readonly #owner: EntryOwner = { drop: (key, cell) => void this.#remove(key as K, cell) };
+  readonly #owner: EntryOwner = { drop: (key, cell) => this.#dropped(key as K, cell) };
+  readonly #onExit: RegistryOptions<K, V, M>['onExit'];
   #count = 0;
   /** Names the registry in error messages. */
   readonly label: string;
 
-  constructor(label = 'registry') {
+  constructor(label = 'registry', options: RegistryOptions<K, V, M> = {}) {
+    checkOptions(options as unknown as RegistryOptions<never, never, never>, 'new DuplicateRegistry(label, options)');
     this.label = label;
+    this.#onExit = options.onExit;
   }
 
   /** Adds `ref` under `key`; registering the same (key, ref) again updates its value. */
@@ -265,6 +309,20 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
   /** Every key `ref` is registered under here. */
   keysOf(ref: Ref<never>): K[] {
     return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this.#owner) as K[];
+  }
+
+  /** Its actor died: the entry goes, and `onExit` is told. */
+  #dropped(key: K, cell: Cell): void {
+    const onExit = this.#onExit;
+    if (onExit === undefined) {
+      this.#remove(key, cell);
+      return;
+    }
+    const inner = this.#entries.get(key);
+    if (inner === undefined || !inner.has(cell as Ref<M>)) return;
+    const value = inner.get(cell as Ref<M>) as V;
+    this.#remove(key, cell);
+    tellExit(onExit, this.label, key, cell, value);
   }
 
   /** Removes the cell's entry under `key`; false if there was none. */
