@@ -83,12 +83,12 @@ describe('room crash with mail queued behind it', () => {
     await alice.request({ type: 'message', room: 'lobby', content: 'before' });
     const world = server.chat.world;
     const room = world.rooms.whereis('lobby');
-    const [conn, member] = [...world.members.lookup('lobby')].find(([, m]) => m.user === 'alice') ?? [];
+    const [conn, member] = [...world.members.lookup('lobby')].find(([, m]) => m.session.user === 'alice') ?? [];
     assert.ok(room && conn && member);
     // In one synchronous step: the crash, then two publishes queued behind it in the room's mailbox.
     room.send({ type: 'crash' });
-    room.send({ type: 'publish', conn, socket: member.socket, content: 'queued 1' });
-    room.send({ type: 'publish', conn, socket: member.socket, content: 'queued 2' });
+    room.send({ type: 'publish', conn, socket: member, content: 'queued 1' });
+    room.send({ type: 'publish', conn, socket: member, content: 'queued 2' });
     const got = await bob.take(3, (f) => f.type === 'message', 'three messages');
     assert.deepEqual(
       got.map((m) => [m.id, m.content]),

@@ -14,7 +14,17 @@ import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inb
 import type { OwnerMsg } from './owner.js';
 import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
 import { notMember, type RoomMsg } from './room.js';
-import { addRoom, earnAnswers, recordLimited, removeRoom, type Session, takeToken } from './session.js';
+import {
+  addRoom,
+  earnAnswers,
+  inRoom,
+  recordLimited,
+  removeRoom,
+  roomCount,
+  roomList,
+  type Session,
+  takeToken,
+} from './session.js';
 import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
@@ -40,7 +50,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       return;
 
     case 'join': {
-      if (!session.rooms.includes(frame.room) && session.rooms.length >= world.options.maxRooms) {
+      if (!inRoom(session, frame.room) && roomCount(session) >= world.options.maxRooms) {
         world.counters.errors++;
         sendFrame(
           socket,
@@ -91,7 +101,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
 
     case 'message': {
       world.counters.messagesIn++;
-      if (!session.rooms.includes(frame.room)) {
+      if (!inRoom(session, frame.room)) {
         world.counters.errors++;
         notMember(socket, frame.room, frame.ref);
         return;
@@ -187,7 +197,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         return;
       }
       const users = new Set<string>();
-      for (const m of world.members.lookup(frame.room).values()) users.add(m.user);
+      for (const m of world.members.lookup(frame.room).values()) users.add(m.session.user);
       sendFrame(socket, withRef(membersAnswer(session, frame.room, [...users].sort()), frame.ref));
       return;
     }
@@ -228,7 +238,13 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
   return {
     name: 'connection',
     summary: (socket) =>
-      `${socket.session.user}: ${socket.session.rooms.length === 0 ? 'no rooms' : socket.session.rooms.map((r) => `#${r}`).join(' ')}, ${socket.bufferedAmount} B buffered`,
+      `${socket.session.user}: ${
+        roomCount(socket.session) === 0
+          ? 'no rooms'
+          : roomList(socket.session)
+              .map((r) => `#${r}`)
+              .join(' ')
+      }, ${socket.bufferedAmount} B buffered`,
     init(ctx, { socket }) {
       // Idempotent: after a restart the same ref is registered already.
       world.users.register(socket.session.user, ctx.self as Ref<ConnMsg>, socket);

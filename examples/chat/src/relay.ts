@@ -184,7 +184,7 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
       };
       s.pending.set(msg.conn, req);
       // A replay travels no further than the connection's answer budget lets it be written.
-      const budget = m.socket.session.answerBudget;
+      const budget = m.session.answerBudget;
       const limit = Number.isFinite(budget) ? { limit: budget } : {};
       owner.send({ type: 'join', relay: self, conn: msg.conn, ...req, ...(msg.since === undefined ? {} : limit) });
       return;
@@ -313,7 +313,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         s.idle = false;
         if (!s.watched.has(msg.conn)) {
-          const member: Member = { user, socket };
+          const member: Member = socket;
           world.members.register(s.name, msg.conn, member);
           if (watch(s, msg.conn, member) && s.owner !== undefined) {
             s.owner.send({ type: 'present', relay: self, user, here: true });
@@ -361,7 +361,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         s.pending.clear();
         for (const { conn, req } of again) {
           const m = s.watched.get(conn);
-          if (m !== undefined) forward(s, ctx, { type: 'join', conn, socket: m.socket, ...req });
+          if (m !== undefined) forward(s, ctx, { type: 'join', conn, socket: m, ...req });
         }
         const held = s.held.splice(0);
         for (const h of held) forward(s, ctx, h);
@@ -392,7 +392,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
             epoch: msg.epoch,
             id: msg.id,
           });
-          for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m.socket);
+          for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m);
           s.gapped.clear();
         } else if (s.epoch !== undefined && msg.id > s.lastId) {
           // Same epoch, messages this relay never saw (stored by an owner that died before it sent
@@ -406,7 +406,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
             for (const [conn, m] of live(s)) {
               s.gapped.add(conn);
               world.counters.gaps++;
-              sendFrame(m.socket, { type: 'gap', room: s.name, from: hole });
+              sendFrame(m, { type: 'gap', room: s.name, from: hole });
             }
           }
         }
@@ -419,7 +419,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         if (!s.pending.delete(msg.conn)) return s;
         const m = s.watched.get(msg.conn);
         if (m === undefined) return s;
-        const socket = m.socket;
+        const socket = m;
         const joined: ServerFrame = withRef(
           { type: 'joined', room: s.name, members: msg.members, epoch: msg.epoch, id: msg.id },
           msg.ref,
@@ -454,7 +454,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           for (const [conn, m] of live(s)) {
             s.gapped.add(conn);
             world.counters.gaps++;
-            sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+            sendFrame(m, { type: 'gap', room: s.name, from: s.lastId + 1 });
           }
         }
         if (id > s.lastId) s.lastId = id;
@@ -473,7 +473,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         for (const [conn, m] of live(s)) {
           s.gapped.add(conn);
           world.counters.gaps++;
-          sendFrame(m.socket, { type: 'gap', room: s.name, from: s.lastId + 1 });
+          sendFrame(m, { type: 'gap', room: s.name, from: s.lastId + 1 });
         }
         s.lastId = msg.id;
         return s;
@@ -492,7 +492,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'o.presence': {
         const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
-        for (const [, m] of live(s)) frame.sendTo(m.socket);
+        for (const [, m] of live(s)) frame.sendTo(m);
         return s;
       }
 

@@ -91,8 +91,8 @@ export interface LocalMembers {
  */
 export function watch(s: LocalMembers, conn: Ref<ConnMsg>, m: Member): boolean {
   s.watched.set(conn, m);
-  const n = (s.perUser.get(m.user) ?? 0) + 1;
-  s.perUser.set(m.user, n);
+  const n = (s.perUser.get(m.session.user) ?? 0) + 1;
+  s.perUser.set(m.session.user, n);
   return n === 1;
 }
 
@@ -102,13 +102,13 @@ export function unwatch(s: LocalMembers, conn: Ref<ConnMsg>): string | undefined
   if (w === undefined) return undefined;
   s.watched.delete(conn);
   s.gapped.delete(conn);
-  const n = (s.perUser.get(w.user) ?? 1) - 1;
+  const n = (s.perUser.get(w.session.user) ?? 1) - 1;
   if (n > 0) {
-    s.perUser.set(w.user, n);
+    s.perUser.set(w.session.user, n);
     return undefined;
   }
-  s.perUser.delete(w.user);
-  return w.user;
+  s.perUser.delete(w.session.user);
+  return w.session.user;
 }
 
 function presence(s: RoomState, ctx: Context<RoomMsg>, user: string, joined: boolean): void {
@@ -128,7 +128,7 @@ function becameEmpty(s: RoomState, ctx: Context<RoomMsg>): void {
 
 /** Writes a room frame to one member, unless it is too slow to take it. */
 export function deliver(s: LocalMembers, conn: Ref<ConnMsg>, m: Member, frame: Encoded, id: number): void {
-  const socket = m.socket;
+  const socket = m;
   const o = s.world.options;
   const buffered = socket.bufferedAmount;
   if (buffered > o.softLimit || s.gapped.has(conn)) {
@@ -206,7 +206,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           epoch: store.epoch,
           id: store.lastId,
         });
-        for (const m of world.members.lookup(name).values()) joined.sendTo(m.socket);
+        for (const m of world.members.lookup(name).values()) joined.sendTo(m);
       }
     }
     becameEmpty(s, ctx);
@@ -232,7 +232,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const socket = msg.socket;
         const user = socket.session.user;
         if (!s.watched.has(msg.conn)) {
-          const member: Member = { user, socket };
+          const member: Member = socket;
           world.members.register(s.name, msg.conn, member);
           watch(s, msg.conn, member);
           if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
@@ -320,7 +320,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const frame = new Encoded({ type: 'presence', room: s.name, joins: [...s.joins], leaves: [...s.leaves] });
         s.joins.clear();
         s.leaves.clear();
-        for (const [conn, m] of world.members.lookup(s.name)) if (!s.gapped.has(conn)) frame.sendTo(m.socket);
+        for (const [conn, m] of world.members.lookup(s.name)) if (!s.gapped.has(conn)) frame.sendTo(m);
         return s;
       }
 

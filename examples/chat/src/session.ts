@@ -10,10 +10,11 @@ type SocketMessage = Extract<SocketEvent, { type: 'socket.message' }>;
 export interface Session {
   readonly user: string;
   /**
-   * Rooms joined on this connection, replaced (not changed) on join and leave: a connection is in
-   * a room or a few, and an exact-size array is a fraction of a Set's table.
+   * Rooms joined on this connection: none, one (its name: the usual case, and no array), or
+   * several (an exact-size array, replaced on join and leave; a Set's table would cost more). Read
+   * it with `inRoom`, `roomCount` and `roomList`.
    */
-  rooms: readonly string[];
+  rooms: string | readonly string[] | undefined;
   /** The client last sent MessagePack: answer in MessagePack. */
   binary: boolean;
   /** Token bucket. */
@@ -55,7 +56,7 @@ export function earnAnswers(s: Session, bytes: number, ratio: number, cap: numbe
 export function newSession(user: string, burst: number, now: number, sentBytes = 0, cap = 0, ratio = 0): Session {
   return {
     user,
-    rooms: [],
+    rooms: undefined,
     binary: false,
     tokens: burst,
     refilledAt: now,
@@ -69,19 +70,46 @@ export function newSession(user: string, burst: number, now: number, sentBytes =
   };
 }
 
+/** Whether the connection has joined `room`. */
+export function inRoom(s: Session, room: string): boolean {
+  const r = s.rooms;
+  return r === room || (typeof r === 'object' && r.includes(room));
+}
+
+/** How many rooms the connection has joined. */
+export function roomCount(s: Session): number {
+  const r = s.rooms;
+  return r === undefined ? 0 : typeof r === 'string' ? 1 : r.length;
+}
+
+/** The rooms the connection has joined, in the order it joined them. */
+export function roomList(s: Session): readonly string[] {
+  const r = s.rooms;
+  return r === undefined ? [] : typeof r === 'string' ? [r] : r;
+}
+
 /** Adds `room` to the connection's rooms (a no-op if it is in already). */
 export function addRoom(s: Session, room: string): void {
+  const r = s.rooms;
+  if (r === undefined) s.rooms = room;
+  else if (inRoom(s, room)) return;
   // concat sizes the copy exactly; a spread or filter would reserve 17 slots.
-  if (!s.rooms.includes(room)) s.rooms = s.rooms.concat(room);
+  else s.rooms = typeof r === 'string' ? [r, room] : r.concat(room);
 }
 
 /** Removes `room` from the connection's rooms; false if it was not in. */
 export function removeRoom(s: Session, room: string): boolean {
-  const i = s.rooms.indexOf(room);
+  const r = s.rooms;
+  if (r === room) {
+    s.rooms = undefined;
+    return true;
+  }
+  if (typeof r !== 'object') return false;
+  const i = r.indexOf(room);
   if (i === -1) return false;
-  const rest = s.rooms.slice();
+  const rest = r.slice();
   rest.splice(i, 1);
-  s.rooms = rest;
+  s.rooms = rest.length === 1 ? rest[0] : rest;
   return true;
 }
 

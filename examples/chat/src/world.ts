@@ -36,10 +36,7 @@ export type ConnMsg =
   | { readonly type: 'slow.check' };
 
 /** What a room knows of a member connection (the `members` registry's value). */
-export interface Member {
-  readonly user: string;
-  readonly socket: SocketHandle<Session>;
-}
+export type Member = SocketHandle<Session>;
 
 /** Counters for /metrics. */
 export interface Counters {
