@@ -36,21 +36,19 @@ export class Child implements SupervisedHook {
   status: ChildStatus = 'stopped';
   /** The incarnation the supervisor last started; notices about older ones are stale. */
   startedIncarnation = 0;
-  restarts = 0;
-  /** Restarts since the child last ran for `backoff.resetAfterMs`. */
-  consecutive = 0;
   startedAt = 0;
-  timer: ClockTimer = undefined;
-  /** The child's own restarts under `spec.restartLimit`; made at its first restart. */
-  window: RestartWindow | undefined = undefined;
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
   whenEnded: 'notify' | 'hold' | 'die' = 'notify';
-  poison: { msg: unknown; state: unknown } | undefined = undefined;
   recent: unknown[] | undefined = undefined;
   recentNext = 0;
   incarnation = 0;
-  halted: (() => void) | undefined = undefined;
   ctx: Context<unknown> | undefined = undefined;
+  /**
+   * What most children never need (restart counts, a backoff timer, the own restart window, a
+   * crash's poison, a halt under way), made the first time one is set: a chat server holds a child
+   * record per connection, and these would be a third of it.
+   */
+  #rare: ChildRare | undefined = undefined;
 
   /** `args`: what `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */
   constructor(
@@ -58,6 +56,51 @@ export class Child implements SupervisedHook {
     public spec: NormalizedSpec,
     readonly args: unknown = spec.args,
   ) {}
+
+  get restarts(): number {
+    return this.#rare?.restarts ?? 0;
+  }
+  set restarts(n: number) {
+    if (n !== 0 || this.#rare !== undefined) this.#rareNow().restarts = n;
+  }
+  /** Restarts since the child last ran for `backoff.resetAfterMs`. */
+  get consecutive(): number {
+    return this.#rare?.consecutive ?? 0;
+  }
+  set consecutive(n: number) {
+    if (n !== 0 || this.#rare !== undefined) this.#rareNow().consecutive = n;
+  }
+  get timer(): ClockTimer {
+    return this.#rare?.timer;
+  }
+  set timer(t: ClockTimer) {
+    if (t !== undefined || this.#rare !== undefined) this.#rareNow().timer = t;
+  }
+  /** The child's own restarts under `spec.restartLimit`; made at its first restart. */
+  get window(): RestartWindow | undefined {
+    return this.#rare?.window;
+  }
+  set window(w: RestartWindow | undefined) {
+    if (w !== undefined || this.#rare !== undefined) this.#rareNow().window = w;
+  }
+  get poison(): { msg: unknown; state: unknown } | undefined {
+    return this.#rare?.poison;
+  }
+  set poison(p: { msg: unknown; state: unknown } | undefined) {
+    if (p !== undefined || this.#rare !== undefined) this.#rareNow().poison = p;
+  }
+  get halted(): (() => void) | undefined {
+    return this.#rare?.halted;
+  }
+  set halted(h: (() => void) | undefined) {
+    if (h !== undefined || this.#rare !== undefined) this.#rareNow().halted = h;
+  }
+
+  #rareNow(): ChildRare {
+    let r = this.#rare;
+    if (r === undefined) r = this.#rare = new ChildRare();
+    return r;
+  }
 
   /** The child's id: the spec's (a dynamic child's is its ref's, see `DynamicChild`). */
   get id(): string {
@@ -102,6 +145,16 @@ export class Child implements SupervisedHook {
       new ChildDown(this, this.incarnation - 1, reason, messages, poison?.state, namesHeld(cell)),
     );
   }
+}
+
+/** @internal The rarely set part of a child's record (`Child`). */
+class ChildRare {
+  restarts = 0;
+  consecutive = 0;
+  timer: ClockTimer = undefined;
+  window: RestartWindow | undefined = undefined;
+  poison: { msg: unknown; state: unknown } | undefined = undefined;
+  halted: (() => void) | undefined = undefined;
 }
 
 /** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
