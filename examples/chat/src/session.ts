@@ -7,30 +7,35 @@ import type { ClientRef } from './protocol.js';
 
 type SocketMessage = Extract<SocketEvent, { type: 'socket.message' }>;
 
-export interface Session {
+const BINARY = 1;
+const ABUSIVE = 2;
+const WELCOMED = 4;
+const SLOW_CHECK = 8;
+
+/** What few connections ever need (made the first time one is set): a rate-limit record, held frames, waits. */
+class SessionRare {
+  limitedAt: number[] | undefined = undefined;
+  early: SocketMessage[] | undefined = undefined;
+  waits: Map<number, ClientRef | undefined> | undefined = undefined;
+}
+
+/**
+ * A connection's session. One per connection, so it is kept small: the yes/no facts in one number,
+ * the token bucket in integers (no boxed doubles), and what few connections need in a part made
+ * when first set.
+ */
+export class Session {
   readonly user: string;
   /**
    * Rooms joined on this connection: none, one (its name: the usual case, and no array), or
    * several (an exact-size array, replaced on join and leave; a Set's table would cost more). Read
    * it with `inRoom`, `roomCount` and `roomList`.
    */
-  rooms: string | readonly string[] | undefined;
-  /** The client last sent MessagePack: answer in MessagePack. */
-  binary: boolean;
-  /** Token bucket. */
-  tokens: number;
+  rooms: string | readonly string[] | undefined = undefined;
+  /** Token bucket, in thousandths of a token (`takeToken`). */
+  milliTokens: number;
+  /** When the bucket was last refilled, in whole milliseconds of the system clock. */
   refilledAt: number;
-  /** Times of recent rate_limited answers, for the abuse limit (from the first one). */
-  limitedAt: number[] | undefined;
-  /** Closed for abuse (1008): frames still queued behind the decision are dropped, not counted. */
-  abusive: boolean;
-  welcomed: boolean;
-  /** Clustered: frames that came before the welcome, handled once it is sent. */
-  early: SocketMessage[] | undefined;
-  /** Clustered: requests waiting for a room owner elsewhere, by the monitor of that owner. */
-  waits: Map<number, ClientRef | undefined> | undefined;
-  /** A slow-consumer check is due (survives a restart of the connection's actor). */
-  slowCheck: boolean;
   /**
    * Bytes of answers to its own requests (replays after `since`, `who` names) this connection may
    * still be sent: `--answer-ratio` per byte it sent, the upgrade request included, banked up to the
@@ -41,6 +46,74 @@ export interface Session {
    * are not counted here.
    */
   answerBudget: number;
+  #flags = 0;
+  #rare: SessionRare | undefined = undefined;
+
+  constructor(user: string, burst: number, now: number, answerBudget: number) {
+    this.user = user;
+    this.milliTokens = Math.floor(burst * 1000);
+    this.refilledAt = Math.floor(now);
+    this.answerBudget = answerBudget;
+  }
+
+  /** The client last sent MessagePack: answer in MessagePack. */
+  get binary(): boolean {
+    return (this.#flags & BINARY) !== 0;
+  }
+  set binary(on: boolean) {
+    this.#set(BINARY, on);
+  }
+  /** Closed for abuse (1008): frames still queued behind the decision are dropped, not counted. */
+  get abusive(): boolean {
+    return (this.#flags & ABUSIVE) !== 0;
+  }
+  set abusive(on: boolean) {
+    this.#set(ABUSIVE, on);
+  }
+  get welcomed(): boolean {
+    return (this.#flags & WELCOMED) !== 0;
+  }
+  set welcomed(on: boolean) {
+    this.#set(WELCOMED, on);
+  }
+  /** A slow-consumer check is due (survives a restart of the connection's actor). */
+  get slowCheck(): boolean {
+    return (this.#flags & SLOW_CHECK) !== 0;
+  }
+  set slowCheck(on: boolean) {
+    this.#set(SLOW_CHECK, on);
+  }
+  /** Times of recent rate_limited answers, for the abuse limit (from the first one). */
+  get limitedAt(): number[] | undefined {
+    return this.#rare?.limitedAt;
+  }
+  set limitedAt(v: number[] | undefined) {
+    if (v !== undefined || this.#rare !== undefined) this.#rareNow().limitedAt = v;
+  }
+  /** Clustered: frames that came before the welcome, handled once it is sent. */
+  get early(): SocketMessage[] | undefined {
+    return this.#rare?.early;
+  }
+  set early(v: SocketMessage[] | undefined) {
+    if (v !== undefined || this.#rare !== undefined) this.#rareNow().early = v;
+  }
+  /** Clustered: requests waiting for a room owner elsewhere, by the monitor of that owner. */
+  get waits(): Map<number, ClientRef | undefined> | undefined {
+    return this.#rare?.waits;
+  }
+  set waits(v: Map<number, ClientRef | undefined> | undefined) {
+    if (v !== undefined || this.#rare !== undefined) this.#rareNow().waits = v;
+  }
+
+  #set(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+  #rareNow(): SessionRare {
+    let r = this.#rare;
+    if (r === undefined) r = this.#rare = new SessionRare();
+    return r;
+  }
 }
 
 /** Credits the connection's answer budget for `bytes` it sent (`ratio` each), up to `cap`. */
@@ -54,20 +127,7 @@ export function earnAnswers(s: Session, bytes: number, ratio: number, cap: numbe
  * (`sentBytes`), at most `cap`; `ratio` 0 is no limit (the default).
  */
 export function newSession(user: string, burst: number, now: number, sentBytes = 0, cap = 0, ratio = 0): Session {
-  return {
-    user,
-    rooms: undefined,
-    binary: false,
-    tokens: burst,
-    refilledAt: now,
-    limitedAt: undefined,
-    abusive: false,
-    welcomed: false,
-    early: undefined,
-    waits: undefined,
-    slowCheck: false,
-    answerBudget: ratio === 0 ? Number.POSITIVE_INFINITY : Math.min(cap, ratio * sentBytes),
-  };
+  return new Session(user, burst, now, ratio === 0 ? Number.POSITIVE_INFINITY : Math.min(cap, ratio * sentBytes));
 }
 
 /** Whether the connection has joined `room`. */
@@ -117,16 +177,18 @@ export function removeRoom(s: Session, room: string): boolean {
  * Takes one token. Returns 0 when the frame may pass, else the milliseconds until a token is back.
  */
 export function takeToken(s: Session, now: number, rate: number, burst: number): number {
-  const elapsed = now - s.refilledAt;
+  // Whole milliseconds and thousandths of a token: integers, which V8 keeps unboxed.
+  const ms = Math.floor(now);
+  const elapsed = ms - s.refilledAt;
   if (elapsed > 0) {
-    s.tokens = Math.min(burst, s.tokens + (elapsed * rate) / 1000);
-    s.refilledAt = now;
+    s.milliTokens = Math.min(Math.floor(burst * 1000), s.milliTokens + Math.floor(elapsed * rate));
+    s.refilledAt = ms;
   }
-  if (s.tokens >= 1) {
-    s.tokens -= 1;
+  if (s.milliTokens >= 1000) {
+    s.milliTokens -= 1000;
     return 0;
   }
-  return Math.max(1, Math.ceil(((1 - s.tokens) * 1000) / rate));
+  return Math.max(1, Math.ceil((1000 - s.milliTokens) / rate));
 }
 
 /** Records a rate_limited answer; `true` when there were more than `limit` within `windowMs`: abuse. */
