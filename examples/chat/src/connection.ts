@@ -71,7 +71,8 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         sendFrame(socket, withRef({ type: 'error', code: 'internal', reason: 'the room could not start' }, frame.ref));
         return;
       }
-      addRoom(session, frame.room);
+      // The name as the rooms registry holds it: one string per room, not one per member.
+      addRoom(session, (world.rooms.keysOf(room as Ref<never>)[0] as string | undefined) ?? frame.room);
       room.send(
         withRef<RoomMsg>(
           frame.since === undefined

@@ -14,9 +14,11 @@ import type { MonitorRef } from './messages.js';
 import type { Outcome } from './pipe.js';
 import type { Ref } from './ref.js';
 
+/** Contexts that have logged a call from their ended incarnation (once each; rare, so not a field). */
+const warned = new WeakSet<IncarnationContext>();
+
 /** @internal */
 export class IncarnationContext implements Context<unknown> {
-  #warned = false;
   constructor(
     readonly cell: Cell,
     readonly incarnation: number,
@@ -25,8 +27,8 @@ export class IncarnationContext implements Context<unknown> {
   /** `true` while this incarnation is the actor's current one. */
   private current(what: string): boolean {
     if (incarnationOf(this.cell) === this.incarnation) return true;
-    if (!this.#warned) {
-      this.#warned = true;
+    if (!warned.has(this)) {
+      warned.add(this);
       this.cell.runtime.logger.warn(
         { actor: this.cell.toString(), call: what },
         `ctx.${what} from an ended incarnation of ${this.cell.toString()} was ignored`,
