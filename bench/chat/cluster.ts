@@ -143,6 +143,16 @@ async function metrics(port: number, name: string): Promise<number | undefined> 
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
+/** A process's non-zero `chat_bus_undeliverable_total` and `chat_bus_malformed_total`, as text ('' if none). */
+async function busTrouble(port: number): Promise<string> {
+  const out: string[] = [];
+  for (const name of ['undeliverable', 'malformed']) {
+    const n = await metrics(port, `chat_bus_${name}_total`);
+    if (n !== undefined && n > 0) out.push(`${name} ${n}`);
+  }
+  return out.join(' ');
+}
+
 async function withCluster<T>(
   ctx: RunContext,
   n: number,
@@ -390,6 +400,13 @@ export const connections: Scenario = {
               const w = p.warnings();
               if (w.length > 0) notes.push(`${label}: n${i + 1} logged: ${w.slice(-5).join(' | ')}`);
             }
+            // Where a loss may have happened on the bus: messages a process could not decode, or
+            // that came for an actor it no longer (or never) had.
+            const bus = await Promise.all(c.procs.map((p) => busTrouble(p.port)));
+            const odd = bus.map((b, i) => (b === '' ? '' : `n${i + 1} ${b}`)).filter((b) => b !== '');
+            notes.push(
+              `${label}: bus counters: ${odd.length === 0 ? 'none undeliverable or malformed' : odd.join(', ')}`,
+            );
             break;
           }
           reached = have;
