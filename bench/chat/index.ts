@@ -47,10 +47,12 @@ interface Options {
   readonly soakMinutes: number;
   readonly cpuProf: string | undefined;
   readonly report: string | undefined;
+  /** Node flags both servers run with (a production setting to measure), from --server-node-flags. */
+  readonly serverNodeFlags: readonly string[];
   readonly names: readonly string[];
 }
 
-const USAGE = `usage: pnpm bench:chat [--quick] [--json] [--msgpack] [--no-pin] [--soak-minutes=N] [--cpu-prof=DIR] [--list] [name...]
+const USAGE = `usage: pnpm bench:chat [--quick] [--json] [--msgpack] [--no-pin] [--soak-minutes=N] [--cpu-prof=DIR] [--server-node-flags="..."] [--list] [name...]
   --quick           shorter windows, 4,000 idle connections (within 60 s)
   --json            JSON lines alone on stdout; tables, notes and progress on stderr
   --msgpack         the load speaks MessagePack (binary frames) instead of JSON
@@ -58,6 +60,8 @@ const USAGE = `usage: pnpm bench:chat [--quick] [--json] [--msgpack] [--no-pin] 
   --soak-minutes=N  length of the soak (default 10); the soak runs only when named
   --cpu-prof=DIR    servers and load generators run with --cpu-prof, profiles written to DIR
   --report=DIR      also write DIR/report.html: the run's charts and figures, one self-contained page
+  --server-node-flags="F ..."  Node flags for both servers (the same for each: a production setting
+                    to measure, e.g. "--max-semi-space-size=2"); the machine line names them
   --list            list the scenarios and their figures
   name              a scenario or figure name; default: every scenario but the soak`;
 
@@ -84,6 +88,7 @@ function parseOptions(argv: readonly string[]): Options {
   let soakMinutes = 10;
   let cpuProf: string | undefined;
   let report: string | undefined;
+  let serverNodeFlags: string[] = [];
   const names: string[] = [];
   for (const a of argv) {
     const eq = a.indexOf('=');
@@ -97,10 +102,14 @@ function parseOptions(argv: readonly string[]): Options {
     else if (key === '--soak-minutes' && value !== undefined && Number(value) > 0) soakMinutes = Number(value);
     else if (key === '--cpu-prof' && value !== undefined && value !== '') cpuProf = value;
     else if (key === '--report' && value !== undefined && value !== '') report = value;
-    else if (a.startsWith('-')) fail(`unknown option ${a}`);
+    else if (key === '--server-node-flags' && value !== undefined) {
+      serverNodeFlags = value.split(/\s+/).filter((f) => f !== '');
+      if (serverNodeFlags.some((f) => !f.startsWith('--')))
+        fail('--server-node-flags: Node flags, each starting with --');
+    } else if (a.startsWith('-')) fail(`unknown option ${a}`);
     else names.push(a);
   }
-  return { quick, json, pin, list, msgpack, soakMinutes, cpuProf, report, names };
+  return { quick, json, pin, list, msgpack, soakMinutes, cpuProf, report, serverNodeFlags, names };
 }
 
 function select(names: readonly string[]): Scenario[] {
@@ -213,7 +222,10 @@ async function main(o: Options): Promise<void> {
     encoding: o.msgpack ? 'msgpack' : 'json',
     progress,
     soakMinutes: o.soakMinutes,
-    serverFlags: o.cpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`],
+    serverFlags: [
+      ...o.serverNodeFlags,
+      ...(o.cpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`]),
+    ],
     loadFlags: o.cpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`],
   };
   const started = performance.now();
@@ -223,7 +235,9 @@ async function main(o: Options): Promise<void> {
     .map((x) => x.toFixed(2))
     .join(' ')}; ${pin ? 'servers pinned to CPU 0, load to CPU 1 (taskset)' : 'NOT pinned'}; ${
     o.quick ? 'quick' : 'full'
-  } windows; load speaks ${ctx.encoding}`;
+  } windows; load speaks ${ctx.encoding}${
+    o.serverNodeFlags.length === 0 ? '' : `; both servers run with ${o.serverNodeFlags.join(' ')}`
+  }`;
   out.write(`troupe chat benchmarks: ${machine}\n`);
   const series: {
     ramp: { troupe?: readonly RampStep[]; baseline?: readonly RampStep[] };

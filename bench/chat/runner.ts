@@ -557,7 +557,9 @@ export async function withServer<T>(
     if (tail !== '' && e instanceof Error) e.message += `\n${kind} server stderr (last lines):\n${tail}`;
     throw e;
   } finally {
-    await server.stop(ctx.serverFlags.length > 0 ? 5_000 : 0);
+    // A profile or a snapshot is written as the process exits: give it time.
+    const writesOnExit = ctx.serverFlags.some((f) => f.startsWith('--cpu-prof') || f.startsWith('--heapsnapshot'));
+    await server.stop(writesOnExit ? 5_000 : 0);
   }
 }
 
