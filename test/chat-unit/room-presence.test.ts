@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Ref } from 'troupe';
 import { settle } from 'troupe/testing';
+import { type RoomMsg, room } from '../../examples/chat/src/room.js';
+import { RoomStore } from '../../examples/chat/src/store.js';
 import { harness } from './harness.js';
 
 /** alice and bob in the lobby, their joins' presence batch sent; then what alice sees next. */
@@ -45,4 +48,52 @@ test('a member whose connection ends while its room runs is counted out, and its
   join('lobby', conn('bob'));
   await batch();
   assert.deepEqual(presenceSeen(), [{ type: 'presence', room: 'lobby', joins: ['bob'], leaves: [] }]);
+});
+
+test('a join from a connection that ended before the room took it makes no member', async () => {
+  const { system, clock, world, conn, join, alice, bob, batch, presenceSeen } = await aliceAndBob();
+  const carol = conn('carol');
+  system.kill(carol.ref); // the client went at once; its join was still on its way
+  join('lobby', carol);
+  await batch();
+  assert.deepEqual(presenceSeen(), [], 'carol never joined: no presence for her, and nothing to undo');
+  assert.equal(world.members.lookup('lobby').has(carol.ref as never), false);
+  // The room counts alice and bob only: once both are gone it is empty, and closes after roomIdleMs.
+  system.kill(alice.ref);
+  system.kill(bob.ref);
+  await batch();
+  clock.advance(world.options.roomIdleMs + 1_000);
+  await settle(system);
+  assert.equal(world.rooms.whereis('lobby'), undefined, 'the empty room closed');
+});
+
+test('a leave that reaches a room on its way out goes to the room that holds the name now', async () => {
+  const { system, clock, world, conn, join } = await harness();
+  // A room of the lobby's name that is not the registered one, and counts nobody: what a room that
+  // unregistered itself (idle, closing) is to a leave queued behind its close.
+  const stale = system.spawn(room, {
+    args: { name: 'lobby', store: new RoomStore(10, 1_000_000), world },
+  }) as unknown as Ref<RoomMsg>;
+  await settle(system);
+  const alice = conn('alice');
+  const bob = conn('bob');
+  join('lobby', alice);
+  join('lobby', bob);
+  await settle(system);
+  clock.advance(300);
+  await settle(system);
+  alice.socket.frames.length = 0;
+  stale.send({ type: 'leave', conn: bob.ref, socket: bob.socket } as unknown as RoomMsg);
+  await settle(system);
+  clock.advance(300);
+  await settle(system);
+  assert.deepEqual(
+    alice.socket.frames.filter((f) => f.type === 'presence'),
+    [{ type: 'presence', room: 'lobby', joins: [], leaves: ['bob'] }],
+  );
+  assert.deepEqual(
+    bob.socket.frames.filter((f) => f.type === 'left' || f.type === 'error'),
+    [{ type: 'left', room: 'lobby' }],
+  );
+  assert.deepEqual([...world.members.lookup('lobby').keys()], [alice.ref]);
 });

@@ -56,3 +56,12 @@ test('the yes/no facts and the rare parts of a session are kept, each on its own
   assert.equal(recordLimited(s, 5, 2, 1_000), false);
   assert.deepEqual([s.binary, s.abusive, s.welcomed, s.slowCheck, s.limitedAt], [true, false, true, false, [5]]);
 });
+
+test('a fractional rate refills by its fractions, whatever the frames between', () => {
+  const s = newSession('dave', 1, 0);
+  assert.equal(takeToken(s, 0, 2.5, 1), 0);
+  // A frame every millisecond for 400 ms: 2.5 thousandths of a token each, one token in all.
+  let passed = 0;
+  for (let t = 1; t <= 400; t++) if (takeToken(s, t, 2.5, 1) === 0) passed++;
+  assert.equal(passed, 1);
+});

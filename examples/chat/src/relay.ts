@@ -18,7 +18,7 @@ import { ownerName } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
-import { deliver, type LocalMembers, notMember, type RoomMsg, unwatch, watch } from './room.js';
+import { deliver, type LocalMembers, notMember, passLeaveOn, type RoomMsg, unwatch, watch } from './room.js';
 import type { Session } from './session.js';
 import { writeReplay } from './store.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
@@ -314,7 +314,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         s.idle = false;
         if (!s.watched.has(msg.conn)) {
           const member: Member = socket;
-          world.members.register(s.name, msg.conn, member);
+          // A connection that ended before its join got here is not made a member (room.ts).
+          if (!world.members.register(s.name, msg.conn, member).ok) return s;
           if (watch(s, msg.conn, member) && s.owner !== undefined) {
             s.owner.send({ type: 'present', relay: self, user, here: true });
           }
@@ -326,10 +327,11 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'leave': {
-        if (!world.members.unregister(s.name, msg.conn)) {
-          notMember(msg.socket, s.name, msg.ref);
+        if (!s.watched.has(msg.conn)) {
+          if (!passLeaveOn(s, self as Ref<never>, msg)) notMember(msg.socket, s.name, msg.ref);
           return s;
         }
+        world.members.unregister(s.name, msg.conn);
         const gone = leaveHere(s, msg.conn);
         if (gone !== undefined) s.owner?.send({ type: 'present', relay: self, user: gone, here: false });
         sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
@@ -516,7 +518,9 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         return s;
 
       case 'member.exit': {
-        // A member connection ended for good (the members registry's onExit).
+        // A member connection ended for good (the members registry's onExit); one not counted
+        // here left before it ended, or this relay started after its end.
+        if (!s.watched.has(msg.conn)) return s;
         const gone = leaveHere(s, msg.conn);
         if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
         becameEmpty(s, ctx);

@@ -96,6 +96,18 @@ export function watch(s: LocalMembers, conn: Ref<ConnMsg>, m: Member): boolean {
   return n === 1;
 }
 
+/**
+ * A `leave` for a connection this actor does not count: if another room (or relay) holds the name
+ * now, the connection's join went there (this one was on its way out), and so does its leave, in
+ * the order it sent them. False when nobody else holds the name: the leave is `not_member`.
+ */
+export function passLeaveOn(s: LocalMembers, self: Ref<never>, msg: Extract<RoomMsg, { type: 'leave' }>): boolean {
+  const holder = s.world.rooms.whereis(s.name);
+  if (holder === undefined || holder === (self as Ref<RoomMsg>)) return false;
+  holder.send(msg);
+  return true;
+}
+
 /** Counts a member out; returns its user if it was the user's last connection here. */
 export function unwatch(s: LocalMembers, conn: Ref<ConnMsg>): string | undefined {
   const w = s.watched.get(conn);
@@ -233,7 +245,9 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const user = socket.session.user;
         if (!s.watched.has(msg.conn)) {
           const member: Member = socket;
-          world.members.register(s.name, msg.conn, member);
+          // A connection that ended before its join got here is not made a member: nothing would
+          // ever count it out (its end has passed; the registry refuses a dead actor).
+          if (!world.members.register(s.name, msg.conn, member).ok) return s;
           watch(s, msg.conn, member);
           if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
           s.idleTimer?.cancel();
@@ -257,10 +271,11 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       }
 
       case 'leave': {
-        if (!world.members.unregister(s.name, msg.conn)) {
-          notMember(msg.socket, s.name, msg.ref);
+        if (!s.watched.has(msg.conn)) {
+          if (!passLeaveOn(s, ctx.self as Ref<never>, msg)) notMember(msg.socket, s.name, msg.ref);
           return s;
         }
+        world.members.unregister(s.name, msg.conn);
         const gone = unwatch(s, msg.conn);
         if (gone !== undefined) presence(s, ctx, gone, false);
         sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
@@ -308,6 +323,8 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       }
 
       case 'member.exit': {
+        // Not counted here: it left before it ended, or this room started after its end.
+        if (!s.watched.has(msg.conn)) return s;
         const gone = unwatch(s, msg.conn);
         if (gone !== undefined) presence(s, ctx, gone, false);
         becameEmpty(s, ctx);

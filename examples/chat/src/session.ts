@@ -51,7 +51,7 @@ export class Session {
 
   constructor(user: string, burst: number, now: number, answerBudget: number) {
     this.user = user;
-    this.milliTokens = Math.floor(burst * 1000);
+    this.milliTokens = burst * 1000;
     this.refilledAt = Math.floor(now);
     this.answerBudget = answerBudget;
   }
@@ -177,11 +177,12 @@ export function removeRoom(s: Session, room: string): boolean {
  * Takes one token. Returns 0 when the frame may pass, else the milliseconds until a token is back.
  */
 export function takeToken(s: Session, now: number, rate: number, burst: number): number {
-  // Whole milliseconds and thousandths of a token: integers, which V8 keeps unboxed.
+  // Whole milliseconds and thousandths of a token: integers for a whole `rate` (as the command line
+  // takes it), which V8 keeps unboxed; a fractional rate keeps its fractions (nothing is lost).
   const ms = Math.floor(now);
   const elapsed = ms - s.refilledAt;
   if (elapsed > 0) {
-    s.milliTokens = Math.min(Math.floor(burst * 1000), s.milliTokens + Math.floor(elapsed * rate));
+    s.milliTokens = Math.min(burst * 1000, s.milliTokens + elapsed * rate);
     s.refilledAt = ms;
   }
   if (s.milliTokens >= 1000) {

@@ -111,7 +111,6 @@ export function newCounters(): Counters {
   };
 }
 
-/** `ensureRoom`'s answer when the server holds `--max-total-rooms` rooms already. */
 /**
  * The members registry: who is in each room here. A member that ends for good is told to its room
  * (or relay) as `member.exit`, as a monitor on every member would, without a monitor per member.
@@ -124,6 +123,7 @@ export function memberRegistry(
   });
 }
 
+/** `ensureRoom`'s answer when the server holds `--max-total-rooms` rooms already. */
 export const ROOMS_FULL = 'full';
 
 /**
