@@ -133,11 +133,49 @@ const MAX_NODES = 2_000;
 /** Characters kept of a summary, a name or a reason. */
 const CLIP = 200;
 
-/** A message as the page shows it: `util.inspect`, shallow and on one line, then clipped. */
-function shown(m: unknown): string {
+/** Keys of one plain object, and items of one array, that `shown` looks at. */
+const MAX_KEYS = 20;
+const MAX_ITEMS = 10;
+
+/**
+ * `m` cut to what `shown` prints: at most MAX_KEYS keys of a plain object and MAX_ITEMS items of an
+ * array, each level to `depth`, with how many were left out. `util.inspect` bounds arrays and depth
+ * but walks every key of an object, and a crashed message with a million keys would stall the
+ * runtime while its report is shown. Class instances, maps and sets are left to `inspect`'s limits.
+ */
+function bounded(m: unknown, depth: number): unknown {
+  if (m === null || typeof m !== 'object' || depth < 0) return m;
+  if (Array.isArray(m)) {
+    const head = m.slice(0, MAX_ITEMS).map((x) => bounded(x, depth - 1));
+    if (m.length > MAX_ITEMS) head.push(`… ${m.length - MAX_ITEMS} more items`);
+    return head;
+  }
+  const proto = Object.getPrototypeOf(m);
+  if (proto !== Object.prototype && proto !== null) return m;
+  const out: Record<string, unknown> = {};
+  let kept = 0;
+  let left = 0;
+  for (const k in m) {
+    if (!Object.hasOwn(m, k)) continue;
+    if (kept < MAX_KEYS) {
+      out[k] = bounded((m as Record<string, unknown>)[k], depth - 1);
+      kept++;
+    } else left++;
+  }
+  if (left > 0) out['…'] = `${left} more keys`;
+  return out;
+}
+
+/** @internal A message as the page shows it: `util.inspect`, shallow and on one line, then clipped. */
+export function shown(m: unknown): string {
   try {
     return clip(
-      inspect(m, { depth: 2, breakLength: Number.POSITIVE_INFINITY, maxArrayLength: 10, maxStringLength: CLIP }),
+      inspect(bounded(m, 2), {
+        depth: 2,
+        breakLength: Number.POSITIVE_INFINITY,
+        maxArrayLength: MAX_ITEMS + 1,
+        maxStringLength: CLIP,
+      }),
     );
   } catch {
     return '(a message that cannot be shown)';
