@@ -36,6 +36,10 @@ export class Child implements SupervisedHook {
   status: ChildStatus = 'stopped';
   /** The incarnation the supervisor last started; notices about older ones are stale. */
   startedIncarnation = 0;
+  /**
+   * When its incarnation started, in whole milliseconds of the system clock: an integer is stored
+   * in the record itself, a fractional time (the real clock's) would cost a heap number per child.
+   */
   startedAt = 0;
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
   whenEnded: 'notify' | 'hold' | 'die' = 'notify';
@@ -210,7 +214,7 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
   child.cell = cell;
   child.startedIncarnation = 0;
   child.status = 'running';
-  child.startedAt = sup.runtime.clock.now();
+  child.startedAt = Math.floor(sup.runtime.clock.now());
   child.consecutive = 0;
   return cell;
 }
@@ -285,7 +289,7 @@ export function reviveChild(sup: Cell, child: Child): void {
   child.status = 'running';
   child.startedIncarnation = child.incarnation;
   child.restarts++;
-  child.startedAt = runtime.clock.now();
+  child.startedAt = Math.floor(runtime.clock.now());
   revive(cell);
   if (runtime.observed) {
     runtime.emit({
