@@ -20,7 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Nats, natsServerPath, startNats } from '../../examples/chat/src/nats-server.js';
 import { FIXED, fixedOutcome, runFixedLoad } from './fixed-load.js';
-import { addTally, emptyTally, type Tally } from './load.js';
+import { emptyTally, type Tally } from './load.js';
 import { cpuTimeUs, runQueueWaitUs, sleep } from './proc.js';
 import {
   Fleet,
@@ -387,8 +387,8 @@ export const connections: Scenario = {
           for (const f of fleets) await f.rate(0);
           // The worst fleet's p99 (each holds its rooms' members, so each sees its own latencies).
           const l = { p99: Math.max(...ws.map((w) => latencies(w.hist).p99)) };
-          let t = emptyTally();
-          for (const f of fleets) t = addTally(t, await f.drain(5_000));
+          // Together: DMs cross fleets (Fleet.drainAll).
+          const t = await Fleet.drainAll(fleets, 5_000);
           tally = t;
           const bad = violations(t);
           notes.push(

@@ -521,6 +521,35 @@ export class Fleet {
     }
   }
 
+  /**
+   * `drain` over several fleets of one server (or cluster) at once, and their tallies added up.
+   * Fleets must be drained together when DMs cross them: a DM is expected by its sender's fleet
+   * and delivered to the recipient's, so one fleet alone can look settled (DMs from the others
+   * made up for what it still waits for) while a room message to it is still on its way; a tally
+   * taken then would count that delivery as lost.
+   */
+  static async drainAll(fleets: readonly Fleet[], maxMs: number, quietMs = 2_000): Promise<Tally> {
+    const t0 = performance.now();
+    let last = -1;
+    let lastChange = t0;
+    for (;;) {
+      let t = emptyTally();
+      for (const f of fleets) t = addTally(t, await f.tally());
+      const got = t.deliveredRoom + t.deliveredDm + t.shedDeliveries;
+      const now = performance.now();
+      if (got >= t.expected || now - t0 > maxMs) return t;
+      if (got !== last) {
+        last = got;
+        lastChange = now;
+      } else if (now - lastChange > quietMs) return t;
+      const first = fleets[0];
+      if (first !== undefined) {
+        first.#ctx.progress.update(`draining, ${(t.expected - got).toLocaleString('en-US')} in flight`);
+      }
+      await sleep(200);
+    }
+  }
+
   /** Closes every connection and stops every load process. */
   async close(): Promise<void> {
     await Promise.allSettled(this.#workers.map((w) => w.rpc.call({ cmd: 'close' }, 2_000)));
