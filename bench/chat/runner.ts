@@ -503,22 +503,7 @@ export class Fleet {
    * `quietMs`, or `maxMs` passed. Returns the tally.
    */
   async drain(maxMs: number, quietMs = 2_000): Promise<Tally> {
-    const t0 = performance.now();
-    let last = -1;
-    let lastChange = t0;
-    for (;;) {
-      const t = await this.tally();
-      // Refused (shed) messages will never arrive: they count as settled.
-      const got = t.deliveredRoom + t.deliveredDm + t.shedDeliveries;
-      const now = performance.now();
-      if (got >= t.expected || now - t0 > maxMs) return t;
-      if (got !== last) {
-        last = got;
-        lastChange = now;
-      } else if (now - lastChange > quietMs) return t;
-      this.#ctx.progress.update(`${this.label}: draining, ${(t.expected - got).toLocaleString('en-US')} in flight`);
-      await sleep(200);
-    }
+    return Fleet.drainAll([this], maxMs, quietMs);
   }
 
   /**
@@ -544,7 +529,7 @@ export class Fleet {
       } else if (now - lastChange > quietMs) return t;
       const first = fleets[0];
       if (first !== undefined) {
-        first.#ctx.progress.update(`draining, ${(t.expected - got).toLocaleString('en-US')} in flight`);
+        first.#ctx.progress.update(`${first.label}: draining, ${(t.expected - got).toLocaleString('en-US')} in flight`);
       }
       await sleep(200);
     }
