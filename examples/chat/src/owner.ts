@@ -36,6 +36,8 @@ export type OwnerMsg =
       readonly lastId: number;
     }
   | { readonly type: 'detach'; readonly relay: Ref<RelayMsg> }
+  /** A relay that heard nothing for a while asks whether this owner holds it (`o.unknown` if not). */
+  | { readonly type: 'check'; readonly relay: Ref<RelayMsg> }
   /** A user got its first connection in the relay's process (`here`), or lost its last. */
   | { readonly type: 'present'; readonly relay: Ref<RelayMsg>; readonly user: string; readonly here: boolean }
   | {
@@ -320,6 +322,10 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
 
       case 'detach':
         detach(s, ctx, msg.relay);
+        return s;
+
+      case 'check':
+        if (!s.relays.has(msg.relay)) msg.relay.send({ type: 'o.unknown', owner: self });
         return s;
 
       case 'present': {

@@ -17,10 +17,10 @@ import { type Behavior, type Context, type InfoMessage, type MonitorRef, type Re
 import { ownerName } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { OwnerMsg } from './owner.js';
-import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
+import { type ClientRef, errorFrame, type ServerFrame, withRef } from './protocol.js';
 import { deliver, type LocalMembers, notMember, passLeaveOn, type RoomMsg, unwatch, watch } from './room.js';
 import type { Session } from './session.js';
-import { writeReplay } from './store.js';
+import { type RelayStore, writeReplay } from './store.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** What a relay accepts: a room's requests from local connections, and what its owner sends. */
@@ -60,6 +60,10 @@ export type RelayMsg =
   | { readonly type: 'o.presence'; readonly joins: readonly string[]; readonly leaves: readonly string[] }
   /** The owner's last id, sent after every message up to it: a higher one than seen is a hole. */
   | { readonly type: 'o.position'; readonly owner: Ref<OwnerMsg>; readonly id: number }
+  /** Time to check that the owner still holds this relay (when nothing came from it meanwhile). */
+  | { readonly type: 'owner.check' }
+  /** The owner does not hold this relay (it saw it go, e.g. its process declared this one down). */
+  | { readonly type: 'o.unknown'; readonly owner: Ref<OwnerMsg> }
   /** Fault injection (`--test-faults`): ignore the next message from the owner, as if the bus lost it. */
   | { readonly type: 'drop.next' }
   /** The owner did not take the oldest message in flight (it does not hold this relay). */
@@ -68,29 +72,28 @@ export type RelayMsg =
 export interface RelayArgs {
   readonly name: string;
   readonly world: World;
+  /** What the relay keeps across its restarts (one per relay, made with it). */
+  readonly kept: RelayStore;
 }
 
 /** A local request waiting for an owner. */
-type Held = Extract<RoomMsg, { type: 'join' | 'publish' | 'leave' }>;
+export type Held = Extract<RoomMsg, { type: 'join' | 'publish' | 'leave' }>;
 
 /** A message sent to the owner and not yet seen back: its number, its sender, and the ref to ack. */
-interface InFlight {
+export interface InFlight {
   readonly seq: number;
   readonly socket: SocketHandle<Session>;
   readonly ref: ClientRef | undefined;
 }
 
 interface RelayState extends LocalMembers {
+  readonly kept: RelayStore;
   owner: Ref<OwnerMsg> | undefined;
   ownerMonitor: MonitorRef | undefined;
   /** Claiming or looking up the owner: requests wait in `held`. */
   resolving: boolean;
   readonly held: Held[];
-  /** The owner's epoch and the last id this relay saw; undefined before the first welcome. */
-  epoch: string | undefined;
-  lastId: number;
-  /** Joins sent to the owner and not answered yet: their members get no messages until then. */
-  readonly pending: Map<Ref<ConnMsg>, { readonly since?: Since; readonly ref?: ClientRef }>;
+  readonly pending: RelayStore['pending'];
   readonly inflight: InFlight[];
   idle: boolean;
   closing: boolean;
@@ -98,8 +101,8 @@ interface RelayState extends LocalMembers {
   lostOwner: boolean;
   /** Fault injection: the next `o.msg` is ignored. */
   dropNext: boolean;
-  /** Numbers the messages sent to the owner. */
-  seq: number;
+  /** Something came from the owner since the last check (`owner.check`). */
+  heard: boolean;
 }
 
 /** How long a relay waits before claiming again after its owner went (lets the registry settle). */
@@ -110,6 +113,12 @@ const RETRY_LOOK_MS = 250;
 const RETRY_MS = 1_000;
 /** At most this many requests wait for an owner; more are answered `unavailable`. */
 const MAX_HELD = 10_000;
+/**
+ * How often a relay that heard nothing from its owner asks whether the owner still holds it. An
+ * owner drops a relay whose process it saw go down; if that process did not see the same (a
+ * membership flap it took for the previous one), the relay would wait for messages that never come.
+ */
+export const OWNER_CHECK_MS = 3_000;
 
 function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
   sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
@@ -118,6 +127,7 @@ function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, 
 /** Counts a member out (and forgets its unanswered join). */
 function leaveHere(s: RelayState, conn: Ref<ConnMsg>): string | undefined {
   s.pending.delete(conn);
+  s.kept.fresh.delete(conn);
   return unwatch(s, conn);
 }
 
@@ -194,7 +204,8 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
         notMember(msg.socket, s.name, msg.ref);
         return;
       }
-      const seq = ++s.seq;
+      const seq = ++s.kept.seq;
+      s.kept.sentTo = owner;
       s.inflight.push({ seq, socket: msg.socket, ref: msg.ref });
       owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content, seq });
       return;
@@ -224,8 +235,8 @@ function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): 
     type: 'attach',
     relay: ctx.self,
     users: [...s.perUser.keys()],
-    lastId: s.lastId,
-    ...(s.epoch === undefined ? {} : { epoch: s.epoch }),
+    lastId: s.kept.lastId,
+    ...(s.kept.epoch === undefined ? {} : { epoch: s.kept.epoch }),
   });
 }
 
@@ -254,6 +265,21 @@ function hold(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
   resolveOwner(s, ctx);
 }
 
+/**
+ * Answers every request waiting for an owner `unavailable`. A join among them that made its
+ * connection a member is undone: an `unavailable` join was not applied (PROTOCOL.md), so the
+ * connection gets no room messages, and its client joins again.
+ */
+function refuseHeld(s: RelayState, why: string): void {
+  for (const h of s.held.splice(0)) {
+    unavailable(h.socket, h.ref, why);
+    if (h.type === 'join' && s.kept.fresh.has(h.conn) && !s.pending.has(h.conn)) {
+      s.world.members.unregister(s.name, h.conn);
+      leaveHere(s, h.conn);
+    }
+  }
+}
+
 function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
   if (s.perUser.size > 0 || s.idle) return;
   s.idle = true;
@@ -263,31 +289,38 @@ function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
 export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
   name: 'relay',
   summary: (s) =>
-    `#${s.name}: ${s.perUser.size} users here, last id ${s.lastId}, owner ${s.owner === undefined ? 'none yet' : String(s.owner)}`,
-  init(ctx, { name, world }) {
+    `#${s.name}: ${s.perUser.size} users here, last id ${s.kept.lastId}, owner ${s.owner === undefined ? 'none yet' : String(s.owner)}`,
+  init(ctx, { name, world, kept }) {
     const s: RelayState = {
       name,
       world,
+      kept,
       owner: undefined,
       ownerMonitor: undefined,
       resolving: false,
-      held: [],
-      epoch: undefined,
-      lastId: 0,
+      held: kept.held,
       watched: new Map(),
       perUser: new Map(),
-      pending: new Map(),
-      inflight: [],
-      gapped: new Set(),
+      pending: kept.pending,
+      inflight: kept.inflight,
+      gapped: kept.gapped,
       idle: false,
       closing: false,
       lostOwner: false,
       dropNext: false,
-      seq: 0,
+      heard: false,
     };
     // After a restart the members are still in the registry: watch them again. The owner learns
     // them when this relay attaches.
     for (const [conn, m] of world.members.lookup(name)) watch(s, conn, m);
+    if (kept.pending.size + kept.gapped.size + kept.fresh.size > 0) {
+      // Members that ended while the relay was down are forgotten with them.
+      for (const set of [kept.pending, kept.gapped, kept.fresh])
+        for (const conn of set.keys()) if (!s.watched.has(conn)) set.delete(conn);
+    }
+    // Requests that waited for an owner when the last incarnation crashed are answered, not
+    // replayed (one of them may be what it crashed on); the senders try again.
+    refuseHeld(s, `room ${name} restarted; try again`);
     resolveOwner(s, ctx);
     becameEmpty(s, ctx);
     return s;
@@ -316,6 +349,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           const member: Member = socket;
           // A connection that ended before its join got here is not made a member (room.ts).
           if (!world.members.register(s.name, msg.conn, member).ok) return s;
+          s.kept.fresh.add(msg.conn);
           if (watch(s, msg.conn, member) && s.owner !== undefined) {
             s.owner.send({ type: 'present', relay: self, user, here: true });
           }
@@ -357,7 +391,15 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         if (s.closing) return s;
         s.owner = msg.ref;
         s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
+        // Messages a crashed incarnation sent an owner that is gone now were not applied.
+        if (s.kept.sentTo !== undefined && s.kept.sentTo !== msg.ref) {
+          for (const f of s.inflight.splice(0))
+            unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+        }
+        s.kept.sentTo = msg.ref;
         attachTo(s, ctx, msg.ref);
+        s.heard = true;
+        ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
         // Joins that were waiting for an answer from the previous owner go to this one.
         const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
         s.pending.clear();
@@ -372,7 +414,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'owner.failed': {
         s.resolving = false;
-        for (const h of s.held.splice(0)) unavailable(h.socket, h.ref, `room ${s.name} has no owner: ${msg.reason}`);
+        refuseHeld(s, `room ${s.name} has no owner: ${msg.reason}`);
+        becameEmpty(s, ctx);
         // Members keep their membership here, and the relay looks again in a moment.
         if (s.perUser.size > 0) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
         return s;
@@ -384,7 +427,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'o.welcome': {
         if (msg.owner !== s.owner) return s;
-        if (s.epoch !== undefined && msg.epoch !== s.epoch) {
+        s.heard = true;
+        if (s.kept.epoch !== undefined && msg.epoch !== s.kept.epoch) {
           // The room lost its history (its records are gone from the stream): as a single process
           // does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
           const joined = new Encoded({
@@ -396,14 +440,16 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           });
           for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m);
           s.gapped.clear();
-        } else if (s.epoch !== undefined && msg.id > s.lastId) {
+        } else if (s.kept.epoch !== undefined && msg.id > s.kept.lastId) {
           // Same epoch, messages this relay never saw (stored by an owner that died before it sent
           // them on): repaired with what the owner sent along, and what it could not is a gap.
-          for (let i = 0; i < msg.missed.length; i++) {
+          // From the one after the last written here: the owner sent what follows the id this
+          // relay attached with, and messages may have come between.
+          for (let i = Math.max(0, s.kept.lastId + 1 - msg.first); i < msg.missed.length; i++) {
             const frame = Encoded.fromJson(msg.missed[i] as Uint8Array);
             for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, msg.first + i);
           }
-          const hole = msg.gapFrom > 0 ? msg.gapFrom : msg.missed.length === 0 ? s.lastId + 1 : 0;
+          const hole = msg.gapFrom > 0 ? msg.gapFrom : msg.missed.length === 0 ? s.kept.lastId + 1 : 0;
           if (hole > 0) {
             for (const [conn, m] of live(s)) {
               s.gapped.add(conn);
@@ -412,13 +458,15 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
             }
           }
         }
-        s.epoch = msg.epoch;
-        s.lastId = msg.id;
+        s.kept.epoch = msg.epoch;
+        s.kept.lastId = msg.id;
         return s;
       }
 
       case 'o.joined': {
+        s.heard = true;
         if (!s.pending.delete(msg.conn)) return s;
+        s.kept.fresh.delete(msg.conn);
         const m = s.watched.get(msg.conn);
         if (m === undefined) return s;
         const socket = m;
@@ -451,37 +499,56 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           s.dropNext = false;
           return s;
         }
+        s.heard = true;
         const id = msg.id;
-        if (s.epoch !== undefined && id !== s.lastId + 1 && id > s.lastId) {
+        if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1 && id > s.kept.lastId) {
           for (const [conn, m] of live(s)) {
             s.gapped.add(conn);
             world.counters.gaps++;
-            sendFrame(m, { type: 'gap', room: s.name, from: s.lastId + 1 });
+            sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
           }
         }
-        if (id > s.lastId) s.lastId = id;
         const frame = Encoded.fromJson(msg.json);
         const t0 = performance.now();
         for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);
+        // Counted once written: a crash while writing it leaves the id unseen, and the next one
+        // shows the hole (announced with `gap`), instead of members missing it silently.
+        if (id > s.kept.lastId) s.kept.lastId = id;
         if (msg.origin > 0) settle(s, msg.origin, id);
         return s;
       }
 
       case 'o.position':
-        if (msg.owner !== s.owner || s.epoch === undefined || msg.id <= s.lastId) return s;
+        if (msg.owner !== s.owner) return s;
+        s.heard = true;
+        if (s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
         // Messages after lastId were sent and never arrived: a hole, announced (the members resume
         // from the owner's history with join + since).
         for (const [conn, m] of live(s)) {
           s.gapped.add(conn);
           world.counters.gaps++;
-          sendFrame(m, { type: 'gap', room: s.name, from: s.lastId + 1 });
+          sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
         }
-        s.lastId = msg.id;
+        s.kept.lastId = msg.id;
         return s;
 
       case 'drop.next':
         s.dropNext = true;
+        return s;
+
+      case 'owner.check': {
+        const owner = s.owner;
+        if (owner === undefined || s.closing) return s;
+        if (!s.heard && s.perUser.size > 0) owner.send({ type: 'check', relay: self });
+        s.heard = false;
+        ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
+        return s;
+      }
+
+      case 'o.unknown':
+        // Attached again: the welcome brings what this relay missed meanwhile (or a gap).
+        if (msg.owner === s.owner) attachTo(s, ctx, msg.owner);
         return s;
 
       case 'o.refused': {
@@ -493,6 +560,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'o.presence': {
+        s.heard = true;
         const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
         for (const [, m] of live(s)) frame.sendTo(m);
         return s;

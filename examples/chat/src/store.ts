@@ -6,8 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SocketHandle } from '@troupe/uws';
+import type { Ref } from 'troupe';
 import type { Encoded } from './codec.js';
+import type { OwnerMsg } from './owner.js';
+import type { ClientRef, Since } from './protocol.js';
+import type { Held, InFlight } from './relay.js';
 import type { Session } from './session.js';
+import type { ConnMsg } from './world.js';
 
 /** This process's run, in every epoch it makes: two runs never share an epoch. */
 const RUN = randomBytes(6).toString('base64url');
@@ -185,4 +190,29 @@ export class RoomStore extends History {
   readonly present = new Map<string, number>();
   /** Members whose room messages are dropped until they resume: still so after a restart. */
   readonly gapped = new Set<unknown>();
+}
+
+/**
+ * What a relay keeps across its restarts (its init args, as a room's `RoomStore` is): its place in
+ * the owner's order, what it sent the owner and has not seen answered, and which members are
+ * gapped or not answered yet. A restart keeps the relay's ref and mailbox, so the owner's answers
+ * to what the last incarnation sent still arrive here, and find what they answer: a join is
+ * answered `joined`, a message its `ack`, and a hole in the ids is seen and announced.
+ */
+export class RelayStore {
+  /** The owner's epoch and the last id this relay wrote; undefined before the first welcome. */
+  epoch: string | undefined = undefined;
+  lastId = 0;
+  /** Numbers the messages sent to the owner. */
+  seq = 0;
+  /** The owner the messages in `inflight` went to. */
+  sentTo: Ref<OwnerMsg> | undefined = undefined;
+  /** Requests waiting for an owner. */
+  readonly held: Held[] = [];
+  /** Joins sent to the owner and not answered yet: their members get no messages until then. */
+  readonly pending = new Map<Ref<ConnMsg>, { readonly since?: Since; readonly ref?: ClientRef }>();
+  readonly inflight: InFlight[] = [];
+  readonly gapped = new Set<Ref<ConnMsg>>();
+  /** Members made by a join that no owner has answered: not members after all if none can be found. */
+  readonly fresh = new Set<Ref<ConnMsg>>();
 }

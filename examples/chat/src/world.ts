@@ -23,7 +23,7 @@ import type { ServerFrame } from './protocol.js';
 import type { RelayArgs, RelayMsg } from './relay.js';
 import type { RoomArgs, RoomMsg } from './room.js';
 import type { Session } from './session.js';
-import { RoomStore } from './store.js';
+import { RelayStore, RoomStore } from './store.js';
 
 /** A connection's actor accepts these (besides socket events). */
 export type ConnMsg =
@@ -139,7 +139,7 @@ export function ensureRoom(world: World, name: string): Ref<RoomMsg> | typeof RO
     // Clustered: this process's relay of the room; the room's order is its owner's, somewhere.
     const relays = world.names.whereis(RELAY_SUP);
     if (relays === undefined) return undefined;
-    const r = spawnChild(relays, { name, world });
+    const r = spawnChild(relays, { name, world, kept: new RelayStore() });
     if (!r.ok) return undefined;
     // A relay takes every request a room takes (RelayMsg includes RoomMsg).
     const ref = r.ref as unknown as Ref<RoomMsg>;

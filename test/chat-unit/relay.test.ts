@@ -1,0 +1,206 @@
+/**
+ * A room's relay (the clustered chat's per-process part of a room) against an owner played by the
+ * test: what the relay keeps across its own restarts, what it undoes when no owner can be found,
+ * and how it finds out that its owner dropped it. The cluster tests (test/chat-cluster) run the
+ * same code over real NATS; these reach the paths a real cluster only hits by bad luck.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dynamicSupervisor, type Ref } from 'troupe';
+import { settle } from 'troupe/testing';
+import type { OwnerMsg } from '../../examples/chat/src/owner.js';
+import { OWNER_CHECK_MS, type RelayMsg, relay } from '../../examples/chat/src/relay.js';
+import { ensureRoom, OWNER_SUP, RELAY_SUP } from '../../examples/chat/src/world.js';
+import { harness } from './harness.js';
+
+const EPOCH = 'e1';
+
+/** A message as the owner stores and sends it (JSON bytes). */
+function stored(id: number, content: string): Uint8Array {
+  return Buffer.from(JSON.stringify({ type: 'message', room: 'lobby', from: 'carol', content, ts: 0, id }));
+}
+
+/**
+ * A clustered world with the room owner played by a test actor: every message the relay sends it
+ * lands in `toOwner`. `findable` says whether the cluster registry knows the owner.
+ */
+async function relayHarness() {
+  const h = await harness();
+  const toOwner: OwnerMsg[] = [];
+  const owner = h.system.spawn((m: OwnerMsg) => {
+    toOwner.push(m);
+  }) as unknown as Ref<OwnerMsg>;
+  const state = { findable: true };
+  (h.world as { cluster: unknown }).cluster = {
+    draining: false,
+    cluster: {
+      connected: true,
+      registry: { whereis: () => (state.findable ? owner : undefined) },
+    },
+  };
+  h.world.names.register(
+    RELAY_SUP,
+    await h.system.start(
+      dynamicSupervisor({ child: { behavior: relay, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),
+    ),
+  );
+  const relayOf = () => {
+    const r = ensureRoom(h.world, 'lobby');
+    if (r === undefined || typeof r === 'string') throw new Error(`no relay: ${String(r)}`);
+    return r as unknown as Ref<RelayMsg>;
+  };
+  const run = () => settle(h.system);
+  /** What the relay sent the owner since the last call. */
+  const taken = () => toOwner.splice(0);
+  /** The owner welcomes the relay (as it answers an `attach`). */
+  const welcome = (id: number, missed: Uint8Array[] = [], first = 1) =>
+    relayOf().send({ type: 'o.welcome', owner, epoch: EPOCH, id, members: 1, missed, first, gapFrom: 0 });
+  const msg = (id: number, content: string, origin = 0) =>
+    relayOf().send({ type: 'o.msg', id, json: stored(id, content), origin });
+  /** A joined member: its join forwarded and answered. */
+  const member = async (user: string) => {
+    const c = h.conn(user);
+    h.join('lobby', c);
+    await run();
+    relayOf().send({ type: 'o.joined', conn: c.ref as never, members: 1, epoch: EPOCH, id: 0 });
+    await run();
+    c.socket.frames.length = 0;
+    return c;
+  };
+  const crash = async () => {
+    relayOf().send({ type: 'crash' });
+    await run();
+  };
+  return { ...h, owner, state, relayOf, run, taken, welcome, msg, member, crash };
+}
+
+/** The relay of 'lobby' started, attached and welcomed at id `id`. */
+async function attached(id = 0) {
+  const r = await relayHarness();
+  r.relayOf();
+  await r.run();
+  assert.equal(r.taken()[0]?.type, 'attach');
+  r.welcome(id);
+  await r.run();
+  return r;
+}
+
+const types = (frames: Array<Record<string, unknown>>) => frames.map((f) => f.type);
+
+test('a join the owner answers after the relay restarted is still answered, and its member gets nothing before it', async () => {
+  const r = await attached();
+  const alice = r.conn('alice');
+  r.join('lobby', alice);
+  await r.run();
+  assert.deepEqual(
+    r.taken().map((m) => m.type),
+    ['present', 'join'],
+  );
+  await r.crash(); // the relay restarts (same ref, same mailbox) with alice's join unanswered
+  assert.equal(r.taken()[0]?.type, 'attach', 'the restarted relay attaches again');
+  r.msg(1, 'before her join was answered');
+  r.relayOf().send({ type: 'o.joined', conn: alice.ref as never, members: 1, epoch: EPOCH, id: 1 });
+  r.msg(2, 'after');
+  await r.run();
+  assert.deepEqual(types(alice.socket.frames), ['joined', 'message']);
+  assert.equal(alice.socket.frames[1]?.content, 'after');
+});
+
+test('a message in flight when the relay restarts is still acknowledged to its sender', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  r.taken();
+  r.relayOf().send({ type: 'publish', conn: alice.ref, socket: alice.socket, content: 'hi', ref: 7 } as never);
+  await r.run();
+  const sent = r.taken().find((m) => m.type === 'publish') as Extract<OwnerMsg, { type: 'publish' }>;
+  assert.ok(sent, 'the relay sent the message to its owner');
+  await r.crash();
+  r.msg(1, 'hi', sent.seq); // the owner's echo of it, already on its way
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => [f.type, f.ref ?? f.content]),
+    [
+      ['message', 'hi'],
+      ['ack', 7],
+    ],
+  );
+});
+
+test('a message lost to a relay crash shows as a gap: the relay does not forget the last id across a restart', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  r.msg(1, 'one');
+  await r.run();
+  await r.crash();
+  r.msg(3, 'three'); // 2 went with the crash
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => (f.type === 'gap' ? `gap from ${f.from}` : f.content)),
+    ['one', 'gap from 2'],
+  );
+});
+
+test('a join held while no owner can be found is answered unavailable and makes no member', async () => {
+  const r = await relayHarness();
+  r.state.findable = false; // no owner in the registry, and none can start here (no owners supervisor)
+  const alice = r.conn('alice');
+  r.join('lobby', alice);
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => f.code),
+    ['unavailable'],
+  );
+  assert.equal(r.world.members.lookup('lobby').has(alice.ref as never), false, 'not a member');
+  // An owner appears; bob joins. Alice, told unavailable, gets none of the room's messages.
+  assert.equal(r.world.names.whereis(OWNER_SUP), undefined);
+  r.state.findable = true;
+  const bob = r.conn('bob');
+  r.join('lobby', bob);
+  await r.run();
+  const sent = r.taken().map((m) => m.type);
+  assert.deepEqual(sent, ['attach', 'join'], 'the owner hears of bob only');
+  r.welcome(0);
+  r.relayOf().send({ type: 'o.joined', conn: bob.ref as never, members: 1, epoch: EPOCH, id: 0 });
+  r.msg(1, 'hello');
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => f.code),
+    ['unavailable'],
+  );
+  assert.deepEqual(types(bob.socket.frames), ['joined', 'message']);
+});
+
+test('a relay whose owner dropped it asks after a quiet while, attaches again and gets what it missed', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  r.taken();
+  // Messages keep the relay from asking.
+  for (let i = 1; i <= 3; i++) {
+    r.msg(i, `m${i}`);
+    await r.run();
+    r.clock.advance(OWNER_CHECK_MS);
+    await r.run();
+  }
+  assert.deepEqual(r.taken(), [], 'no check while the owner is heard from');
+  // The owner drops the relay (it saw this process go down in a flap this process took for an
+  // earlier one): nothing more comes. After a quiet check period the relay asks.
+  r.clock.advance(OWNER_CHECK_MS);
+  await r.run();
+  const check = r.taken();
+  assert.deepEqual(
+    check.map((m) => m.type),
+    ['check'],
+  );
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  const attach = r.taken()[0] as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(attach.type, 'attach');
+  assert.equal(attach.lastId, 3, 'it attaches with the last id it wrote');
+  assert.deepEqual(attach.users, ['alice']);
+  r.welcome(5, [stored(4, 'm4'), stored(5, 'm5')], 4);
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => f.content),
+    ['m1', 'm2', 'm3', 'm4', 'm5'],
+  );
+});
