@@ -36,7 +36,7 @@ export type OwnerMsg =
       readonly lastId: number;
     }
   | { readonly type: 'detach'; readonly relay: Ref<RelayMsg> }
-  /** A relay that heard nothing for a while asks whether this owner holds it (`o.unknown` if not). */
+  /** A relay that attached asks, a few times, whether this owner holds it (`o.unknown` if not). */
   | { readonly type: 'check'; readonly relay: Ref<RelayMsg> }
   /** A user got its first connection in the relay's process (`here`), or lost its last. */
   | { readonly type: 'present'; readonly relay: Ref<RelayMsg>; readonly user: string; readonly here: boolean }

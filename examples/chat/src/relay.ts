@@ -101,8 +101,8 @@ interface RelayState extends LocalMembers {
   lostOwner: boolean;
   /** Fault injection: the next `o.msg` is ignored. */
   dropNext: boolean;
-  /** Something came from the owner since the last check (`owner.check`). */
-  heard: boolean;
+  /** Questions left to ask the owner since the last attach (`owner.check`). */
+  checksLeft: number;
 }
 
 /** How long a relay waits before claiming again after its owner went (lets the registry settle). */
@@ -114,11 +114,15 @@ const RETRY_MS = 1_000;
 /** At most this many requests wait for an owner; more are answered `unavailable`. */
 const MAX_HELD = 10_000;
 /**
- * How often a relay that heard nothing from its owner asks whether the owner still holds it. An
- * owner drops a relay whose process it saw go down; if that process did not see the same (a
- * membership flap it took for the previous one), the relay would wait for messages that never come.
+ * After it attaches, a relay asks its owner `OWNER_CHECKS` times, `OWNER_CHECK_MS` apart, whether
+ * the owner holds it. An owner drops a relay whose process it saw go down, and it sees that up to
+ * `--down-after-ms` later than the relay's process saw the same flap and attached again; its
+ * `RESYNC` then reaches a process that met it again only just and takes it for the flap it has
+ * handled. Without asking, such a relay (or one whose attach was lost on the way) would wait for
+ * messages that never come. Three questions per attach, not one per period: quiet rooms cost nothing.
  */
 export const OWNER_CHECK_MS = 3_000;
+export const OWNER_CHECKS = 3;
 
 function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
   sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
@@ -231,6 +235,8 @@ function settle(s: RelayState, seq: number, id: number): void {
 
 /** Tells `owner` this relay's users and the last id it saw (answered with `o.welcome`). */
 function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): void {
+  s.checksLeft = OWNER_CHECKS;
+  ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
   owner.send({
     type: 'attach',
     relay: ctx.self,
@@ -308,7 +314,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       closing: false,
       lostOwner: false,
       dropNext: false,
-      heard: false,
+      checksLeft: 0,
     };
     // After a restart the members are still in the registry: watch them again. The owner learns
     // them when this relay attaches.
@@ -398,8 +404,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         s.kept.sentTo = msg.ref;
         attachTo(s, ctx, msg.ref);
-        s.heard = true;
-        ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
         // Joins that were waiting for an answer from the previous owner go to this one.
         const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
         s.pending.clear();
@@ -427,7 +431,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'o.welcome': {
         if (msg.owner !== s.owner) return s;
-        s.heard = true;
         if (s.kept.epoch !== undefined && msg.epoch !== s.kept.epoch) {
           // The room lost its history (its records are gone from the stream): as a single process
           // does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
@@ -464,7 +467,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'o.joined': {
-        s.heard = true;
         if (!s.pending.delete(msg.conn)) return s;
         s.kept.fresh.delete(msg.conn);
         const m = s.watched.get(msg.conn);
@@ -499,7 +501,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           s.dropNext = false;
           return s;
         }
-        s.heard = true;
         const id = msg.id;
         if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1 && id > s.kept.lastId) {
           for (const [conn, m] of live(s)) {
@@ -521,7 +522,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'o.position':
         if (msg.owner !== s.owner) return s;
-        s.heard = true;
         if (s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
         // Messages after lastId were sent and never arrived: a hole, announced (the members resume
         // from the owner's history with join + since).
@@ -539,10 +539,9 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'owner.check': {
         const owner = s.owner;
-        if (owner === undefined || s.closing) return s;
-        if (!s.heard && s.perUser.size > 0) owner.send({ type: 'check', relay: self });
-        s.heard = false;
-        ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
+        if (owner === undefined || s.closing || s.checksLeft <= 0) return s;
+        owner.send({ type: 'check', relay: self });
+        if (--s.checksLeft > 0) ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
         return s;
       }
 
@@ -560,7 +559,6 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'o.presence': {
-        s.heard = true;
         const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
         for (const [, m] of live(s)) frame.sendTo(m);
         return s;

@@ -77,8 +77,6 @@ export class Peer {
   up = true;
   /** Membership has announced it (a ref can arrive from a node before its first heartbeat). */
   announced = false;
-  /** When it was announced (clock ms): a `RESYNC` just after is about the previous episode. */
-  announcedAt = 0;
   unannouncedTimer: ClockTimer = undefined;
   constructor(
     readonly name: string,
@@ -271,7 +269,6 @@ export class Distribution implements RemoteActors, RefTable {
       p.unannouncedTimer = undefined;
     }
     p.announced = true;
-    p.announcedAt = this.system.clock.now();
     // It went on while this node had declared it down: it must forget what it shared with this node too.
     if (rejoined) this.control(p, [RESYNC, this.node, this.boot]);
     this.onPeerUp?.(p);
@@ -783,12 +780,14 @@ export class Distribution implements RemoteActors, RefTable {
         return;
       }
       case RESYNC: {
-        // It had declared this node down and forgotten what we shared; forget it here too, unless
-        // this node only just met it again (then what we share is from after that).
-        if (!p.announced || this.system.clock.now() - p.announcedAt < this.options.downAfterMs) return;
+        // It had declared this node down and forgotten what we shared; forget it here too. Even if
+        // this node met it again only just: what this node sent it while it held this one down
+        // (a monitor, a link made after this node's own flap) was dropped there, and a monitor left
+        // here would wait for a DOWN nobody sends. At worst something made since ends once more
+        // with noconnection, as it would have in a longer flap.
+        if (!p.announced) return;
         this.#sever(p);
         hooks.nodeDown(p.name, 'noconnection');
-        p.announcedAt = this.system.clock.now();
         hooks.nodeUp(p.name);
         this.onPeerUp?.(p);
         return;
