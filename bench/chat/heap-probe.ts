@@ -5,10 +5,10 @@
  * per 5,000 connections, so it can run beside other work.
  *
  *     node --conditions=source --import tsx bench/chat/heap-probe.ts [--connections=4000[,N...]]
- *          [--baseline] [--snapshots=DIR] [--settle-ms=1500]
+ *          [--baseline] [--snapshots=DIR] [--settle-ms=1500] [--settle-before-ms=1000]
  *
- * As idle-memory does: 200 warm-up connections join and leave first, then a full GC and the "none"
- * reading; then N connections join rooms of 100 (hello, join), and 1.5 s later (`--settle-ms`) a
+ * As idle-memory does: 200 warm-up connections join and leave first, then (after
+ * `--settle-before-ms`) a full GC and the "none" reading, with the young generation's size then; then N connections join rooms of 100 (hello, join), and 1.5 s later (`--settle-ms`) a
  * full GC and the second reading; with several sizes, fleets are added up to each. It prints heap
  * used and heap total grown per connection, RSS grown per 10k, and the heap spaces that grew, from
  * none and from the previous size (what a connection costs once the one-time costs are paid). With
@@ -33,6 +33,9 @@ const sizes = (option('connections') ?? '4000').split(',').map(Number);
 const kind: Competitor = option('baseline') === undefined ? 'troupe' : 'baseline';
 const snapDir = option('snapshots');
 const settleMs = Number(option('settle-ms') ?? 1_500);
+// Given 12 s or more, V8's memory reducer shrinks the young generation to its minimum first, so
+// both servers' storms grow it from the same size (a server's start-up can leave it at 16 MB).
+const settleBeforeMs = Number(option('settle-before-ms') ?? 1_000);
 if (sizes.some((n, i) => !Number.isInteger(n) || n < 100 || n % 100 !== 0 || n <= (sizes[i - 1] ?? 0))) {
   throw new Error('--connections: increasing multiples of 100, comma-separated');
 }
@@ -76,8 +79,10 @@ try {
   await warm.connect();
   await sleep(300);
   await warm.close();
-  await sleep(1_000);
+  await sleep(settleBeforeMs);
   await server.gc();
+  const before = (await server.heapSpaces()).find((sp) => sp.space === 'new_space');
+  console.log(`new space before the connections: ${((before?.size ?? 0) / MB).toFixed(1)} MB`);
   interface Reading {
     readonly n: number;
     readonly rss: number;
