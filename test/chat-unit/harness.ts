@@ -19,11 +19,10 @@ export class FakeSocket {
   }
 }
 
-export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
-  const clock = new SimulatedClock();
-  const system = new ActorSystem({ logger: silentLogger, clock });
+/** A single process's world for actors under test: every registry empty, no cluster. */
+export function testWorld(opts: Partial<typeof DEFAULTS> = {}, now: () => number = () => 0): World {
   const rooms = new UniqueRegistry<string, undefined, RoomMsg>('rooms');
-  const world: World = {
+  return {
     options: { ...DEFAULTS, ...opts },
     cluster: undefined,
     rooms,
@@ -33,10 +32,16 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
     names: new UniqueRegistry<unknown>('chat'),
     counters: newCounters(),
     fanout: undefined,
-    now: () => 0,
+    now,
     backlogMs: () => 0,
     faults: undefined,
   };
+}
+
+export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
+  const clock = new SimulatedClock();
+  const system = new ActorSystem({ logger: silentLogger, clock });
+  const world = testWorld(opts);
   world.names.register(
     ROOM_SUP,
     await system.start(

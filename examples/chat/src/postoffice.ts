@@ -98,6 +98,13 @@ export type HostMsg =
   | { readonly type: 'tick' }
   /** The process is draining: leave the inbox hosts, so that the others take its inboxes. */
   | { readonly type: 'drain' }
+  /**
+   * From the inbox's previous place, when it lets the inbox go: the last id it stored. A process
+   * that placed the inbox elsewhere for a moment (views of the cluster differ) may have stored DMs
+   * that the new place, which read the inbox before, does not know: it reads the inbox again and
+   * sends them on.
+   */
+  | { readonly type: 'handoff'; readonly user: string; readonly epoch: string; readonly id: number }
   // The owner's own bookkeeping: its loads and writes of the stream.
   | { readonly type: 'loaded'; readonly user: string; readonly stored: Stored | undefined }
   | { readonly type: 'load.failed'; readonly user: string; readonly reason: string }
@@ -145,6 +152,10 @@ interface Owned {
   seq: number;
   readonly queue: Pending[];
   writing: Pending[] | undefined;
+  /** The last id its post offices were sent (undefined before its first read). */
+  told: number | undefined;
+  /** A read must see at least this id (a handoff said so): an older answer is read again. */
+  expect: number;
 }
 
 /** A user with connections in this process. */
@@ -171,6 +182,8 @@ interface HostState {
 }
 
 const TICK_MS = 500;
+/** How long after its last post office left an inbox answers a DM `unavailable`, not `no_such_user`. */
+const MOVING_MS = 2 * TICK_MS;
 const RETRY_MS = 1_000;
 
 function attach(s: HostState, ctx: Context<HostMsg>, user: string, lu: Local): void {
@@ -263,6 +276,8 @@ function ownedOf(s: HostState, ctx: Context<HostMsg>, user: string): Owned {
       seq: 0,
       queue: [],
       writing: undefined,
+      told: undefined,
+      expect: 0,
     };
     s.owned.set(user, inbox);
     load(s, ctx, user);
@@ -309,6 +324,12 @@ function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned
       return;
 
     case 'dm': {
+      if (inbox.hosts.size === 0 && inbox.idleSince >= 0 && ctx.system.clock.now() - inbox.idleSince < MOVING_MS) {
+        // Its last post office left a moment ago: it may have moved to the inbox's new place, which
+        // this process does not see yet. Try again (a retry finds the place, or no_such_user).
+        refuse(msg);
+        return;
+      }
       if (inbox.hosts.size === 0) {
         world.counters.errors++;
         msg.host.send({
@@ -454,6 +475,16 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         inbox.stash = undefined;
         inbox.failed = false;
         const stored = msg.stored;
+        if (inbox.expect > 0 && (stored?.lastId ?? 0) < inbox.expect) {
+          // Read before the previous place's last write was stored: read again (once).
+          inbox.expect = 0;
+          inbox.stash = stash;
+          load(s, ctx, msg.user);
+          return s;
+        }
+        inbox.expect = 0;
+        const told = inbox.told;
+        const epochBefore = inbox.epoch;
         if (stored !== undefined) {
           const o = world.options;
           const store = new History(o.history, o.historyBytes, stored.epoch);
@@ -467,6 +498,19 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           inbox.epoch = s.cluster.history.freshEpoch;
           inbox.seq = 0;
         }
+        // Read again (a handoff, or a write another owner fenced): what that owner stored after
+        // what this one sent its post offices goes to them now, in order.
+        const store = inbox.store;
+        if (told !== undefined && store !== undefined && store.epoch === epochBefore && store.lastId > told) {
+          // From the oldest still held: a post office that sees the ids jump announces the hole.
+          let id = Math.max(told, store.oldestId - 1);
+          for (const e of store.after(id)) {
+            id++;
+            const json = e.json();
+            for (const host of inbox.hosts) host.send({ type: 'deliver', user: msg.user, id, json });
+          }
+        }
+        inbox.told = inbox.store?.lastId ?? 0;
         for (const m of stash) asOwner(s, ctx, msg.user, inbox, m);
         return s;
       }
@@ -498,6 +542,7 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           store.append(p.dm, p.dm.jsonBytes());
           const json = p.dm.json();
           for (const host of inbox.hosts) host.send({ type: 'deliver', user: msg.user, id, json });
+          inbox.told = id;
           p.dm.compact();
           // Stored, and on its way to every process of the user: acknowledged (PROTOCOL.md).
           p.host.send({ type: 'done', req: p.req });
@@ -526,9 +571,14 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           // The inbox moved and lost its history: the connections hear a gap, resume, and learn
           // the new epoch.
           announceHole(s, msg.user, lu, lu.lastId + 1);
+        } else if (lu.epoch !== undefined && msg.id > lu.lastId) {
+          // Its new place holds DMs this process was never sent (stored by the old place after
+          // this process left it): a hole, announced; the connections resume it.
+          announceHole(s, msg.user, lu, lu.lastId + 1);
         }
+        // Never backwards in one epoch: a DM the old place sent is not sent twice by the new one.
+        lu.lastId = lu.epoch === msg.epoch ? Math.max(lu.lastId, msg.id) : msg.id;
         lu.epoch = msg.epoch;
-        lu.lastId = msg.id;
         for (const conn of lu.waiting.splice(0))
           conn.send({ type: 'welcome', inbox: { epoch: msg.epoch, id: msg.id } });
         return s;
@@ -543,8 +593,10 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       case 'deliver': {
         const lu = s.local.get(msg.user);
         if (lu === undefined) return s;
-        if (msg.id !== lu.lastId + 1 && msg.id > lu.lastId) announceHole(s, msg.user, lu, lu.lastId + 1);
-        if (msg.id > lu.lastId) lu.lastId = msg.id;
+        // Sent already (by the inbox's previous place), or behind a hole announced: not again.
+        if (msg.id <= lu.lastId) return s;
+        if (msg.id !== lu.lastId + 1) announceHole(s, msg.user, lu, lu.lastId + 1);
+        lu.lastId = msg.id;
         fanOutDm(world, lu, world.users.lookup(msg.user), Encoded.fromJson(msg.json), msg.id);
         return s;
       }
@@ -577,6 +629,19 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         s.cluster.cluster.groups.leave(INBOX_HOSTS, ctx.self);
         return s;
 
+      case 'handoff': {
+        const inbox = s.owned.get(msg.user);
+        // Not read here yet: its first read sees what the previous place stored.
+        if (inbox === undefined) return s;
+        inbox.expect = Math.max(inbox.expect, msg.id);
+        // Being read, or being written (a write after the other's is fenced, and reads again).
+        if (inbox.stash !== undefined || inbox.writing !== undefined) return s;
+        if (msg.epoch !== inbox.epoch || msg.id <= (inbox.store?.lastId ?? 0)) return s;
+        inbox.stash = [];
+        load(s, ctx, msg.user);
+        return s;
+      }
+
       case 'tick': {
         ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
         // The hosts once per tick, not once per user: this runs over every inbox owned here.
@@ -601,8 +666,12 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         // still see this process as the place: it attaches again, and is told again next tick).
         for (const [user, inbox] of s.owned) {
           if (rendezvous(user, hosts) === ctx.self || inbox.stash !== undefined) continue;
-          if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0) s.owned.delete(user);
-          else for (const h of inbox.hosts) h.send({ type: 'moved', user, owner: ctx.self });
+          if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0) {
+            s.owned.delete(user);
+            const next = rendezvous(user, hosts);
+            const id = inbox.store?.lastId ?? 0;
+            if (next !== undefined && id > 0) next.send({ type: 'handoff', user, epoch: inbox.epoch, id });
+          } else for (const h of inbox.hosts) h.send({ type: 'moved', user, owner: ctx.self });
         }
         for (const [user, inbox] of s.owned) {
           if (inbox.failed) {

@@ -1,0 +1,146 @@
+/**
+ * The clustered chat's post offices (inbox hosts) while two processes place a user's inbox
+ * differently for a moment (a process joined, and one of them has not seen it yet): two post
+ * offices in one actor system, each with its own view of the cluster, over an in-memory stand-in
+ * for the JetStream history (fenced by the expected last sequence, as the real one is). The cluster
+ * tests (test/chat-cluster) run the same code over real NATS; this reaches the window between two
+ * views, which a real cluster only hits by timing.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ActorSystem, type Ref, silentLogger } from 'troupe';
+import { SimulatedClock, settle } from 'troupe/testing';
+import { rendezvous } from '../../examples/chat/src/clustered.js';
+import { FencedError, type Stored } from '../../examples/chat/src/durable.js';
+import { type HostMsg, inboxHost } from '../../examples/chat/src/postoffice.js';
+import { newSession } from '../../examples/chat/src/session.js';
+import type { ConnMsg } from '../../examples/chat/src/world.js';
+import { FakeSocket, testWorld } from './harness.js';
+
+/** The stream: one subject per inbox, each record a batch of DMs, written with the expected sequence. */
+class FakeHistory {
+  readonly freshEpoch = 'E1';
+  readonly inboxes = new Map<string, { epoch: string; frames: Buffer[]; seq: number }>();
+  async load(_kind: string, name: string): Promise<Stored | undefined> {
+    const i = this.inboxes.get(name);
+    return i === undefined ? undefined : { epoch: i.epoch, lastId: i.frames.length, seq: i.seq, frames: [...i.frames] };
+  }
+  async append(_kind: string, name: string, epoch: string, _lastId: number, frames: Buffer[], expect: number) {
+    const i = this.inboxes.get(name) ?? { epoch, frames: [], seq: 0 };
+    if (i.seq !== expect) throw new FencedError(`expected ${expect}, at ${i.seq}`);
+    i.frames.push(...frames);
+    i.seq++;
+    this.inboxes.set(name, i);
+    return i.seq;
+  }
+}
+
+async function twoProcesses() {
+  const clock = new SimulatedClock();
+  const system = new ActorSystem({ logger: silentLogger, clock });
+  const history = new FakeHistory();
+  const views: Record<'a' | 'b', Array<Ref<HostMsg>>> = { a: [], b: [] };
+  const offices: Partial<Record<'a' | 'b', Ref<HostMsg>>> = {};
+  const now = () => system.clock.now();
+  const worlds = { a: testWorld({}, now), b: testWorld({}, now) };
+  for (const node of ['a', 'b'] as const) {
+    const cluster = {
+      node,
+      draining: false,
+      history,
+      cluster: { connected: true, groups: { join() {}, leave() {}, members: () => views[node] } },
+    };
+    const ref = system.spawn(inboxHost, { args: { world: worlds[node], cluster: cluster as never } }) as Ref<HostMsg>;
+    // A post office's place is its node's name (rendezvous hashing over the nodes).
+    Object.defineProperty(ref, 'node', { value: node });
+    offices[node] = ref;
+  }
+  const a = offices.a as Ref<HostMsg>;
+  const b = offices.b as Ref<HostMsg>;
+  // A user whose inbox the full view places on b (and a view of a alone, on a).
+  const user = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7'].find((u) => rendezvous(u, [a, b]) === b) as string;
+  const run = async () => {
+    await settle(system);
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+    await settle(system);
+  };
+  /** A connection of `user` on `node`'s process, welcomed by its post office. */
+  const connect = async (node: 'a' | 'b') => {
+    const seen: unknown[] = [];
+    const conn = system.spawn((m: unknown) => {
+      seen.push(m);
+    }) as unknown as Ref<ConnMsg>;
+    const socket = new FakeSocket(newSession(user, 100, 0));
+    worlds[node].users.register(user, conn, socket as never);
+    offices[node]?.send({ type: 'hello', user, conn });
+    await run();
+    return { conn, socket, seen };
+  };
+  const dmFrom = async (node: 'a' | 'b', content: string) => {
+    const sender = system.spawn((_m: unknown) => {}) as unknown as Ref<ConnMsg>;
+    offices[node]?.send({ type: 'send', to: user, from: 'carol', content, conn: sender, ref: 1 });
+    await run();
+  };
+  const tick = async () => {
+    clock.advance(500);
+    await run();
+  };
+  return { system, clock, history, views, a, b, user, run, connect, dmFrom, tick };
+}
+
+const dms = (s: FakeSocket) => s.frames.filter((f) => f.type === 'dm').map((f) => f.content);
+const gaps = (s: FakeSocket) => s.frames.filter((f) => f.type === 'gap');
+
+test('a DM the old place of an inbox stores while the new place has it already reaches every connection, once', async () => {
+  const h = await twoProcesses();
+  h.views.a = [h.a];
+  h.views.b = [h.a];
+  const onA = await h.connect('a');
+  const onB = await h.connect('b');
+  await h.dmFrom('a', 'one');
+  assert.deepEqual(dms(onA.socket), ['one']);
+  assert.deepEqual(dms(onB.socket), ['one']);
+  // b sees the cluster as a and b first: the inbox is b's now, and b's post office moves there.
+  h.views.b = [h.a, h.b];
+  await h.tick();
+  // a does not see b yet: a DM sent on a is stored by a, which only a's connection still takes.
+  await h.dmFrom('a', 'two');
+  assert.deepEqual(dms(onA.socket), ['one', 'two']);
+  assert.deepEqual(h.history.inboxes.get(h.user)?.frames.length, 2, 'stored and acknowledged by a');
+  // a sees b: its post office moves to b, and a hands the inbox over with the id it stored last.
+  h.views.a = [h.a, h.b];
+  await h.tick();
+  await h.tick();
+  assert.deepEqual(dms(onB.socket), ['one', 'two'], "b's connection gets the DM a stored");
+  assert.deepEqual(dms(onA.socket), ['one', 'two'], "a's connection does not get it twice");
+  assert.deepEqual([...gaps(onA.socket), ...gaps(onB.socket)], []);
+  // And the inbox goes on at b, with the next id.
+  await h.dmFrom('a', 'three');
+  assert.deepEqual(dms(onA.socket), ['one', 'two', 'three']);
+  assert.deepEqual(dms(onB.socket), ['one', 'two', 'three']);
+});
+
+test('a DM to an inbox whose last post office left a moment ago is answered unavailable, not no_such_user', async () => {
+  const h = await twoProcesses();
+  h.views.a = [h.a];
+  h.views.b = [h.a];
+  const onB = await h.connect('b');
+  onB.socket.frames.length = 0;
+  // b moves the user's inbox to itself; a, not seeing b yet, still places it on a.
+  h.views.b = [h.a, h.b];
+  await h.tick();
+  const answers: unknown[] = [];
+  const sender = h.system.spawn((m: unknown) => {
+    answers.push(m);
+  }) as unknown as Ref<ConnMsg>;
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 9 });
+  await h.run();
+  const frame = (answers[0] as { frame: { code: string } } | undefined)?.frame;
+  assert.equal(frame?.code, 'unavailable', 'the user is connected (on b): try again');
+  // Once a sees b, the retry goes to b and reaches the user.
+  h.views.a = [h.a, h.b];
+  await h.tick();
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 10 });
+  await h.run();
+  assert.deepEqual(dms(onB.socket), ['hi']);
+});
