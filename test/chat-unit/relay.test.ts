@@ -210,3 +210,105 @@ test('a relay asks its owner whether it holds it after attaching; dropped, it at
   }
   assert.equal(r.taken().filter((m) => m.type === 'check').length, OWNER_CHECKS);
 });
+
+/** A socket that throws on the next room message whose content is `content` (a bug in a write path). */
+function throwOn(socket: { send: (data: string | Uint8Array) => unknown }, content: string) {
+  const send = socket.send.bind(socket);
+  let armed = true;
+  socket.send = (data: string | Uint8Array) => {
+    if (armed && String(data).includes(`"content":"${content}"`)) {
+      armed = false;
+      throw new Error(`injected: a write of ${content} failed`);
+    }
+    return send(data);
+  };
+}
+
+const shown = (frames: Array<Record<string, unknown>>) =>
+  frames.map((f) =>
+    f.type === 'message'
+      ? String(f.content)
+      : f.type === 'gap'
+        ? `gap ${f.from}`
+        : `${String(f.type)}${f.code === undefined ? '' : ` ${String(f.code)}`}${f.ref === undefined ? '' : ` ${String(f.ref)}`}`,
+  );
+
+test('a refusal that arrives after the relay restarted, before it found its owner again, still answers the sender', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  r.relayOf().send({ type: 'publish', conn: alice.ref, socket: alice.socket, content: 'hi', ref: 7 } as never);
+  await r.run();
+  const sent = r.taken().find((m) => m.type === 'publish') as Extract<OwnerMsg, { type: 'publish' }>;
+  r.relayOf().send({ type: 'crash' });
+  r.relayOf().send({ type: 'o.refused', owner: r.owner, seq: sent.seq });
+  await r.run();
+  assert.deepEqual(shown(alice.socket.frames), ['error unavailable 7']);
+});
+
+test('a sender whose own message the relay crashed writing hears ack, and the others a gap, not a second copy', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  const bob = await r.member('bob');
+  r.relayOf().send({ type: 'publish', conn: alice.ref, socket: alice.socket, content: 'hi', ref: 7 } as never);
+  await r.run();
+  const sent = r.taken().find((m) => m.type === 'publish') as Extract<OwnerMsg, { type: 'publish' }>;
+  throwOn(bob.socket, 'hi');
+  r.msg(1, 'hi', sent.seq); // written to alice, then bob's write throws: the relay restarts
+  await r.run();
+  r.msg(2, 'next');
+  await r.run();
+  assert.deepEqual(shown(alice.socket.frames), ['hi', 'ack 7', 'gap 1']);
+  assert.deepEqual(shown(bob.socket.frames), ['gap 1']);
+});
+
+test("a relay that crashes while repairing from its owner's welcome writes none twice, and announces the one it crashed on", async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  const bob = await r.member('bob');
+  r.msg(1, 'm1');
+  await r.run();
+  r.taken();
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  assert.equal((r.taken()[0] as Extract<OwnerMsg, { type: 'attach' }>).lastId, 1);
+  throwOn(bob.socket, 'm3');
+  r.welcome(3, [stored(2, 'm2'), stored(3, 'm3')], 2); // m2 written, then a write of m3 throws
+  await r.run();
+  const again = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(again.lastId, 3, 'the restarted relay attaches past the one it crashed writing');
+  r.welcome(3);
+  await r.run();
+  // m3 reached alice and not bob: both hear a gap from 3 (each resumes from what it has).
+  assert.deepEqual(shown(alice.socket.frames), ['m1', 'm2', 'm3', 'gap 3']);
+  assert.deepEqual(shown(bob.socket.frames), ['m1', 'm2', 'gap 3']);
+});
+
+test('joins still unanswered are asked again when the relay attaches again, and each is answered once', async () => {
+  const r = await attached();
+  const bob = r.conn('bob');
+  r.relayOf().send({ type: 'join', conn: bob.ref, socket: bob.socket, ref: 'r1' } as never);
+  await r.run();
+  const first = r.taken().find((m) => m.type === 'join') as Extract<OwnerMsg, { type: 'join' }>;
+  assert.ok(first.n !== undefined, 'a join carries its number');
+  // The owner does not hold the relay (the join may be lost with what it dropped): asked again.
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  const asked = r.taken().filter((m) => m.type === 'join') as Array<Extract<OwnerMsg, { type: 'join' }>>;
+  assert.deepEqual(
+    asked.map((m) => m.n),
+    [first.n],
+    'the same join, with its number',
+  );
+  const answer = { type: 'o.joined', conn: bob.ref, members: 1, epoch: EPOCH, id: 0, ref: 'r1', n: first.n };
+  r.relayOf().send(answer as never);
+  r.relayOf().send(answer as never); // the owner answers both copies
+  await r.run();
+  // bob joins again; a late copy of the first answer does not answer the second join.
+  r.relayOf().send({ type: 'join', conn: bob.ref, socket: bob.socket, ref: 'r2' } as never);
+  await r.run();
+  const second = r.taken().find((m) => m.type === 'join') as Extract<OwnerMsg, { type: 'join' }>;
+  r.relayOf().send(answer as never);
+  r.relayOf().send({ ...answer, ref: 'r2', n: second.n } as never);
+  await r.run();
+  assert.deepEqual(shown(bob.socket.frames), ['joined r1', 'joined r2']);
+});

@@ -44,6 +44,8 @@ export type OwnerMsg =
       readonly type: 'join';
       readonly relay: Ref<RelayMsg>;
       readonly conn: Ref<ConnMsg>;
+      /** The relay's number for it, echoed in the answer. */
+      readonly n?: number;
       readonly since?: Since;
       readonly ref?: ClientRef;
       /** The bytes of replay the connection's answer budget pays for (it writes no more). */
@@ -345,6 +347,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         const answer = {
           type: 'o.joined' as const,
           conn: msg.conn,
+          ...(msg.n === undefined ? {} : { n: msg.n }),
           members: s.users.size,
           epoch: store.epoch,
           id: store.lastId,

@@ -44,6 +44,8 @@ export type RelayMsg =
   | {
       readonly type: 'o.joined';
       readonly conn: Ref<ConnMsg>;
+      /** The number of the join it answers (the relay's). */
+      readonly n?: number;
       readonly ref?: ClientRef;
       readonly members: number;
       readonly epoch: string;
@@ -115,11 +117,12 @@ const RETRY_MS = 1_000;
 const MAX_HELD = 10_000;
 /**
  * After it attaches, a relay asks its owner `OWNER_CHECKS` times, `OWNER_CHECK_MS` apart, whether
- * the owner holds it. An owner drops a relay whose process it saw go down, and it sees that up to
- * `--down-after-ms` later than the relay's process saw the same flap and attached again; its
- * `RESYNC` then reaches a process that met it again only just and takes it for the flap it has
- * handled. Without asking, such a relay (or one whose attach was lost on the way) would wait for
- * messages that never come. Three questions per attach, not one per period: quiet rooms cost nothing.
+ * the owner holds it. An owner drops a relay whose process it saw go down (and drops what that
+ * process sent it meanwhile, an attach too); the owner's process then tells the relay's with a
+ * `RESYNC`, which ends the relay's monitor of its owner, and the relay attaches again. The bus is
+ * at-most-once, so a `RESYNC` or an attach can still be lost: without asking, such a relay would
+ * wait for messages that never come. Three questions per attach, not one per period: quiet rooms
+ * cost nothing.
  */
 export const OWNER_CHECK_MS = 3_000;
 export const OWNER_CHECKS = 3;
@@ -183,8 +186,8 @@ function* live(s: RelayState): Generator<[Ref<ConnMsg>, Member]> {
   for (const e of s.watched) if (!s.pending.has(e[0]) && !s.gapped.has(e[0])) yield e;
 }
 
-/** A request from a local connection, once there is an owner to take it. */
-function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
+/** A request from a local connection, once there is an owner to take it (`n`: a join sent again). */
+function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held, n?: number): void {
   const owner = s.owner as Ref<OwnerMsg>;
   const self = ctx.self;
   switch (msg.type) {
@@ -195,6 +198,7 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held): void {
       const req = {
         ...(msg.since === undefined ? {} : { since: msg.since }),
         ...(msg.ref === undefined ? {} : { ref: msg.ref }),
+        n: n ?? ++s.kept.joins,
       };
       s.pending.set(msg.conn, req);
       // A replay travels no further than the connection's answer budget lets it be written.
@@ -230,6 +234,17 @@ function settle(s: RelayState, seq: number, id: number): void {
     if (f.seq === seq && id > 0) {
       if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
     } else unavailable(f.socket, f.ref, `room ${s.name}: the message did not reach its owner`);
+  }
+}
+
+/**
+ * Sends the joins still unanswered to the owner (again: the last one may be gone, or never have got
+ * them). Each keeps its number, so whichever answer comes first is the one taken.
+ */
+function askAgain(s: RelayState, ctx: Context<RelayMsg>): void {
+  for (const [conn, { n, ...req }] of [...s.pending]) {
+    const m = s.watched.get(conn);
+    if (m !== undefined) forward(s, ctx, { type: 'join', conn, socket: m, ...req }, n);
   }
 }
 
@@ -327,6 +342,30 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
     // Requests that waited for an owner when the last incarnation crashed are answered, not
     // replayed (one of them may be what it crashed on); the senders try again.
     refuseHeld(s, `room ${name} restarted; try again`);
+    // A member made by a join that is neither held nor sent (the last incarnation crashed between
+    // the two: that join is answered `internal`) is not a member.
+    for (const conn of [...kept.fresh]) {
+      if (kept.pending.has(conn)) continue;
+      world.members.unregister(name, conn);
+      leaveHere(s, conn);
+    }
+    // The own message it crashed writing was stored: its sender hears `ack`, not `unavailable`.
+    if (kept.echo !== undefined) {
+      settle(s, kept.echo.seq, kept.echo.id);
+      kept.echo = undefined;
+    }
+    // The message it crashed writing reached some members and not others: a gap from it for all
+    // (each resumes from the last id it has), and it is not written again.
+    if (kept.writing > 0) {
+      const from = kept.writing;
+      kept.writing = 0;
+      if (from > kept.lastId) kept.lastId = from;
+      for (const [conn, m] of live(s)) {
+        s.gapped.add(conn);
+        world.counters.gaps++;
+        sendFrame(m, { type: 'gap', room: name, from });
+      }
+    }
     resolveOwner(s, ctx);
     becameEmpty(s, ctx);
     return s;
@@ -404,13 +443,9 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         s.kept.sentTo = msg.ref;
         attachTo(s, ctx, msg.ref);
-        // Joins that were waiting for an answer from the previous owner go to this one.
-        const again = [...s.pending].map(([conn, req]) => ({ conn, req }));
-        s.pending.clear();
-        for (const { conn, req } of again) {
-          const m = s.watched.get(conn);
-          if (m !== undefined) forward(s, ctx, { type: 'join', conn, socket: m, ...req });
-        }
+        // Joins that were waiting for an answer from the previous owner (or from this one, before
+        // a restart of this relay) go to this one.
+        askAgain(s, ctx);
         const held = s.held.splice(0);
         for (const h of held) forward(s, ctx, h);
         return s;
@@ -447,12 +482,17 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           // Same epoch, messages this relay never saw (stored by an owner that died before it sent
           // them on): repaired with what the owner sent along, and what it could not is a gap.
           // From the one after the last written here: the owner sent what follows the id this
-          // relay attached with, and messages may have come between.
-          for (let i = Math.max(0, s.kept.lastId + 1 - msg.first); i < msg.missed.length; i++) {
+          // relay attached with, and messages may have come between. Each counted once written
+          // (a crash on one does not write the ones before it again).
+          const before = s.kept.lastId;
+          const hole = msg.gapFrom > 0 ? Math.max(msg.gapFrom, before + 1) : msg.missed.length === 0 ? before + 1 : 0;
+          for (let i = Math.max(0, before + 1 - msg.first); i < msg.missed.length; i++) {
             const frame = Encoded.fromJson(msg.missed[i] as Uint8Array);
+            s.kept.writing = msg.first + i;
             for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, msg.first + i);
+            s.kept.writing = 0;
+            s.kept.lastId = msg.first + i;
           }
-          const hole = msg.gapFrom > 0 ? msg.gapFrom : msg.missed.length === 0 ? s.kept.lastId + 1 : 0;
           if (hole > 0) {
             for (const [conn, m] of live(s)) {
               s.gapped.add(conn);
@@ -467,7 +507,10 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
 
       case 'o.joined': {
-        if (!s.pending.delete(msg.conn)) return s;
+        const asked = s.pending.get(msg.conn);
+        // Answered already (a join asked twice), or an answer to an earlier join of the connection.
+        if (asked === undefined || (msg.n !== undefined && msg.n !== asked.n)) return s;
+        s.pending.delete(msg.conn);
         s.kept.fresh.delete(msg.conn);
         const m = s.watched.get(msg.conn);
         if (m === undefined) return s;
@@ -510,9 +553,14 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
           }
         }
         const frame = Encoded.fromJson(msg.json);
+        // Stored by the owner: if this relay crashes while writing it, its sender still hears `ack`.
+        if (msg.origin > 0) s.kept.echo = { seq: msg.origin, id };
+        s.kept.writing = id;
         const t0 = performance.now();
         for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);
+        s.kept.writing = 0;
+        s.kept.echo = undefined;
         // Counted once written: a crash while writing it leaves the id unseen, and the next one
         // shows the hole (announced with `gap`), instead of members missing it silently.
         if (id > s.kept.lastId) s.kept.lastId = id;
@@ -547,14 +595,21 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
 
       case 'o.unknown':
         // Attached again: the welcome brings what this relay missed meanwhile (or a gap).
-        if (msg.owner === s.owner) attachTo(s, ctx, msg.owner);
+        if (msg.owner === s.owner) {
+          attachTo(s, ctx, msg.owner);
+          askAgain(s, ctx);
+        }
         return s;
 
       case 'o.refused': {
-        if (msg.owner !== s.owner) return s;
+        // Against the owner the messages went to: after a restart, before `owner` is handled.
+        if (msg.owner !== s.kept.sentTo) return s;
         settle(s, msg.seq, 0);
         // Attached again: the owner lost track of this relay (it saw it go).
-        attachTo(s, ctx, msg.owner);
+        if (msg.owner === s.owner) {
+          attachTo(s, ctx, msg.owner);
+          askAgain(s, ctx);
+        }
         return s;
       }
 

@@ -199,6 +199,13 @@ export class RoomStore extends History {
  * to what the last incarnation sent still arrive here, and find what they answer: a join is
  * answered `joined`, a message its `ack`, and a hole in the ids is seen and announced.
  */
+/** A join sent to the owner and not answered: what it asked, and its number. */
+export interface PendingJoin {
+  readonly since?: Since;
+  readonly ref?: ClientRef;
+  readonly n: number;
+}
+
 export class RelayStore {
   /** The owner's epoch and the last id this relay wrote; undefined before the first welcome. */
   epoch: string | undefined = undefined;
@@ -210,7 +217,13 @@ export class RelayStore {
   /** Requests waiting for an owner. */
   readonly held: Held[] = [];
   /** Joins sent to the owner and not answered yet: their members get no messages until then. */
-  readonly pending = new Map<Ref<ConnMsg>, { readonly since?: Since; readonly ref?: ClientRef }>();
+  readonly pending = new Map<Ref<ConnMsg>, PendingJoin>();
+  /** Numbers the joins sent to the owner: an answer is matched to the join it answers. */
+  joins = 0;
+  /** The id being written to the members (0: none): if the relay crashes meanwhile, a gap from it. */
+  writing = 0;
+  /** The own message being written when the relay crashed: its sender is acknowledged on restart. */
+  echo: { readonly seq: number; readonly id: number } | undefined = undefined;
   readonly inflight: InFlight[] = [];
   readonly gapped = new Set<Ref<ConnMsg>>();
   /** Members made by a join that no owner has answered: not members after all if none can be found. */
