@@ -633,10 +633,14 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         const inbox = s.owned.get(msg.user);
         // Not read here yet: its first read sees what the previous place stored.
         if (inbox === undefined) return s;
-        inbox.expect = Math.max(inbox.expect, msg.id);
-        // Being read, or being written (a write after the other's is fenced, and reads again).
-        if (inbox.stash !== undefined || inbox.writing !== undefined) return s;
+        if (inbox.stash !== undefined || inbox.writing !== undefined) {
+          // Being read (the answer must reach that id), or written (a write after the other's is
+          // fenced, and the inbox is read again).
+          inbox.expect = Math.max(inbox.expect, msg.id);
+          return s;
+        }
         if (msg.epoch !== inbox.epoch || msg.id <= (inbox.store?.lastId ?? 0)) return s;
+        inbox.expect = msg.id;
         inbox.stash = [];
         load(s, ctx, msg.user);
         return s;

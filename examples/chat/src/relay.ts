@@ -350,9 +350,9 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       leaveHere(s, conn);
     }
     // The own message it crashed writing was stored: its sender hears `ack`, not `unavailable`.
-    if (kept.echo !== undefined) {
-      settle(s, kept.echo.seq, kept.echo.id);
-      kept.echo = undefined;
+    if (kept.echoSeq > 0) {
+      settle(s, kept.echoSeq, kept.writing);
+      kept.echoSeq = 0;
     }
     // The message it crashed writing reached some members and not others: a gap from it for all
     // (each resumes from the last id it has), and it is not written again.
@@ -554,23 +554,21 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         }
         const frame = Encoded.fromJson(msg.json);
         // Stored by the owner: if this relay crashes while writing it, its sender still hears `ack`.
-        if (msg.origin > 0) s.kept.echo = { seq: msg.origin, id };
+        s.kept.echoSeq = msg.origin;
         s.kept.writing = id;
         const t0 = performance.now();
         for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
         world.fanout?.observe((performance.now() - t0) / 1000);
         s.kept.writing = 0;
-        s.kept.echo = undefined;
-        // Counted once written: a crash while writing it leaves the id unseen, and the next one
-        // shows the hole (announced with `gap`), instead of members missing it silently.
+        s.kept.echoSeq = 0;
+        // Counted once written: a crash while writing it is a gap from it on restart (init).
         if (id > s.kept.lastId) s.kept.lastId = id;
         if (msg.origin > 0) settle(s, msg.origin, id);
         return s;
       }
 
       case 'o.position':
-        if (msg.owner !== s.owner) return s;
-        if (s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
+        if (msg.owner !== s.owner || s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
         // Messages after lastId were sent and never arrived: a hole, announced (the members resume
         // from the owner's history with join + since).
         for (const [conn, m] of live(s)) {

@@ -222,8 +222,8 @@ export class RelayStore {
   joins = 0;
   /** The id being written to the members (0: none): if the relay crashes meanwhile, a gap from it. */
   writing = 0;
-  /** The own message being written when the relay crashed: its sender is acknowledged on restart. */
-  echo: { readonly seq: number; readonly id: number } | undefined = undefined;
+  /** The relay's number of the own message being written (0: none): acknowledged on restart. */
+  echoSeq = 0;
   readonly inflight: InFlight[] = [];
   readonly gapped = new Set<Ref<ConnMsg>>();
   /** Members made by a join that no owner has answered: not members after all if none can be found. */
