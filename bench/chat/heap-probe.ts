@@ -8,8 +8,9 @@
  *          [--baseline] [--snapshots=DIR] [--settle-ms=1500] [--settle-before-ms=1000]
  *
  * As idle-memory does: 200 warm-up connections join and leave first, then (after
- * `--settle-before-ms`) a full GC and the "none" reading, with the young generation's size then; then N connections join rooms of 100 (hello, join), and 1.5 s later (`--settle-ms`) a
- * full GC and the second reading; with several sizes, fleets are added up to each. It prints heap
+ * `--settle-before-ms`) a full GC and the "none" reading, with the young generation's size then;
+ * then N connections join rooms of 100 (hello, join), and 1.5 s later (`--settle-ms`) a full GC
+ * and the second reading; with several sizes, fleets are added up to each. It prints heap
  * used and heap total grown per connection, RSS grown per 10k, and the heap spaces that grew, from
  * none and from the previous size (what a connection costs once the one-time costs are paid). With
  * `--snapshots=DIR` the server writes a `.heapsnapshot` (via `--heapsnapshot-signal`) at every

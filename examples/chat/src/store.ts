@@ -192,13 +192,6 @@ export class RoomStore extends History {
   readonly gapped = new Set<unknown>();
 }
 
-/**
- * What a relay keeps across its restarts (its init args, as a room's `RoomStore` is): its place in
- * the owner's order, what it sent the owner and has not seen answered, and which members are
- * gapped or not answered yet. A restart keeps the relay's ref and mailbox, so the owner's answers
- * to what the last incarnation sent still arrive here, and find what they answer: a join is
- * answered `joined`, a message its `ack`, and a hole in the ids is seen and announced.
- */
 /** A join sent to the owner and not answered: what it asked, and its number. */
 export interface PendingJoin {
   readonly since?: Since;
@@ -206,6 +199,13 @@ export interface PendingJoin {
   readonly n: number;
 }
 
+/**
+ * What a relay keeps across its restarts (its init args, as a room's `RoomStore` is): its place in
+ * the owner's order, what it sent the owner and has not seen answered, and which members are
+ * gapped or not answered yet. A restart keeps the relay's ref and mailbox, so the owner's answers
+ * to what the last incarnation sent still arrive here, and find what they answer: a join is
+ * answered `joined`, a message its `ack`, and a hole in the ids is seen and announced.
+ */
 export class RelayStore {
   /** The owner's epoch and the last id this relay wrote; undefined before the first welcome. */
   epoch: string | undefined = undefined;
