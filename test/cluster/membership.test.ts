@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { type Cluster, joinCluster } from '@troupe/cluster';
+import { pack } from 'msgpackr';
 import { ActorSystem, type SystemEvent } from 'troupe';
 import { FAST, server, until, withNats } from './harness.js';
 
@@ -22,6 +23,42 @@ function nodeEvents(system: ActorSystem): string[] {
     if (e.type === 'nodedown') seen.push(`down ${e.node} ${e.reason}`);
   });
   return seen;
+}
+
+/**
+ * A watcher joins `cluster` with `options`, a node in a process of its own joins too and is killed
+ * with SIGKILL: the watcher must see it up, then down with `noconnection`. Resolves with the time
+ * from the kill to the watcher's `nodedown` (ms).
+ */
+async function killedIsDown(
+  url: string,
+  cluster: string,
+  options: { heartbeatMs: number; downAfterMs: number; probeAfterMs?: number },
+): Promise<number> {
+  const a = new ActorSystem();
+  const aSaw = nodeEvents(a);
+  const ca = await joinCluster(a, { servers: url, node: 'watcher', cluster, ...options });
+  const script = fileURLToPath(new URL('./fixtures/node.ts', import.meta.url));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', script, url, 'victim'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, CLUSTER_NAME: cluster },
+    },
+  );
+  try {
+    await until(() => a.nodes().includes('victim'), 'the victim to join', 20_000);
+    const killedAt = performance.now();
+    child.kill('SIGKILL');
+    await until(() => !a.nodes().includes('victim'), 'the victim to be declared down', 20_000);
+    const ms = performance.now() - killedAt;
+    assert.deepEqual(aSaw, ['up victim', 'down victim noconnection']);
+    return ms;
+  } finally {
+    child.kill('SIGKILL');
+    await ca.leave();
+  }
 }
 
 describe('cluster membership', () => {
@@ -56,29 +93,65 @@ describe('cluster membership', () => {
   it('declares a node killed with SIGKILL down with noconnection, within downAfterMs and a sweep', async (t) => {
     const n = server(t);
     if (n === undefined) return;
-    const a = new ActorSystem();
-    const aSaw = nodeEvents(a);
-    const ca = await joinCluster(a, { servers: n.url, node: 'watcher', cluster: 'kill', ...FAST });
-    const script = fileURLToPath(new URL('./fixtures/node.ts', import.meta.url));
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', script, n.url, 'victim'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, CLUSTER_NAME: 'kill' },
+    const ms = await killedIsDown(n.url, 'kill', FAST);
+    t.diagnostic(`node-down detection after SIGKILL: ${ms.toFixed(0)} ms (downAfterMs ${FAST.downAfterMs})`);
+  });
+
+  it('declares a killed node down once NATS says it has no connection, long before downAfterMs', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    // A minute of silence before a plain timeout: only the question at probeAfterMs can end it sooner.
+    const ms = await killedIsDown(n.url, 'probe-kill', { heartbeatMs: 100, probeAfterMs: 300, downAfterMs: 60_000 });
+    t.diagnostic(`declared down ${ms.toFixed(0)} ms after SIGKILL (probeAfterMs 300)`);
+  });
+
+  it('asks a silent node that still has its connection, and waits downAfterMs for it', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    // A node as another program would be one: a heartbeat, then silence, while it answers questions.
+    const raw = await connect({ servers: n.url });
+    let asked = 0;
+    raw.subscribe('probe-quiet.alive.quiet.boot1', {
+      callback: (_err, msg) => {
+        asked++;
+        msg.respond();
       },
-    );
+    });
+    // And one with no connection left to answer on: it is gone as soon as it is asked.
+    await raw.flush();
+    const a = new ActorSystem();
+    const downAt = new Map<string, number>();
+    a.subscribe((e: SystemEvent) => {
+      if (e.type === 'nodedown') downAt.set(e.node, performance.now());
+    });
+    const downAfterMs = 1_500;
+    const ca = await joinCluster(a, {
+      servers: n.url,
+      node: 'watcher',
+      cluster: 'probe-quiet',
+      heartbeatMs: 100,
+      probeAfterMs: 200,
+      downAfterMs,
+    });
     try {
-      await until(() => a.nodes().includes('victim'), 'the victim to join', 20_000);
-      const killedAt = performance.now();
-      child.kill('SIGKILL');
-      await until(() => !a.nodes().includes('victim'), 'the victim to be declared down');
-      const detectedMs = performance.now() - killedAt;
-      t.diagnostic(`node-down detection after SIGKILL: ${detectedMs.toFixed(0)} ms (downAfterMs ${FAST.downAfterMs})`);
-      assert.deepEqual(aSaw, ['up victim', 'down victim noconnection']);
+      const beatAt = performance.now();
+      raw.publish('probe-quiet.hb', pack({ node: 'quiet', boot: 'boot1' }));
+      raw.publish('probe-quiet.hb', pack({ node: 'gone', boot: 'boot2' }));
+      await until(() => downAt.has('quiet') && downAt.has('gone'), 'both to be declared down', 20_000);
+      assert.ok(asked >= 1, 'the silent node was asked');
+      const quietMs = (downAt.get('quiet') as number) - beatAt;
+      const goneMs = (downAt.get('gone') as number) - beatAt;
+      t.diagnostic(
+        `answering node down after ${quietMs.toFixed(0)} ms (asked ${asked} times); gone one ${goneMs.toFixed(0)} ms`,
+      );
+      assert.ok(quietMs >= downAfterMs, `a node that answers is not declared down before downAfterMs (${quietMs} ms)`);
+      assert.ok(
+        (downAt.get('gone') as number) < (downAt.get('quiet') as number),
+        'the one nobody answers for went first',
+      );
     } finally {
-      child.kill('SIGKILL');
       await ca.leave();
+      await raw.close();
     }
   });
 
@@ -138,6 +211,10 @@ describe('cluster membership', () => {
     await assert.rejects(
       joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', node: 'a b' }),
       /node must be 1-128 of A-Z a-z 0-9 _ -; got 'a b'/,
+    );
+    await assert.rejects(
+      joinCluster(new ActorSystem(), { servers: 'nats://127.0.0.1:1', heartbeatMs: 100, probeAfterMs: 50 }),
+      /probeAfterMs must be between heartbeatMs \(100\) and downAfterMs \(1000\); got 50/,
     );
     // A dot would split the node's subject token in two.
     await assert.rejects(

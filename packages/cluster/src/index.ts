@@ -7,7 +7,7 @@
  * @module @troupe/cluster
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, NoRespondersError, RequestError } from '@nats-io/transport-node';
 import type { ActorSystem } from 'troupe';
 import { Distribution } from './distribution.js';
 import { ProcessGroups } from './groups.js';
@@ -18,6 +18,13 @@ export { RemoteRef } from './distribution.js';
 export { type GroupName, ProcessGroups } from './groups.js';
 export { RemoteError } from './reasons.js';
 export { type ClusterName, ClusterRegistry, RegistryUnavailableError } from './registry.js';
+
+/** Whether a request failed because NATS knows no subscriber for its subject. */
+function noResponders(e: unknown): boolean {
+  if (e instanceof NoRespondersError) return true;
+  if (e instanceof RequestError) return e.isNoResponders();
+  return false;
+}
 
 /** Options of {@link joinCluster}. Only `servers` is required. */
 export interface ClusterOptions {
@@ -31,6 +38,12 @@ export interface ClusterOptions {
   readonly heartbeatMs?: number;
   /** A node not heard from for this long is declared down. Default 1,000 ms (four heartbeats). */
   readonly downAfterMs?: number;
+  /**
+   * A node not heard from for this long is asked whether it still has a NATS connection, and
+   * declared down at once if NATS says it has none (its process died). Between `heartbeatMs` and
+   * `downAfterMs`; default two heartbeats (or `downAfterMs` less a heartbeat, if that is sooner).
+   */
+  readonly probeAfterMs?: number;
 }
 
 /** Counters of a node's cluster traffic since it joined. */
@@ -101,6 +114,13 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
       `joinCluster: downAfterMs must be finite and longer than heartbeatMs (${heartbeatMs}); got ${String(downAfterMs)}`,
     );
   }
+  const probeAfterMs =
+    options.probeAfterMs ?? Math.min(2 * heartbeatMs, Math.max(heartbeatMs, downAfterMs - heartbeatMs));
+  if (!(probeAfterMs >= heartbeatMs && probeAfterMs <= downAfterMs) || !Number.isFinite(probeAfterMs)) {
+    throw new RangeError(
+      `joinCluster: probeAfterMs must be between heartbeatMs (${heartbeatMs}) and downAfterMs (${downAfterMs}); got ${String(probeAfterMs)}`,
+    );
+  }
   const servers = [...(typeof options.servers === 'string' ? [options.servers] : options.servers)];
   let nc: NatsConnection;
   try {
@@ -130,8 +150,23 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
         });
         return () => sub.unsubscribe();
       },
+      answer: (subject) => {
+        const sub = nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err === null) msg.respond();
+          },
+        });
+        return () => sub.unsubscribe();
+      },
+      ask: (subject, timeoutMs) => {
+        if (!dist.connected) return Promise.resolve('unknown');
+        return nc.request(subject, undefined, { timeout: timeoutMs }).then(
+          () => 'here',
+          (e: unknown) => (noResponders(e) ? 'gone' : 'unknown'),
+        );
+      },
     },
-    { cluster, node, boot, heartbeatMs, downAfterMs, now: () => performance.now() },
+    { cluster, node, boot, heartbeatMs, downAfterMs, probeAfterMs, now: () => performance.now() },
     {
       up: (n, b, rejoined) => {
         dist.peerUp(n, b, rejoined);
@@ -146,7 +181,9 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
   );
   const m = membership;
   // Half of downAfterMs: this node stops answering for its names well before the others may free them.
-  const current = () => m.lastEcho >= 0 && performance.now() - m.lastEcho <= downAfterMs / 2;
+  // And at once when its connection drops: the others may then be told by NATS that it has none
+  // (probeAfterMs), and free them sooner.
+  const current = () => dist.connected && m.lastEcho >= 0 && performance.now() - m.lastEcho <= downAfterMs / 2;
   const registry = new ClusterRegistry(system, nc, dist, { bucket: `${cluster}-names`, downAfterMs, current });
   const groups = new ProcessGroups(system, dist, cluster);
   membership.start();

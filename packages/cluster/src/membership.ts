@@ -5,6 +5,13 @@
  * for `downAfterMs` is declared down with `noconnection`; one that leaves says so on `<cluster>.bye`
  * and is down at once with `left`. Every node sees the others' heartbeats on the same subjects, so
  * they agree on the same events, each within about `downAfterMs` of the cause.
+ *
+ * A process that dies (SIGKILL, a crash) is found sooner: a node silent for `probeAfterMs` is asked
+ * on a subject only it answers (`<cluster>.alive.<node>.<boot>`), and when NATS itself says nobody
+ * subscribes to it ("no responders": the server dropped that node's connection), it is declared down
+ * with `noconnection` at once. A node that is alive but slow (a long GC, a starved core) keeps its
+ * connection and its subscription: the question just goes unanswered, and only `downAfterMs` of
+ * silence declares it down, as before.
  */
 import { pack, unpack } from 'msgpackr';
 
@@ -28,10 +35,22 @@ function withBeat(data: Uint8Array, use: (b: Beat) => void): void {
   }
 }
 
-/** The transport membership needs: publish, and subscribe with a callback. */
+/** The transport membership needs: publish, subscribe with a callback, and requests. */
 export interface Bus {
   publish(subject: string, data: Uint8Array): void;
   subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
+  /** Answers every request on `subject` (with nothing) until the returned function is called. */
+  answer(subject: string): () => void;
+  /**
+   * Asks `subject`: `gone` when the transport says nothing subscribes to it, `here` when answered,
+   * `unknown` when neither came within `timeoutMs` (or this node could not ask).
+   */
+  ask(subject: string, timeoutMs: number): Promise<'gone' | 'here' | 'unknown'>;
+}
+
+/** The subject only one run of a node answers, to say that it still has a connection. */
+export function aliveSubject(cluster: string, node: string, boot: string): string {
+  return `${cluster}.alive.${node}.${boot}`;
 }
 
 /** What membership reports, about one run (`boot`) of a node. */
@@ -47,13 +66,24 @@ export interface MembershipOptions {
   readonly boot: string;
   readonly heartbeatMs: number;
   readonly downAfterMs: number;
+  /** Silence after which a node is asked whether it still has a connection (< downAfterMs). */
+  readonly probeAfterMs: number;
   /** Monotonic milliseconds. */
   readonly now: () => number;
 }
 
+interface Peer {
+  readonly boot: string;
+  lastSeen: number;
+  /** Whether a question to it (`probeAfterMs`) is still waiting for its answer. */
+  asking: boolean;
+  /** When it was last asked (monotonic ms): at most once a heartbeat. */
+  askedAt: number;
+}
+
 /** @internal Tracks the other nodes from their heartbeats. */
 export class Membership {
-  readonly #peers = new Map<string, { boot: string; lastSeen: number }>();
+  readonly #peers = new Map<string, Peer>();
   /** Runs of nodes declared down for silence, by name: heard again, they were cut off, not gone. */
   readonly #silenced = new Map<string, string>();
   /** When this node last heard its own heartbeat come back through NATS (monotonic ms); -1: never. */
@@ -77,6 +107,9 @@ export class Membership {
     const { cluster } = this.o;
     this.#offs.push(this.bus.subscribe(`${cluster}.hb`, (d) => withBeat(d, (b) => this.#heard(b))));
     this.#offs.push(this.bus.subscribe(`${cluster}.bye`, (d) => withBeat(d, (b) => this.#left(b))));
+    // Before the first heartbeat: NATS handles a connection's subscriptions and publishes in order,
+    // so whoever hears this node can ask it at once.
+    this.#offs.push(this.bus.answer(aliveSubject(cluster, this.o.node, this.o.boot)));
     this.#beat();
     this.#timers.push(setInterval(() => this.#beat(), this.o.heartbeatMs));
     // Sweep often enough that a silent node is declared down within a fraction of a heartbeat.
@@ -124,7 +157,7 @@ export class Membership {
     if (known !== undefined) this.events.down(b.node, known.boot, 'noconnection');
     const rejoined = this.#silenced.get(b.node) === b.boot;
     this.#silenced.delete(b.node);
-    this.#peers.set(b.node, { boot: b.boot, lastSeen: now });
+    this.#peers.set(b.node, { boot: b.boot, lastSeen: now, asking: false, askedAt: 0 });
     this.events.up(b.node, b.boot, rejoined);
     // Answer at once, so that the newcomer sees this node without waiting a heartbeat.
     this.#beat();
@@ -140,10 +173,33 @@ export class Membership {
   #sweep(): void {
     const now = this.o.now();
     for (const [node, p] of this.#peers) {
-      if (now - p.lastSeen < this.o.downAfterMs) continue;
-      this.#peers.delete(node);
-      this.#silenced.set(node, p.boot);
-      this.events.down(node, p.boot, 'noconnection');
+      const silent = now - p.lastSeen;
+      if (silent >= this.o.downAfterMs) this.#declareDown(node, p);
+      else if (silent >= this.o.probeAfterMs && !p.asking && now - p.askedAt >= this.o.heartbeatMs) this.#ask(node, p);
     }
+  }
+
+  #declareDown(node: string, p: Peer): void {
+    this.#peers.delete(node);
+    this.#silenced.set(node, p.boot);
+    this.events.down(node, p.boot, 'noconnection');
+  }
+
+  /** Asks a silent node whether it still has a connection; NATS answering for it that it has none is its end. */
+  #ask(node: string, p: Peer): void {
+    p.asking = true;
+    p.askedAt = this.o.now();
+    void this.bus.ask(aliveSubject(this.o.cluster, node, p.boot), this.o.heartbeatMs).then(
+      (answer) => {
+        p.asking = false;
+        // Only the same run, still silent and not yet declared down: a beat that came meanwhile wins.
+        if (answer !== 'gone' || this.#stopped || this.#peers.get(node) !== p) return;
+        if (this.o.now() - p.lastSeen < this.o.probeAfterMs) return;
+        this.#declareDown(node, p);
+      },
+      () => {
+        p.asking = false;
+      },
+    );
   }
 }
