@@ -266,6 +266,7 @@ export const clusterFailover: Scenario = {
         const before = await fleet.tally();
         const atNs = Number(process.hrtime.bigint());
         await fleet.mark(atNs);
+        const killedAt = Date.now();
         c.kill(killed);
         await fleet.watch(ctx.quick ? 6 : 10, `${label}: after the kill of n${victim + 1}`);
         await fleet.rate(0);
@@ -274,12 +275,14 @@ export const clusterFailover: Scenario = {
         const recovered = f.recovery.filter((x) => x >= 0);
         const never = f.recovery.length - recovered.length;
         const closed = f.dropped[String(survivor.port)] ?? 0;
+        const downAt = loggedAt(survivor, 'chat process down');
         const notes = [
           `${label}: killed n${victim + 1} (owned ${owned.map((x, i) => `n${i + 1}:${x}`).join(' ')} rooms); ` +
             `rooms delivering again: ${recovered.length} of ${f.recovery.length}` +
             (never > 0 ? ` (${never} never did)` : '') +
             `; max ${Math.max(...recovered).toFixed(0)} ms; sockets closed: ${JSON.stringify(f.dropped)} ` +
-            `(port ${killed.port} was killed); sends answered unavailable: ${tally.unavailable - before.unavailable}`,
+            `(port ${killed.port} was killed); sends answered unavailable: ${tally.unavailable - before.unavailable}; ` +
+            `the survivor declared n${victim + 1} down ${downAt === undefined ? '(not logged)' : `${downAt - killedAt} ms`} after the kill`,
         ];
         return {
           figures: {
@@ -298,6 +301,20 @@ export const clusterFailover: Scenario = {
     );
   },
 };
+
+/** When (Date.now()) a process last logged a warning with this message, from its pino lines. */
+function loggedAt(p: ServerProc, message: string): number | undefined {
+  let at: number | undefined;
+  for (const line of p.warnings()) {
+    try {
+      const v = JSON.parse(line) as { msg?: unknown; time?: unknown };
+      if (v.msg === message && typeof v.time === 'number') at = v.time;
+    } catch {
+      // Clipped at 300 characters: not this one.
+    }
+  }
+  return at;
+}
 
 // ---- connections ---------------------------------------------------------------------------------
 

@@ -296,8 +296,11 @@ export class LoadGroup {
         port: plan.ports === undefined ? plan.port : (plan.ports[g % plan.ports.length] as number),
         resuming: false,
         missing: undefined,
-        // Half the connections start with a DM, half with a room message.
-        sends: g % 2,
+        // Half the connections start with a DM, half with a room message, and so half of those of
+        // each server too: not by g's parity, which picks the port (connection g goes to port
+        // g % N), or in a cluster one process's clients would all send room messages while the
+        // other's sent DMs, swapping each round (4 s in S2), and a room could hear nothing for a round.
+        sends: Math.imul(g, 0x9e3779b1) >>> 31,
         seq: 0,
         ref: 0,
       };
