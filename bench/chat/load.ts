@@ -185,6 +185,23 @@ function refKind(r: unknown): number {
 const MAX_SENDS_PER_TICK = 5_000;
 const TICK_MS = 5;
 
+/**
+ * Connections per source address. Each connection from one address to one server port needs a local
+ * port of its own, and Linux's search for a free one slows as they fill. From 127.0.0.1 alone, past
+ * about 140,000 connections to a dozen server ports the connect rate fell from about 2,000/s to
+ * 250/s, the load's processes handled their connects seconds late, and the servers' HTTP idle
+ * timeout (uWS: about 10 s without a request) closed some before their upgrade request came. So
+ * connection g comes from the (g / 5,000)th address of 127.0.0.0/8: the first 5,000 from
+ * 127.0.0.1, as every load up to that size.
+ */
+const PER_SOURCE_ADDRESS = 5_000;
+
+/** The source address of connection g: 127.0.0.1, then 127.0.0.2, ... (250 to a /24). */
+export function sourceAddress(g: number): string {
+  const i = Math.floor(g / PER_SOURCE_ADDRESS);
+  return `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
 function zeroTally(): Tally {
   return {
     connected: 0,
@@ -362,6 +379,7 @@ export class LoadGroup {
         c.ws = new WsClient(
           {
             port: c.port,
+            localAddress: sourceAddress(c.g),
             path: `/ws?user=${c.user}`,
             ...(timeout === undefined ? {} : { handshakeTimeoutMs: timeout }),
           },

@@ -127,8 +127,9 @@ export class ServerProc implements Measured {
 
   static async start(kind: Competitor, ctx: RunContext, o: ServerOptions = {}): Promise<ServerProc> {
     // Both servers get the same node flags (--expose-gc for the memory readings, and the loader).
-    // Every load connection comes from 127.0.0.1: the per-address cap (1,000 by default) would refuse
-    // the load, so the bench lifts it to the process's whole connection cap.
+    // The load's connections come from 127.0.0.1 (5,000 to each further address of 127.0.0.0/8 past
+    // the first 5,000: load.ts, sourceAddress): the per-address cap (1,000 by default) would refuse
+    // the load, so the bench lifts it.
     const args =
       kind === 'troupe'
         ? [

@@ -104,6 +104,8 @@ export interface WsConnectOptions {
   readonly path: string;
   /** Default 127.0.0.1: the benchmark never leaves the machine. */
   readonly host?: string;
+  /** The source address to connect from (any of 127.0.0.0/8); default the kernel's choice (127.0.0.1). */
+  readonly localAddress?: string;
   /** Give up on the handshake after this long. Default 10,000 ms. */
   readonly handshakeTimeoutMs?: number;
 }
@@ -125,6 +127,9 @@ export class WsClient {
   #fragments: Buffer[] | undefined = undefined;
   #fragmentsBinary = false;
   #timer: NodeJS.Timeout | undefined;
+  /** When the connection was started, and when TCP connected (-1: not yet), for the failure's reason. */
+  readonly #startedAt = performance.now();
+  #connectedAt = -1;
 
   constructor(options: WsConnectOptions, sink: WsSink) {
     this.#sink = sink;
@@ -133,6 +138,7 @@ export class WsClient {
     this.#socket = connect({
       host,
       port: options.port,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       noDelay: true,
       onread: {
         buffer: READ_BUFFER,
@@ -143,13 +149,16 @@ export class WsClient {
       },
     });
     this.#socket.on('connect', () => {
+      this.#connectedAt = performance.now();
       this.#socket.write(
         `GET ${options.path} HTTP/1.1\r\nHost: ${host}:${options.port}\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${this.#key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
-    this.#socket.on('error', () => this.#finish(1006, 'socket error'));
-    this.#socket.on('close', () => this.#finish(1006, 'connection dropped'));
+    this.#socket.on('error', (e: NodeJS.ErrnoException) =>
+      this.#finish(1006, `socket error ${e.code ?? e.message} ${this.#when()}`),
+    );
+    this.#socket.on('close', () => this.#finish(1006, `connection dropped ${this.#when()}`));
     this.#timer = setTimeout(() => {
       if (!this.#open) this.#finish(1006, 'handshake timeout');
     }, options.handshakeTimeoutMs ?? 10_000);
@@ -204,6 +213,14 @@ export class WsClient {
   /** Drops the TCP connection at once. */
   destroy(): void {
     this.#finish(1006, 'destroyed by client');
+  }
+
+  /** Where the connection was when it failed: how far the handshake got, and when. */
+  #when(): string {
+    const ms = (t: number) => `${(t - this.#startedAt).toFixed(0)} ms`;
+    const now = performance.now();
+    if (this.#connectedAt < 0) return `(TCP not connected, ${ms(now)} after the start)`;
+    return `(TCP connected at ${ms(this.#connectedAt)}, ${this.#open ? 'upgraded' : 'no upgrade answer'}, ${ms(now)} after the start)`;
   }
 
   #finish(code: number, reason: string): void {

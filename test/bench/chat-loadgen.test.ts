@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { type Fault, startBaseline } from '../../bench/chat/baseline-server.js';
-import { LoadGroup, type Tally } from '../../bench/chat/load.js';
+import { LoadGroup, sourceAddress, type Tally } from '../../bench/chat/load.js';
 import { lostOf, violations } from '../../bench/chat/scenario.js';
 import type { Encoding } from '../../bench/chat/wire.js';
 import { OP_PING, OP_PONG, WsClient } from '../../bench/chat/ws-client.js';
@@ -231,5 +231,32 @@ describe('chat load generator: raw WebSocket client', () => {
       [OP_PONG, 'hi'],
       [1, '{"type":"ping"}'],
     ]);
+  });
+
+  it('spreads a large load over source addresses: 5,000 connections to each of 127.0.0.1, .2, ...', async () => {
+    // Every connection from one address takes a local port for its destination, and Linux's search
+    // for a free one slows as the ports fill: 200,000 connections need dozens of addresses.
+    assert.equal(sourceAddress(0), '127.0.0.1');
+    assert.equal(sourceAddress(4_999), '127.0.0.1');
+    assert.equal(sourceAddress(5_000), '127.0.0.2');
+    assert.equal(sourceAddress(199_999), '127.0.0.40');
+    assert.equal(sourceAddress(250 * 5_000), '127.0.1.1');
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    try {
+      const seen = once(server, 'connection') as Promise<[Socket]>;
+      const client = new WsClient(
+        { port, path: '/ws?user=u5000', localAddress: sourceAddress(5_000) },
+        { open: () => {}, message: () => {}, closed: () => {} },
+      );
+      const [socket] = await seen;
+      assert.equal(socket.remoteAddress, '127.0.0.2');
+      client.destroy();
+      socket.destroy();
+    } finally {
+      server.close();
+    }
   });
 });
