@@ -10,6 +10,7 @@ import { dynamicSupervisor, type Ref } from 'troupe';
 import { settle } from 'troupe/testing';
 import type { OwnerMsg } from '../../examples/chat/src/owner.js';
 import { OWNER_CHECK_MS, OWNER_CHECKS, type RelayMsg, relay } from '../../examples/chat/src/relay.js';
+import { answerLostRequest } from '../../examples/chat/src/room.js';
 import { ensureRoom, OWNER_SUP, RELAY_SUP } from '../../examples/chat/src/world.js';
 import { harness } from './harness.js';
 
@@ -30,12 +31,21 @@ async function relayHarness() {
   const owner = h.system.spawn((m: OwnerMsg) => {
     toOwner.push(m);
   }) as unknown as Ref<OwnerMsg>;
-  const state = { findable: true };
+  /** `throwOnce`: the registry's next lookup throws (a bug of the relay's own, as far as it knows). */
+  const state = { findable: true, throwOnce: false };
   (h.world as { cluster: unknown }).cluster = {
     draining: false,
     cluster: {
       connected: true,
-      registry: { whereis: () => (state.findable ? owner : undefined) },
+      registry: {
+        whereis: () => {
+          if (state.throwOnce) {
+            state.throwOnce = false;
+            throw new Error('injected: the registry lookup failed');
+          }
+          return state.findable ? owner : undefined;
+        },
+      },
     },
   };
   h.world.names.register(
@@ -312,3 +322,52 @@ test('joins still unanswered are asked again when the relay attaches again, and 
   await r.run();
   assert.deepEqual(shown(bob.socket.frames), ['joined r1', 'joined r2']);
 });
+
+// A relay that crashes on a client's request answers it `internal` (the dead letter, as startChat
+// installs answerLostRequest); what it kept across the restart must not answer it a second time.
+
+test('a message the relay crashed on after numbering it is answered internal only, not unavailable later', async () => {
+  const r = await attached();
+  r.system.onDeadLetter(answerLostRequest);
+  const alice = await r.member('alice');
+  const bob = await r.member('bob');
+  r.taken();
+  // The relay numbers alice's message and puts it in flight, then fails reading her session (once).
+  let fail = true;
+  const failing = Object.create(alice.socket, {
+    session: {
+      get() {
+        if (!fail) return alice.socket.session;
+        fail = false;
+        throw new Error('injected: the session could not be read');
+      },
+    },
+  });
+  r.relayOf().send({ type: 'publish', conn: alice.ref, socket: failing, content: 'hi', ref: 7 } as never);
+  await r.run();
+  assert.deepEqual(shown(alice.socket.frames), ['error internal 7']);
+  // Bob's message, numbered after hers, is echoed: every earlier one still in flight is settled.
+  r.relayOf().send({ type: 'publish', conn: bob.ref, socket: bob.socket, content: 'yo', ref: 8 } as never);
+  await r.run();
+  const sent = r.taken().find((m) => m.type === 'publish') as Extract<OwnerMsg, { type: 'publish' }>;
+  r.msg(1, 'yo', sent.seq);
+  await r.run();
+  assert.deepEqual(shown(alice.socket.frames), ['error internal 7', 'yo'], 'one answer for ref 7');
+  assert.deepEqual(shown(bob.socket.frames), ['yo', 'ack 8']);
+});
+
+test('a join the relay crashed on while it held it is answered internal only, and makes no member', async () => {
+  const r = await relayHarness();
+  r.system.onDeadLetter(answerLostRequest);
+  r.state.findable = false;
+  r.relayOf();
+  await r.run();
+  // Alice's join waits for an owner; looking for one throws: the relay restarts.
+  r.state.throwOnce = true;
+  const alice = r.conn('alice');
+  r.relayOf().send({ type: 'join', conn: alice.ref, socket: alice.socket, ref: 3 } as never);
+  await r.run();
+  assert.deepEqual(shown(alice.socket.frames), ['error internal 3'], 'one answer for ref 3');
+  assert.equal(r.world.members.lookup('lobby').has(alice.ref as never), false, 'not a member');
+});
+

@@ -301,10 +301,308 @@ function refuseHeld(s: RelayState, why: string): void {
   }
 }
 
+/**
+ * Forgets the request a crashed incarnation was handling, so that its `internal` answer is its only
+ * one: not held (it would hear `unavailable`), not in flight (`ack` or `unavailable`), not a pending
+ * join (`joined`; a member it made is undone below, with the other unanswered fresh ones).
+ */
+function forgetLost(s: RelayState, lost: Held): void {
+  const kept = s.kept;
+  const i = kept.held.indexOf(lost);
+  if (i >= 0) kept.held.splice(i, 1);
+  if (lost.type === 'publish') {
+    // Numbered last, if it got as far as that: an echo of it later settles nobody.
+    const f = kept.inflight.at(-1);
+    if (f !== undefined && f.socket === lost.socket && f.ref === lost.ref && f.seq === kept.seq) kept.inflight.pop();
+  } else if (lost.type === 'join') kept.pending.delete(lost.conn);
+}
+
 function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
   if (s.perUser.size > 0 || s.idle) return;
   s.idle = true;
   ctx.sendAfter(ctx.self, { type: 'idle.check' }, s.world.options.roomIdleMs);
+}
+
+/** What the relay does with one message (`relay.receive`, which notes the request it handles). */
+function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayState {
+  const world = s.world;
+  const self = ctx.self;
+  switch (msg.type) {
+    case 'join': {
+      if (s.closing) {
+        // This relay is on its way out (unregistered already): the join goes to the next one.
+        handOn(s, msg);
+        return s;
+      }
+      const socket = msg.socket;
+      const user = socket.session.user;
+      const why = refusal(s);
+      if (why !== undefined) {
+        // Not a member yet: it is not made one (nothing was applied); a member keeps its place.
+        unavailable(socket, msg.ref, why);
+        return s;
+      }
+      s.idle = false;
+      if (!s.watched.has(msg.conn)) {
+        const member: Member = socket;
+        // A connection that ended before its join got here is not made a member (room.ts).
+        if (!world.members.register(s.name, msg.conn, member).ok) return s;
+        s.kept.fresh.add(msg.conn);
+        if (watch(s, msg.conn, member) && s.owner !== undefined) {
+          s.owner.send({ type: 'present', relay: self, user, here: true });
+        }
+      }
+      s.gapped.delete(msg.conn);
+      if (s.owner === undefined) hold(s, ctx, msg);
+      else forward(s, ctx, msg);
+      return s;
+    }
+
+    case 'leave': {
+      if (!s.watched.has(msg.conn)) {
+        if (!passLeaveOn(s, self as Ref<never>, msg)) notMember(msg.socket, s.name, msg.ref);
+        return s;
+      }
+      world.members.unregister(s.name, msg.conn);
+      const gone = leaveHere(s, msg.conn);
+      if (gone !== undefined) s.owner?.send({ type: 'present', relay: self, user: gone, here: false });
+      sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
+      becameEmpty(s, ctx);
+      return s;
+    }
+
+    case 'publish': {
+      if (s.closing) {
+        handOn(s, msg);
+        return s;
+      }
+      const why = refusal(s);
+      if (why !== undefined) unavailable(msg.socket, msg.ref, why);
+      else if (s.owner === undefined) hold(s, ctx, msg);
+      else forward(s, ctx, msg);
+      return s;
+    }
+
+    case 'owner': {
+      s.resolving = false;
+      s.lostOwner = false;
+      if (s.closing) return s;
+      s.owner = msg.ref;
+      s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
+      // Messages a crashed incarnation sent an owner that is gone now were not applied.
+      if (s.kept.sentTo !== undefined && s.kept.sentTo !== msg.ref) {
+        for (const f of s.inflight.splice(0))
+          unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+      }
+      s.kept.sentTo = msg.ref;
+      attachTo(s, ctx, msg.ref);
+      // Joins that were waiting for an answer from the previous owner (or from this one, before
+      // a restart of this relay) go to this one.
+      askAgain(s, ctx);
+      const held = s.held.splice(0);
+      for (const h of held) forward(s, ctx, h);
+      return s;
+    }
+
+    case 'owner.failed': {
+      s.resolving = false;
+      refuseHeld(s, `room ${s.name} has no owner: ${msg.reason}`);
+      becameEmpty(s, ctx);
+      // Members keep their membership here, and the relay looks again in a moment.
+      if (s.perUser.size > 0) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
+      return s;
+    }
+
+    case 'owner.retry':
+      if (s.owner === undefined && (s.held.length > 0 || s.perUser.size > 0)) resolveOwner(s, ctx);
+      return s;
+
+    case 'o.welcome': {
+      if (msg.owner !== s.owner) return s;
+      if (s.kept.epoch !== undefined && msg.epoch !== s.kept.epoch) {
+        // The room lost its history (its records are gone from the stream): as a single process
+        // does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
+        const joined = new Encoded({
+          type: 'joined',
+          room: s.name,
+          members: msg.members,
+          epoch: msg.epoch,
+          id: msg.id,
+        });
+        for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m);
+        s.gapped.clear();
+      } else if (s.kept.epoch !== undefined && msg.id > s.kept.lastId) {
+        // Same epoch, messages this relay never saw (stored by an owner that died before it sent
+        // them on): repaired with what the owner sent along, and what it could not is a gap.
+        // From the one after the last written here: the owner sent what follows the id this
+        // relay attached with, and messages may have come between. Each counted once written
+        // (a crash on one does not write the ones before it again).
+        const before = s.kept.lastId;
+        const hole = msg.gapFrom > 0 ? Math.max(msg.gapFrom, before + 1) : msg.missed.length === 0 ? before + 1 : 0;
+        for (let i = Math.max(0, before + 1 - msg.first); i < msg.missed.length; i++) {
+          const frame = Encoded.fromJson(msg.missed[i] as Uint8Array);
+          s.kept.writing = msg.first + i;
+          for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, msg.first + i);
+          s.kept.writing = 0;
+          s.kept.lastId = msg.first + i;
+        }
+        if (hole > 0) {
+          for (const [conn, m] of live(s)) {
+            s.gapped.add(conn);
+            world.counters.gaps++;
+            sendFrame(m, { type: 'gap', room: s.name, from: hole });
+          }
+        }
+      }
+      s.kept.epoch = msg.epoch;
+      s.kept.lastId = msg.id;
+      return s;
+    }
+
+    case 'o.joined': {
+      const asked = s.pending.get(msg.conn);
+      // Answered already (a join asked twice), or an answer to an earlier join of the connection.
+      if (asked === undefined || (msg.n !== undefined && msg.n !== asked.n)) return s;
+      s.pending.delete(msg.conn);
+      s.kept.fresh.delete(msg.conn);
+      const m = s.watched.get(msg.conn);
+      if (m === undefined) return s;
+      const socket = m;
+      const joined: ServerFrame = withRef(
+        { type: 'joined', room: s.name, members: msg.members, epoch: msg.epoch, id: msg.id },
+        msg.ref,
+      );
+      if (msg.recovered === undefined) {
+        sendFrame(socket, joined);
+        return s;
+      }
+      sendFrame(socket, { ...joined, recovered: msg.recovered } as ServerFrame);
+      // Each frame decoded only when it is written (the budget may cut the replay short).
+      const replay = msg.replay ?? [];
+      const at = (i: number) => Encoded.fromJson(replay[i] as Uint8Array);
+      const cut = writeReplay(socket, replay.length, at, msg.first ?? 0, world.options.softLimit);
+      if (socket.closed) return s;
+      const gapFrom = cut === 0 ? (msg.gapFrom ?? 0) : cut;
+      if (gapFrom > 0) {
+        world.counters.gaps++;
+        s.gapped.add(msg.conn);
+        sendFrame(socket, { type: 'gap', room: s.name, from: gapFrom });
+        msg.conn.send({ type: 'slow', room: s.name });
+      }
+      return s;
+    }
+
+    case 'o.msg': {
+      if (s.dropNext) {
+        s.dropNext = false;
+        return s;
+      }
+      const id = msg.id;
+      if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1 && id > s.kept.lastId) {
+        for (const [conn, m] of live(s)) {
+          s.gapped.add(conn);
+          world.counters.gaps++;
+          sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
+        }
+      }
+      const frame = Encoded.fromJson(msg.json);
+      // Stored by the owner: if this relay crashes while writing it, its sender still hears `ack`.
+      s.kept.echoSeq = msg.origin;
+      s.kept.writing = id;
+      const t0 = performance.now();
+      for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
+      world.fanout?.observe((performance.now() - t0) / 1000);
+      s.kept.writing = 0;
+      s.kept.echoSeq = 0;
+      // Counted once written: a crash while writing it is a gap from it on restart (init).
+      if (id > s.kept.lastId) s.kept.lastId = id;
+      if (msg.origin > 0) settle(s, msg.origin, id);
+      return s;
+    }
+
+    case 'o.position':
+      if (msg.owner !== s.owner || s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
+      // Messages after lastId were sent and never arrived: a hole, announced (the members resume
+      // from the owner's history with join + since).
+      for (const [conn, m] of live(s)) {
+        s.gapped.add(conn);
+        world.counters.gaps++;
+        sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
+      }
+      s.kept.lastId = msg.id;
+      return s;
+
+    case 'drop.next':
+      s.dropNext = true;
+      return s;
+
+    case 'owner.check': {
+      const owner = s.owner;
+      if (owner === undefined || s.closing || s.checksLeft <= 0) return s;
+      owner.send({ type: 'check', relay: self });
+      if (--s.checksLeft > 0) ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
+      return s;
+    }
+
+    case 'o.unknown':
+      // Attached again: the welcome brings what this relay missed meanwhile (or a gap).
+      if (msg.owner === s.owner) {
+        attachTo(s, ctx, msg.owner);
+        askAgain(s, ctx);
+      }
+      return s;
+
+    case 'o.refused': {
+      // Against the owner the messages went to: after a restart, before `owner` is handled.
+      if (msg.owner !== s.kept.sentTo) return s;
+      settle(s, msg.seq, 0);
+      // Attached again: the owner lost track of this relay (it saw it go).
+      if (msg.owner === s.owner) {
+        attachTo(s, ctx, msg.owner);
+        askAgain(s, ctx);
+      }
+      return s;
+    }
+
+    case 'o.presence': {
+      const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
+      for (const [, m] of live(s)) frame.sendTo(m);
+      return s;
+    }
+
+    case 'idle.check': {
+      if (s.perUser.size > 0 || !s.idle) {
+        s.idle = false;
+        return s;
+      }
+      if (world.rooms.whereis(s.name) === (self as Ref<never>)) world.rooms.unregister(s.name);
+      s.closing = true;
+      s.owner?.send({ type: 'detach', relay: self });
+      ctx.self.send({ type: 'close' });
+      return s;
+    }
+
+    case 'close':
+      if (s.closing) ctx.stop('normal');
+      return s;
+
+    case 'presence.flush':
+      return s;
+
+    case 'member.exit': {
+      // A member connection ended for good (the members registry's onExit); one not counted
+      // here left before it ended, or this relay started after its end.
+      if (!s.watched.has(msg.conn)) return s;
+      const gone = leaveHere(s, msg.conn);
+      if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
+      becameEmpty(s, ctx);
+      return s;
+    }
+
+    case 'crash':
+      world.counters.roomCrashes++;
+      throw new Error(`injected crash in the relay of room ${s.name}`);
+  }
 }
 
 export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
@@ -339,8 +637,13 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       for (const set of [kept.pending, kept.gapped, kept.fresh])
         for (const conn of set.keys()) if (!s.watched.has(conn)) set.delete(conn);
     }
+    // The request the last incarnation crashed on was answered `internal` (answerLostRequest): it
+    // is not answered again, whether it waited for an owner, went to one, or was half applied.
+    const lost = kept.current;
+    kept.current = undefined;
+    if (lost !== undefined) forgetLost(s, lost);
     // Requests that waited for an owner when the last incarnation crashed are answered, not
-    // replayed (one of them may be what it crashed on); the senders try again.
+    // replayed; the senders try again.
     refuseHeld(s, `room ${name} restarted; try again`);
     // A member made by a join that is neither held nor sent (the last incarnation crashed between
     // the two: that join is answered `internal`) is not a member.
@@ -372,284 +675,13 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
   },
 
   receive(s, msg, ctx) {
-    const world = s.world;
-    const self = ctx.self;
-    switch (msg.type) {
-      case 'join': {
-        if (s.closing) {
-          // This relay is on its way out (unregistered already): the join goes to the next one.
-          handOn(s, msg);
-          return s;
-        }
-        const socket = msg.socket;
-        const user = socket.session.user;
-        const why = refusal(s);
-        if (why !== undefined) {
-          // Not a member yet: it is not made one (nothing was applied); a member keeps its place.
-          unavailable(socket, msg.ref, why);
-          return s;
-        }
-        s.idle = false;
-        if (!s.watched.has(msg.conn)) {
-          const member: Member = socket;
-          // A connection that ended before its join got here is not made a member (room.ts).
-          if (!world.members.register(s.name, msg.conn, member).ok) return s;
-          s.kept.fresh.add(msg.conn);
-          if (watch(s, msg.conn, member) && s.owner !== undefined) {
-            s.owner.send({ type: 'present', relay: self, user, here: true });
-          }
-        }
-        s.gapped.delete(msg.conn);
-        if (s.owner === undefined) hold(s, ctx, msg);
-        else forward(s, ctx, msg);
-        return s;
-      }
-
-      case 'leave': {
-        if (!s.watched.has(msg.conn)) {
-          if (!passLeaveOn(s, self as Ref<never>, msg)) notMember(msg.socket, s.name, msg.ref);
-          return s;
-        }
-        world.members.unregister(s.name, msg.conn);
-        const gone = leaveHere(s, msg.conn);
-        if (gone !== undefined) s.owner?.send({ type: 'present', relay: self, user: gone, here: false });
-        sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
-        becameEmpty(s, ctx);
-        return s;
-      }
-
-      case 'publish': {
-        if (s.closing) {
-          handOn(s, msg);
-          return s;
-        }
-        const why = refusal(s);
-        if (why !== undefined) unavailable(msg.socket, msg.ref, why);
-        else if (s.owner === undefined) hold(s, ctx, msg);
-        else forward(s, ctx, msg);
-        return s;
-      }
-
-      case 'owner': {
-        s.resolving = false;
-        s.lostOwner = false;
-        if (s.closing) return s;
-        s.owner = msg.ref;
-        s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
-        // Messages a crashed incarnation sent an owner that is gone now were not applied.
-        if (s.kept.sentTo !== undefined && s.kept.sentTo !== msg.ref) {
-          for (const f of s.inflight.splice(0))
-            unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
-        }
-        s.kept.sentTo = msg.ref;
-        attachTo(s, ctx, msg.ref);
-        // Joins that were waiting for an answer from the previous owner (or from this one, before
-        // a restart of this relay) go to this one.
-        askAgain(s, ctx);
-        const held = s.held.splice(0);
-        for (const h of held) forward(s, ctx, h);
-        return s;
-      }
-
-      case 'owner.failed': {
-        s.resolving = false;
-        refuseHeld(s, `room ${s.name} has no owner: ${msg.reason}`);
-        becameEmpty(s, ctx);
-        // Members keep their membership here, and the relay looks again in a moment.
-        if (s.perUser.size > 0) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
-        return s;
-      }
-
-      case 'owner.retry':
-        if (s.owner === undefined && (s.held.length > 0 || s.perUser.size > 0)) resolveOwner(s, ctx);
-        return s;
-
-      case 'o.welcome': {
-        if (msg.owner !== s.owner) return s;
-        if (s.kept.epoch !== undefined && msg.epoch !== s.kept.epoch) {
-          // The room lost its history (its records are gone from the stream): as a single process
-          // does, the members stay and hear the new epoch unprompted (PROTOCOL.md).
-          const joined = new Encoded({
-            type: 'joined',
-            room: s.name,
-            members: msg.members,
-            epoch: msg.epoch,
-            id: msg.id,
-          });
-          for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m);
-          s.gapped.clear();
-        } else if (s.kept.epoch !== undefined && msg.id > s.kept.lastId) {
-          // Same epoch, messages this relay never saw (stored by an owner that died before it sent
-          // them on): repaired with what the owner sent along, and what it could not is a gap.
-          // From the one after the last written here: the owner sent what follows the id this
-          // relay attached with, and messages may have come between. Each counted once written
-          // (a crash on one does not write the ones before it again).
-          const before = s.kept.lastId;
-          const hole = msg.gapFrom > 0 ? Math.max(msg.gapFrom, before + 1) : msg.missed.length === 0 ? before + 1 : 0;
-          for (let i = Math.max(0, before + 1 - msg.first); i < msg.missed.length; i++) {
-            const frame = Encoded.fromJson(msg.missed[i] as Uint8Array);
-            s.kept.writing = msg.first + i;
-            for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, msg.first + i);
-            s.kept.writing = 0;
-            s.kept.lastId = msg.first + i;
-          }
-          if (hole > 0) {
-            for (const [conn, m] of live(s)) {
-              s.gapped.add(conn);
-              world.counters.gaps++;
-              sendFrame(m, { type: 'gap', room: s.name, from: hole });
-            }
-          }
-        }
-        s.kept.epoch = msg.epoch;
-        s.kept.lastId = msg.id;
-        return s;
-      }
-
-      case 'o.joined': {
-        const asked = s.pending.get(msg.conn);
-        // Answered already (a join asked twice), or an answer to an earlier join of the connection.
-        if (asked === undefined || (msg.n !== undefined && msg.n !== asked.n)) return s;
-        s.pending.delete(msg.conn);
-        s.kept.fresh.delete(msg.conn);
-        const m = s.watched.get(msg.conn);
-        if (m === undefined) return s;
-        const socket = m;
-        const joined: ServerFrame = withRef(
-          { type: 'joined', room: s.name, members: msg.members, epoch: msg.epoch, id: msg.id },
-          msg.ref,
-        );
-        if (msg.recovered === undefined) {
-          sendFrame(socket, joined);
-          return s;
-        }
-        sendFrame(socket, { ...joined, recovered: msg.recovered } as ServerFrame);
-        // Each frame decoded only when it is written (the budget may cut the replay short).
-        const replay = msg.replay ?? [];
-        const at = (i: number) => Encoded.fromJson(replay[i] as Uint8Array);
-        const cut = writeReplay(socket, replay.length, at, msg.first ?? 0, world.options.softLimit);
-        if (socket.closed) return s;
-        const gapFrom = cut === 0 ? (msg.gapFrom ?? 0) : cut;
-        if (gapFrom > 0) {
-          world.counters.gaps++;
-          s.gapped.add(msg.conn);
-          sendFrame(socket, { type: 'gap', room: s.name, from: gapFrom });
-          msg.conn.send({ type: 'slow', room: s.name });
-        }
-        return s;
-      }
-
-      case 'o.msg': {
-        if (s.dropNext) {
-          s.dropNext = false;
-          return s;
-        }
-        const id = msg.id;
-        if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1 && id > s.kept.lastId) {
-          for (const [conn, m] of live(s)) {
-            s.gapped.add(conn);
-            world.counters.gaps++;
-            sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
-          }
-        }
-        const frame = Encoded.fromJson(msg.json);
-        // Stored by the owner: if this relay crashes while writing it, its sender still hears `ack`.
-        s.kept.echoSeq = msg.origin;
-        s.kept.writing = id;
-        const t0 = performance.now();
-        for (const [conn, m] of s.watched) if (!s.pending.has(conn)) deliver(s, conn, m, frame, id);
-        world.fanout?.observe((performance.now() - t0) / 1000);
-        s.kept.writing = 0;
-        s.kept.echoSeq = 0;
-        // Counted once written: a crash while writing it is a gap from it on restart (init).
-        if (id > s.kept.lastId) s.kept.lastId = id;
-        if (msg.origin > 0) settle(s, msg.origin, id);
-        return s;
-      }
-
-      case 'o.position':
-        if (msg.owner !== s.owner || s.kept.epoch === undefined || msg.id <= s.kept.lastId) return s;
-        // Messages after lastId were sent and never arrived: a hole, announced (the members resume
-        // from the owner's history with join + since).
-        for (const [conn, m] of live(s)) {
-          s.gapped.add(conn);
-          world.counters.gaps++;
-          sendFrame(m, { type: 'gap', room: s.name, from: s.kept.lastId + 1 });
-        }
-        s.kept.lastId = msg.id;
-        return s;
-
-      case 'drop.next':
-        s.dropNext = true;
-        return s;
-
-      case 'owner.check': {
-        const owner = s.owner;
-        if (owner === undefined || s.closing || s.checksLeft <= 0) return s;
-        owner.send({ type: 'check', relay: self });
-        if (--s.checksLeft > 0) ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
-        return s;
-      }
-
-      case 'o.unknown':
-        // Attached again: the welcome brings what this relay missed meanwhile (or a gap).
-        if (msg.owner === s.owner) {
-          attachTo(s, ctx, msg.owner);
-          askAgain(s, ctx);
-        }
-        return s;
-
-      case 'o.refused': {
-        // Against the owner the messages went to: after a restart, before `owner` is handled.
-        if (msg.owner !== s.kept.sentTo) return s;
-        settle(s, msg.seq, 0);
-        // Attached again: the owner lost track of this relay (it saw it go).
-        if (msg.owner === s.owner) {
-          attachTo(s, ctx, msg.owner);
-          askAgain(s, ctx);
-        }
-        return s;
-      }
-
-      case 'o.presence': {
-        const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
-        for (const [, m] of live(s)) frame.sendTo(m);
-        return s;
-      }
-
-      case 'idle.check': {
-        if (s.perUser.size > 0 || !s.idle) {
-          s.idle = false;
-          return s;
-        }
-        if (world.rooms.whereis(s.name) === (self as Ref<never>)) world.rooms.unregister(s.name);
-        s.closing = true;
-        s.owner?.send({ type: 'detach', relay: self });
-        ctx.self.send({ type: 'close' });
-        return s;
-      }
-
-      case 'close':
-        if (s.closing) ctx.stop('normal');
-        return s;
-
-      case 'presence.flush':
-        return s;
-
-      case 'member.exit': {
-        // A member connection ended for good (the members registry's onExit); one not counted
-        // here left before it ended, or this relay started after its end.
-        if (!s.watched.has(msg.conn)) return s;
-        const gone = leaveHere(s, msg.conn);
-        if (gone !== undefined) s.owner?.send({ type: 'present', relay: ctx.self, user: gone, here: false });
-        becameEmpty(s, ctx);
-        return s;
-      }
-
-      case 'crash':
-        world.counters.roomCrashes++;
-        throw new Error(`injected crash in the relay of room ${s.name}`);
-    }
+    if (msg.type !== 'join' && msg.type !== 'publish') return handle(s, msg, ctx);
+    // Noted until it is handled: if the relay crashes on it, the next incarnation knows which
+    // request was answered `internal` (the dead letter) and answers it no second time.
+    s.kept.current = msg;
+    const next = handle(s, msg, ctx);
+    s.kept.current = undefined;
+    return next;
   },
 
   info(s, msg: InfoMessage, ctx) {

@@ -228,4 +228,10 @@ export class RelayStore {
   readonly gapped = new Set<Ref<ConnMsg>>();
   /** Members made by a join that no owner has answered: not members after all if none can be found. */
   readonly fresh = new Set<Ref<ConnMsg>>();
+  /**
+   * The join or publish being handled (undefined between messages). Set when the relay crashes on
+   * it: its sender was answered `internal` (the dead letter), so the next incarnation answers it no
+   * second time.
+   */
+  current: Held | undefined = undefined;
 }
