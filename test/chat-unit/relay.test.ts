@@ -370,4 +370,3 @@ test('a join the relay crashed on while it held it is answered internal only, an
   assert.deepEqual(shown(alice.socket.frames), ['error internal 3'], 'one answer for ref 3');
   assert.equal(r.world.members.lookup('lobby').has(alice.ref as never), false, 'not a member');
 });
-
