@@ -500,15 +500,17 @@ export class Fleet {
   }
 
   /**
-   * After the load stopped: waits until every expected delivery arrived, or nothing arrived for
-   * `quietMs`, or `maxMs` passed. Returns the tally.
+   * After the load stopped: waits until every expected delivery arrived and every send was
+   * answered, or nothing arrived for `quietMs`, or `maxMs` passed. Returns the tally.
    */
   async drain(maxMs: number, quietMs = 2_000): Promise<Tally> {
     return Fleet.drainAll([this], maxMs, quietMs);
   }
 
   /**
-   * `drain` over several fleets of one server (or cluster) at once, and their tallies added up.
+   * `drain` over several fleets of one server (or cluster) at once, and their tallies added up:
+   * until every expected delivery arrived and every send was answered, nothing more came for
+   * `quietMs`, or `maxMs` passed.
    * Fleets must be drained together when DMs cross them: a DM is expected by its sender's fleet
    * and delivered to the recipient's, so one fleet alone can look settled (DMs from the others
    * made up for what it still waits for) while a room message to it is still on its way; a tally
@@ -522,10 +524,12 @@ export class Fleet {
       let t = emptyTally();
       for (const f of fleets) t = addTally(t, await f.tally());
       const got = t.deliveredRoom + t.deliveredDm + t.shedDeliveries;
+      // And every send answered: the last member can have a message before its sender has the ack.
+      const answered = t.acks + t.shed + t.unavailable;
       const now = performance.now();
-      if (got >= t.expected || now - t0 > maxMs) return t;
-      if (got !== last) {
-        last = got;
+      if ((got >= t.expected && answered >= t.sentRoom + t.sentDm) || now - t0 > maxMs) return t;
+      if (got + answered !== last) {
+        last = got + answered;
         lastChange = now;
       } else if (now - lastChange > quietMs) return t;
       const first = fleets[0];

@@ -9,6 +9,9 @@
  *   against raw `nc.request` to a raw responder that decodes and re-encodes the same payload.
  * - `group-publish-nats-msgs`: NATS messages per `cluster.groups.publish` to a group of 9 members
  *   on 3 other nodes (one per node), every member checked to get every message.
+ * - `paced-R-cpu-us`: CPU (user + system) of NATS, the receiving and the sending process per
+ *   message, while one actor's `send` sends R messages a second to an actor on another node, against
+ *   raw `nc.publish` at the same rate; best of the runs, like every figure here.
  * - `node-down-ms`: a node killed with SIGKILL, to `nodedown` seen by both other nodes (the later
  *   of the two), with the default heartbeat (250 ms) and `downAfterMs` (1,000 ms); the median of
  *   three kills.
@@ -20,6 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { arch, cpus, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { INSTALL, natsServerPath, startNats as startNatsServer } from '../../scripts/nats-server.js';
+import { cpuTimeUs } from '../chat/proc.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,18 +38,26 @@ const SENDS = quick ? 100_000 : 400_000;
 const CALLS = quick ? 2_000 : 10_000;
 const PUBLISHES = quick ? 2_000 : 10_000;
 const KILLS = quick ? 1 : 3;
+/** [messages, per second] of the paced runs: 8 s at a quiet chat's bus rate, 4 s at a busy one's. */
+const PACED: ReadonlyArray<readonly [number, number]> = quick
+  ? [[2_000, 1_000]]
+  : [
+      [2_000, 250],
+      [16_000, 2_000],
+      [64_000, 16_000],
+    ];
 
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 let clusters = 0;
 
-async function startNats(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startNats(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const bin = natsServerPath();
   if (bin === undefined) {
     console.error(`bench:cluster needs nats-server; install it with: ${INSTALL}`);
     process.exit(1);
   }
   const nats = await startNatsServer(bin);
-  return { url: nats.url, stop: () => nats.stop() };
+  return { url: nats.url, pid: nats.pid, stop: () => nats.stop() };
 }
 
 /** A worker process and the JSON lines it prints. */
@@ -102,6 +114,31 @@ async function pairRun(url: string, sinkRole: string, sendRole: string, n: numbe
   const r = (await send.next()) as Record<string, number>;
   stop(sink, send);
   return r;
+}
+
+/**
+ * CPU (user + system) of NATS, the sink and the sender, in µs per message, while the sender sends
+ * `n` messages at `rate` a second (`paced` / `raw-paced`).
+ */
+async function pacedRun(
+  nats: { url: string; pid: number },
+  sinkRole: string,
+  sendRole: string,
+  n: number,
+  rate: number,
+) {
+  const cluster = `bench${++clusters}`;
+  const sink = start(sinkRole, nats.url, cluster);
+  await ready(sink);
+  const send = start(sendRole, nats.url, cluster, `${n}@${rate}`);
+  const pids = [nats.pid, sink.child.pid as number, send.child.pid as number];
+  const cpu = (): number => pids.reduce((t: number, pid) => t + cpuTimeUs(pid), 0);
+  await send.next();
+  const before = cpu();
+  await send.next();
+  const us = cpu() - before;
+  stop(sink, send);
+  return us / n;
 }
 
 function percentile(values: number[], p: number): number {
@@ -192,6 +229,23 @@ try {
       value: r.perPublish,
       target: '1 per remote node (3)',
       met: r.perPublish === 3,
+    });
+  }
+
+  // CPU per message at the rates a chat's bus sends at: a process that sleeps between messages pays
+  // for each wake-up (NATS's and both clients'), which a flood shares over many messages.
+  for (const [n, rate] of PACED) {
+    const troupe: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      troupe.push(await pacedRun(nats, 'sink', 'paced', n, rate));
+      raw.push(await pacedRun(nats, 'raw-sink', 'raw-paced', n, rate));
+    }
+    rows.push({
+      name: `paced-${rate}-cpu-us`,
+      unit: 'us per msg',
+      value: Math.min(...troupe),
+      baseline: Math.min(...raw),
     });
   }
 

@@ -10,6 +10,7 @@
  * - `call` / `raw-call N`: N calls one after another; the latency of each.
  * - `member`: three actors in the group `bench`, counting what they get.
  * - `publish N`: N publishes to the group `bench`, counting the NATS messages they cost.
+ * - `paced` / `raw-paced N@R`: sends N messages at R a second (for the CPU each costs at that rate).
  * - `watch`: reports when it sees the node `victim` go down; `victim`: just joins.
  */
 import { connect } from '@nats-io/transport-node';
@@ -46,6 +47,39 @@ async function waitFor<T>(get: () => T | undefined): Promise<T> {
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * `arg` is `N@R`: sends N messages (a multiple of WINDOW) at R a second; prints `{start}` as it
+ * begins and `{msgs, ms}` once the sink counted them all (its last acknowledgement).
+ */
+async function paced(send: (seq: number) => void, acked: () => number): Promise<void> {
+  const [total, rate] = (arg ?? '').split('@').map(Number) as [number, number];
+  out({ start: now() });
+  const start = now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate));
+    while (sent < due) send(++sent);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  while (acked() < total) await new Promise((r) => setTimeout(r, 5));
+  out({ msgs: total, ms: now() - start });
+}
+
+/** A raw connection to send to the raw sink with, following the sink's acknowledgements. */
+async function rawSender() {
+  const nc = await connect({ servers: url });
+  const packr = new Packr({ mapsAsObjects: false, moreTypes: true });
+  const r = { nc, packr, acked: 0, wake: () => {} };
+  nc.subscribe(`${cluster}.raw.ack`, {
+    callback: (_e, m) => {
+      r.acked = packr.unpack(m.data) as number;
+      r.wake();
+    },
+  });
+  await nc.flush();
+  return r;
 }
 
 switch (role) {
@@ -101,26 +135,45 @@ switch (role) {
     break;
   }
   case 'raw-send': {
-    const nc = await connect({ servers: url });
-    const packr = new Packr({ mapsAsObjects: false, moreTypes: true });
-    let acked = 0;
-    let wake: () => void = () => {};
-    nc.subscribe(`${cluster}.raw.ack`, {
-      callback: (_e, m) => {
-        acked = packr.unpack(m.data) as number;
-        wake();
-      },
-    });
-    await nc.flush();
+    const r = await rawSender();
+    const { nc, packr } = r;
     const start = now();
     for (let i = 1; i <= n; i++) {
       nc.publish(`${cluster}.raw.sink`, packr.pack(payload(i)));
-      if (i - acked >= 2 * WINDOW) await new Promise<void>((r) => (wake = r));
+      if (i - r.acked >= 2 * WINDOW) await new Promise<void>((w) => (r.wake = w));
     }
-    while (acked < n) await new Promise<void>((r) => (wake = r));
+    while (r.acked < n) await new Promise<void>((w) => (r.wake = w));
     const ms = now() - start;
     out({ msgs: n, ms, perSec: (n / ms) * 1_000 });
     await nc.close();
+    process.exit(0);
+    break;
+  }
+  case 'paced': {
+    // N messages at R a second, in a tick every 5 ms (what is due goes out together), as a chat's
+    // bus sends: the figure is the CPU per message at that rate, not the most it can carry.
+    const { system, c } = await troupeNode('send');
+    const sink = (await waitFor(() => c.registry.whereis('sink'))) as unknown as Ref<SinkMsg>;
+    let acked = 0;
+    const acks = system.spawn((count: number) => {
+      acked = count;
+    });
+    sink.send({ type: 'hello', ackTo: acks });
+    await paced(
+      (i) => sink.send(payload(i)),
+      () => acked,
+    );
+    await c.leave();
+    process.exit(0);
+    break;
+  }
+  case 'raw-paced': {
+    const r = await rawSender();
+    await paced(
+      (i) => r.nc.publish(`${cluster}.raw.sink`, r.packr.pack(payload(i))),
+      () => r.acked,
+    );
+    await r.nc.close();
     process.exit(0);
     break;
   }
