@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { type ChatClient, type Frame, is, join } from '../chat/client.js';
+import { type ChatClient, type Frame, http, is, join } from '../chat/client.js';
 import { server, withNats } from '../cluster/harness.js';
 import { type ChatProc, chatProcess, clusterName, formed, metricOf } from './procs.js';
 
@@ -58,12 +58,12 @@ function inOrder(c: ChatClient, room: string, from = 1): Frame[] {
   return got;
 }
 
-async function cluster(t: TestContext): Promise<[ChatProc, ChatProc] | undefined> {
+async function cluster(t: TestContext, extra: readonly string[] = []): Promise<[ChatProc, ChatProc] | undefined> {
   const nats = server(t);
   if (nats === undefined) return undefined;
   const name = clusterName();
-  const a = await chatProcess(t, nats.url, name, 'a');
-  const b = await chatProcess(t, nats.url, name, 'b');
+  const a = await chatProcess(t, nats.url, name, 'a', extra);
+  const b = await chatProcess(t, nats.url, name, 'b', extra);
   await formed([a, b]);
   return [a, b];
 }
@@ -137,6 +137,34 @@ describe('chat cluster failover', () => {
         ],
       );
     }
+  });
+
+  it('a message stored by an owner killed before it sent it on is acknowledged with its id, not unavailable', async (t) => {
+    const procs = await cluster(t, ['--test-faults']);
+    if (procs === undefined) return;
+    const [a, b] = procs;
+    const alice = await a.connect('alice');
+    await join(alice, 'r'); // the owner is on a
+    const bob = await b.connect('bob');
+    await join(bob, 'r');
+    assert.equal((await bob.request({ type: 'message', room: 'r', content: 'm1' })).id, 1);
+    const armed = await http(a.port, 'POST', '/_test/die-after-store?room=r');
+    assert.equal(JSON.parse(armed.body).armed, 1, 'the owner of r is on a');
+    // a stores m2 and dies before it tells anyone: bob's relay hears nothing back from it.
+    const t0 = Date.now();
+    bob.send({ type: 'message', room: 'r', content: 'm2', ref: 'm2' });
+    const answer = await bob.next((f) => f.ref === 'm2', 'the answer to m2', 10_000);
+    t.diagnostic(`m2 answered after ${Date.now() - t0} ms`);
+    assert.deepEqual(await a.exited, { code: null, signal: 'SIGKILL' });
+    assert.equal(answer.type, 'ack', `stored, so acknowledged: ${JSON.stringify(answer)}`);
+    assert.equal(answer.id, 2);
+    // bob gets m2 once (the new owner on b repairs the hole), and the room goes on after it.
+    assert.equal((await bob.request({ type: 'message', room: 'r', content: 'm3' })).id, 3);
+    const got = inOrder(bob, 'r');
+    assert.deepEqual(
+      got.map((f) => f.content),
+      ['m1', 'm2', 'm3'],
+    );
   });
 
   it('SIGTERM: the rooms are handed over before its sockets close with 1012', async (t) => {

@@ -23,7 +23,9 @@ class FakeHistory {
   readonly inboxes = new Map<string, { epoch: string; frames: Buffer[]; seq: number }>();
   async load(_kind: string, name: string): Promise<Stored | undefined> {
     const i = this.inboxes.get(name);
-    return i === undefined ? undefined : { epoch: i.epoch, lastId: i.frames.length, seq: i.seq, frames: [...i.frames] };
+    return i === undefined
+      ? undefined
+      : { epoch: i.epoch, lastId: i.frames.length, seq: i.seq, frames: [...i.frames], origins: [] };
   }
   async append(_kind: string, name: string, epoch: string, _lastId: number, frames: Buffer[], expect: number) {
     const i = this.inboxes.get(name) ?? { epoch, frames: [], seq: 0 };

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { dynamicSupervisor, type Ref } from 'troupe';
 import { settle } from 'troupe/testing';
 import type { OwnerMsg } from '../../examples/chat/src/owner.js';
-import { OWNER_CHECK_MS, OWNER_CHECKS, type RelayMsg, relay } from '../../examples/chat/src/relay.js';
+import { OWNER_CHECK_MS, OWNER_CHECKS, type RelayMsg, relay, UNSURE_MS } from '../../examples/chat/src/relay.js';
 import { answerLostRequest } from '../../examples/chat/src/room.js';
 import { ensureRoom, OWNER_SUP, RELAY_SUP } from '../../examples/chat/src/world.js';
 import { harness } from './harness.js';
@@ -28,11 +28,16 @@ function stored(id: number, content: string): Uint8Array {
 async function relayHarness() {
   const h = await harness();
   const toOwner: OwnerMsg[] = [];
-  const owner = h.system.spawn((m: OwnerMsg) => {
-    toOwner.push(m);
-  }) as unknown as Ref<OwnerMsg>;
-  /** `throwOnce`: the registry's next lookup throws (a bug of the relay's own, as far as it knows). */
-  const state = { findable: true, throwOnce: false };
+  const spawnOwner = () =>
+    h.system.spawn((m: OwnerMsg) => {
+      toOwner.push(m);
+    }) as unknown as Ref<OwnerMsg>;
+  const owner = spawnOwner();
+  /**
+   * `throwOnce`: the registry's next lookup throws (a bug of the relay's own, as far as it knows).
+   * `owner`: the one the registry finds (`replaceOwner` kills it and registers another).
+   */
+  const state = { findable: true, throwOnce: false, owner };
   (h.world as { cluster: unknown }).cluster = {
     draining: false,
     cluster: {
@@ -43,7 +48,7 @@ async function relayHarness() {
             state.throwOnce = false;
             throw new Error('injected: the registry lookup failed');
           }
-          return state.findable ? owner : undefined;
+          return state.findable ? state.owner : undefined;
         },
       },
     },
@@ -81,7 +86,16 @@ async function relayHarness() {
     relayOf().send({ type: 'crash' });
     await run();
   };
-  return { ...h, owner, state, relayOf, run, taken, welcome, msg, member, crash };
+  /** The owner's process dies: the registry finds a new owner, which the relay attaches to. */
+  const replaceOwner = async () => {
+    h.system.kill(state.owner as Ref<never>);
+    state.owner = spawnOwner();
+    await run();
+    h.clock.advance(1_000); // the relay looks again after a moment
+    await run();
+    return state.owner;
+  };
+  return { ...h, owner, state, relayOf, run, taken, welcome, msg, member, crash, replaceOwner };
 }
 
 /** The relay of 'lobby' started, attached and welcomed at id `id`. */
@@ -369,4 +383,124 @@ test('a join the relay crashed on while it held it is answered internal only, an
   await r.run();
   assert.deepEqual(shown(alice.socket.frames), ['error internal 3'], 'one answer for ref 3');
   assert.equal(r.world.members.lookup('lobby').has(alice.ref as never), false, 'not a member');
+});
+
+// When the owner goes, the messages it had not echoed may have been stored just before: the next
+// owner's verdict decides what their senders hear (`unavailable` promises nothing was applied).
+
+/** Alice and bob joined; alice's messages `contents` sent, in flight; answers what the owner got. */
+async function inFlight(...contents: string[]) {
+  const r = await attached(0);
+  const alice = await r.member('alice');
+  const bob = await r.member('bob');
+  r.taken();
+  for (const [i, content] of contents.entries())
+    r.relayOf().send({ type: 'publish', conn: alice.ref, socket: alice.socket, content, ref: i + 1 } as never);
+  await r.run();
+  const sent = r.taken().filter((m) => m.type === 'publish') as Array<Extract<OwnerMsg, { type: 'publish' }>>;
+  assert.equal(sent.length, contents.length);
+  return { ...r, alice, bob, sent };
+}
+
+test('a message the owner stored before it died is acknowledged with its id, not answered unavailable', async () => {
+  const r = await inFlight('stored', 'lost');
+  const next = await r.replaceOwner();
+  assert.deepEqual(shown(r.alice.socket.frames), [], 'nothing said while nobody knows');
+  const attach = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(attach.unsureAfter, 0, 'it asks about what it sent after id 0');
+  assert.equal(typeof attach.token, 'string', 'with its token');
+  // The new owner loaded 'stored' (id 1, from this relay's first message), not 'lost'.
+  r.relayOf().send({
+    type: 'o.welcome',
+    owner: next,
+    epoch: EPOCH,
+    id: 1,
+    members: 2,
+    missed: [stored(1, 'stored')],
+    first: 1,
+    gapFrom: 0,
+  });
+  r.relayOf().send({
+    type: 'o.verdict',
+    owner: next,
+    stored: [[(r.sent[0] as { seq: number }).seq, 1]],
+    pending: [],
+    known: true,
+  });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['stored', 'ack 1', 'error unavailable 2']);
+  assert.equal(r.alice.socket.frames[1]?.id, 1, 'the ack carries the id it was stored with');
+  assert.deepEqual(shown(r.bob.socket.frames), ['stored']);
+});
+
+test('a message still queued at an owner that dropped the relay goes back in flight: its echo acknowledges it', async () => {
+  const r = await inFlight('queued');
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  const attach = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(attach.unsureAfter, 0);
+  const seq = (r.sent[0] as { seq: number }).seq;
+  r.welcome(0);
+  r.relayOf().send({ type: 'o.verdict', owner: r.owner, stored: [], pending: [seq], known: true });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), [], 'no answer yet: it is on its way');
+  r.msg(1, 'queued', seq);
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['queued', 'ack 1']);
+});
+
+test('an owner that cannot tell whether a message was stored gets it answered internal, never unavailable', async () => {
+  const r = await inFlight('unknown');
+  const next = await r.replaceOwner();
+  r.relayOf().send({
+    type: 'o.welcome',
+    owner: next,
+    epoch: EPOCH,
+    id: 0,
+    members: 2,
+    missed: [],
+    first: 1,
+    gapFrom: 0,
+  });
+  r.relayOf().send({ type: 'o.verdict', owner: next, stored: [], pending: [], known: false });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['error internal 1']);
+});
+
+test('unsure messages that no owner answers for within UNSURE_MS are answered internal, once', async () => {
+  const r = await inFlight('m1');
+  r.state.findable = false; // the owner dies and no other can be found or started
+  await r.replaceOwner();
+  assert.deepEqual(shown(r.alice.socket.frames), []);
+  r.clock.advance(UNSURE_MS);
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['error internal 1']);
+  // A verdict that comes later answers nobody again.
+  r.state.findable = true;
+  r.clock.advance(1_000);
+  await r.run();
+  r.relayOf().send({ type: 'o.verdict', owner: r.state.owner, stored: [[1, 1]], pending: [], known: true });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['error internal 1']);
+});
+
+test('unsure messages survive a relay crash: the restarted relay asks the next owner about them', async () => {
+  const r = await inFlight('m1');
+  r.state.findable = false;
+  await r.replaceOwner();
+  await r.crash();
+  r.state.findable = true;
+  r.clock.advance(1_000);
+  await r.run();
+  const attach = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(attach.unsureAfter, 0, 'the restarted relay still asks');
+  r.relayOf().send({
+    type: 'o.verdict',
+    owner: r.state.owner,
+    stored: [[(r.sent[0] as { seq: number }).seq, 4]],
+    pending: [],
+    known: true,
+  });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['ack 1']);
 });

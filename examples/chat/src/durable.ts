@@ -3,7 +3,9 @@
  * stream on the cluster's NATS server, so that they, their ids and their epochs outlive the process
  * that served them. Each room and each inbox is a subject of its own (`<cluster>.h.r.<name>`,
  * `<cluster>.h.u.<user>`, names in base64url), and each stored record is a batch of consecutive
- * messages: `[epoch, lastId, [message, ...]]`, the messages as the JSON frames clients get.
+ * messages: `[epoch, lastId, [message, ...], origins]`, the messages as the JSON frames clients get,
+ * and for a room's messages who sent each (`[token, seq, token, seq, ...]`: the relay's token and
+ * its number for the message, `Origins` in store.ts; absent in an inbox's records).
  *
  * The single writer of a subject (the room's owner, the inbox's owner) writes with an expected last
  * subject sequence, so a writer that is no longer the owner cannot add to what a newer one wrote:
@@ -28,7 +30,12 @@ export interface Stored {
   readonly seq: number;
   /** Oldest first; the last has id `lastId`. */
   readonly frames: readonly Buffer[];
+  /** Who sent each of `frames` (the relay's token and number), where the record says. */
+  readonly origins: ReadonlyArray<Origin | undefined>;
 }
+
+/** A room message's sender: its relay's token and that relay's number for it. */
+export type Origin = readonly [token: string, seq: number];
 
 /** A write that lost to a newer owner's (the expected last sequence did not hold). */
 export class FencedError extends Error {
@@ -182,8 +189,9 @@ export class DurableHistory {
     const last = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
     if (last === null) return undefined;
     const [epoch, lastId] = JSON.parse(last.string()) as [string, number, unknown[]];
-    if (!withFrames) return { epoch, lastId, seq: last.seq, frames: [] };
+    if (!withFrames) return { epoch, lastId, seq: last.seq, frames: [], origins: [] };
     const frames: Buffer[] = [];
+    const origins: Array<Origin | undefined> = [];
     // An ephemeral consumer of this subject alone, read once to the end.
     const ci = await this.#jsm.consumers.add(this.#stream, {
       filter_subject: subject,
@@ -195,21 +203,28 @@ export class DurableHistory {
       const consumer = await this.#js.consumers.get(this.#stream, ci.name);
       const batch = await consumer.fetch({ max_messages: ci.num_pending + 1, expires: 5_000 });
       for await (const m of batch) {
-        const [e, , msgs] = JSON.parse(m.string()) as [string, number, unknown[]];
+        const [e, , msgs, from] = JSON.parse(m.string()) as [string, number, unknown[], unknown];
         // Only the records of the last epoch count (a subject does not change epochs, but be sure).
-        if (e === epoch) for (const f of msgs) frames.push(Buffer.from(JSON.stringify(f), 'utf8'));
+        if (e !== epoch) continue;
+        const known = Array.isArray(from) && from.length === msgs.length * 2;
+        for (let i = 0; i < msgs.length; i++) {
+          frames.push(Buffer.from(JSON.stringify(msgs[i]), 'utf8'));
+          const token = known ? from[2 * i] : undefined;
+          const seq = known ? from[2 * i + 1] : undefined;
+          origins.push(typeof token === 'string' && typeof seq === 'number' ? [token, seq] : undefined);
+        }
         if (m.seq >= last.seq) break;
       }
     } finally {
       await this.#jsm.consumers.delete(this.#stream, ci.name).catch(() => {});
     }
-    return { epoch, lastId, seq: last.seq, frames };
+    return { epoch, lastId, seq: last.seq, frames, origins };
   }
 
   /**
    * Stores `frames` (ids `lastId - frames.length + 1 .. lastId`) as one record, if the subject's
    * last record is still `expect` (0: none). Resolves with the record's sequence; rejects with
-   * `FencedError` when another writer got there first.
+   * `FencedError` when another writer got there first. `origins`: who sent each of them.
    */
   append(
     kind: Kind,
@@ -218,13 +233,14 @@ export class DurableHistory {
     lastId: number,
     frames: readonly Buffer[],
     expect: number,
+    origins?: readonly Origin[],
   ): Promise<number> {
     const parts: Buffer[] = [Buffer.from(`[${JSON.stringify(epoch)},${lastId},[`, 'utf8')];
     for (let i = 0; i < frames.length; i++) {
       if (i > 0) parts.push(COMMA);
       parts.push(frames[i] as Buffer);
     }
-    parts.push(CLOSE);
+    parts.push(origins === undefined ? CLOSE : Buffer.from(`],${JSON.stringify(origins.flat())}]`, 'utf8'));
     return this.#publisher.publish(this.#subject(kind, name), Buffer.concat(parts), expect);
   }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type HttpRequest, type HttpResponse, isLoopbackAddress, type TemplatedApp } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import { verifyToken } from './auth.js';
+import { ownerName } from './clustered.js';
 import type { ChatMetrics } from './metrics.js';
 import type { ConnMsg, World } from './world.js';
 
@@ -147,6 +148,18 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
     const relay = room === null ? undefined : world.rooms.whereis(room);
     const dropped = relay?.send({ type: 'drop.next' } as never) === true ? 1 : 0;
     json(res, '200 OK', { dropped });
+  });
+  app.post('/_test/die-after-store', (res, req) => {
+    // Clustered: the owner of the room, if it lives in this process, kills the process (SIGKILL)
+    // once its next record of messages is stored and before it sends any of them on: the worst
+    // moment for their senders, who must still hear `ack` (PROTOCOL.md: `unavailable` means not
+    // applied).
+    if (!faultAllowed(res, req)) return;
+    const room = new URLSearchParams(req.getQuery() ?? '').get('room');
+    const c = world.cluster;
+    const owner = room === null || c === undefined ? undefined : c.cluster.registry.whereis(ownerName(room));
+    const armed = owner !== undefined && owner.node === c?.node && owner.send({ type: 'die.after.store' } as never);
+    json(res, '200 OK', { armed: armed ? 1 : 0 });
   });
   app.any('/*', (res, req) => {
     json(res, '404 Not Found', { error: 'not found' }, req.getMethod() === 'head');

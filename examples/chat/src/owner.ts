@@ -17,10 +17,10 @@
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
 import { Encoded } from './codec.js';
 import { WHO_LIMIT } from './connection.js';
-import { FencedError, type Stored } from './durable.js';
+import { FencedError, type Origin, type Stored } from './durable.js';
 import type { ClientRef, ServerFrame, Since } from './protocol.js';
 import type { RelayMsg } from './relay.js';
-import { History } from './store.js';
+import { History, Origins } from './store.js';
 import type { ConnMsg, World } from './world.js';
 
 export type OwnerMsg =
@@ -31,9 +31,17 @@ export type OwnerMsg =
   | {
       readonly type: 'attach';
       readonly relay: Ref<RelayMsg>;
+      /** The relay's token: its messages' origin in the records (`RelayStore.token`). */
+      readonly token: string;
       readonly users: readonly string[];
       readonly epoch?: string;
       readonly lastId: number;
+      /**
+       * The relay has messages whose owner went before it echoed them (`RelayStore.unsure`), each
+       * sent after it had seen this id: answered with `o.verdict` once this owner has stored a
+       * record of its own (so that no earlier owner can store one after it).
+       */
+      readonly unsureAfter?: number;
     }
   | { readonly type: 'detach'; readonly relay: Ref<RelayMsg> }
   /** A relay that attached asks, a few times, whether this owner holds it (`o.unknown` if not). */
@@ -72,7 +80,9 @@ export type OwnerMsg =
   | { readonly type: 'presence.flush' }
   | { readonly type: 'idle.check' }
   /** Time to tell the relays the last id (if it moved since the last time). */
-  | { readonly type: 'position' };
+  | { readonly type: 'position' }
+  /** `--test-faults` only: SIGKILL this process once the next messages are stored, before they go on. */
+  | { readonly type: 'die.after.store' };
 
 export interface OwnerArgs {
   readonly name: string;
@@ -82,6 +92,22 @@ export interface OwnerArgs {
 interface Attached {
   readonly users: Set<string>;
   readonly monitor: MonitorRef;
+  readonly token: string;
+}
+
+/** A queued or written message's sender: the relay, its token and its number for the message. */
+interface Sender {
+  readonly relay: Ref<RelayMsg>;
+  readonly token: string;
+  readonly seq: number;
+}
+
+/** A relay's question about its unsure messages, waiting for this owner's first record. */
+interface Asked {
+  readonly relay: Ref<RelayMsg>;
+  readonly token: string;
+  readonly after: number;
+  readonly epoch: string | undefined;
 }
 
 interface OwnerState {
@@ -96,7 +122,18 @@ interface OwnerState {
   queue: Encoded[];
   writing: Encoded[] | undefined;
   /** The relay each queued or written message came from, in the same order. */
-  origins: Array<{ readonly relay: Ref<RelayMsg>; readonly seq: number }>;
+  senders: Sender[];
+  /** Who sent the stored messages this owner knows of (loaded, then written). */
+  origins: Origins;
+  /**
+   * Whether this owner has stored a record: from then on no earlier owner can store one (each
+   * write expects the subject's last sequence), so what it does not hold was not stored.
+   */
+  sealed: boolean;
+  /** Relays asking about their unsure messages before the first record was stored. */
+  asked: Asked[];
+  /** Fault injection: the process dies once the next messages are stored. */
+  dieAfterStore: boolean;
   retiring: boolean;
   readonly relays: Map<Ref<RelayMsg>, Attached>;
   /** User -> how many relays hold it: the room's users cluster-wide are the keys. */
@@ -160,6 +197,12 @@ function write(s: OwnerState, ctx: Context<OwnerMsg>, batch: Encoded[]): void {
   const self = ctx.self;
   const history = s.world.cluster?.history;
   if (history === undefined) return;
+  // The batch is the first of the queued messages (flush takes them all, and more queue after).
+  const origins: Origin[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const from = s.senders[i] as Sender;
+    origins.push([from.token, from.seq]);
+  }
   history
     .append(
       'r',
@@ -168,11 +211,28 @@ function write(s: OwnerState, ctx: Context<OwnerMsg>, batch: Encoded[]): void {
       s.store.lastId + batch.length,
       batch.map((e) => e.json()),
       s.seq,
+      origins,
     )
     .then(
       (seq) => self.send({ type: 'written', seq }),
       (e: unknown) => self.send({ type: 'write.failed', fenced: e instanceof FencedError, reason: String(e) }),
     );
+}
+
+/**
+ * Tells a relay which of its unsure messages (sent after it had seen id `after`) are stored, with
+ * their ids, which are still queued here (their echo follows), and whether this owner knows the
+ * sender of every message after `after` (then the others were not stored).
+ */
+function verdict(s: OwnerState, self: Ref<OwnerMsg>, a: Asked): void {
+  const same = a.epoch === s.store.epoch;
+  a.relay.send({
+    type: 'o.verdict',
+    owner: self,
+    stored: same ? s.origins.from(a.token, a.after) : [],
+    pending: s.senders.filter((x) => x.relay === a.relay).map((x) => x.seq),
+    known: same && s.origins.covers(a.after),
+  });
 }
 
 export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
@@ -189,7 +249,11 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       seq: 0,
       queue: [],
       writing: undefined,
-      origins: [],
+      senders: [],
+      origins: new Origins(o.history),
+      sealed: false,
+      asked: [],
+      dieAfterStore: false,
       retiring: false,
       relays: new Map(),
       users: new Map(),
@@ -235,7 +299,13 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
           const o = s.world.options;
           store = new History(o.history, o.historyBytes, stored.epoch);
           store.startAfter(stored.lastId - stored.frames.length);
-          for (const f of stored.frames) store.append(Encoded.fromJson(f), f.byteLength);
+          s.origins.startAfter(store.lastId);
+          for (let i = 0; i < stored.frames.length; i++) {
+            const f = stored.frames[i] as Buffer;
+            store.append(Encoded.fromJson(f), f.byteLength);
+            const from = stored.origins[i];
+            s.origins.push(from?.[0], from?.[1] ?? 0);
+          }
           s.seq = stored.seq;
         }
         const next: OwnerState = { ...s, store };
@@ -249,19 +319,23 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
 
       case 'written': {
         const batch = s.writing ?? [];
+        if (s.dieAfterStore && batch.length > 0) process.kill(process.pid, 'SIGKILL');
         s.writing = undefined;
         s.seq = msg.seq;
+        s.sealed = true;
         const store = s.store;
         for (const frame of batch) {
           const id = store.lastId + 1;
-          const origin = s.origins.shift() as { relay: Ref<RelayMsg>; seq: number };
+          const origin = s.senders.shift() as Sender;
           store.append(frame, frame.jsonBytes());
+          s.origins.push(origin.token, origin.seq);
           const json = frame.json();
           for (const relay of s.relays.keys()) {
             relay.send({ type: 'o.msg', id, json, origin: relay === origin.relay ? origin.seq : 0 });
           }
           frame.compact();
         }
+        for (const a of s.asked.splice(0)) verdict(s, self, a);
         flush(s, ctx);
         if (!s.positionArmed) {
           s.positionArmed = true;
@@ -299,7 +373,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         } else {
           for (const u of users) if (userIn(s, u)) presence(s, ctx, u, true);
         }
-        s.relays.set(msg.relay, { users, monitor: ctx.monitor(msg.relay as Ref<never>) });
+        s.relays.set(msg.relay, { users, monitor: ctx.monitor(msg.relay as Ref<never>), token: msg.token });
         s.idleTimer?.cancel();
         s.idleTimer = undefined;
         const store = s.store;
@@ -319,6 +393,18 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
           first: msg.lastId + 1,
           gapFrom: missed.gapFrom,
         });
+        if (msg.unsureAfter !== undefined) {
+          const a: Asked = { relay: msg.relay, token: msg.token, after: msg.unsureAfter, epoch: msg.epoch };
+          if (s.sealed) verdict(s, self, a);
+          else {
+            // Not before this owner's first record: an earlier owner's write could still land.
+            s.asked.push(a);
+            if (s.writing === undefined && s.queue.length === 0) {
+              s.writing = [];
+              write(s, ctx, []);
+            }
+          }
+        }
         return s;
       }
 
@@ -373,7 +459,8 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       }
 
       case 'publish': {
-        if (!s.relays.has(msg.relay) || s.retiring) {
+        const from = s.relays.get(msg.relay);
+        if (from === undefined || s.retiring) {
           // Not applied: the relay answers its sender `unavailable` (and attaches again if it must).
           ctx.system.logger.warn(
             { room: s.name, retiring: s.retiring },
@@ -395,7 +482,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         });
         frame.jsonBytes();
         s.queue.push(frame);
-        s.origins.push({ relay: msg.relay, seq: msg.seq });
+        s.senders.push({ relay: msg.relay, token: from.token, seq: msg.seq });
         flush(s, ctx);
         return s;
       }
@@ -431,6 +518,10 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         // Nobody in any process for roomIdleMs: the owner goes (its name with it, on exit); the
         // history stays stored, and the room's next owner continues it.
         if (s.relays.size === 0 && s.writing === undefined && s.queue.length === 0) ctx.stop('normal');
+        return s;
+
+      case 'die.after.store':
+        s.dieAfterStore = s.world.options.testFaults;
         return s;
 
       case 'retire':

@@ -690,8 +690,9 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
 
   info(s, msg: InfoMessage, ctx) {
     if (msg.type !== 'DOWN') return s;
-    // An inbox owner went (its process died or left): what it did not answer is `unavailable`
-    // (nothing it did not answer was applied), and its users attach to their inboxes' new place.
+    // An inbox owner went (its process died or left): what it did not answer is `unavailable`,
+    // and its users attach to their inboxes' new place. (A DM it stored just before it died is in
+    // the inbox nonetheless: the chat README's known limits.)
     const owner = msg.actor as Ref<HostMsg>;
     if (s.owners.get(owner) !== msg.monitor) return s;
     s.owners.delete(owner);

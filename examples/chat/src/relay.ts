@@ -9,8 +9,11 @@
  * announced to the members here with `gap` (they resume with `join` + `since`). A relay that
  * finds no owner claims the room's name in the cluster registry and starts one; the loser of a race
  * uses the winner. When the owner goes (its process died), the relay claims again, attaches to the
- * new owner with its users, sends it the joins still unanswered, and answers the messages it had
- * not confirmed with `unavailable`: nothing is dropped silently, nothing is reordered.
+ * new owner with its users and sends it the joins still unanswered. The messages the old owner had
+ * not echoed may have been stored before it went: the new owner, once it has stored a record of its
+ * own (no earlier owner can store one after that), says which (`o.verdict`), and their senders hear
+ * `ack` with the id, or `unavailable` for those not stored: nothing is dropped silently, nothing is
+ * reordered, and `unavailable` always means not applied (PROTOCOL.md).
  */
 import type { SocketHandle } from '@troupe/uws';
 import { type Behavior, type Context, type InfoMessage, type MonitorRef, type Ref, spawnChild } from 'troupe';
@@ -69,7 +72,21 @@ export type RelayMsg =
   /** Fault injection (`--test-faults`): ignore the next message from the owner, as if the bus lost it. */
   | { readonly type: 'drop.next' }
   /** The owner did not take the oldest message in flight (it does not hold this relay). */
-  | { readonly type: 'o.refused'; readonly owner: Ref<OwnerMsg>; readonly seq: number };
+  | { readonly type: 'o.refused'; readonly owner: Ref<OwnerMsg>; readonly seq: number }
+  /**
+   * The owner's answer about the unsure messages (asked in `attach`): `stored` are [number, id];
+   * `pending` are queued there (their echo follows); `known`: the owner knows who sent every
+   * message after the id asked about, so the rest were not stored.
+   */
+  | {
+      readonly type: 'o.verdict';
+      readonly owner: Ref<OwnerMsg>;
+      readonly stored: ReadonlyArray<readonly [seq: number, id: number]>;
+      readonly pending: readonly number[];
+      readonly known: boolean;
+    }
+  /** Unsure messages that no owner answered for in time: their senders hear `internal`. */
+  | { readonly type: 'unsure.deadline' };
 
 export interface RelayArgs {
   readonly name: string;
@@ -86,6 +103,8 @@ export interface InFlight {
   readonly seq: number;
   readonly socket: SocketHandle<Session>;
   readonly ref: ClientRef | undefined;
+  /** The last id this relay had seen when it sent the message: its id, if stored, is higher. */
+  readonly after: number;
 }
 
 interface RelayState extends LocalMembers {
@@ -115,6 +134,12 @@ const RETRY_LOOK_MS = 250;
 const RETRY_MS = 1_000;
 /** At most this many requests wait for an owner; more are answered `unavailable`. */
 const MAX_HELD = 10_000;
+/**
+ * How long the senders of unsure messages wait for an owner to say whether they were stored
+ * (failover takes about 2 s): then they hear `internal`, which, unlike `unavailable`, does not
+ * promise that nothing was applied.
+ */
+export const UNSURE_MS = 10_000;
 /**
  * After it attaches, a relay asks its owner `OWNER_CHECKS` times, `OWNER_CHECK_MS` apart, whether
  * the owner holds it. An owner drops a relay whose process it saw go down (and drops what that
@@ -214,7 +239,7 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held, n?: number): 
       }
       const seq = ++s.kept.seq;
       s.kept.sentTo = owner;
-      s.inflight.push({ seq, socket: msg.socket, ref: msg.ref });
+      s.inflight.push({ seq, socket: msg.socket, ref: msg.ref, after: s.kept.lastId });
       owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content, seq });
       return;
     }
@@ -238,6 +263,47 @@ function settle(s: RelayState, seq: number, id: number): void {
 }
 
 /**
+ * The messages in flight (those numbered below `below`, or all) can no longer be echoed by the
+ * owner they went to (it went, or dropped this relay): stored or not, the next owner says.
+ */
+function unsure(s: RelayState, ctx: Context<RelayMsg>, below = Number.POSITIVE_INFINITY): void {
+  let n = 0;
+  while (n < s.inflight.length && (s.inflight[n] as InFlight).seq < below) n++;
+  if (n === 0) return;
+  if (s.kept.unsure.length === 0) ctx.startTimer('unsure.deadline', { type: 'unsure.deadline' }, UNSURE_MS);
+  s.kept.unsure.push(...s.inflight.splice(0, n));
+}
+
+/** An owner's verdict on the unsure messages: `ack`, back in flight, `unavailable` or `internal`. */
+function judge(s: RelayState, ctx: Context<RelayMsg>, v: Extract<RelayMsg, { type: 'o.verdict' }>): void {
+  const stored = new Map(v.stored);
+  const pending = new Set(v.pending);
+  const back: InFlight[] = [];
+  for (const f of s.kept.unsure.splice(0)) {
+    const id = stored.get(f.seq);
+    if (id !== undefined) {
+      if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
+    } else if (pending.has(f.seq)) back.push(f);
+    else if (v.known) unavailable(f.socket, f.ref, `room ${s.name}: the message did not reach its owner`);
+    else unknownOutcome(s, f);
+  }
+  // Sent before anything now in flight: their echoes come first.
+  if (back.length > 0) s.inflight.unshift(...back);
+  ctx.cancelTimer('unsure.deadline');
+}
+
+function unknownOutcome(s: RelayState, f: InFlight): void {
+  sendFrame(
+    f.socket,
+    errorFrame({
+      code: 'internal',
+      reason: `room ${s.name}: its owner went before it confirmed this message, and no owner could say whether it was stored (it may be in the room's history)`,
+      ...(f.ref === undefined ? {} : { ref: f.ref }),
+    }),
+  );
+}
+
+/**
  * Sends the joins still unanswered to the owner (again: the last one may be gone, or never have got
  * them). Each keeps its number, so whichever answer comes first is the one taken.
  */
@@ -252,12 +318,15 @@ function askAgain(s: RelayState, ctx: Context<RelayMsg>): void {
 function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): void {
   s.checksLeft = OWNER_CHECKS;
   ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
+  const unsureAfter = s.kept.unsure.reduce((m, f) => Math.min(m, f.after), Number.POSITIVE_INFINITY);
   owner.send({
     type: 'attach',
     relay: ctx.self,
+    token: s.kept.token,
     users: [...s.perUser.keys()],
     lastId: s.kept.lastId,
     ...(s.kept.epoch === undefined ? {} : { epoch: s.kept.epoch }),
+    ...(s.kept.unsure.length === 0 ? {} : { unsureAfter }),
   });
 }
 
@@ -389,11 +458,9 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
       if (s.closing) return s;
       s.owner = msg.ref;
       s.ownerMonitor = ctx.monitor(msg.ref as Ref<never>);
-      // Messages a crashed incarnation sent an owner that is gone now were not applied.
-      if (s.kept.sentTo !== undefined && s.kept.sentTo !== msg.ref) {
-        for (const f of s.inflight.splice(0))
-          unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
-      }
+      // Messages a crashed incarnation sent an owner that is gone now: this one says what of them
+      // was stored.
+      if (s.kept.sentTo !== undefined && s.kept.sentTo !== msg.ref) unsure(s, ctx);
       s.kept.sentTo = msg.ref;
       attachTo(s, ctx, msg.ref);
       // Joins that were waiting for an answer from the previous owner (or from this one, before
@@ -545,8 +612,10 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
     }
 
     case 'o.unknown':
-      // Attached again: the welcome brings what this relay missed meanwhile (or a gap).
+      // Attached again: the welcome brings what this relay missed meanwhile (or a gap), and the
+      // verdict what of the messages in flight it stored before it dropped this relay.
       if (msg.owner === s.owner) {
+        unsure(s, ctx);
         attachTo(s, ctx, msg.owner);
         askAgain(s, ctx);
       }
@@ -555,7 +624,15 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
     case 'o.refused': {
       // Against the owner the messages went to: after a restart, before `owner` is handled.
       if (msg.owner !== s.kept.sentTo) return s;
+      // The refused one was not applied; the ones before it may have been stored before the owner
+      // dropped this relay (it echoes only to the relays it holds): the verdict says.
+      unsure(s, ctx, msg.seq);
       settle(s, msg.seq, 0);
+      const i = s.kept.unsure.findIndex((f) => f.seq === msg.seq);
+      if (i >= 0) {
+        const [f] = s.kept.unsure.splice(i, 1) as [InFlight];
+        unavailable(f.socket, f.ref, `room ${s.name}: the message did not reach its owner`);
+      }
       // Attached again: the owner lost track of this relay (it saw it go).
       if (msg.owner === s.owner) {
         attachTo(s, ctx, msg.owner);
@@ -563,6 +640,14 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
       }
       return s;
     }
+
+    case 'o.verdict':
+      if (msg.owner === s.owner) judge(s, ctx, msg);
+      return s;
+
+    case 'unsure.deadline':
+      for (const f of s.kept.unsure.splice(0)) unknownOutcome(s, f);
+      return s;
 
     case 'o.presence': {
       const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
@@ -583,7 +668,10 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
     }
 
     case 'close':
-      if (s.closing) ctx.stop('normal');
+      if (!s.closing) return s;
+      // Its members left: the senders of what is still unsure hear about it now, not never.
+      for (const f of s.kept.unsure.splice(0)) unknownOutcome(s, f);
+      ctx.stop('normal');
       return s;
 
     case 'presence.flush':
@@ -669,6 +757,8 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
         sendFrame(m, { type: 'gap', room: name, from });
       }
     }
+    // The timer went with the last incarnation; the messages still wait for a verdict.
+    if (kept.unsure.length > 0) ctx.startTimer('unsure.deadline', { type: 'unsure.deadline' }, UNSURE_MS);
     resolveOwner(s, ctx);
     becameEmpty(s, ctx);
     return s;
@@ -687,12 +777,13 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
   info(s, msg: InfoMessage, ctx) {
     if (msg.type !== 'DOWN') return s;
     if (msg.monitor === s.ownerMonitor) {
-      // The owner went: what it had not confirmed was not applied (its messages reach this relay
-      // in order, before its DOWN), so those senders hear `unavailable`; joins are asked again.
+      // The owner went: what it had not echoed may have been stored just before (a record stored
+      // and not yet sent on), so those senders wait for the next owner's verdict; joins are asked
+      // again.
       s.owner = undefined;
       s.ownerMonitor = undefined;
       s.lostOwner = true;
-      for (const f of s.inflight.splice(0)) unavailable(f.socket, f.ref, `room ${s.name} is moving to another process`);
+      unsure(s, ctx);
       if (!s.closing) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RECLAIM_MS);
       return s;
     }

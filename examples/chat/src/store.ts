@@ -24,6 +24,60 @@ export function newEpoch(): string {
 }
 
 /**
+ * Who sent each of a room's last stored messages: the relay's token (`RelayStore.token`) and its
+ * number for the message, by id. It lets an owner tell a relay that lost its owner which of the
+ * messages it had in flight were stored after all (and with what id), and whether it knows every
+ * message after a given id (`covers`), so that the others are known not to be stored. Kept in the
+ * durable records with the messages (durable.ts), so that the next owner knows as much.
+ */
+export class Origins {
+  /** `#tokens[i]` and `#seqs[i]` are message `#baseId + i`'s; undefined: not known. */
+  #tokens: Array<string | undefined> = [];
+  #seqs: number[] = [];
+  #baseId = 1;
+  /** Every message from this id on has a known origin. */
+  #knownFrom = 1;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = Math.max(1, capacity);
+  }
+
+  /** The next id (`lastId + 1`) of an empty one: what a loaded history continues after. */
+  startAfter(id: number): void {
+    this.#baseId = this.#knownFrom = id + 1;
+  }
+
+  /** Message `lastId + 1` came from the relay `token` as its number `seq` (undefined: not known). */
+  push(token: string | undefined, seq: number): void {
+    if (token === undefined) this.#knownFrom = this.#baseId + this.#tokens.length + 1;
+    this.#tokens.push(token);
+    this.#seqs.push(seq);
+    if (this.#tokens.length > this.capacity * 2) {
+      const drop = this.#tokens.length - this.capacity;
+      this.#tokens.splice(0, drop);
+      this.#seqs.splice(0, drop);
+      this.#baseId += drop;
+      if (this.#knownFrom < this.#baseId) this.#knownFrom = this.#baseId;
+    }
+  }
+
+  /** Whether the origin of every message after `id` is known. */
+  covers(id: number): boolean {
+    return id + 1 >= this.#knownFrom;
+  }
+
+  /** The messages after `id` that came from the relay `token`: [its number, the id]. */
+  from(token: string, id: number): Array<[seq: number, id: number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = Math.max(0, id + 1 - this.#baseId); i < this.#tokens.length; i++) {
+      if (this.#tokens[i] === token) out.push([this.#seqs[i] as number, this.#baseId + i]);
+    }
+    return out;
+  }
+}
+
+/**
  * Numbered messages, the last `capacity` of them (and at most `maxBytes`), within an epoch: a room's
  * history, or a user's DM inbox.
  */
@@ -207,6 +261,8 @@ export interface PendingJoin {
  * answered `joined`, a message its `ack`, and a hole in the ids is seen and announced.
  */
 export class RelayStore {
+  /** Names this relay's messages in the owners' records (`Origins`): unique across runs. */
+  readonly token = newEpoch();
   /** The owner's epoch and the last id this relay wrote; undefined before the first welcome. */
   epoch: string | undefined = undefined;
   lastId = 0;
@@ -225,6 +281,11 @@ export class RelayStore {
   /** The relay's number of the own message being written (0: none): acknowledged on restart. */
   echoSeq = 0;
   readonly inflight: InFlight[] = [];
+  /**
+   * Messages in flight whose owner went (or dropped this relay) before it echoed them: stored or
+   * not, the next owner says (`o.verdict`); until then their senders hear nothing.
+   */
+  readonly unsure: InFlight[] = [];
   readonly gapped = new Set<Ref<ConnMsg>>();
   /** Members made by a join that no owner has answered: not members after all if none can be found. */
   readonly fresh = new Set<Ref<ConnMsg>>();
