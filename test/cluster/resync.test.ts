@@ -69,4 +69,49 @@ describe('resync', () => {
       await b.close();
     }
   });
+
+  it('undoes there what the other node took from this one after it met it again and before it said so', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = await bare(n.url, 'a');
+    const b = await bare(n.url, 'b');
+    try {
+      a.dist.peerUp('b', 'b-boot', false);
+      b.dist.peerUp('a', 'a-boot', false);
+      const target = a.system.spawn((_m: unknown) => {}) as Ref<never>;
+      a.dist.export(target);
+      const remote = b.dist.refOf(b.dist.peer('a') as never, target.id) as unknown as Ref<never>;
+      // a flaps b (b notices nothing) and meets it again: its RESYNC is on its way to b when b
+      // monitors and links a's actor, and a, which holds b up again, takes both.
+      a.dist.peerDown('b', 'b-boot');
+      a.dist.peerUp('b', 'b-boot', true);
+      const downs: ExitReason[] = [];
+      b.system.monitor(remote, (reason) => downs.push(reason));
+      const linked = b.system.spawn(
+        {
+          init(ctx) {
+            ctx.trapExit(true);
+            ctx.link(remote);
+          },
+          receive() {},
+        },
+        {},
+      );
+      await until(() => downs.length > 0, 'the RESYNC to end the monitor with noconnection', 5_000);
+      assert.deepEqual(downs, ['noconnection']);
+      // a keeps nothing for b's monitor and link: b undid them when it heard the RESYNC.
+      await until(
+        () => {
+          const shared = a.dist.sharedWith('b');
+          return shared !== undefined && shared.watchedBy === 0 && shared.links === 0;
+        },
+        "a to forget b's monitor and link",
+        5_000,
+      );
+      assert.ok(linked.alive, 'the linked actor traps exits and lives on');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });

@@ -786,6 +786,11 @@ export class Distribution implements RemoteActors, RefTable {
         // here would wait for a DOWN nobody sends. At worst something made since ends once more
         // with noconnection, as it would have in a longer flap.
         if (!p.announced) return;
+        // What it took from this node since it met it again (a monitor, a link) is undone there
+        // too, so that it keeps nothing for the actors here that no longer count on it.
+        for (const [id, m] of p.watching) this.control(p, [DEMONITOR, this.node, this.boot, m.target.id, id]);
+        for (const [remote, locals] of p.links)
+          for (const local of locals) this.control(p, [UNLINK, this.node, this.boot, remote.id, local.id]);
         this.#sever(p);
         hooks.nodeDown(p.name, 'noconnection');
         hooks.nodeUp(p.name);
@@ -796,6 +801,20 @@ export class Distribution implements RemoteActors, RefTable {
         if (kind >= FIRST_EXTRA_KIND) this.extra?.(p, f);
         else this.malformed++;
     }
+  }
+
+  /**
+   * @internal How much this node shares with `node` (for tests): links and monitors to its actors,
+   * its monitors of actors here, calls waiting for it.
+   */
+  sharedWith(node: string): { links: number; monitors: number; watchedBy: number; calls: number } | undefined {
+    const p = this.#peers.get(node);
+    if (p === undefined) return undefined;
+    let links = 0;
+    for (const locals of p.links.values()) links += locals.size;
+    let watchedBy = 0;
+    for (const ids of p.watchedBy.values()) watchedBy += ids.size;
+    return { links, monitors: p.watching.size, watchedBy, calls: p.calls.size };
   }
 
   /** Ends everything shared with every node (the cluster is being left). */
