@@ -89,8 +89,10 @@ async function setup() {
     await run();
     return o;
   };
-  const attach = (o: Ref<OwnerMsg>, extra: { epoch?: string; lastId?: number; unsureAfter?: number } = {}) =>
-    o.send({ type: 'attach', relay, token: 'R', users: ['alice'], lastId: 0, ...extra });
+  const attach = (
+    o: Ref<OwnerMsg>,
+    extra: { epoch?: string; lastId?: number; unsureAfter?: number; unsureUpTo?: number } = {},
+  ) => o.send({ type: 'attach', relay, token: 'R', users: ['alice'], lastId: 0, ...extra });
   const publish = (o: Ref<OwnerMsg>, seq: number, content: string) =>
     o.send({ type: 'publish', relay, user: 'alice', content, seq });
   const taken = () => got.splice(0);
@@ -118,7 +120,7 @@ test('a new owner says which of a relay’s unsure messages its predecessor stor
   await t.run();
   t.taken();
   const second = await t.start();
-  t.attach(second, { epoch: welcome.epoch, lastId: 1, unsureAfter: 1 });
+  t.attach(second, { epoch: welcome.epoch, lastId: 1, unsureAfter: 1, unsureUpTo: 2 });
   await t.run();
   const got = t.taken();
   assert.deepEqual(
@@ -128,6 +130,7 @@ test('a new owner says which of a relay’s unsure messages its predecessor stor
   assert.deepEqual(verdicts(got)[0], {
     type: 'o.verdict',
     owner: second,
+    upTo: 2,
     stored: [[2, 2]],
     pending: [],
     known: true,

@@ -408,6 +408,7 @@ test('a message the owner stored before it died is acknowledged with its id, not
   assert.deepEqual(shown(r.alice.socket.frames), [], 'nothing said while nobody knows');
   const attach = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
   assert.equal(attach.unsureAfter, 0, 'it asks about what it sent after id 0');
+  assert.equal(attach.unsureUpTo, (r.sent[1] as { seq: number }).seq, 'up to the last one in flight');
   assert.equal(typeof attach.token, 'string', 'with its token');
   // The new owner loaded 'stored' (id 1, from this relay's first message), not 'lost'.
   r.relayOf().send({
@@ -423,6 +424,7 @@ test('a message the owner stored before it died is acknowledged with its id, not
   r.relayOf().send({
     type: 'o.verdict',
     owner: next,
+    upTo: attach.unsureUpTo as number,
     stored: [[(r.sent[0] as { seq: number }).seq, 1]],
     pending: [],
     known: true,
@@ -441,7 +443,7 @@ test('a message still queued at an owner that dropped the relay goes back in fli
   assert.equal(attach.unsureAfter, 0);
   const seq = (r.sent[0] as { seq: number }).seq;
   r.welcome(0);
-  r.relayOf().send({ type: 'o.verdict', owner: r.owner, stored: [], pending: [seq], known: true });
+  r.relayOf().send({ type: 'o.verdict', owner: r.owner, upTo: seq, stored: [], pending: [seq], known: true });
   await r.run();
   assert.deepEqual(shown(r.alice.socket.frames), [], 'no answer yet: it is on its way');
   r.msg(1, 'queued', seq);
@@ -462,7 +464,7 @@ test('an owner that cannot tell whether a message was stored gets it answered in
     first: 1,
     gapFrom: 0,
   });
-  r.relayOf().send({ type: 'o.verdict', owner: next, stored: [], pending: [], known: false });
+  r.relayOf().send({ type: 'o.verdict', owner: next, upTo: 1, stored: [], pending: [], known: false });
   await r.run();
   assert.deepEqual(shown(r.alice.socket.frames), ['error internal 1']);
 });
@@ -479,7 +481,7 @@ test('unsure messages that no owner answers for within UNSURE_MS are answered in
   r.state.findable = true;
   r.clock.advance(1_000);
   await r.run();
-  r.relayOf().send({ type: 'o.verdict', owner: r.state.owner, stored: [[1, 1]], pending: [], known: true });
+  r.relayOf().send({ type: 'o.verdict', owner: r.state.owner, upTo: 1, stored: [[1, 1]], pending: [], known: true });
   await r.run();
   assert.deepEqual(shown(r.alice.socket.frames), ['error internal 1']);
 });
@@ -497,10 +499,45 @@ test('unsure messages survive a relay crash: the restarted relay asks the next o
   r.relayOf().send({
     type: 'o.verdict',
     owner: r.state.owner,
+    upTo: attach.unsureUpTo as number,
     stored: [[(r.sent[0] as { seq: number }).seq, 4]],
     pending: [],
     known: true,
   });
   await r.run();
   assert.deepEqual(shown(r.alice.socket.frames), ['ack 1']);
+});
+
+test('a verdict answers only the messages asked about: one unsure since waits for the next verdict', async () => {
+  const r = await inFlight('first');
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  const asked = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  const first = r.sent[0] as { seq: number };
+  assert.equal(asked.unsureUpTo, first.seq);
+  // 'second' goes to the owner after that attach; then a late o.unknown (to a check the owner
+  // answered before the attach reached it) makes it unsure too, and the relay asks again.
+  r.relayOf().send({ type: 'publish', conn: r.alice.ref, socket: r.alice.socket, content: 'second', ref: 2 } as never);
+  await r.run();
+  const second = r.taken().find((m) => m.type === 'publish') as Extract<OwnerMsg, { type: 'publish' }>;
+  r.relayOf().send({ type: 'o.unknown', owner: r.owner });
+  await r.run();
+  const again = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(again.unsureUpTo, second.seq);
+  // The first verdict knew nothing of 'second' (it had not reached the owner): it answers 'first' only.
+  r.relayOf().send({ type: 'o.verdict', owner: r.owner, upTo: first.seq, stored: [], pending: [], known: true });
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['error unavailable 1']);
+  // The second verdict: 'second' is queued there, and its echo acknowledges it.
+  r.relayOf().send({
+    type: 'o.verdict',
+    owner: r.owner,
+    upTo: second.seq,
+    stored: [],
+    pending: [second.seq],
+    known: true,
+  });
+  r.msg(1, 'second', second.seq);
+  await r.run();
+  assert.deepEqual(shown(r.alice.socket.frames), ['error unavailable 1', 'second', 'ack 2']);
 });

@@ -42,6 +42,8 @@ export type OwnerMsg =
        * record of its own (so that no earlier owner can store one after it).
        */
       readonly unsureAfter?: number;
+      /** The last of them: the verdict is about those up to it (more may become unsure meanwhile). */
+      readonly unsureUpTo?: number;
     }
   | { readonly type: 'detach'; readonly relay: Ref<RelayMsg> }
   /** A relay that attached asks, a few times, whether this owner holds it (`o.unknown` if not). */
@@ -107,6 +109,7 @@ interface Asked {
   readonly relay: Ref<RelayMsg>;
   readonly token: string;
   readonly after: number;
+  readonly upTo: number;
   readonly epoch: string | undefined;
 }
 
@@ -225,10 +228,12 @@ function write(s: OwnerState, ctx: Context<OwnerMsg>, batch: Encoded[]): void {
  * sender of every message after `after` (then the others were not stored).
  */
 function verdict(s: OwnerState, self: Ref<OwnerMsg>, a: Asked): void {
-  const same = a.epoch === s.store.epoch;
+  // A relay that had no epoch yet had seen nothing: `after` is 0, and `covers(0)` is strict.
+  const same = a.epoch === undefined || a.epoch === s.store.epoch;
   a.relay.send({
     type: 'o.verdict',
     owner: self,
+    upTo: a.upTo,
     stored: same ? s.origins.from(a.token, a.after) : [],
     pending: s.senders.filter((x) => x.relay === a.relay).map((x) => x.seq),
     known: same && s.origins.covers(a.after),
@@ -394,7 +399,13 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
           gapFrom: missed.gapFrom,
         });
         if (msg.unsureAfter !== undefined) {
-          const a: Asked = { relay: msg.relay, token: msg.token, after: msg.unsureAfter, epoch: msg.epoch };
+          const a: Asked = {
+            relay: msg.relay,
+            token: msg.token,
+            after: msg.unsureAfter,
+            upTo: msg.unsureUpTo ?? Number.POSITIVE_INFINITY,
+            epoch: msg.epoch,
+          };
           if (s.sealed) verdict(s, self, a);
           else {
             // Not before this owner's first record: an earlier owner's write could still land.

@@ -76,11 +76,13 @@ export type RelayMsg =
   /**
    * The owner's answer about the unsure messages (asked in `attach`): `stored` are [number, id];
    * `pending` are queued there (their echo follows); `known`: the owner knows who sent every
-   * message after the id asked about, so the rest were not stored.
+   * message after the id asked about, so the rest were not stored. About those numbered up to
+   * `upTo` (the last unsure one when the relay asked).
    */
   | {
       readonly type: 'o.verdict';
       readonly owner: Ref<OwnerMsg>;
+      readonly upTo: number;
       readonly stored: ReadonlyArray<readonly [seq: number, id: number]>;
       readonly pending: readonly number[];
       readonly known: boolean;
@@ -279,7 +281,13 @@ function judge(s: RelayState, ctx: Context<RelayMsg>, v: Extract<RelayMsg, { typ
   const stored = new Map(v.stored);
   const pending = new Set(v.pending);
   const back: InFlight[] = [];
+  const later: InFlight[] = [];
   for (const f of s.kept.unsure.splice(0)) {
+    // Unsure since the relay asked: the answer to its next attach is about it.
+    if (f.seq > v.upTo) {
+      later.push(f);
+      continue;
+    }
     const id = stored.get(f.seq);
     if (id !== undefined) {
       if (f.ref !== undefined) sendFrame(f.socket, { type: 'ack', ref: f.ref, id });
@@ -289,7 +297,8 @@ function judge(s: RelayState, ctx: Context<RelayMsg>, v: Extract<RelayMsg, { typ
   }
   // Sent before anything now in flight: their echoes come first.
   if (back.length > 0) s.inflight.unshift(...back);
-  ctx.cancelTimer('unsure.deadline');
+  s.kept.unsure.push(...later);
+  if (later.length === 0) ctx.cancelTimer('unsure.deadline');
 }
 
 function unknownOutcome(s: RelayState, f: InFlight): void {
@@ -326,7 +335,7 @@ function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): 
     users: [...s.perUser.keys()],
     lastId: s.kept.lastId,
     ...(s.kept.epoch === undefined ? {} : { epoch: s.kept.epoch }),
-    ...(s.kept.unsure.length === 0 ? {} : { unsureAfter }),
+    ...(s.kept.unsure.length === 0 ? {} : { unsureAfter, unsureUpTo: (s.kept.unsure.at(-1) as InFlight).seq }),
   });
 }
 
