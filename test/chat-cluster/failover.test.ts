@@ -167,6 +167,41 @@ describe('chat cluster failover', () => {
     );
   });
 
+  it('a DM stored by an inbox owner killed before it answered is acknowledged, not unavailable', async (t) => {
+    const procs = await cluster(t, ['--test-faults']);
+    if (procs === undefined) return;
+    const [a, b] = procs;
+    const bob = await b.connect('bob');
+    // A user whose inbox a holds (a arms itself only for those), connected on b.
+    let user: string | undefined;
+    for (let i = 0; i < 32 && user === undefined; i++) {
+      const armed = await http(a.port, 'POST', `/_test/die-after-store?user=v${i}`);
+      if (JSON.parse(armed.body).armed === 1) user = `v${i}`;
+    }
+    assert.ok(user !== undefined, 'a holds the inbox of one of 32 users');
+    const target = await b.connect(user);
+    // a stores the DM and dies before it tells anyone: bob's post office hears nothing back.
+    const t0 = Date.now();
+    bob.send({ type: 'dm', to: user, content: 'd1', ref: 'd1' });
+    const answer = await bob.next((f) => f.ref === 'd1', 'the answer to d1', 10_000);
+    t.diagnostic(`d1 answered after ${Date.now() - t0} ms`);
+    assert.deepEqual(await a.exited, { code: null, signal: 'SIGKILL' });
+    assert.equal(answer.type, 'ack', `stored, so acknowledged: ${JSON.stringify(answer)}`);
+    // The inbox moved to b with the DM in it: the user resumes it, and the next DM follows it.
+    const w = target.received('welcome')[0] as Frame & { inbox: { epoch: string } };
+    const inbox = await target.request({ type: 'inbox', since: { epoch: w.inbox.epoch, id: 0 } });
+    assert.equal(inbox.recovered, true);
+    assert.equal((await bob.request({ type: 'dm', to: user, content: 'd2' })).type, 'ack');
+    const got = target.received('dm').map((f) => [f.id, f.content]);
+    assert.deepEqual(
+      got.filter(([id], i) => got.findIndex(([j]) => j === id) === i),
+      [
+        [1, 'd1'],
+        [2, 'd2'],
+      ],
+    );
+  });
+
   it('SIGTERM: the rooms are handed over before its sockets close with 1012', async (t) => {
     const procs = await cluster(t);
     if (procs === undefined) return;

@@ -35,7 +35,8 @@ class FakeStream {
     if (last === undefined) return undefined;
     const frames = this.records.flatMap((r) => r.frames);
     const origins = this.records.flatMap((r) => r.frames.map((_, i) => r.origins?.[i]));
-    return { epoch: last.epoch, lastId: last.lastId, seq: this.records.length, frames, origins };
+    const records = this.records.flatMap((r, i) => r.frames.map(() => i + 1));
+    return { epoch: last.epoch, lastId: last.lastId, seq: this.records.length, frames, origins, records };
   }
   append(
     _kind: string,

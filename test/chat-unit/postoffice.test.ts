@@ -11,29 +11,70 @@ import { test } from 'node:test';
 import { ActorSystem, type Ref, silentLogger } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 import { rendezvous } from '../../examples/chat/src/clustered.js';
-import { FencedError, type Stored } from '../../examples/chat/src/durable.js';
-import { type HostMsg, inboxHost } from '../../examples/chat/src/postoffice.js';
+import { FencedError, type Origin, type Stored } from '../../examples/chat/src/durable.js';
+import { type HostMsg, inboxHost, UNSURE_MS } from '../../examples/chat/src/postoffice.js';
 import { newSession } from '../../examples/chat/src/session.js';
 import type { ConnMsg } from '../../examples/chat/src/world.js';
 import { FakeSocket, testWorld } from './harness.js';
 
-/** The stream: one subject per inbox, each record a batch of DMs, written with the expected sequence. */
+/**
+ * The stream: one subject per inbox, each record a batch of DMs (with who sent each), written with
+ * the expected last sequence of its subject; sequences count over the whole stream. With `hold`
+ * above 0, the next writes are stored and never answered (their writer died before it heard);
+ * with `lose` above 0, neither stored nor answered (their writer died before they got there).
+ */
 class FakeHistory {
   readonly freshEpoch = 'E1';
-  readonly inboxes = new Map<string, { epoch: string; frames: Buffer[]; seq: number }>();
+  readonly inboxes = new Map<
+    string,
+    { epoch: string; frames: Buffer[]; origins: Array<Origin | undefined>; records: number[]; seq: number }
+  >();
+  hold = 0;
+  lose = 0;
+  /** Reads never answer. */
+  loadsHang = false;
+  #seq = 0;
   async load(_kind: string, name: string): Promise<Stored | undefined> {
+    if (this.loadsHang) return new Promise<undefined>(() => {});
     const i = this.inboxes.get(name);
     return i === undefined
       ? undefined
-      : { epoch: i.epoch, lastId: i.frames.length, seq: i.seq, frames: [...i.frames], origins: [] };
+      : {
+          epoch: i.epoch,
+          lastId: i.frames.length,
+          seq: i.seq,
+          frames: [...i.frames],
+          origins: [...i.origins],
+          records: [...i.records],
+        };
   }
-  async append(_kind: string, name: string, epoch: string, _lastId: number, frames: Buffer[], expect: number) {
-    const i = this.inboxes.get(name) ?? { epoch, frames: [], seq: 0 };
-    if (i.seq !== expect) throw new FencedError(`expected ${expect}, at ${i.seq}`);
-    i.frames.push(...frames);
-    i.seq++;
+  append(
+    _kind: string,
+    name: string,
+    epoch: string,
+    _lastId: number,
+    frames: Buffer[],
+    expect: number,
+    origins?: Origin[],
+  ): Promise<number> {
+    if (this.lose > 0) {
+      this.lose--;
+      return new Promise<number>(() => {});
+    }
+    const i = this.inboxes.get(name) ?? { epoch, frames: [], origins: [], records: [], seq: 0 };
+    if (i.seq !== expect) return Promise.reject(new FencedError(`expected ${expect}, at ${i.seq}`));
+    i.seq = ++this.#seq;
+    for (let k = 0; k < frames.length; k++) {
+      i.frames.push(frames[k] as Buffer);
+      i.origins.push(origins?.[k]);
+      i.records.push(i.seq);
+    }
     this.inboxes.set(name, i);
-    return i.seq;
+    if (this.hold > 0) {
+      this.hold--;
+      return new Promise<number>(() => {});
+    }
+    return Promise.resolve(i.seq);
   }
 }
 
@@ -145,4 +186,68 @@ test('a DM to an inbox whose last post office left a moment ago is answered unav
   h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 10 });
   await h.run();
   assert.deepEqual(dms(onB.socket), ['hi']);
+});
+
+// A DM whose inbox owner died before it answered may have been stored: the inbox's next place says
+// which (`unavailable` promises that nothing was applied).
+
+/** The user's inbox on b, the user connected on a; a DM sent on a, answered to `answers`. */
+async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
+  const h = await twoProcesses();
+  h.views.a = [h.a, h.b];
+  h.views.b = [h.a, h.b];
+  await h.connect('a');
+  const answers: Array<{ frame: Record<string, unknown> }> = [];
+  const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
+    answers.push(m);
+  }) as unknown as Ref<ConnMsg>;
+  // b stores it and dies before it hears so, or dies before it is stored.
+  if (storedFirst) h.history.hold = 1;
+  else h.history.lose = 1;
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 5 });
+  await h.run();
+  assert.equal(h.history.inboxes.get(h.user)?.frames.length ?? 0, storedFirst ? 1 : 0);
+  // b's process dies: the cluster's view and a's monitors hear of it together. The inbox is a's
+  // now: a asks itself, and answers once a record of its own is stored.
+  h.history.loadsHang = loadsHang;
+  h.views.a = [h.a];
+  h.system.kill(h.b as Ref<never>);
+  await h.run();
+  return { ...h, answers };
+}
+
+test('a DM its inbox owner stored before it died is acknowledged, not answered unavailable', async () => {
+  const h = await dmToDyingOwner(true);
+  await h.tick();
+  assert.deepEqual(
+    h.answers.map((m) => [m.frame.type, m.frame.ref]),
+    [['ack', 5]],
+  );
+  assert.equal(h.history.inboxes.get(h.user)?.frames.length, 1, 'stored once');
+});
+
+test('a DM that never reached its dead inbox owner is answered unavailable once the next place says so', async () => {
+  const h = await dmToDyingOwner(false);
+  await h.tick();
+  assert.deepEqual(
+    h.answers.map((m) => [m.frame.type, m.frame.code, m.frame.ref]),
+    [['error', 'unavailable', 5]],
+  );
+});
+
+test('a DM whose outcome no inbox owner tells within UNSURE_MS is answered internal, once', async () => {
+  // The stream does not answer a's read of the inbox (NATS out of reach, say): nobody can tell.
+  const h = await dmToDyingOwner(true, true);
+  for (let t = 0; t < UNSURE_MS - 500; t += 500) await h.tick();
+  assert.equal(h.answers.length, 0, 'nothing said while it may still be told');
+  await h.tick();
+  await h.tick();
+  assert.deepEqual(
+    h.answers.map((m) => [m.frame.type, m.frame.code, m.frame.ref]),
+    [['error', 'internal', 5]],
+  );
+  // A verdict that comes later (the read answered at last) answers nobody again.
+  h.a.send({ type: 'told', user: h.user, owner: h.a, reqs: [1], stored: [[1, 1]], pending: [], known: true });
+  await h.run();
+  assert.equal(h.answers.length, 1, 'no second answer');
 });

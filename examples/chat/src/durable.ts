@@ -4,8 +4,8 @@
  * that served them. Each room and each inbox is a subject of its own (`<cluster>.h.r.<name>`,
  * `<cluster>.h.u.<user>`, names in base64url), and each stored record is a batch of consecutive
  * messages: `[epoch, lastId, [message, ...], origins]`, the messages as the JSON frames clients get,
- * and for a room's messages who sent each (`[token, seq, token, seq, ...]`: the relay's token and
- * its number for the message, `Origins` in store.ts; absent in an inbox's records).
+ * and who sent each (`[token, seq, token, seq, ...]`: for a room's message its relay's token and
+ * number for it, for a DM its post office's token and request number; `Origins` in store.ts).
  *
  * The single writer of a subject (the room's owner, the inbox's owner) writes with an expected last
  * subject sequence, so a writer that is no longer the owner cannot add to what a newer one wrote:
@@ -32,6 +32,8 @@ export interface Stored {
   readonly frames: readonly Buffer[];
   /** Who sent each of `frames` (the relay's token and number), where the record says. */
   readonly origins: ReadonlyArray<Origin | undefined>;
+  /** The stream sequence of each of `frames`' record. */
+  readonly records: readonly number[];
 }
 
 /** A room message's sender: its relay's token and that relay's number for it. */
@@ -189,9 +191,10 @@ export class DurableHistory {
     const last = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
     if (last === null) return undefined;
     const [epoch, lastId] = JSON.parse(last.string()) as [string, number, unknown[]];
-    if (!withFrames) return { epoch, lastId, seq: last.seq, frames: [], origins: [] };
+    if (!withFrames) return { epoch, lastId, seq: last.seq, frames: [], origins: [], records: [] };
     const frames: Buffer[] = [];
     const origins: Array<Origin | undefined> = [];
+    const records: number[] = [];
     // An ephemeral consumer of this subject alone, read once to the end.
     const ci = await this.#jsm.consumers.add(this.#stream, {
       filter_subject: subject,
@@ -212,13 +215,14 @@ export class DurableHistory {
           const token = known ? from[2 * i] : undefined;
           const seq = known ? from[2 * i + 1] : undefined;
           origins.push(typeof token === 'string' && typeof seq === 'number' ? [token, seq] : undefined);
+          records.push(m.seq);
         }
         if (m.seq >= last.seq) break;
       }
     } finally {
       await this.#jsm.consumers.delete(this.#stream, ci.name).catch(() => {});
     }
-    return { epoch, lastId, seq: last.seq, frames, origins };
+    return { epoch, lastId, seq: last.seq, frames, origins, records };
   }
 
   /**

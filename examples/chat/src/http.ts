@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { type HttpRequest, type HttpResponse, isLoopbackAddress, type TemplatedApp } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import { verifyToken } from './auth.js';
-import { ownerName } from './clustered.js';
+import { inboxOwner, ownerName } from './clustered.js';
 import type { ChatMetrics } from './metrics.js';
-import type { ConnMsg, World } from './world.js';
+import { type ConnMsg, INBOX_HOST, type World } from './world.js';
 
 /** What `/healthz` answers (PROTOCOL.md "Cluster"). */
 export interface Health {
@@ -150,15 +150,24 @@ export function routes(app: TemplatedApp, world: World, metrics: ChatMetrics, he
     json(res, '200 OK', { dropped });
   });
   app.post('/_test/die-after-store', (res, req) => {
-    // Clustered: the owner of the room, if it lives in this process, kills the process (SIGKILL)
-    // once its next record of messages is stored and before it sends any of them on: the worst
-    // moment for their senders, who must still hear `ack` (PROTOCOL.md: `unavailable` means not
-    // applied).
+    // Clustered: the owner of the room (`room`), if it lives in this process, or this process as
+    // the owner of the inbox of `user`, kills the process (SIGKILL) once its next record of
+    // messages (or DMs) is stored and before it sends any of them on: the worst moment for their
+    // senders, who must still hear `ack` (PROTOCOL.md: `unavailable` means not applied).
     if (!faultAllowed(res, req)) return;
-    const room = new URLSearchParams(req.getQuery() ?? '').get('room');
+    const q = new URLSearchParams(req.getQuery() ?? '');
+    const room = q.get('room');
+    const user = q.get('user');
     const c = world.cluster;
-    const owner = room === null || c === undefined ? undefined : c.cluster.registry.whereis(ownerName(room));
-    const armed = owner !== undefined && owner.node === c?.node && owner.send({ type: 'die.after.store' } as never);
+    let armed = false;
+    if (room !== null && c !== undefined) {
+      const owner = c.cluster.registry.whereis(ownerName(room));
+      armed = owner !== undefined && owner.node === c.node && owner.send({ type: 'die.after.store' } as never);
+    } else if (user !== null && c !== undefined) {
+      // Only where the inbox is placed now (`armed: 0` elsewhere).
+      const host = world.names.whereis(INBOX_HOST);
+      armed = host !== undefined && inboxOwner(c, user) === host && host.send({ type: 'die.after.store', user });
+    }
     json(res, '200 OK', { armed: armed ? 1 : 0 });
   });
   app.any('/*', (res, req) => {

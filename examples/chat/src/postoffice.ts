@@ -16,16 +16,22 @@
  * dropped. Inboxes are durable (durable.ts): an owner reads an inbox from JetStream before it
  * answers for it, and acknowledges a DM once it is stored, so an inbox that moves keeps its epoch
  * and its DMs.
+ *
+ * A DM whose inbox owner went before it answered may have been stored just before: the post office
+ * that sent it asks the inbox's next place (`ask`), which answers (`told`) once a record of its
+ * own, begun after the question came, is stored: each write expects the subject's last sequence,
+ * so what it holds then is all there is. The sender hears `ack` if the DM is in the inbox,
+ * `unavailable` if it is not, `internal` if nobody can tell within `UNSURE_MS`.
  */
 import type { SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref } from 'troupe';
 import { type ChatCluster, hostView, INBOX_HOSTS, inboxOwner, rendezvous } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
-import type { Stored } from './durable.js';
+import { FencedError, type Origin, type Stored } from './durable.js';
 import { fanOutDm, writeInboxReplay } from './inbox.js';
 import { type ClientRef, type ErrorCode, errorFrame, type Since } from './protocol.js';
 import type { Session } from './session.js';
-import { History } from './store.js';
+import { History, newEpoch, Origins } from './store.js';
 import type { ConnMsg, World } from './world.js';
 
 export type HostMsg =
@@ -56,7 +62,22 @@ export type HostMsg =
       readonly from: string;
       readonly content: string;
       readonly host: Ref<HostMsg>;
+      /** The post office's token: the DM's origin in the record, with `req`. */
+      readonly token: string;
       readonly req: number;
+    }
+  /**
+   * Which of these DMs (requests `reqs` of the post office `token`) are in the inbox: answered
+   * with `told` once this owner has stored a record of its own. `anchor`: a stream sequence stored
+   * before any of them was sent.
+   */
+  | {
+      readonly type: 'ask';
+      readonly user: string;
+      readonly host: Ref<HostMsg>;
+      readonly token: string;
+      readonly reqs: readonly number[];
+      readonly anchor: number;
     }
   | {
       readonly type: 'replay';
@@ -67,11 +88,25 @@ export type HostMsg =
       /** The bytes of replay the connection's answer budget pays for (it writes no more). */
       readonly limit?: number;
     }
-  /** The owner's answer to a `dm`: stored and on its way (no error), or why not. */
+  /** The owner's answer to a `dm`: stored (in the record at stream sequence `seq`) and on its way, or why not. */
   | {
       readonly type: 'done';
       readonly req: number;
+      readonly seq?: number;
       readonly error?: { readonly code: ErrorCode; readonly reason: string };
+    }
+  /**
+   * The answer to `ask`: `stored` are [request, id]; `pending` are queued there (their `done`
+   * follows); `known`: the owner holds every DM stored after the anchor, so the rest were not stored.
+   */
+  | {
+      readonly type: 'told';
+      readonly user: string;
+      readonly owner: Ref<HostMsg>;
+      readonly reqs: readonly number[];
+      readonly stored: ReadonlyArray<readonly [req: number, id: number]>;
+      readonly pending: readonly number[];
+      readonly known: boolean;
     }
   // From an inbox's owner to the post offices of its user.
   | {
@@ -96,6 +131,8 @@ export type HostMsg =
       readonly gapFrom: number;
     }
   | { readonly type: 'tick' }
+  /** `--test-faults` only: SIGKILL this process once the next DMs of this inbox are stored, before they go on. */
+  | { readonly type: 'die.after.store'; readonly user: string }
   /** The process is draining: leave the inbox hosts, so that the others take its inboxes. */
   | { readonly type: 'drain' }
   /**
@@ -109,7 +146,7 @@ export type HostMsg =
   | { readonly type: 'loaded'; readonly user: string; readonly stored: Stored | undefined }
   | { readonly type: 'load.failed'; readonly user: string; readonly reason: string }
   | { readonly type: 'written'; readonly user: string; readonly seq: number }
-  | { readonly type: 'write.failed'; readonly user: string; readonly reason: string };
+  | { readonly type: 'write.failed'; readonly user: string; readonly fenced: boolean; readonly reason: string };
 
 export interface HostArgs {
   readonly world: World;
@@ -117,12 +154,13 @@ export interface HostArgs {
 }
 
 /** What an inbox's owner is sent. */
-type ForOwner = Extract<HostMsg, { type: 'attach' | 'detach' | 'dm' | 'replay' }>;
+type ForOwner = Extract<HostMsg, { type: 'attach' | 'detach' | 'dm' | 'replay' | 'ask' }>;
 
-/** A DM accepted and not stored yet, and the post office (and its request) to answer. */
+/** A DM accepted and not stored yet, and the post office (its token and request) to answer. */
 interface Pending {
   readonly dm: Encoded;
   readonly host: Ref<HostMsg>;
+  readonly token: string;
   readonly req: number;
 }
 
@@ -131,6 +169,18 @@ interface Request {
   readonly owner: Ref<HostMsg>;
   readonly conn: Ref<ConnMsg>;
   readonly ref: ClientRef | undefined;
+  /** A DM's: to whom, and the highest stream sequence this post office had heard of when it sent it. */
+  readonly dm?: { readonly to: string; readonly anchor: number };
+}
+
+/** A DM whose inbox owner went before it answered: stored or not, the inbox's next place says. */
+interface Unsure {
+  readonly to: string;
+  readonly anchor: number;
+  readonly conn: Ref<ConnMsg>;
+  readonly ref: ClientRef | undefined;
+  /** When it became unsure (clock ms): after `UNSURE_MS` its sender hears `internal`. */
+  readonly since: number;
 }
 
 /**
@@ -152,6 +202,17 @@ interface Owned {
   seq: number;
   readonly queue: Pending[];
   writing: Pending[] | undefined;
+  /** Who sent its stored DMs (made with its history). */
+  origins: Origins | undefined;
+  /**
+   * Questions (`ask`) waiting for a record of this owner's begun after they came (`asked`), and
+   * those the record being stored answers (`asking`): what it holds once that is stored is all
+   * there is (each write expects the subject's last sequence).
+   */
+  asked: Array<Extract<HostMsg, { type: 'ask' }>>;
+  asking: Array<Extract<HostMsg, { type: 'ask' }>>;
+  /** DMs of a write that failed without an answer (they may be stored): checked after the next read. */
+  readonly recheck: Pending[];
   /** The last id its post offices were sent (undefined before its first read). */
   told: number | undefined;
   /** A read must see at least this id (a handoff said so): an older answer is read again. */
@@ -177,11 +238,24 @@ interface HostState {
   /** Requests waiting for an owner's answer, by number; answered `unavailable` if the owner goes. */
   readonly requests: Map<number, Request>;
   seq: number;
+  /** Names this post office's DMs in the records (with their request numbers): unique across runs. */
+  readonly token: string;
+  /** The highest stream sequence of a record an owner told this post office of (`done`). */
+  heard: number;
+  /** DMs whose owner went before it answered, by request number. */
+  readonly unsure: Map<number, Unsure>;
+  /** Fault injection: the process dies once the next DMs of this inbox are stored. */
+  dieAfterStore: string | undefined;
   /** The owners this post office has sent to, monitored. */
   readonly owners: Map<Ref<HostMsg>, MonitorRef>;
 }
 
 const TICK_MS = 500;
+/**
+ * How long the sender of a DM whose owner went waits for the inbox's next place to say whether it
+ * was stored: then it hears `internal`, which, unlike `unavailable`, does not say it was not.
+ */
+export const UNSURE_MS = 10_000;
 /** How long after its last post office left an inbox answers a DM `unavailable`, not `no_such_user`. */
 const MOVING_MS = 2 * TICK_MS;
 const RETRY_MS = 1_000;
@@ -234,11 +308,58 @@ function request(
   owner: Ref<HostMsg>,
   conn: Ref<ConnMsg>,
   ref: ClientRef | undefined,
+  to?: string,
 ): number {
   watchOwner(s, ctx, owner);
   const req = ++s.seq;
-  s.requests.set(req, { owner, conn, ref });
+  s.requests.set(req, to === undefined ? { owner, conn, ref } : { owner, conn, ref, dm: { to, anchor: s.heard } });
   return req;
+}
+
+/** Asks the inboxes' places about the DMs still unsure (again each tick: the bus may lose either way). */
+function askUnsure(s: HostState, ctx: Context<HostMsg>): void {
+  if (s.unsure.size === 0) return;
+  const byUser = new Map<string, { reqs: number[]; anchor: number }>();
+  for (const [req, u] of s.unsure) {
+    const q = byUser.get(u.to);
+    if (q === undefined) byUser.set(u.to, { reqs: [req], anchor: u.anchor });
+    else {
+      q.reqs.push(req);
+      q.anchor = Math.min(q.anchor, u.anchor);
+    }
+  }
+  for (const [user, q] of byUser) {
+    const owner = inboxOwner(s.cluster, user);
+    if (owner === undefined) continue;
+    owner.send({ type: 'ask', user, host: ctx.self, token: s.token, reqs: q.reqs, anchor: q.anchor });
+  }
+}
+
+/** An unsure DM whose outcome nobody could tell: `internal` (it may be in the inbox). */
+function unknownOutcome(u: Unsure): void {
+  answerError(u, {
+    code: 'internal',
+    reason: `the inbox of ${u.to} went before it confirmed this DM, and no owner could say whether it was stored (it may be in the inbox)`,
+  });
+}
+
+/** Answers an `ask` about DMs from `a.host`: which are stored, which still queued, whether the rest are not. */
+function tell(ctx: Context<HostMsg>, inbox: Owned, a: Extract<HostMsg, { type: 'ask' }>): void {
+  const origins = inbox.origins;
+  const reqs = new Set(a.reqs);
+  const pending: number[] = [];
+  for (const p of [...(inbox.writing ?? []), ...inbox.queue])
+    if (p.host === a.host && p.token === a.token && reqs.has(p.req)) pending.push(p.req);
+  a.host.send({
+    type: 'told',
+    user: a.user,
+    owner: ctx.self,
+    reqs: a.reqs,
+    stored: origins === undefined ? [] : origins.find(a.token, reqs),
+    pending,
+    // No history: nothing was ever stored in this epoch (or all of it expired: then not known).
+    known: origins === undefined ? inbox.seq === 0 : origins.coversRecords(a.anchor),
+  });
 }
 
 function watchOwner(s: HostState, ctx: Context<HostMsg>, owner: Ref<HostMsg>): void {
@@ -246,7 +367,10 @@ function watchOwner(s: HostState, ctx: Context<HostMsg>, owner: Ref<HostMsg>): v
 }
 
 /** What a connection gets when a request it made cannot be answered. */
-function answerError(r: Request, error: { readonly code: ErrorCode; readonly reason: string }): void {
+function answerError(
+  r: Pick<Request, 'conn' | 'ref'>,
+  error: { readonly code: ErrorCode; readonly reason: string },
+): void {
   const frame =
     error.code === 'unavailable'
       ? errorFrame({ ...error, ...refOf(r.ref) }, RETRY_MS)
@@ -276,6 +400,10 @@ function ownedOf(s: HostState, ctx: Context<HostMsg>, user: string): Owned {
       seq: 0,
       queue: [],
       writing: undefined,
+      origins: undefined,
+      asked: [],
+      asking: [],
+      recheck: [],
       told: undefined,
       expect: 0,
     };
@@ -285,11 +413,18 @@ function ownedOf(s: HostState, ctx: Context<HostMsg>, user: string): Owned {
   return inbox;
 }
 
-/** Stores the queued DMs of an inbox as one record, unless one is being stored already. */
-function flushInbox(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned): void {
-  if (inbox.writing !== undefined || inbox.queue.length === 0) return;
+/**
+ * Stores the queued DMs of an inbox as one record, unless one is being stored already; with
+ * `seal`, a record even with none (an owner's first, before it says what was not stored).
+ */
+function flushInbox(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned, seal = false): void {
+  if (inbox.writing !== undefined || (inbox.queue.length === 0 && !seal)) return;
   const batch = inbox.queue.splice(0);
   inbox.writing = batch;
+  if (inbox.asked.length > 0) {
+    inbox.asking = inbox.asked;
+    inbox.asked = [];
+  }
   const self = ctx.self;
   const lastId = (inbox.store?.lastId ?? 0) + batch.length;
   s.cluster.history
@@ -300,10 +435,11 @@ function flushInbox(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Ow
       lastId,
       batch.map((p) => p.dm.json()),
       inbox.seq,
+      batch.map((p): Origin => [p.token, p.req]),
     )
     .then(
       (seq) => self.send({ type: 'written', user, seq }),
-      (e: unknown) => self.send({ type: 'write.failed', user, reason: String(e) }),
+      (e: unknown) => self.send({ type: 'write.failed', user, fenced: e instanceof FencedError, reason: String(e) }),
     );
 }
 
@@ -342,10 +478,17 @@ function asOwner(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Owned
       const id = (inbox.store?.lastId ?? 0) + (inbox.writing?.length ?? 0) + inbox.queue.length + 1;
       const dm = new Encoded({ type: 'dm', from: msg.from, content: msg.content, ts: world.now(), id });
       dm.jsonBytes();
-      inbox.queue.push({ dm, host: msg.host, req: msg.req });
+      inbox.queue.push({ dm, host: msg.host, token: msg.token, req: msg.req });
       flushInbox(s, ctx, user, inbox);
       return;
     }
+
+    case 'ask':
+      // Answered once a record begun from now on is stored (an empty one if nothing else is
+      // written): another owner's write could land until then.
+      inbox.asked.push(msg);
+      flushInbox(s, ctx, user, inbox, true);
+      return;
 
     case 'replay': {
       const store = inbox.store;
@@ -386,6 +529,10 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       view: hostView(cluster),
       requests: new Map(),
       seq: 0,
+      token: newEpoch(),
+      heard: 0,
+      unsure: new Map(),
+      dieAfterStore: undefined,
       owners: new Map(),
     };
     // After a restart: the users connected here attach again (and their connections are welcomed).
@@ -419,7 +566,7 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       case 'resume': {
         const owner = s.local.get(msg.user)?.owner;
         if (owner === undefined || !s.cluster.cluster.connected) {
-          answerError({ owner: ctx.self, conn: msg.conn, ref: msg.ref }, UNREACHABLE);
+          answerError({ conn: msg.conn, ref: msg.ref }, UNREACHABLE);
           return s;
         }
         const req = request(s, ctx, owner, msg.conn, msg.ref);
@@ -434,15 +581,24 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         // The inbox's owner numbers the DM, stores it, and sends it to every process of the user.
         const owner = inboxOwner(s.cluster, msg.to);
         if (owner === undefined || !s.cluster.cluster.connected) {
-          answerError({ owner: ctx.self, conn: msg.conn, ref: msg.ref }, UNREACHABLE);
+          answerError({ conn: msg.conn, ref: msg.ref }, UNREACHABLE);
           return s;
         }
-        const req = request(s, ctx, owner, msg.conn, msg.ref);
-        owner.send({ type: 'dm', to: msg.to, from: msg.from, content: msg.content, host: ctx.self, req });
+        const req = request(s, ctx, owner, msg.conn, msg.ref, msg.to);
+        owner.send({
+          type: 'dm',
+          to: msg.to,
+          from: msg.from,
+          content: msg.content,
+          host: ctx.self,
+          token: s.token,
+          req,
+        });
         return s;
       }
 
       case 'done': {
+        if (msg.seq !== undefined && msg.seq > s.heard) s.heard = msg.seq;
         const r = s.requests.get(msg.req);
         if (r === undefined) return s;
         s.requests.delete(msg.req);
@@ -451,15 +607,37 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         return s;
       }
 
+      case 'told': {
+        const stored = new Set(msg.stored.map(([req]) => req));
+        const pending = new Set(msg.pending);
+        for (const req of msg.reqs) {
+          const u = s.unsure.get(req);
+          if (u === undefined) continue;
+          s.unsure.delete(req);
+          if (stored.has(req)) {
+            if (u.ref !== undefined) u.conn.send({ type: 'frame', frame: { type: 'ack', ref: u.ref } });
+          } else if (pending.has(req)) {
+            // Queued there: its `done` follows (and its owner is watched, as any request's).
+            watchOwner(s, ctx, msg.owner);
+            s.requests.set(req, { owner: msg.owner, conn: u.conn, ref: u.ref, dm: { to: u.to, anchor: u.anchor } });
+          } else if (msg.known) answerError(u, UNREACHABLE);
+          else unknownOutcome(u);
+        }
+        return s;
+      }
+
       case 'attach':
       case 'detach':
       case 'dm':
-      case 'replay': {
+      case 'replay':
+      case 'ask': {
         const user = msg.type === 'dm' ? msg.to : msg.user;
         if (msg.type === 'detach' && !s.owned.has(user)) return s;
         const inbox = ownedOf(s, ctx, user);
         if (inbox.stash !== undefined) {
-          // Loading: attaches wait; while NATS does not answer, DMs and resumes are refused.
+          // Loading: attaches wait; while NATS does not answer, DMs and resumes are refused (and
+          // questions dropped: asked again next tick).
+          if (inbox.failed && msg.type === 'ask') return s;
           if (inbox.failed && (msg.type === 'dm' || msg.type === 'replay')) refuse(msg);
           else inbox.stash.push(msg);
           return s;
@@ -488,13 +666,22 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         if (stored !== undefined) {
           const o = world.options;
           const store = new History(o.history, o.historyBytes, stored.epoch);
+          const origins = new Origins(o.history);
           store.startAfter(stored.lastId - stored.frames.length);
-          for (const f of stored.frames) store.append(Encoded.fromJson(f), f.byteLength);
+          origins.startAfter(store.lastId, stored.records[0] ?? stored.seq + 1);
+          for (let i = 0; i < stored.frames.length; i++) {
+            const f = stored.frames[i] as Buffer;
+            store.append(Encoded.fromJson(f), f.byteLength);
+            const from = stored.origins[i];
+            origins.push(from?.[0], from?.[1] ?? 0, stored.records[i] ?? 0);
+          }
           inbox.store = store;
+          inbox.origins = origins;
           inbox.epoch = stored.epoch;
           inbox.seq = stored.seq;
         } else {
           inbox.store = undefined;
+          inbox.origins = undefined;
           inbox.epoch = s.cluster.history.freshEpoch;
           inbox.seq = 0;
         }
@@ -512,6 +699,9 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         }
         inbox.told = inbox.store?.lastId ?? 0;
         for (const m of stash) asOwner(s, ctx, msg.user, inbox, m);
+        // A write that failed without an answer may have been stored: this owner's next record
+        // settles it (and until then its DMs wait); so are questions that came meanwhile.
+        if (inbox.recheck.length > 0 || inbox.asked.length > 0) flushInbox(s, ctx, msg.user, inbox, true);
         return s;
       }
 
@@ -532,32 +722,49 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         const inbox = s.owned.get(msg.user);
         if (inbox === undefined) return s;
         const batch = inbox.writing ?? [];
+        if (s.dieAfterStore === msg.user && batch.length > 0) process.kill(process.pid, 'SIGKILL');
         inbox.writing = undefined;
         inbox.seq = msg.seq;
         const o = world.options;
         inbox.store ??= new History(o.history, o.historyBytes, inbox.epoch);
+        inbox.origins ??= new Origins(o.history);
         const store = inbox.store;
+        const origins = inbox.origins;
         for (const p of batch) {
           const id = store.lastId + 1;
           store.append(p.dm, p.dm.jsonBytes());
+          origins.push(p.token, p.req, msg.seq);
           const json = p.dm.json();
           for (const host of inbox.hosts) host.send({ type: 'deliver', user: msg.user, id, json });
           inbox.told = id;
           p.dm.compact();
           // Stored, and on its way to every process of the user: acknowledged (PROTOCOL.md).
-          p.host.send({ type: 'done', req: p.req });
+          p.host.send({ type: 'done', req: p.req, seq: msg.seq });
         }
-        flushInbox(s, ctx, msg.user, inbox);
+        // A write that failed without an answer: stored if this owner's read holds it.
+        for (const p of inbox.recheck.splice(0)) {
+          const found = origins.find(p.token, new Set([p.req])).length > 0;
+          if (found) p.host.send({ type: 'done', req: p.req, seq: msg.seq });
+          else refuse(p);
+        }
+        for (const a of inbox.asking.splice(0)) tell(ctx, inbox, a);
+        flushInbox(s, ctx, msg.user, inbox, inbox.asked.length > 0);
         return s;
       }
 
       case 'write.failed': {
         const inbox = s.owned.get(msg.user);
         if (inbox === undefined) return s;
-        // Not stored, so not applied: said to the senders. The inbox is read again from the stream
-        // (a fenced write means another owner added to it).
-        for (const p of [...(inbox.writing ?? []), ...inbox.queue]) refuse(p);
+        // The queued DMs were not stored, and a fenced write was not either: said to the senders.
+        // A write that failed otherwise (no answer in time) may have been stored: the inbox is
+        // read again from the stream (a fenced write means another owner added to it), and the
+        // next record of this owner settles it.
+        for (const p of inbox.queue) refuse(p);
+        if (msg.fenced) for (const p of inbox.writing ?? []) refuse(p);
+        else inbox.recheck.push(...(inbox.writing ?? []));
         inbox.writing = undefined;
+        // Questions wait for a record begun after the read.
+        inbox.asked = [...inbox.asking.splice(0), ...inbox.asked];
         inbox.queue.length = 0;
         inbox.stash = [];
         load(s, ctx, msg.user);
@@ -629,6 +836,10 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         s.cluster.cluster.groups.leave(INBOX_HOSTS, ctx.self);
         return s;
 
+      case 'die.after.store':
+        if (world.options.testFaults) s.dieAfterStore = msg.user;
+        return s;
+
       case 'handoff': {
         const inbox = s.owned.get(msg.user);
         // Not read here yet: its first read sees what the previous place stored.
@@ -648,6 +859,15 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
 
       case 'tick': {
         ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
+        if (s.unsure.size > 0) {
+          const at = ctx.system.clock.now();
+          for (const [req, u] of s.unsure) {
+            if (at - u.since < UNSURE_MS) continue;
+            s.unsure.delete(req);
+            unknownOutcome(u);
+          }
+          askUnsure(s, ctx);
+        }
         // The hosts once per tick, not once per user: this runs over every inbox owned here.
         const hosts = s.cluster.cluster.groups.members(INBOX_HOSTS);
         const view = hostView(s.cluster);
@@ -670,7 +890,8 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
         // still see this process as the place: it attaches again, and is told again next tick).
         for (const [user, inbox] of s.owned) {
           if (rendezvous(user, hosts) === ctx.self || inbox.stash !== undefined) continue;
-          if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0) {
+          const settled = inbox.asked.length === 0 && inbox.recheck.length === 0;
+          if (inbox.hosts.size === 0 && inbox.writing === undefined && inbox.queue.length === 0 && settled) {
             s.owned.delete(user);
             const next = rendezvous(user, hosts);
             const id = inbox.store?.lastId ?? 0;
@@ -690,17 +911,21 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
 
   info(s, msg: InfoMessage, ctx) {
     if (msg.type !== 'DOWN') return s;
-    // An inbox owner went (its process died or left): what it did not answer is `unavailable`,
-    // and its users attach to their inboxes' new place. (A DM it stored just before it died is in
-    // the inbox nonetheless: the chat README's known limits.)
+    // An inbox owner went (its process died or left): a resume it did not answer is `unavailable`,
+    // a DM is unsure (it may have been stored just before), and its users attach to their
+    // inboxes' new place.
     const owner = msg.actor as Ref<HostMsg>;
     if (s.owners.get(owner) !== msg.monitor) return s;
     s.owners.delete(owner);
+    const now = ctx.system.clock.now();
     for (const [req, r] of s.requests) {
       if (r.owner !== owner) continue;
       s.requests.delete(req);
-      answerError(r, UNREACHABLE);
+      // A DM it did not answer may be stored: the inbox's next place says (a resume applies nothing).
+      if (r.dm === undefined) answerError(r, UNREACHABLE);
+      else s.unsure.set(req, { to: r.dm.to, anchor: r.dm.anchor, conn: r.conn, ref: r.ref, since: now });
     }
+    askUnsure(s, ctx);
     s.view = hostView(s.cluster);
     for (const [user, lu] of s.local) if (lu.owner === owner) attach(s, ctx, user, lu);
     return s;

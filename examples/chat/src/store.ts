@@ -24,41 +24,60 @@ export function newEpoch(): string {
 }
 
 /**
- * Who sent each of a room's last stored messages: the relay's token (`RelayStore.token`) and its
- * number for the message, by id. It lets an owner tell a relay that lost its owner which of the
- * messages it had in flight were stored after all (and with what id), and whether it knows every
- * message after a given id (`covers`), so that the others are known not to be stored. Kept in the
- * durable records with the messages (durable.ts), so that the next owner knows as much.
+ * Who sent each of the last stored messages of a room or an inbox: the sender's token (a relay's,
+ * `RelayStore.token`, or a post office's) and its number for the message, by id, with the stream
+ * sequence of the record it is in. It lets an owner tell a sender whose owner went before it
+ * answered which of its messages were stored after all (and with what id), and whether it knows
+ * every message stored after a point (`covers`: after an id; `coversRecords`: in records after a
+ * stream sequence), so that the others are known not to be stored. Kept in the durable records
+ * with the messages (durable.ts), so that the next owner knows as much.
  */
 export class Origins {
-  /** `#tokens[i]` and `#seqs[i]` are message `#baseId + i`'s; undefined: not known. */
+  /** `#tokens[i]`, `#seqs[i]`, `#records[i]` are message `#baseId + i`'s; a token undefined: not known. */
   #tokens: Array<string | undefined> = [];
   #seqs: number[] = [];
+  #records: number[] = [];
   #baseId = 1;
   /** Every message from this id on has a known origin. */
   #knownFrom = 1;
+  /** Every record from this stream sequence on is held with known origins (0: every record). */
+  #knownFromRecord = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
     this.capacity = Math.max(1, capacity);
   }
 
-  /** The next id (`lastId + 1`) of an empty one: what a loaded history continues after. */
-  startAfter(id: number): void {
+  /**
+   * What a loaded history continues after: its first message is `id + 1`, in the record at stream
+   * sequence `firstRecord`; the records before it are gone unless `id` is 0.
+   */
+  startAfter(id: number, firstRecord = 0): void {
     this.#baseId = this.#knownFrom = id + 1;
+    this.#knownFromRecord = id === 0 ? 0 : firstRecord;
   }
 
-  /** Message `lastId + 1` came from the relay `token` as its number `seq` (undefined: not known). */
-  push(token: string | undefined, seq: number): void {
-    if (token === undefined) this.#knownFrom = this.#baseId + this.#tokens.length + 1;
+  /**
+   * Message `lastId + 1` came from `token` as its number `seq` (token undefined: not known), in the
+   * record at stream sequence `record`.
+   */
+  push(token: string | undefined, seq: number, record = 0): void {
+    if (token === undefined) {
+      this.#knownFrom = this.#baseId + this.#tokens.length + 1;
+      this.#knownFromRecord = record + 1;
+    }
     this.#tokens.push(token);
     this.#seqs.push(seq);
+    this.#records.push(record);
     if (this.#tokens.length > this.capacity * 2) {
       const drop = this.#tokens.length - this.capacity;
+      const lastDropped = this.#records[drop - 1] as number;
       this.#tokens.splice(0, drop);
       this.#seqs.splice(0, drop);
+      this.#records.splice(0, drop);
       this.#baseId += drop;
       if (this.#knownFrom < this.#baseId) this.#knownFrom = this.#baseId;
+      if (this.#knownFromRecord <= lastDropped) this.#knownFromRecord = lastDropped + 1;
     }
   }
 
@@ -67,11 +86,26 @@ export class Origins {
     return id + 1 >= this.#knownFrom;
   }
 
-  /** The messages after `id` that came from the relay `token`: [its number, the id]. */
+  /** Whether every message in a record after stream sequence `record` is held, its origin known. */
+  coversRecords(record: number): boolean {
+    return record + 1 >= this.#knownFromRecord;
+  }
+
+  /** The messages after `id` that came from `token`: [its number, the id]. */
   from(token: string, id: number): Array<[seq: number, id: number]> {
     const out: Array<[number, number]> = [];
     for (let i = Math.max(0, id + 1 - this.#baseId); i < this.#tokens.length; i++) {
       if (this.#tokens[i] === token) out.push([this.#seqs[i] as number, this.#baseId + i]);
+    }
+    return out;
+  }
+
+  /** Those of `seqs` that came from `token` and are held: [its number, the id]. */
+  find(token: string, seqs: ReadonlySet<number>): Array<[seq: number, id: number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.#tokens.length; i++) {
+      if (this.#tokens[i] === token && seqs.has(this.#seqs[i] as number))
+        out.push([this.#seqs[i] as number, this.#baseId + i]);
     }
     return out;
   }
