@@ -31,6 +31,8 @@ class FakeHistory {
   >();
   hold = 0;
   lose = 0;
+  /** The next write fails as a timeout does (no answer in time), stored or not. */
+  timeout: 'stored' | 'lost' | undefined;
   /** Reads never answer. */
   loadsHang = false;
   #seq = 0;
@@ -61,6 +63,9 @@ class FakeHistory {
       this.lose--;
       return new Promise<number>(() => {});
     }
+    const timeout = this.timeout;
+    this.timeout = undefined;
+    if (timeout === 'lost') return Promise.reject(new Error('JetStream did not answer a write within 5000 ms'));
     const i = this.inboxes.get(name) ?? { epoch, frames: [], origins: [], records: [], seq: 0 };
     if (i.seq !== expect) return Promise.reject(new FencedError(`expected ${expect}, at ${i.seq}`));
     i.seq = ++this.#seq;
@@ -74,6 +79,7 @@ class FakeHistory {
       this.hold--;
       return new Promise<number>(() => {});
     }
+    if (timeout === 'stored') return Promise.reject(new Error('JetStream did not answer a write within 5000 ms'));
     return Promise.resolve(i.seq);
   }
 }
@@ -250,4 +256,27 @@ test('a DM whose outcome no inbox owner tells within UNSURE_MS is answered inter
   h.a.send({ type: 'told', user: h.user, owner: h.a, reqs: [1], stored: [[1, 1]], pending: [], known: true });
   await h.run();
   assert.equal(h.answers.length, 1, 'no second answer');
+});
+
+test('a DM whose write failed without an answer is acknowledged if it was stored, unavailable if not', async () => {
+  for (const outcome of ['stored', 'lost'] as const) {
+    const h = await twoProcesses();
+    h.views.a = [h.a, h.b];
+    h.views.b = [h.a, h.b];
+    await h.connect('a');
+    const answers: Array<{ frame: Record<string, unknown> }> = [];
+    const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
+      answers.push(m);
+    }) as unknown as Ref<ConnMsg>;
+    h.history.timeout = outcome;
+    h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 5 });
+    await h.run();
+    await h.tick();
+    assert.deepEqual(
+      answers.map((m) => [m.frame.type, m.frame.code, m.frame.ref]),
+      outcome === 'stored' ? [['ack', undefined, 5]] : [['error', 'unavailable', 5]],
+      outcome,
+    );
+    assert.equal(h.history.inboxes.get(h.user)?.frames.length ?? 0, outcome === 'stored' ? 1 : 0);
+  }
 });
