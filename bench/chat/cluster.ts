@@ -282,6 +282,8 @@ export const clusterFailover: Scenario = {
             (never > 0 ? ` (${never} never did)` : '') +
             `; max ${Math.max(...recovered).toFixed(0)} ms; sockets closed: ${JSON.stringify(f.dropped)} ` +
             `(port ${killed.port} was killed); sends answered unavailable: ${tally.unavailable - before.unavailable}; ` +
+            // `internal`: a send whose owner went and that no owner could say was stored or not.
+            `other errors since: ${tally.errors - before.errors}${tally.errorCodes === '' ? '' : ` (codes over the run: ${tally.errorCodes})`}; ` +
             `the survivor declared n${victim + 1} down ${downAt === undefined ? '(not logged)' : `${downAt - killedAt} ms`} after the kill`,
         ];
         return {

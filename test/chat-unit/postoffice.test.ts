@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { ActorSystem, type Ref, silentLogger } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 import { rendezvous } from '../../examples/chat/src/clustered.js';
-import { FencedError, type Origin, type Stored } from '../../examples/chat/src/durable.js';
+import { FencedError, type Origin, type Stored, UnansweredWriteError } from '../../examples/chat/src/durable.js';
 import { type HostMsg, inboxHost, UNSURE_MS } from '../../examples/chat/src/postoffice.js';
 import { newSession } from '../../examples/chat/src/session.js';
 import type { ConnMsg } from '../../examples/chat/src/world.js';
@@ -36,8 +36,21 @@ class FakeHistory {
   /** Reads never answer. */
   loadsHang = false;
   #seq = 0;
+  #gate: Promise<void> | undefined;
+  /** Reads wait until the function returned is called. */
+  pauseLoads(): () => void {
+    let open = () => {};
+    this.#gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return () => {
+      this.#gate = undefined;
+      open();
+    };
+  }
   async load(_kind: string, name: string): Promise<Stored | undefined> {
     if (this.loadsHang) return new Promise<undefined>(() => {});
+    if (this.#gate !== undefined) await this.#gate;
     const i = this.inboxes.get(name);
     return i === undefined
       ? undefined
@@ -65,7 +78,8 @@ class FakeHistory {
     }
     const timeout = this.timeout;
     this.timeout = undefined;
-    if (timeout === 'lost') return Promise.reject(new Error('JetStream did not answer a write within 5000 ms'));
+    if (timeout === 'lost')
+      return Promise.reject(new UnansweredWriteError('JetStream did not answer a write within 5000 ms'));
     const i = this.inboxes.get(name) ?? { epoch, frames: [], origins: [], records: [], seq: 0 };
     if (i.seq !== expect) return Promise.reject(new FencedError(`expected ${expect}, at ${i.seq}`));
     i.seq = ++this.#seq;
@@ -79,7 +93,8 @@ class FakeHistory {
       this.hold--;
       return new Promise<number>(() => {});
     }
-    if (timeout === 'stored') return Promise.reject(new Error('JetStream did not answer a write within 5000 ms'));
+    if (timeout === 'stored')
+      return Promise.reject(new UnansweredWriteError('JetStream did not answer a write within 5000 ms'));
     return Promise.resolve(i.seq);
   }
 }
@@ -279,4 +294,35 @@ test('a DM whose write failed without an answer is acknowledged if it was stored
     );
     assert.equal(h.history.inboxes.get(h.user)?.frames.length ?? 0, outcome === 'stored' ? 1 : 0);
   }
+});
+
+test('a DM that comes while an inbox is read again after a failed write is refused, never stored after it', async () => {
+  // Such a DM may be one whose owner looked dead to its sender's process, and whose sender has
+  // heard from the inbox's next place that it is not stored.
+  const h = await twoProcesses();
+  h.views.a = [h.a, h.b];
+  h.views.b = [h.a, h.b];
+  await h.connect('a');
+  const answers: Array<{ frame: Record<string, unknown> }> = [];
+  const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
+    answers.push(m);
+  }) as unknown as Ref<ConnMsg>;
+  h.history.timeout = 'lost';
+  const release = h.history.pauseLoads();
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'one', conn: sender, ref: 5 });
+  await h.run();
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'two', conn: sender, ref: 6 });
+  await h.run();
+  release();
+  await h.run();
+  await h.tick();
+  assert.deepEqual(answers.map((m) => [m.frame.type, m.frame.code, m.frame.ref]).sort(), [
+    ['error', 'unavailable', 5],
+    ['error', 'unavailable', 6],
+  ]);
+  assert.equal(h.history.inboxes.get(h.user)?.frames.length ?? 0, 0, 'neither stored');
+  // The next DM is stored as ever.
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'three', conn: sender, ref: 7 });
+  await h.run();
+  assert.deepEqual(answers.at(-1)?.frame, { type: 'ack', ref: 7 });
 });

@@ -390,7 +390,12 @@ test('a join the relay crashed on while it held it is answered internal only, an
 
 /** Alice and bob joined; alice's messages `contents` sent, in flight; answers what the owner got. */
 async function inFlight(...contents: string[]) {
-  const r = await attached(0);
+  return inFlightAt(0, ...contents);
+}
+
+/** The same, the relay welcomed at id `id`. */
+async function inFlightAt(id: number, ...contents: string[]) {
+  const r = await attached(id);
   const alice = await r.member('alice');
   const bob = await r.member('bob');
   r.taken();
@@ -540,4 +545,24 @@ test('a verdict answers only the messages asked about: one unsure since waits fo
   r.msg(1, 'second', second.seq);
   await r.run();
   assert.deepEqual(shown(r.alice.socket.frames), ['error unavailable 1', 'second', 'ack 2']);
+});
+
+test('a message sent before the room changed epochs is asked about from the new epoch’s start', async () => {
+  const r = await inFlightAt(5, 'm1');
+  // The owner answers with a new epoch (the room lost its history) before it echoes m1.
+  r.relayOf().send({
+    type: 'o.welcome',
+    owner: r.owner,
+    epoch: 'e2',
+    id: 0,
+    members: 2,
+    missed: [],
+    first: 1,
+    gapFrom: 0,
+  });
+  await r.run();
+  await r.replaceOwner();
+  const attach = r.taken().find((m) => m.type === 'attach') as Extract<OwnerMsg, { type: 'attach' }>;
+  assert.equal(attach.epoch, 'e2');
+  assert.equal(attach.unsureAfter, 0, 'not the id it had seen in the old epoch');
 });

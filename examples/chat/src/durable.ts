@@ -44,6 +44,11 @@ export class FencedError extends Error {
   override readonly name = 'FencedError';
 }
 
+/** A write that got no answer (in time, or before the connection closed): it may have been stored. */
+export class UnansweredWriteError extends Error {
+  override readonly name = 'UnansweredWriteError';
+}
+
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']]');
 
@@ -83,7 +88,7 @@ class Publisher {
       for (const [k, w] of this.#waiting) {
         if (w.at > old) break;
         this.#waiting.delete(k);
-        w.reject(new Error(`JetStream did not answer a write within ${WRITE_TIMEOUT_MS} ms`));
+        w.reject(new UnansweredWriteError(`JetStream did not answer a write within ${WRITE_TIMEOUT_MS} ms`));
       }
     }, 1_000);
     this.#sweep.unref();
@@ -117,7 +122,7 @@ class Publisher {
     try {
       ack = m.json();
     } catch (e) {
-      w.reject(e as Error);
+      w.reject(new UnansweredWriteError(`an answer that is not JSON: ${String(e)}`));
       return;
     }
     if (ack.error !== undefined) {
@@ -129,7 +134,7 @@ class Publisher {
   close(): void {
     clearInterval(this.#sweep);
     this.#sub.unsubscribe();
-    for (const w of this.#waiting.values()) w.reject(new Error('closed'));
+    for (const w of this.#waiting.values()) w.reject(new UnansweredWriteError('closed'));
     this.#waiting.clear();
   }
 }
@@ -205,10 +210,15 @@ export class DurableHistory {
     try {
       const consumer = await this.#js.consumers.get(this.#stream, ci.name);
       const batch = await consumer.fetch({ max_messages: ci.num_pending + 1, expires: 5_000 });
+      let reached = 0;
       for await (const m of batch) {
+        reached = m.seq;
         const [e, , msgs, from] = JSON.parse(m.string()) as [string, number, unknown[], unknown];
         // Only the records of the last epoch count (a subject does not change epochs, but be sure).
-        if (e !== epoch) continue;
+        if (e !== epoch) {
+          if (reached >= last.seq) break;
+          continue;
+        }
         const known = Array.isArray(from) && from.length === msgs.length * 2;
         for (let i = 0; i < msgs.length; i++) {
           frames.push(Buffer.from(JSON.stringify(msgs[i]), 'utf8'));
@@ -219,6 +229,8 @@ export class DurableHistory {
         }
         if (m.seq >= last.seq) break;
       }
+      // A fetch that ended early (it expired) would number what it read wrongly: read again later.
+      if (reached < last.seq) throw new Error(`the read of ${subject} stopped at ${reached} of ${last.seq}`);
     } finally {
       await this.#jsm.consumers.delete(this.#stream, ci.name).catch(() => {});
     }

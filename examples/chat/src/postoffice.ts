@@ -27,7 +27,7 @@ import type { SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref } from 'troupe';
 import { type ChatCluster, hostView, INBOX_HOSTS, inboxOwner, rendezvous } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
-import { FencedError, type Origin, type Stored } from './durable.js';
+import { type Origin, type Stored, UnansweredWriteError } from './durable.js';
 import { fanOutDm, writeInboxReplay } from './inbox.js';
 import { type ClientRef, type ErrorCode, errorFrame, type Since } from './protocol.js';
 import type { Session } from './session.js';
@@ -146,7 +146,7 @@ export type HostMsg =
   | { readonly type: 'loaded'; readonly user: string; readonly stored: Stored | undefined }
   | { readonly type: 'load.failed'; readonly user: string; readonly reason: string }
   | { readonly type: 'written'; readonly user: string; readonly seq: number }
-  | { readonly type: 'write.failed'; readonly user: string; readonly fenced: boolean; readonly reason: string };
+  | { readonly type: 'write.failed'; readonly user: string; readonly unanswered: boolean; readonly reason: string };
 
 export interface HostArgs {
   readonly world: World;
@@ -211,8 +211,14 @@ interface Owned {
    */
   asked: Array<Extract<HostMsg, { type: 'ask' }>>;
   asking: Array<Extract<HostMsg, { type: 'ask' }>>;
-  /** DMs of a write that failed without an answer (they may be stored): checked after the next read. */
-  readonly recheck: Pending[];
+  /**
+   * DMs of a write that failed without an answer (they may be stored), and since when (clock ms):
+   * checked by this owner's next record after the inbox is read again, or `internal` after
+   * `UNSURE_MS`.
+   */
+  readonly recheck: Array<{ readonly p: Pending; readonly since: number }>;
+  /** Read again after a failed write: DMs that came meanwhile are refused, not stored after it. */
+  refuseStashed: boolean;
   /** The last id its post offices were sent (undefined before its first read). */
   told: number | undefined;
   /** A read must see at least this id (a handoff said so): an older answer is read again. */
@@ -242,8 +248,9 @@ interface HostState {
   readonly token: string;
   /** The highest stream sequence of a record an owner told this post office of (`done`). */
   heard: number;
-  /** DMs whose owner went before it answered, by request number. */
+  /** DMs whose owner went before it answered, by request number; asked about last at `askedAt`. */
   readonly unsure: Map<number, Unsure>;
+  askedAt: number;
   /** Fault injection: the process dies once the next DMs of this inbox are stored. */
   dieAfterStore: string | undefined;
   /** The owners this post office has sent to, monitored. */
@@ -256,6 +263,8 @@ const TICK_MS = 500;
  * was stored: then it hears `internal`, which, unlike `unavailable`, does not say it was not.
  */
 export const UNSURE_MS = 10_000;
+/** How often a post office asks again about unsure DMs that got no answer. */
+const ASK_AGAIN_MS = 2_000;
 /** How long after its last post office left an inbox answers a DM `unavailable`, not `no_such_user`. */
 const MOVING_MS = 2 * TICK_MS;
 const RETRY_MS = 1_000;
@@ -319,6 +328,7 @@ function request(
 /** Asks the inboxes' places about the DMs still unsure (again each tick: the bus may lose either way). */
 function askUnsure(s: HostState, ctx: Context<HostMsg>): void {
   if (s.unsure.size === 0) return;
+  s.askedAt = ctx.system.clock.now();
   const byUser = new Map<string, { reqs: number[]; anchor: number }>();
   for (const [req, u] of s.unsure) {
     const q = byUser.get(u.to);
@@ -404,6 +414,7 @@ function ownedOf(s: HostState, ctx: Context<HostMsg>, user: string): Owned {
       asked: [],
       asking: [],
       recheck: [],
+      refuseStashed: false,
       told: undefined,
       expect: 0,
     };
@@ -439,7 +450,8 @@ function flushInbox(s: HostState, ctx: Context<HostMsg>, user: string, inbox: Ow
     )
     .then(
       (seq) => self.send({ type: 'written', user, seq }),
-      (e: unknown) => self.send({ type: 'write.failed', user, fenced: e instanceof FencedError, reason: String(e) }),
+      (e: unknown) =>
+        self.send({ type: 'write.failed', user, unanswered: e instanceof UnansweredWriteError, reason: String(e) }),
     );
 }
 
@@ -532,6 +544,7 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       token: newEpoch(),
       heard: 0,
       unsure: new Map(),
+      askedAt: 0,
       dieAfterStore: undefined,
       owners: new Map(),
     };
@@ -698,7 +711,15 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           }
         }
         inbox.told = inbox.store?.lastId ?? 0;
-        for (const m of stash) asOwner(s, ctx, msg.user, inbox, m);
+        // After a failed write, a DM that waited for this read may be one whose sender has
+        // already been told by another place that it is not stored (this process looked dead to
+        // the sender's): refused, never stored now.
+        const refuseDms = inbox.refuseStashed;
+        inbox.refuseStashed = false;
+        for (const m of stash) {
+          if (refuseDms && m.type === 'dm') refuse(m);
+          else asOwner(s, ctx, msg.user, inbox, m);
+        }
         // A write that failed without an answer may have been stored: this owner's next record
         // settles it (and until then its DMs wait); so are questions that came meanwhile.
         if (inbox.recheck.length > 0 || inbox.asked.length > 0) flushInbox(s, ctx, msg.user, inbox, true);
@@ -742,7 +763,7 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           p.host.send({ type: 'done', req: p.req, seq: msg.seq });
         }
         // A write that failed without an answer: stored if this owner's read holds it.
-        for (const p of inbox.recheck.splice(0)) {
+        for (const { p } of inbox.recheck.splice(0)) {
           const found = origins.find(p.token, new Set([p.req])).length > 0;
           if (found) p.host.send({ type: 'done', req: p.req, seq: msg.seq });
           else refuse(p);
@@ -755,14 +776,16 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
       case 'write.failed': {
         const inbox = s.owned.get(msg.user);
         if (inbox === undefined) return s;
-        // The queued DMs were not stored, and a fenced write was not either: said to the senders.
-        // A write that failed otherwise (no answer in time) may have been stored: the inbox is
-        // read again from the stream (a fenced write means another owner added to it), and the
-        // next record of this owner settles it.
+        // The queued DMs were not stored, and a refused write (fenced: another owner added to the
+        // inbox; or JetStream said no) was not either: said to the senders. A write that got no
+        // answer (in time) may have been stored: the inbox is read again from the stream, and
+        // the next record of this owner settles it.
         for (const p of inbox.queue) refuse(p);
-        if (msg.fenced) for (const p of inbox.writing ?? []) refuse(p);
-        else inbox.recheck.push(...(inbox.writing ?? []));
+        const since = ctx.system.clock.now();
+        if (!msg.unanswered) for (const p of inbox.writing ?? []) refuse(p);
+        else for (const p of inbox.writing ?? []) inbox.recheck.push({ p, since });
         inbox.writing = undefined;
+        inbox.refuseStashed = true;
         // Questions wait for a record begun after the read.
         inbox.asked = [...inbox.asking.splice(0), ...inbox.asked];
         inbox.queue.length = 0;
@@ -866,7 +889,9 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
             s.unsure.delete(req);
             unknownOutcome(u);
           }
-          askUnsure(s, ctx);
+          // Again now and then (the bus may lose a question or its answer): each question costs
+          // the inbox a record.
+          if (at - s.askedAt >= ASK_AGAIN_MS) askUnsure(s, ctx);
         }
         // The hosts once per tick, not once per user: this runs over every inbox owned here.
         const hosts = s.cluster.cluster.groups.members(INBOX_HOSTS);
@@ -899,10 +924,21 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           } else for (const h of inbox.hosts) h.send({ type: 'moved', user, owner: ctx.self });
         }
         for (const [user, inbox] of s.owned) {
+          // DMs of an unanswered write that no read and record could settle in time (NATS away).
+          while (inbox.recheck.length > 0 && now - (inbox.recheck[0] as { since: number }).since >= UNSURE_MS) {
+            const { p } = inbox.recheck.shift() as { p: Pending };
+            p.host.send({
+              type: 'done',
+              req: p.req,
+              error: { code: 'internal', reason: `the inbox of ${user} could not tell whether this DM was stored` },
+            });
+          }
+          const busy = inbox.writing !== undefined || inbox.queue.length > 0 || inbox.recheck.length > 0;
           if (inbox.failed) {
             inbox.failed = false;
             load(s, ctx, user);
-          } else if (inbox.idleSince >= 0 && now - inbox.idleSince >= world.options.roomIdleMs) s.owned.delete(user);
+          } else if (!busy && inbox.idleSince >= 0 && now - inbox.idleSince >= world.options.roomIdleMs)
+            s.owned.delete(user);
         }
         return s;
       }

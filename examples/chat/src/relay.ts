@@ -105,8 +105,9 @@ export interface InFlight {
   readonly seq: number;
   readonly socket: SocketHandle<Session>;
   readonly ref: ClientRef | undefined;
-  /** The last id this relay had seen when it sent the message: its id, if stored, is higher. */
+  /** The last id this relay had seen when it sent the message, and its epoch: its id, if stored, is higher. */
   readonly after: number;
+  readonly epoch: string | undefined;
 }
 
 interface RelayState extends LocalMembers {
@@ -241,7 +242,7 @@ function forward(s: RelayState, ctx: Context<RelayMsg>, msg: Held, n?: number): 
       }
       const seq = ++s.kept.seq;
       s.kept.sentTo = owner;
-      s.inflight.push({ seq, socket: msg.socket, ref: msg.ref, after: s.kept.lastId });
+      s.inflight.push({ seq, socket: msg.socket, ref: msg.ref, after: s.kept.lastId, epoch: s.kept.epoch });
       owner.send({ type: 'publish', relay: self, user: msg.socket.session.user, content: msg.content, seq });
       return;
     }
@@ -272,8 +273,17 @@ function unsure(s: RelayState, ctx: Context<RelayMsg>, below = Number.POSITIVE_I
   let n = 0;
   while (n < s.inflight.length && (s.inflight[n] as InFlight).seq < below) n++;
   if (n === 0) return;
-  if (s.kept.unsure.length === 0) ctx.startTimer('unsure.deadline', { type: 'unsure.deadline' }, UNSURE_MS);
+  const start = s.kept.unsure.length === 0;
   s.kept.unsure.push(...s.inflight.splice(0, n));
+  // In number order (messages put back in flight may become unsure again behind later ones).
+  s.kept.unsure.sort((a, b) => a.seq - b.seq);
+  if (start) deadline(s, ctx);
+}
+
+/** Arms the deadline of the messages unsure now (those that become unsure later get the next one). */
+function deadline(s: RelayState, ctx: Context<RelayMsg>): void {
+  s.kept.deadlineUpTo = (s.kept.unsure.at(-1) as InFlight).seq;
+  ctx.startTimer('unsure.deadline', { type: 'unsure.deadline' }, UNSURE_MS);
 }
 
 /** An owner's verdict on the unsure messages: `ack`, back in flight, `unavailable` or `internal`. */
@@ -327,7 +337,11 @@ function askAgain(s: RelayState, ctx: Context<RelayMsg>): void {
 function attachTo(s: RelayState, ctx: Context<RelayMsg>, owner: Ref<OwnerMsg>): void {
   s.checksLeft = OWNER_CHECKS;
   ctx.startTimer('owner.check', { type: 'owner.check' }, OWNER_CHECK_MS);
-  const unsureAfter = s.kept.unsure.reduce((m, f) => Math.min(m, f.after), Number.POSITIVE_INFINITY);
+  // A message sent in another epoch than the relay's now is asked about from the epoch's start.
+  const unsureAfter = s.kept.unsure.reduce(
+    (m, f) => Math.min(m, f.epoch === s.kept.epoch ? f.after : 0),
+    Number.POSITIVE_INFINITY,
+  );
   owner.send({
     type: 'attach',
     relay: ctx.self,
@@ -654,9 +668,14 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
       if (msg.owner === s.owner) judge(s, ctx, msg);
       return s;
 
-    case 'unsure.deadline':
-      for (const f of s.kept.unsure.splice(0)) unknownOutcome(s, f);
+    case 'unsure.deadline': {
+      const due = s.kept.unsure.filter((f) => f.seq <= s.kept.deadlineUpTo);
+      const rest = s.kept.unsure.filter((f) => f.seq > s.kept.deadlineUpTo);
+      s.kept.unsure.splice(0, s.kept.unsure.length, ...rest);
+      for (const f of due) unknownOutcome(s, f);
+      if (rest.length > 0) deadline(s, ctx);
       return s;
+    }
 
     case 'o.presence': {
       const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
@@ -767,7 +786,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       }
     }
     // The timer went with the last incarnation; the messages still wait for a verdict.
-    if (kept.unsure.length > 0) ctx.startTimer('unsure.deadline', { type: 'unsure.deadline' }, UNSURE_MS);
+    if (kept.unsure.length > 0) deadline(s, ctx);
     resolveOwner(s, ctx);
     becameEmpty(s, ctx);
     return s;

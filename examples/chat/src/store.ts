@@ -320,6 +320,8 @@ export class RelayStore {
    * not, the next owner says (`o.verdict`); until then their senders hear nothing.
    */
   readonly unsure: InFlight[] = [];
+  /** The unsure messages up to this number hear `internal` when the deadline timer fires. */
+  deadlineUpTo = 0;
   readonly gapped = new Set<Ref<ConnMsg>>();
   /** Members made by a join that no owner has answered: not members after all if none can be found. */
   readonly fresh = new Set<Ref<ConnMsg>>();
