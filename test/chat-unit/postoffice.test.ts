@@ -212,8 +212,8 @@ test('a DM to an inbox whose last post office left a moment ago is answered unav
 // A DM whose inbox owner died before it answered may have been stored: the inbox's next place says
 // which (`unavailable` promises that nothing was applied).
 
-/** The user's inbox on b, the user connected on a; a DM sent on a, answered to `answers`. */
-async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
+/** The user's inbox on b, the user connected on a, and a sender on a whose answers land in `answers`. */
+async function inboxOnB() {
   const h = await twoProcesses();
   h.views.a = [h.a, h.b];
   h.views.b = [h.a, h.b];
@@ -222,6 +222,13 @@ async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
   const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
     answers.push(m);
   }) as unknown as Ref<ConnMsg>;
+  return { ...h, answers, sender };
+}
+
+/** The user's inbox on b, the user connected on a; a DM sent on a, answered to `answers`. */
+async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
+  const h = await inboxOnB();
+  const { answers, sender } = h;
   // b stores it and dies before it hears so, or dies before it is stored.
   if (storedFirst) h.history.hold = 1;
   else h.history.lose = 1;
@@ -234,7 +241,7 @@ async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
   h.views.a = [h.a];
   h.system.kill(h.b as Ref<never>);
   await h.run();
-  return { ...h, answers };
+  return h;
 }
 
 test('a DM its inbox owner stored before it died is acknowledged, not answered unavailable', async () => {
@@ -275,14 +282,8 @@ test('a DM whose outcome no inbox owner tells within UNSURE_MS is answered inter
 
 test('a DM whose write failed without an answer is acknowledged if it was stored, unavailable if not', async () => {
   for (const outcome of ['stored', 'lost'] as const) {
-    const h = await twoProcesses();
-    h.views.a = [h.a, h.b];
-    h.views.b = [h.a, h.b];
-    await h.connect('a');
-    const answers: Array<{ frame: Record<string, unknown> }> = [];
-    const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
-      answers.push(m);
-    }) as unknown as Ref<ConnMsg>;
+    const h = await inboxOnB();
+    const { answers, sender } = h;
     h.history.timeout = outcome;
     h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'hi', conn: sender, ref: 5 });
     await h.run();
@@ -299,14 +300,8 @@ test('a DM whose write failed without an answer is acknowledged if it was stored
 test('a DM that comes while an inbox is read again after a failed write is refused, never stored after it', async () => {
   // Such a DM may be one whose owner looked dead to its sender's process, and whose sender has
   // heard from the inbox's next place that it is not stored.
-  const h = await twoProcesses();
-  h.views.a = [h.a, h.b];
-  h.views.b = [h.a, h.b];
-  await h.connect('a');
-  const answers: Array<{ frame: Record<string, unknown> }> = [];
-  const sender = h.system.spawn((m: { frame: Record<string, unknown> }) => {
-    answers.push(m);
-  }) as unknown as Ref<ConnMsg>;
+  const h = await inboxOnB();
+  const { answers, sender } = h;
   h.history.timeout = 'lost';
   const release = h.history.pauseLoads();
   h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'one', conn: sender, ref: 5 });
