@@ -100,6 +100,34 @@ describe('the DM inbox', () => {
     assert.equal(other.recovered, false);
   });
 
+  it('gives all of a user’s connections one inbox epoch before its first DM, and resumes from it', async (t) => {
+    const server = await startServer(t);
+    const alice = await server.connect('alice');
+    const position = (c: ChatClient) =>
+      (c.all[0]?.frame as unknown as { inbox: { epoch: string; id: number } } | undefined)?.inbox;
+    const first = await server.connect('bob');
+    const second = await server.connect('bob');
+    const epoch = position(first)?.epoch;
+    assert.equal(typeof epoch, 'string');
+    assert.deepEqual(position(second), { epoch, id: 0 }, 'the second connection, welcomed before any DM');
+    await first.close();
+    // The first DM makes the inbox: it keeps the epoch the connections were welcomed with.
+    await alice.request({ type: 'dm', to: 'bob', content: 'one', ref: 'a' });
+    await second.until(() => (dmIds(second).length === 1 ? true : undefined), 'the DM on the second');
+    const back = await server.connect('bob');
+    assert.deepEqual(position(back), { epoch, id: 1 });
+    const r = await back.request({ type: 'inbox', since: { epoch, id: 0 } });
+    assert.equal(r.recovered, true, 'the first connection’s welcome position still resumes');
+    await back.until(() => (dmIds(back).length === 1 ? true : undefined), 'the DM it missed');
+    // A user whose every connection went before any DM starts again with another epoch.
+    const carol = await server.connect('carol');
+    const was = position(carol)?.epoch;
+    await carol.close();
+    const again = await server.connect('carol');
+    assert.notEqual(position(again)?.epoch, was);
+    assert.equal(position(again)?.id, 0);
+  });
+
   it('keeps no DM for a user with no connection: no_such_user, and an empty inbox when it comes', async (t) => {
     const server = await startServer(t);
     const alice = await server.connect('alice');

@@ -260,7 +260,7 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
         sendFrame(socket, {
           type: 'welcome',
           user: socket.session.user,
-          inbox: inboxPosition(world, socket.session.user),
+          inbox: inboxPosition(world, socket.session),
         });
       }
       // A slow-consumer check the previous incarnation had armed is armed again.

@@ -14,7 +14,7 @@ import type { SocketHandle } from '@troupe/uws';
 import type { Ref } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
 import type { Session } from './session.js';
-import { History, newEpoch, writeReplay } from './store.js';
+import { epochText, History, newEpochNumber, writeReplay } from './store.js';
 import { type ConnMsg, closeIfOverHard, type World } from './world.js';
 
 export interface Inbox {
@@ -27,22 +27,34 @@ export interface Inbox {
 
 /**
  * The inbox of `user`, made if there is none (and kept from going idle). A user nobody has sent a
- * DM yet has only its epoch (a string in `world.inboxes`): most users of a chat never get one, and
- * the welcome of every connection needs the position.
+ * DM yet has no inbox, only the epoch its connections were welcomed with (`Session.inboxEpoch`):
+ * most users of a chat never get one, and the welcome of every connection needs the position.
  */
 export function inboxOf(world: World, user: string): Inbox {
-  const held = world.inboxes.get(user);
-  let inbox: Inbox;
-  if (held === undefined || typeof held === 'string') {
+  let inbox = world.inboxes.get(user);
+  if (inbox === undefined) {
     const o = world.options;
-    inbox = { store: new History(o.history, o.historyBytes, held), gapped: undefined, idle: undefined };
+    const epoch = welcomedEpoch(world, user);
+    inbox = {
+      store: new History(o.history, o.historyBytes, epoch === 0 ? undefined : epochText(epoch)),
+      gapped: undefined,
+      idle: undefined,
+    };
     world.inboxes.set(user, inbox);
-  } else inbox = held;
+  }
   if (inbox.idle !== undefined) {
     clearTimeout(inbox.idle);
     inbox.idle = undefined;
   }
   return inbox;
+}
+
+/** The epoch the user's connections were welcomed with while it had no inbox, or 0. */
+function welcomedEpoch(world: World, user: string): number {
+  for (const socket of world.users.lookup(user).values()) {
+    if (socket.session.inboxEpoch !== 0) return socket.session.inboxEpoch;
+  }
+  return 0;
 }
 
 /** The connections of `inbox` held back until they resume, made on the first gap. */
@@ -51,20 +63,24 @@ function gappedOf(inbox: Inbox): WeakSet<SocketHandle<Session>> {
   return inbox.gapped;
 }
 
-/** The inbox position a `welcome` announces; a user without one gets its epoch, and id 0. */
-export function inboxPosition(world: World, user: string): { epoch: string; id: number } {
-  const held = world.inboxes.get(user);
-  if (typeof held === 'object') {
+/**
+ * The inbox position a `welcome` announces to `session`'s connection (registered in `world.users`
+ * already); a user without an inbox gets the epoch its other connections got (a new one if none),
+ * and id 0.
+ */
+export function inboxPosition(world: World, session: Session): { epoch: string; id: number } {
+  const held = world.inboxes.get(session.user);
+  if (held !== undefined) {
     if (held.idle !== undefined) {
       clearTimeout(held.idle);
       held.idle = undefined;
     }
     return { epoch: held.store.epoch, id: held.store.lastId };
   }
-  if (held !== undefined) return { epoch: held, id: 0 };
-  const epoch = newEpoch();
-  world.inboxes.set(user, epoch);
-  return { epoch, id: 0 };
+  let epoch = welcomedEpoch(world, session.user);
+  if (epoch === 0) epoch = newEpochNumber();
+  session.inboxEpoch = epoch;
+  return { epoch: epochText(epoch), id: 0 };
 }
 
 /**
@@ -184,11 +200,7 @@ export function resumeInbox(
 /** The user's last connection is going: its inbox goes too, unless the user is back within `roomIdleMs`. */
 export function lastConnectionGone(world: World, user: string): void {
   const inbox = world.inboxes.get(user);
-  // An epoch alone: nothing to keep for a reconnect (it would answer recovered:false either way).
-  if (typeof inbox === 'string') {
-    if (world.users.count(user) <= 1) world.inboxes.delete(user);
-    return;
-  }
+  // No inbox: its epoch goes with the last session (a reconnect would answer recovered:false either way).
   if (inbox === undefined || inbox.idle !== undefined) return;
   inbox.idle = setTimeout(() => {
     if (world.users.count(user) === 0 && world.inboxes.get(user) === inbox) world.inboxes.delete(user);

@@ -46,6 +46,12 @@ export class Session {
    * are not counted here.
    */
   answerBudget: number;
+  /**
+   * The epoch (`newEpochNumber`) of the user's DM inbox while it has none yet, as this connection
+   * was welcomed with it; 0 before the welcome. The user's other connections share it (inbox.ts),
+   * so it costs a number here and no entry per user elsewhere.
+   */
+  inboxEpoch = 0;
   #flags = 0;
   #rare: SessionRare | undefined = undefined;
 

@@ -20,7 +20,20 @@ let epochs = 0;
 
 /** A new epoch: unique in this process (a counter) and across runs (`RUN`); no allocation but the string. */
 export function newEpoch(): string {
-  return `${RUN}${(++epochs).toString(36)}`;
+  return epochText(newEpochNumber());
+}
+
+/**
+ * A new epoch as its number alone, to keep where many are held and few are read (an inbox that
+ * has no DM yet): a small integer costs nothing in a `Map`, its text (`epochText`) 32 bytes.
+ */
+export function newEpochNumber(): number {
+  return ++epochs;
+}
+
+/** The text of the epoch `newEpochNumber` made; the same number gives an equal string each time. */
+export function epochText(n: number): string {
+  return `${RUN}${n.toString(36)}`;
 }
 
 /**

@@ -78,8 +78,8 @@ export interface World {
   readonly members: DuplicateRegistry<string, Member, ConnMsg>;
   /** User name -> that user's connections, with their socket. */
   readonly users: DuplicateRegistry<string, SocketHandle<Session>, ConnMsg>;
-  /** User name -> that user's DM inbox, or only its epoch before its first DM (inbox.ts). */
-  readonly inboxes: Map<string, Inbox | string>;
+  /** User name -> that user's DM inbox, from its first DM (before it, its epoch is in the sessions: inbox.ts). */
+  readonly inboxes: Map<string, Inbox>;
   /** Where the chat's own supervisors are registered, so that they find each other (`ROOM_SUP`). */
   readonly names: UniqueRegistry<unknown>;
   readonly counters: Counters;
