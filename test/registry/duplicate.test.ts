@@ -98,6 +98,35 @@ describe('DuplicateRegistry', () => {
     assert.equal(reg.count('room'), 1);
   });
 
+  it('keeps the first actor’s entry and its keys right when a key gets a second actor, and after', () => {
+    const system = new ActorSystem();
+    const reg = new DuplicateRegistry<string, string, Msg>();
+    const a = system.spawn((_m: Msg) => {});
+    const b = system.spawn((_m: Msg) => {});
+    reg.register('u', a, 'a1');
+    reg.register('w', a, 'a2');
+    reg.register('u', b, 'b1');
+    assert.deepEqual(reg.keysOf(a as Ref<never>), ['u', 'w']);
+    reg.register('u', a, 'a3');
+    assert.deepEqual(
+      [...reg.lookup('u')],
+      [
+        [a, 'a3'],
+        [b, 'b1'],
+      ],
+    );
+    assert.equal(reg.unregister('u', a), true);
+    assert.deepEqual(reg.keysOf(a as Ref<never>), ['w']);
+    reg.register('u', a, 'a4');
+    assert.deepEqual(reg.keysOf(a as Ref<never>), ['w', 'u']);
+    system.kill(a as Ref<never>);
+    assert.deepEqual([...reg.lookup('u')], [[b, 'b1']]);
+    assert.equal(reg.count('w'), 0);
+    assert.equal(reg.size, 1);
+    system.kill(b as Ref<never>);
+    assert.deepEqual(reg.keys(), []);
+  });
+
   it('drops every entry of an actor synchronously when it dies, killed or crashed', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const reg = new DuplicateRegistry<string, undefined, Msg>();

@@ -25,11 +25,15 @@ function keysIn(regs: Registration | undefined, registry: EntryOwner): unknown[]
   return keys.reverse();
 }
 
+/** A typed key is remembered by its name: `keysOf`, `inspect()` and crash reports show the name. */
+function remembered(key: unknown): unknown {
+  return key instanceof Key ? key.name : key;
+}
+
 /** An actor's entries in `registry` remember it, so that its death removes them. */
 function remember(registry: EntryOwner, cell: Cell, key: unknown): void {
   const ext = cell.ensureExt();
-  // A typed key is remembered by its name: `keysOf`, `inspect()` and crash reports show the name.
-  ext.registrations = { registry, key: key instanceof Key ? key.name : key, next: ext.registrations };
+  ext.registrations = { registry, key: remembered(key), next: ext.registrations };
 }
 
 function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
@@ -77,9 +81,18 @@ function checkOptions(options: RegistryOptions<never, never, never>, where: stri
   }
 }
 
-interface UniqueEntry<V> {
-  readonly cell: Cell;
-  value: V;
+/**
+ * A unique registry's entry, which is also the registration its actor remembers (`Registration`):
+ * one object per name, not two.
+ */
+class UniqueEntry<V> implements Registration {
+  constructor(
+    readonly registry: EntryOwner,
+    readonly key: unknown,
+    public next: Registration | undefined,
+    readonly cell: Cell,
+    public value: V,
+  ) {}
 }
 
 /**
@@ -119,8 +132,10 @@ export class UniqueRegistry<K = string, V = undefined, M = never> implements Nam
       existing.value = value as V;
       return { ok: true };
     }
-    this.#entries.set(key, { cell, value: value as V });
-    remember(this.#owner, cell, key);
+    const ext = cell.ensureExt();
+    const entry = new UniqueEntry(this.#owner, remembered(key), ext.registrations, cell, value as V);
+    ext.registrations = entry;
+    this.#entries.set(key, entry);
     return { ok: true };
   }
 
@@ -179,32 +194,38 @@ export class UniqueRegistry<K = string, V = undefined, M = never> implements Nam
 const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
 
 /**
- * A key's only entry: a read-only map of one, without a `Map` and its hash table. Most keys of a
- * duplicate registry hold one actor (every connection of a user is usually one connection); the
- * second registration under the key replaces it with a `Map`.
+ * A key's only entry: a read-only map of one, without a `Map` and its hash table, and the
+ * registration its actor remembers (`Registration`: one object, not two). Most keys of a duplicate
+ * registry hold one actor (every connection of a user is usually one connection); the second
+ * registration under the key replaces it with a `Map`, and it stays its actor's registration.
  */
-class One<K, V> implements ReadonlyMap<K, V> {
+class One<K, V> implements ReadonlyMap<K, V>, Registration {
   constructor(
-    readonly key: K,
+    readonly registry: EntryOwner,
+    /** The registry's key (the registration's). */
+    readonly key: unknown,
+    public next: Registration | undefined,
+    /** The map's only key: the actor. */
+    readonly only: K,
     public value: V,
   ) {}
   get size(): number {
     return 1;
   }
   get(key: K): V | undefined {
-    return key === this.key ? this.value : undefined;
+    return key === this.only ? this.value : undefined;
   }
   has(key: K): boolean {
-    return key === this.key;
+    return key === this.only;
   }
   forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    fn.call(thisArg, this.value, this.key, this);
+    fn.call(thisArg, this.value, this.only, this);
   }
   *entries(): IterableIterator<[K, V]> {
-    yield [this.key, this.value];
+    yield [this.only, this.value];
   }
   *keys(): IterableIterator<K> {
-    yield this.key;
+    yield this.only;
   }
   *values(): IterableIterator<V> {
     yield this.value;
@@ -241,15 +262,24 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
     if (!cell.alive) return { ok: false, reason: 'dead' };
     const r = cell as Ref<M>;
     const inner = this.#entries.get(key);
-    if (inner === undefined) this.#entries.set(key, new One(r, value as V));
-    else if (inner instanceof One && inner.key === r) {
+    if (inner === undefined) {
+      const ext = cell.ensureExt();
+      const one = new One(this.#owner, remembered(key), ext.registrations, r, value as V);
+      ext.registrations = one;
+      this.#entries.set(key, one);
+      this.#count++;
+      return { ok: true };
+    }
+    if (inner instanceof One && inner.only === r) {
       inner.value = value as V;
       return { ok: true };
-    } else if (inner instanceof One) {
+    }
+    if (inner instanceof One) {
+      // The map takes over; `inner` stays its actor's registration (its value is the map's now).
       this.#entries.set(
         key,
         new Map([
-          [inner.key, inner.value],
+          [inner.only, inner.value],
           [r, value as V],
         ]),
       );
@@ -331,7 +361,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
     const r = cell as Ref<M>;
     if (inner === undefined) return false;
     if (inner instanceof One) {
-      if (inner.key !== r) return false;
+      if (inner.only !== r) return false;
       this.#entries.delete(key);
     } else {
       if (!inner.delete(r)) return false;
