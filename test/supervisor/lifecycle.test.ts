@@ -501,6 +501,17 @@ describe('restart in place', () => {
     assert.match(String(report.reason), /poison/);
     assert.equal(report.spec.id, 'w');
     assert.deepEqual(report.messages, [{ type: 'add', n: 2 }, { type: 'throw' }]);
+    // The next incarnation's report has its own messages only, the ring started afresh.
+    w.send({ type: 'add', n: 3 });
+    w.send({ type: 'throw' });
+    await settle(system);
+    const reports = captured.errors.filter((e) => 'childId' in e.obj).map((e) => e.obj as SupervisorReport);
+    assert.equal(reports.length, 2);
+    assert.deepEqual(reports[1]?.messages, [{ type: 'add', n: 3 }, { type: 'throw' }]);
+    w.send({ type: 'throw' });
+    await settle(system);
+    const third = captured.errors.filter((e) => 'childId' in e.obj).map((e) => e.obj as SupervisorReport)[2];
+    assert.deepEqual(third?.messages, [{ type: 'throw' }]);
     await system.shutdown();
   });
 

@@ -348,9 +348,12 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     const ext = this.ext as Ext;
     if ((this.flags & F_RECORD) !== 0) {
       const hook = ext.hook as SupervisedHook;
+      // The ring's last slot holds where the next message goes (lifecycle.ts, SupervisedHook.recent).
       const recent = hook.recent as unknown[];
-      recent[hook.recentNext] = msg;
-      hook.recentNext = (hook.recentNext + 1) % recent.length;
+      const last = recent.length - 1;
+      const at = recent[last] as number;
+      recent[at] = msg;
+      recent[last] = at + 1 === last ? 0 : at + 1;
     }
     if ((this.flags & F_BOUNDED) !== 0) {
       // A message left: the first sender waiting for room gets it.

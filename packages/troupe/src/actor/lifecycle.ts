@@ -72,9 +72,11 @@ export interface SupervisedHook {
   readonly trapExit: boolean;
   /** The message being handled when the incarnation crashed, and the state it was handled on. */
   poison: { msg: unknown; state: unknown } | undefined;
-  /** The last handled messages, a ring; undefined when not recorded. */
+  /**
+   * The last handled messages, a ring; undefined when not recorded. Its last slot is the index the
+   * next message goes to (one array per child, no second field).
+   */
   readonly recent: unknown[] | undefined;
-  recentNext: number;
   /** What every incarnation's `init` gets (kept here, not in the cell, for the restarts). */
   readonly args: unknown;
   /** The running incarnation's number; bumped when it ends. */

@@ -31,7 +31,7 @@ import type { RestartWindow } from './restart-window.js';
  * supervisor's half (status, restarts, backoff) lives as long as the child's spec; the hook's half
  * (whenEnded, the incarnation number, its context, recent messages) starts afresh with each new cell.
  */
-export class Child implements SupervisedHook {
+export abstract class Child implements SupervisedHook {
   cell: Cell | undefined = undefined;
   status: ChildStatus = 'stopped';
   /** The incarnation the supervisor last started; notices about older ones are stale. */
@@ -44,7 +44,6 @@ export class Child implements SupervisedHook {
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
   whenEnded: 'notify' | 'hold' | 'die' = 'notify';
   recent: unknown[] | undefined = undefined;
-  recentNext = 0;
   incarnation = 0;
   ctx: Context<unknown> | undefined = undefined;
   /**
@@ -56,10 +55,12 @@ export class Child implements SupervisedHook {
 
   /** `args`: what `init` gets: the spec's args, or a dynamic child's own (the spec itself is shared). */
   constructor(
-    readonly supervisor: Cell,
     public spec: NormalizedSpec,
     readonly args: unknown = spec.args,
   ) {}
+
+  /** The supervisor's cell (a dynamic child reads it from the spec it shares with its siblings). */
+  abstract get supervisor(): Cell;
 
   get restarts(): number {
     return this.#rare?.restarts ?? 0;
@@ -135,12 +136,14 @@ export class Child implements SupervisedHook {
     const messages: unknown[] = [];
     const recent = this.recent;
     if (recent !== undefined) {
-      for (let i = 0; i < recent.length; i++) {
-        const m = recent[(this.recentNext + i) % recent.length];
+      const n = recent.length - 1;
+      const next = recent[n] as number;
+      for (let i = 0; i < n; i++) {
+        const m = recent[(next + i) % n];
         if (m !== undefined) messages.push(m);
       }
       recent.fill(undefined);
-      this.recentNext = 0;
+      recent[n] = 0;
     }
     if (poison !== undefined && messages[messages.length - 1] !== poison.msg) messages.push(poison.msg);
     // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
@@ -148,6 +151,16 @@ export class Child implements SupervisedHook {
     this.supervisor.pushUrgent(
       new ChildDown(this, this.incarnation - 1, reason, messages, poison?.state, namesHeld(cell)),
     );
+  }
+}
+
+/** @internal A static supervisor's child: its own spec, and its supervisor in the record. */
+export class StaticChild extends Child {
+  constructor(
+    readonly supervisor: Cell,
+    spec: NormalizedSpec,
+  ) {
+    super(spec);
   }
 }
 
@@ -204,8 +217,11 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
   );
   child.whenEnded = 'notify';
   child.poison = undefined;
-  child.recent = spec.reportMessages > 0 ? new Array(spec.reportMessages) : undefined;
-  child.recentNext = 0;
+  if (spec.reportMessages > 0) {
+    const recent: unknown[] = new Array(spec.reportMessages + 1).fill(undefined);
+    recent[spec.reportMessages] = 0;
+    child.recent = recent;
+  } else child.recent = undefined;
   child.incarnation = 0;
   child.halted = undefined;
   child.ctx = new IncarnationContext(cell, 0);

@@ -119,8 +119,18 @@ interface DynamicTemplate extends NormalizedSpec {
   readonly onChildExit: ((ref: Ref<never>, reason: ExitReason, args: unknown) => void) | undefined;
 }
 
+/** A running supervisor's template: its children's shared spec, and the supervisor itself. */
+interface OwnTemplate extends DynamicTemplate {
+  readonly supervisor: Cell;
+}
+
 /** A dynamic child is known by its ref: its id is the ref's id, made when asked for. */
 class DynamicChild extends Child {
+  /** The supervisor, from the template it shares with its siblings: no field per child. */
+  get supervisor(): Cell {
+    return (this.spec as OwnTemplate).supervisor;
+  }
+
   override get id(): string {
     return this.cell === undefined ? this.spec.id : String(this.cell.id);
   }
@@ -139,12 +149,12 @@ class DynamicChild extends Child {
 /** @internal */
 export class DynamicCore extends SupervisorCore {
   readonly children = new Map<Cell, Child>();
-  template: DynamicTemplate;
+  template: OwnTemplate;
   readonly maxChildren: number;
 
   constructor(cell: Cell, options: IntensityOptions, template: DynamicTemplate, maxChildren: number) {
     super(cell, options);
-    this.template = template;
+    this.template = { ...template, supervisor: cell };
     this.maxChildren = maxChildren;
   }
 
@@ -228,7 +238,7 @@ export class DynamicCore extends SupervisorCore {
     if (this.stopping) return { ok: false, reason: 'shutting_down' };
     if (this.children.size >= this.maxChildren) return { ok: false, reason: 'max_children' };
     // The template is shared by every child; only its args are the child's own.
-    const child = new DynamicChild(this.cell, this.template, args);
+    const child = new DynamicChild(this.template, args);
     const cell = spawnChildCell(this.cell, child);
     this.children.set(cell, child);
     return { ok: true, cell, child };

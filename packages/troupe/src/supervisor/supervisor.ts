@@ -7,7 +7,7 @@ import type { Behavior } from '../actor/behavior.js';
 import type { Context } from '../actor/context.js';
 import { type Cell, cellOf } from '../actor/internal.js';
 import { NameTakenError } from '../errors.js';
-import { Child, ChildDown, haltChild, RestartDue, reviveChild, startChildCell } from './child.js';
+import { type Child, ChildDown, haltChild, RestartDue, reviveChild, StaticChild, startChildCell } from './child.js';
 import { type ChildSpec, type NormalizedSpec, normalizeSpec, SUPERVISOR_BEHAVIOR } from './child-spec.js';
 import { type IntensityOptions, SupervisorCore, statusOf } from './core.js';
 import type { ChildCounts, ChildResult, StartChildResult, SupervisorRequest } from './messages.js';
@@ -104,7 +104,7 @@ export class StaticCore extends SupervisorCore {
   constructor(cell: Cell, options: SupervisorOptions, strategy: Strategy, specs: readonly NormalizedSpec[]) {
     super(cell, options);
     this.strategy = strategy;
-    this.children = specs.map((s) => new Child(cell, s));
+    this.children = specs.map((s) => new StaticChild(cell, s));
     for (const c of this.children) this.byId.set(c.id, c);
   }
 
@@ -206,7 +206,7 @@ export class StaticCore extends SupervisorCore {
         ? { ok: false, reason: 'already_present' }
         : { ok: false, reason: 'already_started', ref };
     }
-    const child = new Child(this.cell, spec);
+    const child = new StaticChild(this.cell, spec);
     this.children.push(child);
     this.byId.set(spec.id, child);
     const r = await this.startExisting(child);
