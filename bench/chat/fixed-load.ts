@@ -8,7 +8,7 @@
  * Each figure is the median of the three windows' values: this machine is shared, and a burst of
  * outside work in one window (it happens: one run here saw a 417 ms p99 that the next did not) would
  * otherwise decide the figure. The notes print every window. `runFixedLoad` is shared with the
- * recovery scenario (the same load while actors crash, one window).
+ * recovery scenario (the same load while actors crash: a warm-up window of crashes, then one measured).
  */
 import type { Tally } from './load.js';
 import {
@@ -36,11 +36,11 @@ export const FIXED = { connections: 2_000, ratePerConn: 0.25 } as const;
 export interface FixedLoadOptions {
   readonly label: string;
   readonly warmupS: number;
-  /** Consecutive measured windows, and the length of each. */
+  /** Consecutive measured windows, and the length of each (or of each in turn). */
   readonly windows: number;
-  readonly seconds: number;
-  /** Crashes per second during the windows (recovery). Default none. */
-  readonly faultsPerS?: number;
+  readonly seconds: number | readonly number[];
+  /** Crashes per second during the windows, or during each in turn (recovery). Default none. */
+  readonly faultsPerS?: number | readonly number[];
   /** Another load than FIXED's (s4): connections, rate, room size, DMs or not. */
   readonly load?: LoadShape;
 }
@@ -73,12 +73,15 @@ export function runFixedLoad(server: Target, ctx: RunContext, o: FixedLoadOption
     await fleet.rate(ratePerConn);
     await fleet.watch(o.warmupS, `${o.label} warm-up`);
     const windows: WindowSummary[] = [];
+    const each = <T>(v: T | readonly T[], i: number): T => (Array.isArray(v) ? (v[i] as T) : (v as T));
     for (let i = 0; i < o.windows; i++) {
       const mark = await fleet.beginWindow(server);
-      // Crashes start inside the first window and stop inside the last, so every one is timed.
-      if (i === 0 && o.faultsPerS !== undefined) await fleet.faults(o.faultsPerS);
-      await fleet.watch(o.seconds, `${o.label}${o.windows > 1 ? ` window ${i + 1}/${o.windows}` : ''}`);
-      if (i === o.windows - 1 && o.faultsPerS !== undefined) await fleet.faults(0);
+      // Crashes start inside each window and stop inside the last, so every one is timed.
+      const faults = o.faultsPerS === undefined ? undefined : each(o.faultsPerS, i);
+      if (faults !== undefined) await fleet.faults(faults);
+      const seconds = each(o.seconds, i);
+      await fleet.watch(seconds, `${o.label}${o.windows > 1 ? ` window ${i + 1}/${o.windows}` : ''}`);
+      if (i === o.windows - 1 && faults !== undefined) await fleet.faults(0);
       windows.push(await fleet.endWindow(mark));
     }
     await fleet.rate(0);
