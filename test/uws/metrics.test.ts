@@ -163,6 +163,14 @@ describe('actorMetrics', () => {
       labelsOf(text, 'troupe_dead_letters_total').map((l) => l.reason),
       ['crashed', 'dead'],
     );
+    // Read at each scrape, cumulative across scrapes: not counted twice, not reset.
+    w.send({ type: 'throw' });
+    await settle(system);
+    const again = await registry.metrics();
+    assert.equal(sample(again, 'troupe_actor_crashes_total'), 4);
+    assert.equal(sample(again, 'troupe_actor_restarts_total'), 3);
+    assert.equal(sample(again, 'troupe_dead_letters_total', { reason: 'crashed' }), 4);
+    assert.equal(sample(again, 'troupe_dead_letters_total', { reason: 'dead' }), 1);
     metrics.close();
     await system.shutdown();
   });

@@ -72,6 +72,17 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
   const p = prefix;
   const requestTypes = new BoundedLabel(maxLabelValues);
   const reasons = new BoundedLabel(maxLabelValues);
+  // The events' counts are plain numbers, read at scrape time: a crash, restart or dead letter only
+  // increments a number (prom-client's labelled increment would hash its labels in the middle of
+  // the crash path a supervisor is recovering from).
+  const counted = { restarts: 0, crashes: 0, intensity: 0, depthEvents: 0 };
+  const deadLettersByReason = new Map<string, number>();
+  /** A counter whose value is `read()` at scrape time. */
+  const readAtScrape = (read: () => number) =>
+    function (this: Counter) {
+      this.reset();
+      this.inc(read());
+    };
 
   const calls = new Histogram({
     name: `${p}call_duration_seconds`,
@@ -84,27 +95,35 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
     name: `${p}actor_restarts_total`,
     help: 'Actors restarted in place by their supervisor.',
     registers: [],
+    collect: readAtScrape(() => counted.restarts),
   });
   const crashes = new Counter({
     name: `${p}actor_crashes_total`,
     help: 'Actor handlers (init, receive, terminate) that threw or rejected.',
     registers: [],
+    collect: readAtScrape(() => counted.crashes),
   });
   const deadLetters = new Counter({
     name: `${p}dead_letters_total`,
     help: 'Messages that could not be delivered, by reason (dead, mailbox_full, crashed, dropped).',
     labelNames: ['reason'] as const,
     registers: [],
+    collect() {
+      this.reset();
+      for (const [reason, n] of deadLettersByReason) this.inc({ reason }, n);
+    },
   });
   const intensity = new Counter({
     name: `${p}supervisor_intensity_exceeded_total`,
     help: 'Supervisors that gave up because a child needed more than maxRestarts restarts within withinMs.',
     registers: [],
+    collect: readAtScrape(() => counted.intensity),
   });
   const depthEvents = new Counter({
     name: `${p}mailbox_depth_events_total`,
     help: 'Times a mailbox reached 1024 messages or a doubling of that (2048, 4096, ...).',
     registers: [],
+    collect: readAtScrape(() => counted.depthEvents),
   });
   // The deepest mailbox reported since the last scrape: a peak per scrape interval, so a second
   // incident shows as a second peak (a high-water mark since start would stay up for good).
@@ -211,19 +230,21 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
         observeCall(e.outcome, e.requestType, e.ms / 1_000);
         break;
       case 'restarted':
-        restarts.inc();
+        counted.restarts++;
         break;
       case 'crashed':
-        crashes.inc();
+        counted.crashes++;
         break;
-      case 'dead_letter':
-        deadLetters.inc({ reason: reasons.value(e.reason) });
+      case 'dead_letter': {
+        const reason = reasons.value(e.reason);
+        deadLettersByReason.set(reason, (deadLettersByReason.get(reason) ?? 0) + 1);
         break;
+      }
       case 'intensity_exceeded':
-        intensity.inc();
+        counted.intensity++;
         break;
       case 'mailbox_depth':
-        depthEvents.inc();
+        counted.depthEvents++;
         if (e.depth > deepest) deepest = e.depth;
         break;
       case 'spawned':
