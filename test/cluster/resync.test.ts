@@ -20,6 +20,9 @@ async function bare(url: string, node: string) {
   const nc = await connect({ servers: url });
   const dist = new Distribution(system, nc, { cluster: 'rs', node, boot: `${node}-boot`, downAfterMs: 60_000 });
   dist.start(system.attachDistribution({ node, nodes: () => [], remote: dist }));
+  // Its subscriptions are on the server before the test announces it: a frame the other node sends
+  // at once (a RESYNC) would otherwise find no subscriber and be dropped, and the test fail by luck.
+  await nc.flush();
   return {
     system,
     dist,
