@@ -8,7 +8,7 @@
  * Why a warm-up window of crashes: the load's warm-up runs the message path often enough for V8 to
  * optimize it, but not the crash path, which runs only when an actor crashes. Until it is warm, each
  * crash path function that turns hot is compiled by TurboFan on a background thread, and with the
- * server pinned to one core that thread takes the core from the event loop for 1-12 ms in the middle
+ * server pinned to one core that thread takes the core from the event loop for 1-3 ms (once 12) in the middle
  * of a recovery (measured with `--trace-opt`: every slow recovery of a run began within a few ms of a
  * compile; with `--no-opt` only the first crash was slow). A long-running server is past that; the
  * warm-up window's figures (`recovery-inproc-warmup-*`) show what the first crashes of a process cost.
@@ -38,7 +38,7 @@ import { withServer } from './runner.js';
 import { atMost, contention, type Figure, loadgenBottleneck, lostOf, type Scenario, violations } from './scenario.js';
 
 const CRASHES_PER_S = 10;
-/** In the warm-up window: enough crashes for V8 to have compiled the crash path by its end. */
+/** In the warm-up window: enough crashes for V8 to have compiled most of the crash path by its end (not all: some functions a crash runs once need more than 400 to turn hot). */
 const WARMUP_CRASHES_PER_S = 40;
 
 const figures: Figure[] = [
