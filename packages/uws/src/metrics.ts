@@ -72,9 +72,9 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
   const p = prefix;
   const requestTypes = new BoundedLabel(maxLabelValues);
   const reasons = new BoundedLabel(maxLabelValues);
-  // The events' counts are plain numbers, read at scrape time: a crash, restart or dead letter only
-  // increments a number (prom-client's labelled increment would hash its labels in the middle of
-  // the crash path a supervisor is recovering from).
+  // The events' counts are plain numbers, read at scrape time as the scheduler's are: a crash,
+  // restart or dead letter only increments a number (prom-client's labelled increment would hash
+  // its labels in the middle of the crash path a supervisor is recovering from).
   const counted = { restarts: 0, crashes: 0, intensity: 0, depthEvents: 0 };
   const deadLettersByReason = new Map<string, number>();
   /** A counter whose value is `read()` at scrape time. */
@@ -165,19 +165,13 @@ export function actorMetrics(system: ActorSystem, options: ActorMetricsOptions):
     name: `${p}scheduler_turns_total`,
     help: 'Actor turns the scheduler ran.',
     registers: [],
-    collect() {
-      this.reset();
-      this.inc(system.stats().turns);
-    },
+    collect: readAtScrape(() => system.stats().turns),
   });
   const yields = new Counter({
     name: `${p}scheduler_yields_total`,
     help: 'Times the scheduler yielded to the event loop with work left.',
     registers: [],
-    collect() {
-      this.reset();
-      this.inc(system.stats().yields);
-    },
+    collect: readAtScrape(() => system.stats().yields),
   });
 
   // Each metric's own label names do not matter to the registry.
