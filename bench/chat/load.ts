@@ -21,8 +21,8 @@
  * Recovery (`startFaults`): a few times a second, crash a random room of the group or the socket
  * actor of a random user with a `_crash` frame (the chat's `--test-faults`) and send a probe message
  * through that actor right behind it. Each crash is logged with the monotonic times of its send and
- * the probe's first delivery (at any member); the runner matches them with the server's own crash
- * times.
+ * the probe's first delivery (at any member); the runner matches them with the times the server
+ * threw each crash.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Histogram } from './histogram.js';

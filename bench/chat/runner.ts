@@ -81,12 +81,10 @@ export class Progress {
 // ---- servers -------------------------------------------------------------------------------------
 
 /**
- * [monotonic ns, actor] of each `crashed` and `restarted` event in the Troupe server, and the chat's
- * own recovery timing (examples/chat/src/faults.ts): [crash thrown, first delivery written, actor].
+ * The chat's own recovery timing in the Troupe server (examples/chat/src/faults.ts): [crash thrown,
+ * first delivery through that actor written, actor], monotonic ns.
  */
 export interface CrashEvents {
-  readonly crashed: Array<[number, string]>;
-  readonly restarted: Array<[number, string]>;
   readonly recoveries: Array<[number, number, 'room' | 'socket']>;
 }
 
@@ -202,7 +200,7 @@ export class ServerProc implements Measured {
     await sleep(300);
   }
 
-  /** The Troupe server's crash and restart times since the last call (with --test-faults only). */
+  /** The Troupe server's timed recoveries since the last call (with --test-faults only). */
   crashEvents(): Promise<CrashEvents> {
     return this.#rpc.call<CrashEvents>({ cmd: 'crash-events' }, 10_000);
   }
