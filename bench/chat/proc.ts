@@ -7,7 +7,7 @@
  * the runner kills on the way out, on error and on SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The workspace root: children run there. */
@@ -104,7 +104,6 @@ export function startChild(o: StartOptions): Started {
           }
         } catch {
           // Not ours.
-          if (process.env.V8TRACE) appendFileSync('/tmp/v8trace.log', `${process.hrtime.bigint()} ${line}\n`);
         }
         nl = out.indexOf('\n');
       }

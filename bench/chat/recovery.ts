@@ -9,9 +9,9 @@
  * Why a warm-up window of crashes: the load's warm-up runs the message path often enough for V8 to
  * optimize it, but not the crash path, which runs only when an actor crashes. Until it is warm, each
  * crash path function that turns hot is compiled by TurboFan on a background thread, and with the
- * server pinned to one core that thread takes the core from the event loop for 1-3 ms (once 12) in the middle
- * of a recovery (measured with `--trace-opt`: every slow recovery of a run began within a few ms of a
- * compile; with `--no-opt` only the first crash was slow). A long-running server is past that; the
+ * server pinned to one core that thread takes the core from the event loop for 1-3 ms (once 12) in
+ * the middle of a recovery (measured with `--trace-opt`: every slow recovery of a run began within a
+ * few ms of a compile; with `--no-opt` only the first crash was slow). A long-running server is past that; the
  * warm-up window's figures (`recovery-inproc-warmup-*`) show what the first crashes of a process cost.
  * For the same reason nothing of the benchmark's own runs in the server when an actor crashes but
  * the chat's `--test-faults` timing: the server used to subscribe to the system's events to stamp
@@ -32,8 +32,8 @@
  *   "time from a kill to the next message delivered through that actor", with the trip out of the
  *   server and the load generator's read in it.
  *
- * The notes add the latency of plain messages in the same window. `lost` counts every expected delivery of the whole run (load and probes) that
- * never arrived.
+ * The notes add the latency of plain messages in the same window. `lost` counts every expected
+ * delivery of the whole run (load and probes) that never arrived.
  */
 import { runFixedLoad } from './fixed-load.js';
 import { Histogram } from './histogram.js';
