@@ -10,9 +10,7 @@
  * plus three registries (rooms by name, room members, each user's connections). `startChat`
  * starts it under a system and returns the port and a graceful `drain`.
  */
-import { joinCluster } from '@troupe/cluster';
 import { type SocketHandle, socketServer, type UpgradeDecision, type UpgradeInfo } from '@troupe/uws';
-import { mountObserver } from '@troupe/uws/observer';
 import {
   type ActorSystem,
   countChildren,
@@ -27,15 +25,11 @@ import {
 import { verifyToken } from './auth.js';
 import { type ChatCluster, hostView } from './clustered.js';
 import { connection } from './connection.js';
-import { DurableHistory } from './durable.js';
 import { FaultLog } from './faults.js';
 import { type Health, routes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type ChatOptions, profile } from './options.js';
-import { owner } from './owner.js';
-import { inboxHost } from './postoffice.js';
 import { isName } from './protocol.js';
-import { relay } from './relay.js';
 import { answerLostRequest, type RoomMsg, room } from './room.js';
 import { newSession, type Session } from './session.js';
 import {
@@ -96,25 +90,11 @@ export async function startChat(
 ): Promise<Chat> {
   const p = profile(options);
   if (!p.ok) throw new Error(p.error);
-  let cluster: ChatCluster | undefined;
-  if (options.cluster !== undefined && options.cluster.length > 0) {
-    const c = await joinCluster(system, {
-      servers: options.cluster,
-      node: options.node,
-      cluster: options.clusterName,
-      heartbeatMs: options.heartbeatMs,
-      downAfterMs: options.downAfterMs,
-    });
-    try {
-      const history = await DurableHistory.open(c, options.clusterName, options.history);
-      cluster = { cluster: c, node: c.node, history, draining: false };
-    } catch (e) {
-      await c.leave();
-      throw new Error(`the chat's history needs JetStream on the NATS server (nats-server -js): ${String(e)}`, {
-        cause: e,
-      });
-    }
-  }
+  // The cluster's code (NATS, JetStream, the relays and owners) and the observer load only when used.
+  const parts = options.cluster !== undefined && options.cluster.length > 0 ? await import('./join.js') : undefined;
+  const observer = options.observer ? await import('@troupe/uws/observer') : undefined;
+  const cluster: ChatCluster | undefined =
+    parts === undefined ? undefined : await parts.joinChatCluster(system, options, options.cluster ?? []);
   const roomNames = new UniqueRegistry<string, undefined, RoomMsg>('rooms');
   const world: World = {
     options,
@@ -140,14 +120,14 @@ export async function startChat(
   // Clustered: relays (restarted after a crash, as rooms are), room owners (not restarted: a
   // relay that loses its owner claims the room again, here or elsewhere) and the inbox host.
   const clustered =
-    cluster === undefined
+    cluster === undefined || parts === undefined
       ? []
       : [
           {
             id: 'relays',
             name: { via: world.names, key: RELAY_SUP },
             behavior: dynamicSupervisor({
-              child: { behavior: relay, restart: 'transient', reportMessages: 1 },
+              child: { behavior: parts.relay, restart: 'transient', reportMessages: 1 },
               ...BURSTS,
             }),
           },
@@ -155,14 +135,14 @@ export async function startChat(
             id: 'owners',
             name: { via: world.names, key: OWNER_SUP },
             behavior: dynamicSupervisor({
-              child: { behavior: owner, restart: 'temporary', reportMessages: 1 },
+              child: { behavior: parts.owner, restart: 'temporary', reportMessages: 1 },
               ...BURSTS,
             }),
           },
           {
             id: 'inboxes',
             name: { via: world.names, key: INBOX_HOST },
-            behavior: inboxHost,
+            behavior: parts.inboxHost,
             args: { world, cluster },
           },
         ];
@@ -202,9 +182,9 @@ export async function startChat(
             upgrade: (req) => decideUpgrade(options, system, req),
             routes: (app) => {
               routes(app, world, metrics, health);
-              if (options.observer) {
+              if (observer !== undefined) {
                 const registry = cluster?.cluster.registry;
-                mountObserver(app, system, {
+                observer.mountObserver(app, system, {
                   ...(options.observerToken === undefined ? {} : { token: options.observerToken }),
                   ...(registry === undefined
                     ? {}
