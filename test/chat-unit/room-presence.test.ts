@@ -50,6 +50,32 @@ test('a member whose connection ends while its room runs is counted out, and its
   assert.deepEqual(presenceSeen(), [{ type: 'presence', room: 'lobby', joins: ['bob'], leaves: [] }]);
 });
 
+test("a user's other connection keeps the user present, also when one ends while the room restarts", async () => {
+  const { system, world, conn, join, alice, bob, batch, presenceSeen } = await aliceAndBob();
+  const bob2 = conn('bob');
+  join('lobby', bob2);
+  await batch();
+  assert.deepEqual(presenceSeen(), [], "bob's second connection is no join: he is here already");
+  // The restarted room counts the registry without bob's first connection, then gets its exit.
+  world.rooms.whereis('lobby')?.send({ type: 'crash' });
+  system.kill(bob.ref);
+  await batch();
+  assert.deepEqual(presenceSeen(), [], 'bob is still here on his second connection');
+  /** The room's distinct users, as a repeated join of alice's is answered. */
+  const members = async () => {
+    alice.socket.frames.length = 0;
+    join('lobby', alice);
+    await batch();
+    return alice.socket.frames.find((f) => f.type === 'joined')?.members;
+  };
+  assert.equal(await members(), 2, 'alice and bob');
+  system.kill(bob2.ref);
+  await batch();
+  assert.deepEqual(presenceSeen(), [{ type: 'presence', room: 'lobby', joins: [], leaves: ['bob'] }]);
+  assert.equal(await members(), 1, 'alice alone');
+  assert.deepEqual([...world.members.lookup('lobby').keys()], [alice.ref]);
+});
+
 test('a join from a connection that ended before the room took it makes no member', async () => {
   const { system, clock, world, conn, join, alice, bob, batch, presenceSeen } = await aliceAndBob();
   const carol = conn('carol');

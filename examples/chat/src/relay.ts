@@ -21,7 +21,7 @@ import { ownerName } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, withRef } from './protocol.js';
-import { deliver, type LocalMembers, notMember, passLeaveOn, type RoomMsg, unwatch, watch } from './room.js';
+import { deliver, notMember, passLeaveOn, type RoomMsg, unwatch, type WatchedMembers, watch } from './room.js';
 import type { Session } from './session.js';
 import { type RelayStore, writeReplay } from './store.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
@@ -110,7 +110,7 @@ export interface InFlight {
   readonly epoch: string | undefined;
 }
 
-interface RelayState extends LocalMembers {
+interface RelayState extends WatchedMembers {
   readonly kept: RelayStore;
   owner: Ref<OwnerMsg> | undefined;
   ownerMonitor: MonitorRef | undefined;

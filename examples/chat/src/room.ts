@@ -44,7 +44,7 @@ export type RoomMsg =
       readonly ref?: ClientRef;
     }
   /** A member connection ended for good (the members registry's onExit): its entry is gone. */
-  | { readonly type: 'member.exit'; readonly conn: Ref<ConnMsg> }
+  | { readonly type: 'member.exit'; readonly conn: Ref<ConnMsg>; readonly user: string }
   | { readonly type: 'presence.flush' }
   | { readonly type: 'idle.check' }
   | { readonly type: 'close' }
@@ -74,22 +74,30 @@ export function notMember(socket: SocketHandle<Session>, room: string, ref: Clie
   sendFrame(socket, withRef({ type: 'error', code: 'not_member', reason: `not in room ${room}` }, ref));
 }
 
-/** What a room and a relay (relay.ts) both keep of the members in this process. */
+/**
+ * What a room and a relay (relay.ts) both keep of the members in this process. A room's members
+ * are the members registry's entries under its name (`world.members`), and nothing else: a copy
+ * per room would cost every connection another map entry.
+ */
 export interface LocalMembers {
   readonly name: string;
   readonly world: World;
-  readonly watched: Map<Ref<ConnMsg>, Member>;
   /** Connections per user, for `members` (distinct users) and presence. */
   readonly perUser: Map<string, number>;
   /** Members whose room messages are being dropped until they resume. */
   readonly gapped: Set<Ref<ConnMsg>>;
 }
 
+/** A relay's members: those it counts, which for a moment may differ from the registry's. */
+export interface WatchedMembers extends LocalMembers {
+  readonly watched: Map<Ref<ConnMsg>, Member>;
+}
+
 /**
  * Counts a member connection in; returns true if it is the user's first connection here. Its end
  * comes as `member.exit` (the members registry's onExit), not from a monitor of its own.
  */
-export function watch(s: LocalMembers, conn: Ref<ConnMsg>, m: Member): boolean {
+export function watch(s: WatchedMembers, conn: Ref<ConnMsg>, m: Member): boolean {
   s.watched.set(conn, m);
   const n = (s.perUser.get(m.session.user) ?? 0) + 1;
   s.perUser.set(m.session.user, n);
@@ -109,7 +117,7 @@ export function passLeaveOn(s: LocalMembers, self: Ref<never>, msg: Extract<Room
 }
 
 /** Counts a member out; returns its user if it was the user's last connection here. */
-export function unwatch(s: LocalMembers, conn: Ref<ConnMsg>): string | undefined {
+export function unwatch(s: WatchedMembers, conn: Ref<ConnMsg>): string | undefined {
   const w = s.watched.get(conn);
   if (w === undefined) return undefined;
   s.watched.delete(conn);
@@ -121,6 +129,39 @@ export function unwatch(s: LocalMembers, conn: Ref<ConnMsg>): string | undefined
   }
   s.perUser.delete(w.session.user);
   return w.session.user;
+}
+
+/**
+ * Whether `conn` is a member of this room: an entry under its name in the members registry, while
+ * this room holds the name. A room on its way out (idle, unregistered) may still get requests
+ * while a new room of its name has members; those are not its members.
+ */
+function isMember(s: RoomState, self: Ref<RoomMsg>, conn: Ref<ConnMsg>): boolean {
+  return s.world.rooms.whereis(s.name) === self && s.world.members.lookup(s.name).has(conn);
+}
+
+/** Counts a new member's user in; true if it is the user's first connection here. */
+function countIn(s: RoomState, user: string): boolean {
+  const n = (s.perUser.get(user) ?? 0) + 1;
+  s.perUser.set(user, n);
+  return n === 1;
+}
+
+/**
+ * Counts `user`'s connections that are members here again, from the registries (the user's
+ * connections, this room's members): true if the user was counted here and is not any more. So a
+ * `member.exit` for a connection this incarnation never counted (it ended while the room was
+ * restarting, and the new incarnation counted the registry without it) changes nothing.
+ */
+function recount(s: RoomState, user: string): boolean {
+  const members = s.world.members.lookup(s.name);
+  let n = 0;
+  for (const conn of s.world.users.lookup(user).keys()) if (members.has(conn)) n++;
+  if (n > 0) {
+    s.perUser.set(user, n);
+    return false;
+  }
+  return s.perUser.delete(user);
 }
 
 function presence(s: RoomState, ctx: Context<RoomMsg>, user: string, joined: boolean): void {
@@ -179,14 +220,13 @@ function replay(s: RoomState, conn: Ref<ConnMsg>, socket: SocketHandle<Session>,
 export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
   name: 'room',
   summary: (s) =>
-    `#${s.name}: ${s.perUser.size} users, ${s.watched.size} connections, last id ${s.store.lastId}, ${s.store.held} kept`,
+    `#${s.name}: ${s.perUser.size} users, ${s.world.members.count(s.name)} connections, last id ${s.store.lastId}, ${s.store.held} kept`,
   init(ctx, { name, store, world }) {
     const s: RoomState = {
       name,
       store,
       world,
       perUser: store.present,
-      watched: new Map(),
       joins: store.joins,
       leaves: store.leaves,
       presenceTimer: undefined,
@@ -195,11 +235,11 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       closing: false,
       crashOnPublish: false,
     };
-    // After a restart the members are still in the registry: watch them again. Users the last
+    // After a restart the members are still in the registry: count them again. Users the last
     // incarnation knew who are gone now (their connection ended while the room was down) leave.
     const before = new Set(s.perUser.keys());
     s.perUser.clear();
-    for (const [conn, m] of world.members.lookup(name)) watch(s, conn, m);
+    for (const m of world.members.lookup(name).values()) countIn(s, m.session.user);
     for (const user of before) if (!s.perUser.has(user)) presence(s, ctx, user, false);
     // A batch the previous incarnation did not get to send.
     if (s.presenceTimer === undefined && (s.joins.size > 0 || s.leaves.size > 0)) {
@@ -243,13 +283,12 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         }
         const socket = msg.socket;
         const user = socket.session.user;
-        if (!s.watched.has(msg.conn)) {
+        if (!isMember(s, ctx.self, msg.conn)) {
           const member: Member = socket;
           // A connection that ended before its join got here is not made a member: nothing would
           // ever count it out (its end has passed; the registry refuses a dead actor).
           if (!world.members.register(s.name, msg.conn, member).ok) return s;
-          watch(s, msg.conn, member);
-          if (s.perUser.get(user) === 1) presence(s, ctx, user, true);
+          if (countIn(s, user)) presence(s, ctx, user, true);
           s.idleTimer?.cancel();
           s.idleTimer = undefined;
         }
@@ -271,20 +310,21 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       }
 
       case 'leave': {
-        if (!s.watched.has(msg.conn)) {
+        if (!isMember(s, ctx.self, msg.conn)) {
           if (!passLeaveOn(s, ctx.self as Ref<never>, msg)) notMember(msg.socket, s.name, msg.ref);
           return s;
         }
         world.members.unregister(s.name, msg.conn);
-        const gone = unwatch(s, msg.conn);
-        if (gone !== undefined) presence(s, ctx, gone, false);
+        s.gapped.delete(msg.conn);
+        const user = msg.socket.session.user;
+        if (recount(s, user)) presence(s, ctx, user, false);
         sendFrame(msg.socket, withRef({ type: 'left', room: s.name }, msg.ref));
         becameEmpty(s, ctx);
         return s;
       }
 
       case 'publish': {
-        if (!s.watched.has(msg.conn)) {
+        if (!isMember(s, ctx.self, msg.conn)) {
           notMember(msg.socket, s.name, msg.ref);
           return s;
         }
@@ -323,10 +363,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
       }
 
       case 'member.exit': {
-        // Not counted here: it left before it ended, or this room started after its end.
-        if (!s.watched.has(msg.conn)) return s;
-        const gone = unwatch(s, msg.conn);
-        if (gone !== undefined) presence(s, ctx, gone, false);
+        // Its entry is gone already. Counted here or not (it left before it ended, or this room
+        // started after its end), the recount makes the user's count the registries' again.
+        s.gapped.delete(msg.conn);
+        if (recount(s, msg.user)) presence(s, ctx, msg.user, false);
         becameEmpty(s, ctx);
         return s;
       }

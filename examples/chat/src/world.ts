@@ -119,7 +119,7 @@ export function memberRegistry(
   rooms: UniqueRegistry<string, undefined, RoomMsg>,
 ): DuplicateRegistry<string, Member, ConnMsg> {
   return new DuplicateRegistry<string, Member, ConnMsg>('members', {
-    onExit: (room, conn) => void rooms.whereis(room)?.send({ type: 'member.exit', conn }),
+    onExit: (room, conn, m) => void rooms.whereis(room)?.send({ type: 'member.exit', conn, user: m.session.user }),
   });
 }
 
