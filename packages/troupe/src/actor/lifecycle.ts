@@ -69,7 +69,7 @@ export interface SupervisedHook {
   /** Queued messages survive a restart (default); false drops them to dead letters as OTP does. */
   readonly keepMailbox: boolean;
   /** Start the next incarnation with exits trapped. */
-  readonly trapExit: boolean;
+  readonly trapsExits: boolean;
   /** The message being handled when the incarnation crashed, and the state it was handled on. */
   poison: { msg: unknown; state: unknown } | undefined;
   /**
@@ -274,7 +274,7 @@ export function revive(cell: Cell): void {
   hook.ctx = new IncarnationContext(cell, hook.incarnation);
   // A behaviour without init starts its next incarnation on undefined state, as its first did.
   enter(cell, cell.impl.hasInit ? P_STARTING : P_RUNNING);
-  if (hook.trapExit) cell.flags |= F_TRAP;
+  if (hook.trapsExits) cell.flags |= F_TRAP;
   cell.wakeUrgent();
 }
 

@@ -8,7 +8,9 @@ import type { Context } from '../actor/context.js';
 import {
   type Cell,
   F_RECORD,
+  GuardedContext,
   IncarnationContext,
+  incarnationOf,
   kill,
   namesHeld,
   phaseOf,
@@ -30,8 +32,10 @@ import type { RestartWindow } from './restart-window.js';
  * @internal The record of one child, and the hook on its cell: one object per child, not two. The
  * supervisor's half (status, restarts, backoff) lives as long as the child's spec; the hook's half
  * (whenEnded, the incarnation number, its context, recent messages) starts afresh with each new cell.
+ * It is also the context of its first cell's first incarnation (`GuardedContext`); later
+ * incarnations, and the incarnations of a later cell, get an `IncarnationContext` each.
  */
-export abstract class Child implements SupervisedHook {
+export abstract class Child extends GuardedContext implements SupervisedHook {
   cell: Cell | undefined = undefined;
   status: ChildStatus = 'stopped';
   /** The incarnation the supervisor last started; notices about older ones are stale. */
@@ -57,7 +61,29 @@ export abstract class Child implements SupervisedHook {
   constructor(
     public spec: NormalizedSpec,
     readonly args: unknown = spec.args,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** As a context: the first cell's, kept aside once the record has moved on from it. */
+  protected actor(): Cell {
+    return this.#rare?.firstCell ?? (this.cell as Cell);
+  }
+  protected live(): boolean {
+    const cell = this.cell;
+    return this.ctx === this && cell !== undefined && this.#rare?.firstCell === undefined && incarnationOf(cell) === 0;
+  }
+
+  /**
+   * The record is about to leave the cell it holds (a new cell, or none after a failed start): if it
+   * was that cell's context, late calls through it keep acting on (or being refused for) that
+   * cell, never the next one.
+   */
+  leaveCell(): void {
+    if (this.ctx === this && this.cell !== undefined && this.#rare?.firstCell === undefined) {
+      this.#rareNow().firstCell = this.cell;
+    }
+  }
 
   /** The supervisor's cell (a dynamic child reads it from the spec it shares with its siblings). */
   abstract get supervisor(): Cell;
@@ -120,7 +146,7 @@ export abstract class Child implements SupervisedHook {
     return this.spec.keepMailbox;
   }
 
-  get trapExit(): boolean {
+  get trapsExits(): boolean {
     return this.spec.trapExit;
   }
 
@@ -172,6 +198,8 @@ class ChildRare {
   window: RestartWindow | undefined = undefined;
   poison: { msg: unknown; state: unknown } | undefined = undefined;
   halted: (() => void) | undefined = undefined;
+  /** The first cell, once the record (its first context) has moved on to another cell. */
+  firstCell: Cell | undefined = undefined;
 }
 
 /** @internal A child's incarnation ended; sent by the child's hook to its supervisor. */
@@ -224,7 +252,10 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
   } else child.recent = undefined;
   child.incarnation = 0;
   child.halted = undefined;
-  child.ctx = new IncarnationContext(cell, 0);
+  // The record is its first cell's first context; once used, it never is again (a late call
+  // through it from that incarnation must not act on this cell).
+  child.leaveCell();
+  child.ctx = child.ctx === undefined ? child : new IncarnationContext(cell, 0);
   cell.ensureExt().hook = child;
   if (child.recent !== undefined) cell.flags |= F_RECORD;
   child.cell = cell;
@@ -242,6 +273,7 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
     await cell.whenStarted();
   } catch (e) {
     retire(cell, e instanceof Error ? e : 'shutdown');
+    child.leaveCell();
     child.cell = undefined;
     child.status = 'stopped';
     throw e;
