@@ -21,6 +21,7 @@ import {
   startChild,
   supervisor,
   terminateChild,
+  UniqueRegistry,
   upgradeChildren,
   whichChildren,
 } from 'troupe';
@@ -656,6 +657,46 @@ describe('restart in place', () => {
       { alive: true, status: 'running', same: true },
     );
     assert.equal(lateSelf, first as unknown as Ref<never>, "the late code's ctx.self is still its own cell's ref");
+  });
+
+  it("keeps a child's names across restarts in place, drops them at its end, and gives a new cell only its own", async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const mine = new UniqueRegistry<string>('mine');
+    const worker: Behavior<string, number> = {
+      init(ctx) {
+        mine.register('k', ctx.self as Ref<never>);
+        return 0;
+      },
+      receive(s, msg) {
+        if (msg === 'crash') throw new Error('boom');
+        return s;
+      },
+    };
+    const sup = await system.start(
+      supervisor({ children: [{ id: 'w', behavior: worker, name: 'svc', label: 'worker-w', restart: 'permanent' }] }),
+    );
+    const first = system.whereis('svc') as unknown as Ref<string>;
+    assert.ok(first !== undefined);
+    assert.match(String(first), /worker-w/, "the label is the spec's");
+    first.send('crash');
+    await settle(system);
+    assert.equal(system.whereis('svc'), first as unknown, 'restarted in place: the same ref keeps the name');
+    assert.deepEqual(mine.keysOf(first as Ref<never>), ['k']);
+    assert.deepEqual(system.registry.keysOf(first as Ref<never>), ['svc']);
+    assert.equal((await terminateChild(sup, 'w')).ok, true);
+    assert.equal(system.whereis('svc'), undefined);
+    assert.equal(mine.whereis('k'), undefined);
+    assert.equal((await restartChild(sup, 'w')).ok, true);
+    const second = system.whereis('svc') as unknown as Ref<string>;
+    assert.ok(second !== undefined && second !== first);
+    assert.deepEqual(
+      { second: mine.keysOf(second as Ref<never>), first: mine.keysOf(first as Ref<never>) },
+      { second: ['k'], first: [] },
+    );
+    assert.deepEqual(system.registry.keysOf(first as Ref<never>), [], 'the dead first cell holds nothing');
+    assert.equal(mine.whereis('k'), second as unknown);
+    await system.shutdown();
+    assert.equal(system.whereis('svc'), undefined);
   });
 
   it('does not carry a ctx.stop of a crashed incarnation over to the next one', async () => {

@@ -261,7 +261,7 @@ export function callCell(cell: Cell, request: unknown, timeoutMs: number | undef
  * death drops the names before the calls fail; an actor that holds no entry anywhere costs one test.
  */
 function nameOf(cell: Cell): unknown {
-  if (cell.ext?.registrations === undefined) return NO_NAME;
+  if (cell.registrations === undefined) return NO_NAME;
   const names = cell.runtime.system.registry.keysOf(cell as Ref<never>);
   return names.length === 0 ? NO_NAME : names[0];
 }

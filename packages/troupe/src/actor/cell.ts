@@ -98,10 +98,8 @@ export interface Ext {
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
   /** Called once when the current incarnation ends (restart in place or death); a supervisor's cleanup. */
   onEnd?: ((reason: ExitReason) => void) | undefined;
-  /** Registry entries to remove when the actor dies (a list, newest first). */
+  /** Registry entries to remove when the actor dies (a list, newest first); see `Cell.registrations`. */
   registrations?: Registration | undefined;
-  /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
-  hook?: SupervisedHook | undefined;
   /** The receive timeout, while one is set (receive-timeout.ts). */
   receiveTimeout?: ReceiveTimeout | undefined;
   /** Keyed timers by key (keyed-timers.ts). */
@@ -124,15 +122,19 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   next: Cell | undefined = undefined;
   /** Messages handled, for introspection. */
   handled = 0;
-  /** The actor that spawned this one (a supervisor for its children). */
-  readonly spawner: Cell | undefined;
+  /**
+   * The actor that spawned this one; for a supervised actor, its supervisor's record of it (the
+   * hook), whose `supervisor` spawned it. One field for both: a supervised actor (a chat holds one
+   * per connection) needs no `Ext` for its hook.
+   */
+  up: Cell | SupervisedHook | undefined;
   readonly runtime: Runtime;
   impl: Impl;
 
-  constructor(runtime: Runtime, impl: Impl, id: number, spawner: Cell | undefined, initArgs: unknown) {
+  constructor(runtime: Runtime, impl: Impl, id: number, up: Cell | SupervisedHook | undefined, initArgs: unknown) {
     super(id);
     this.runtime = runtime;
-    this.spawner = spawner;
+    this.up = up;
     this.impl = impl;
     this.flags = impl.hasInit ? P_STARTING : P_RUNNING;
     this.state = initArgs;
@@ -186,7 +188,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   }
 
   toString(): string {
-    const label = this.ext?.label;
+    const label = this.ext?.label ?? this.hook?.label;
     return label === undefined ? `Ref<${this.id}>` : `Ref<${this.id} ${label}>`;
   }
 
@@ -302,7 +304,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     let n = 0;
     if (this.first !== EMPTY || this.queue !== undefined) {
       // The incarnation's context: it cannot change within a turn (a restart begins outside one).
-      const ctx = this.ext?.hook?.ctx ?? this;
+      const ctx = this.hook?.ctx ?? this;
       // Only a running phase takes mail: an incarnation that ended leaves the rest to the next one.
       while (n < budget && (this.flags & (PHASE | F_AWAIT | F_SIGNALS)) === P_RUNNING) {
         let msg = take(this);
@@ -345,9 +347,8 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 
   /** Bookkeeping for a taken message that only some cells need. */
   private took(msg: unknown): void {
-    const ext = this.ext as Ext;
     if ((this.flags & F_RECORD) !== 0) {
-      const hook = ext.hook as SupervisedHook;
+      const hook = this.hook as SupervisedHook;
       // The ring's last slot holds where the next message goes (lifecycle.ts, SupervisedHook.recent).
       const recent = hook.recent as unknown[];
       const last = recent.length - 1;
@@ -357,7 +358,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     }
     if ((this.flags & F_BOUNDED) !== 0) {
       // A message left: the first sender waiting for room gets it.
-      const waiting = (ext.bounded as BoundedPolicy).letOneIn();
+      const waiting = ((this.ext as Ext).bounded as BoundedPolicy).letOneIn();
       if (waiting !== EMPTY) this.push(waiting);
     }
     if ((this.flags & F_IDLE_TIMEOUT) !== 0) tookMessage(this);
@@ -377,11 +378,11 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       applyUpgrade(this, info.req);
       return undefined;
     }
-    return this.impl.info(this, info, this.ext?.hook?.ctx ?? this);
+    return this.impl.info(this, info, this.hook?.ctx ?? this);
   }
 
   private runInit(): void {
-    const hook = this.ext?.hook;
+    const hook = this.hook;
     let args: unknown;
     if (hook !== undefined) args = hook.args;
     else {
@@ -449,7 +450,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     return {
       actor: this.toString(),
       id: this.id,
-      label: this.ext?.label,
+      label: this.ext?.label ?? this.hook?.label,
       behavior: this.impl.name,
       phase,
       reason,
@@ -469,6 +470,34 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   // ---- bookkeeping -------------------------------------------------------------------------------
 
   /** The ext record, created on first use. */
+  /** The actor that spawned this one (a supervisor for its children). */
+  get spawner(): Cell | undefined {
+    const up = this.up;
+    return up === undefined || up instanceof Cell ? up : up.supervisor;
+  }
+
+  /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
+  get hook(): SupervisedHook | undefined {
+    const up = this.up;
+    return up === undefined || up instanceof Cell ? undefined : up;
+  }
+
+  /** The supervisor's record lets go of this (dead) cell: it moves on to another. */
+  dropHook(): void {
+    this.up = this.spawner;
+  }
+
+  /** Registry entries to remove when the actor dies (a list, newest first): in the hook if supervised. */
+  get registrations(): Registration | undefined {
+    const hook = this.hook;
+    return hook !== undefined ? hook.registrations : this.ext?.registrations;
+  }
+  set registrations(r: Registration | undefined) {
+    const hook = this.hook;
+    if (hook !== undefined) hook.registrations = r;
+    else if (r !== undefined || this.ext !== undefined) this.ensureExt().registrations = r;
+  }
+
   ensureExt(): Ext {
     let ext = this.ext;
     if (ext === undefined) ext = this.ext = {};

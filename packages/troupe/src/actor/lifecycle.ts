@@ -28,7 +28,7 @@ import * as flags from './flags.js';
 import { IncarnationContext } from './incarnation.js';
 import { breakLinks } from './links.js';
 import { dropWatching, fireMonitors } from './monitors.js';
-import { dropRegistrations } from './names.js';
+import { dropRegistrations, type Registration } from './names.js';
 import { prepend, takeStash } from './stash.js';
 import { UpgradeNotice } from './upgrade.js';
 
@@ -92,11 +92,15 @@ export interface SupervisedHook {
   readonly supervisor: Cell;
   /** The context handed to this incarnation's handlers. */
   ctx: Context<unknown> | undefined;
+  /** The cell's registry entries (`Cell.registrations`): kept here, a supervised cell needs no `Ext` for them. */
+  registrations: Registration | undefined;
+  /** The cell's label (the child spec's), for logs and introspection. */
+  readonly label: string | undefined;
 }
 
 /** The current incarnation's number (0 for an unsupervised actor), or -1 once dead. */
 export function incarnationOf(cell: Cell): number {
-  return (cell.flags & P_DEAD) !== 0 ? -1 : (cell.ext?.hook?.incarnation ?? 0);
+  return (cell.flags & P_DEAD) !== 0 ? -1 : (cell.hook?.incarnation ?? 0);
 }
 
 function enter(cell: Cell, phase: number, clear = 0): void {
@@ -123,7 +127,7 @@ export function initFailed(cell: Cell, thrown: unknown): void {
     (cell.ext as Ext).initWaiters = undefined;
     const e = new InitError(cell.toString(), thrown);
     for (const w of waiters) w.reject(e);
-  } else if (cell.ext?.hook === undefined) {
+  } else if (cell.hook === undefined) {
     cell.reportCrash(error, undefined, 'init');
   }
   end(cell, error);
@@ -148,7 +152,7 @@ export function whenStarted(cell: Cell): Promise<void> {
 /** A handler threw or rejected: the actor exits with the error. */
 export function crashed(cell: Cell, thrown: unknown, msg: unknown): void {
   const error = toError(thrown);
-  const hook = cell.ext?.hook;
+  const hook = cell.hook;
   const runtime = cell.runtime;
   if (runtime.observed) runtime.emit({ type: 'crashed', ref: cell as never, phase: 'receive', reason: error });
   // A supervised actor's crash is reported by its supervisor, with the restart decision.
@@ -169,7 +173,7 @@ export function exitWith(cell: Cell, reason: ExitReason): void {
   enter(cell, P_STOPPING);
   let pending: PromiseLike<unknown> | undefined;
   try {
-    pending = cell.impl.terminate(cell, reason, cell.ext?.hook?.ctx ?? cell);
+    pending = cell.impl.terminate(cell, reason, cell.hook?.ctx ?? cell);
   } catch (e) {
     cell.reportCrash(e, undefined, 'terminate');
   }
@@ -199,7 +203,7 @@ export function kill(cell: Cell): void {
 
 /** The incarnation is over: die, or (supervised) wait in `restarting` for the supervisor. */
 function end(cell: Cell, reason: ExitReason): void {
-  const hook = cell.ext?.hook;
+  const hook = cell.hook;
   if (hook === undefined || hook.whenEnded === 'die') {
     die(cell, reason);
     hook?.halted?.();
@@ -217,7 +221,8 @@ function rest(cell: Cell, reason: ExitReason, hook: SupervisedHook): void {
   enter(cell, P_RESTARTING, F_AWAIT | F_SIGNALS | F_STOPSELF | F_TRAP);
   cell.state = undefined;
   hook.incarnation++;
-  const ext = cell.ext as Ext;
+  // Made here if the cell had none: a crash is rare, so the cell's rare parts wait for it.
+  const ext = cell.ensureExt();
   ext.signals = undefined;
   cancelTimers(ext);
   endTimersOfIncarnation(cell, ext);
@@ -269,7 +274,7 @@ function refill(mb: Mailbox, bounded: { readonly capacity: number; letOneIn(): u
 /** restarting -> starting (or running): the next incarnation, with the hook's args. */
 export function revive(cell: Cell): void {
   if ((cell.flags & PHASE) !== P_RESTARTING) return;
-  const hook = (cell.ext as Ext).hook as SupervisedHook;
+  const hook = cell.hook as SupervisedHook;
   hook.whenEnded = 'notify';
   hook.ctx = new IncarnationContext(cell, hook.incarnation);
   // A behaviour without init starts its next incarnation on undefined state, as its first did.
@@ -304,7 +309,11 @@ export function die(cell: Cell, reason: ExitReason): void {
     }
   }
   const ext = cell.ext;
-  if (ext === undefined) return;
+  if (ext === undefined) {
+    // No links, monitors, calls or waiters to tell: only a supervisor's record.
+    cell.hook?.died?.(cell, reason);
+    return;
+  }
   runOnEnd(cell, reason);
   ext.signals = undefined;
   const stashed = takeStash(cell);
@@ -319,7 +328,7 @@ export function die(cell: Cell, reason: ExitReason): void {
   }
   dropWatching(cell);
   breakLinks(cell, reason);
-  ext.hook?.died?.(cell, reason);
+  cell.hook?.died?.(cell, reason);
   fireMonitors(cell, reason);
   if (ext.initWaiters !== undefined) {
     const e = new InitError(cell.toString(), reason);

@@ -92,15 +92,14 @@ export interface Registration {
 /** @internal Every name the actor holds, in any registry, oldest first (for crash reports). */
 export function namesHeld(cell: Cell): unknown[] {
   const out: unknown[] = [];
-  for (let r = cell.ext?.registrations; r !== undefined; r = r.next) out.push(r.key);
+  for (let r = cell.registrations; r !== undefined; r = r.next) out.push(r.key);
   return out.reverse();
 }
 
 /** @internal Removes every entry of a dying actor, before anything else sees it dead. */
 export function dropRegistrations(cell: Cell): void {
-  const ext = cell.ext;
-  const regs = ext?.registrations;
+  const regs = cell.registrations;
   if (regs === undefined) return;
-  (ext as NonNullable<typeof ext>).registrations = undefined;
+  cell.registrations = undefined;
   for (let r: Registration | undefined = regs; r !== undefined; r = r.next) r.registry.drop(r.key, cell);
 }

@@ -12,6 +12,7 @@ import type { TimeoutQueue } from './call.js';
 import type { Cell } from './cell.js';
 import type { SpawnOptions, SystemHandle } from './context.js';
 import type { SystemEvent } from './events.js';
+import type { SupervisedHook } from './lifecycle.js';
 import type { MonitorRef } from './messages.js';
 import type { NameService } from './names.js';
 import type { Ref } from './ref.js';
@@ -48,7 +49,14 @@ export interface Runtime {
    */
   later(fn: () => void): void;
   /** Makes, lists and schedules a new actor; `parent` is the spawning actor, `where` names the API for errors. */
-  spawn(behavior: unknown, options: SpawnOptions<unknown> | undefined, parent: Cell | undefined, where: string): Cell;
+  /** `hook`: the supervisor's record of the new cell, when `parent` is a supervisor spawning its child. */
+  spawn(
+    behavior: unknown,
+    options: SpawnOptions<unknown> | undefined,
+    parent: Cell | undefined,
+    where: string,
+    hook?: SupervisedHook,
+  ): Cell;
   /** The actor died: it leaves the list of live actors. */
   unlist(cell: Cell): void;
   nextMonitorId(): MonitorRef;

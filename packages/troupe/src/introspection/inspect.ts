@@ -101,12 +101,12 @@ export function relationsOf(c: Cell): ActorRelations {
 /** @internal One actor's info, its `children` empty (the snapshot fills them in). */
 export function infoOf(c: Cell, now: number, registry: UniqueRegistry<unknown, unknown>, summaries: boolean): Mutable {
   const ext = c.ext;
-  const hook = ext?.hook;
+  const hook = c.hook;
   return {
     ref: c as Ref<never>,
     childId: hook?.childId,
     names: namesOf(c, registry),
-    label: ext?.label,
+    label: ext?.label ?? hook?.label,
     behavior: c.impl.name,
     status: statusOf(c),
     mailbox: c.mailboxSize(),

@@ -32,15 +32,14 @@ function remembered(key: unknown): unknown {
 
 /** An actor's entries in `registry` remember it, so that its death removes them. */
 function remember(registry: EntryOwner, cell: Cell, key: unknown): void {
-  const ext = cell.ensureExt();
-  ext.registrations = { registry, key: remembered(key), next: ext.registrations };
+  cell.registrations = { registry, key: remembered(key), next: cell.registrations };
 }
 
 function forget(registry: EntryOwner, cell: Cell, key: unknown): void {
   let prev: Registration | undefined;
-  for (let r = cell.ext?.registrations; r !== undefined; prev = r, r = r.next) {
+  for (let r = cell.registrations; r !== undefined; prev = r, r = r.next) {
     if (r.registry !== registry || !sameKey(r.key, key)) continue;
-    if (prev === undefined) cell.ensureExt().registrations = r.next;
+    if (prev === undefined) cell.registrations = r.next;
     else prev.next = r.next;
     return;
   }
@@ -132,9 +131,8 @@ export class UniqueRegistry<K = string, V = undefined, M = never> implements Nam
       existing.value = value as V;
       return { ok: true };
     }
-    const ext = cell.ensureExt();
-    const entry = new UniqueEntry(this.#owner, remembered(key), ext.registrations, cell, value as V);
-    ext.registrations = entry;
+    const entry = new UniqueEntry(this.#owner, remembered(key), cell.registrations, cell, value as V);
+    cell.registrations = entry;
     this.#entries.set(key, entry);
     return { ok: true };
   }
@@ -180,7 +178,7 @@ export class UniqueRegistry<K = string, V = undefined, M = never> implements Nam
 
   /** Every key `ref` is registered under here. */
   keysOf(ref: Ref<never>): K[] {
-    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this.#owner) as K[];
+    return keysIn(cellOf(ref, `${this.label}.keysOf`).registrations, this.#owner) as K[];
   }
 
   #drop(key: K, cell: Cell): void {
@@ -263,9 +261,8 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
     const r = cell as Ref<M>;
     const inner = this.#entries.get(key);
     if (inner === undefined) {
-      const ext = cell.ensureExt();
-      const one = new One(this.#owner, remembered(key), ext.registrations, r, value as V);
-      ext.registrations = one;
+      const one = new One(this.#owner, remembered(key), cell.registrations, r, value as V);
+      cell.registrations = one;
       this.#entries.set(key, one);
       this.#count++;
       return { ok: true };
@@ -338,7 +335,7 @@ export class DuplicateRegistry<K = string, V = undefined, M = never> {
 
   /** Every key `ref` is registered under here. */
   keysOf(ref: Ref<never>): K[] {
-    return keysIn(cellOf(ref, `${this.label}.keysOf`).ext?.registrations, this.#owner) as K[];
+    return keysIn(cellOf(ref, `${this.label}.keysOf`).registrations, this.#owner) as K[];
   }
 
   /** Its actor died: the entry goes, and `onExit` is told. */

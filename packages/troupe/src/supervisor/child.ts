@@ -15,6 +15,7 @@ import {
   namesHeld,
   phaseOf,
   queueSignal,
+  type Registration,
   retire,
   revive,
   type SupervisedHook,
@@ -50,6 +51,8 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
   recent: unknown[] | undefined = undefined;
   incarnation = 0;
   ctx: Context<unknown> | undefined = undefined;
+  /** Its cell's registry entries (`Cell.registrations`). */
+  registrations: Registration | undefined = undefined;
   /**
    * What most children never need (restart counts, a backoff timer, the own restart window, a
    * crash's poison, a halt under way), made the first time one is set: a chat server holds a child
@@ -131,6 +134,11 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
     let r = this.#rare;
     if (r === undefined) r = this.#rare = new ChildRare();
     return r;
+  }
+
+  /** Its cell's label: the spec's. */
+  get label(): string | undefined {
+    return this.spec.label;
   }
 
   /** The child's id: the spec's (a dynamic child's is its ref's, see `DynamicChild`). */
@@ -232,16 +240,21 @@ export class RestartDue extends SystemMessage {
 export function spawnChildCell(sup: Cell, child: Child): Cell {
   const spec = child.spec;
   // No args here: a supervised cell's init reads them from its hook (the child), every incarnation.
+  // The record lets go of its last cell (dead by now), whose names it kept, and takes the new one.
+  child.leaveCell();
+  child.cell?.dropHook();
+  child.registrations = undefined;
+  // No label either: a supervised cell's label is its spec's, read through its hook.
   const cell = sup.runtime.spawn(
     spec.behavior,
     {
-      label: spec.label,
       trapExit: spec.trapExit,
       ...(spec.mailbox === undefined ? {} : { mailbox: spec.mailbox }),
       ...(spec.name === undefined ? {} : { name: spec.name }),
     },
     sup,
     'supervisor.startChild',
+    child,
   );
   child.whenEnded = 'notify';
   child.poison = undefined;
@@ -254,9 +267,7 @@ export function spawnChildCell(sup: Cell, child: Child): Cell {
   child.halted = undefined;
   // The record is its first cell's first context; once used, it never is again (a late call
   // through it from that incarnation must not act on this cell).
-  child.leaveCell();
   child.ctx = child.ctx === undefined ? child : new IncarnationContext(cell, 0);
-  cell.ensureExt().hook = child;
   if (child.recent !== undefined) cell.flags |= F_RECORD;
   child.cell = cell;
   child.startedIncarnation = 0;
@@ -274,6 +285,8 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
   } catch (e) {
     retire(cell, e instanceof Error ? e : 'shutdown');
     child.leaveCell();
+    cell.dropHook();
+    child.registrations = undefined;
     child.cell = undefined;
     child.status = 'stopped';
     throw e;

@@ -16,6 +16,7 @@ import {
   type TimeoutQueue,
   toImpl,
 } from '../actor/internal.js';
+import type { SupervisedHook } from '../actor/lifecycle.js';
 import type { MonitorRef } from '../actor/messages.js';
 import type { NameService } from '../actor/names.js';
 import type { Ref } from '../actor/ref.js';
@@ -96,7 +97,13 @@ export class SystemRuntime implements Runtime {
     this.live.remove(cell);
   }
 
-  spawn(behavior: unknown, options: SpawnOptions<unknown> | undefined, parent: Cell | undefined, where: string): Cell {
+  spawn(
+    behavior: unknown,
+    options: SpawnOptions<unknown> | undefined,
+    parent: Cell | undefined,
+    where: string,
+    hook?: SupervisedHook,
+  ): Cell {
     if (this.closed) throw new SystemShutdownError();
     const impl = toImpl(behavior, where);
     const name = options?.name;
@@ -114,7 +121,8 @@ export class SystemRuntime implements Runtime {
     }
     if (options?.mailbox !== undefined) assertMailboxOptions(options.mailbox, where);
     // The init args wait in the state slot until init has run: an actor with state needs no more.
-    const cell = new Cell(this, impl, ++this.#ids, parent, impl.hasInit ? options?.args : undefined);
+    // A supervised cell holds its hook from the start: a name it registers below goes to the hook.
+    const cell = new Cell(this, impl, ++this.#ids, hook ?? parent, impl.hasInit ? options?.args : undefined);
     if (options !== undefined) {
       if (options.trapExit === true) cell.flags |= F_TRAP;
       if (options.mailbox !== undefined) {

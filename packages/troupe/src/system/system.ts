@@ -179,7 +179,7 @@ export class ActorSystem implements Spawner {
       );
     }
     const cell = cellOf(ref, 'system.stop');
-    const hook = cell.ext?.hook;
+    const hook = cell.hook;
     if (hook instanceof Child && cell.alive && hook.whenEnded !== 'die' && shouldRestart(hook.spec.restart, reason)) {
       return Promise.reject(new TypeError(restartedByItsSupervisor(cell, hook, reason)));
     }
@@ -532,7 +532,7 @@ export class ActorSystem implements Spawner {
     // which stops it in its own order.
     for (let c = live.last; c !== undefined; c = live.last) {
       let next: Cell | undefined = c;
-      while (next !== undefined && next.ext?.hook !== undefined) next = next.prev;
+      while (next !== undefined && next.hook !== undefined) next = next.prev;
       const target = next ?? c;
       const exited = target.whenExited();
       if (next !== undefined) queueSignal(target, 'shutdown', 'stop');
@@ -543,7 +543,7 @@ export class ActorSystem implements Spawner {
       const outcome = await Promise.race([exited, timedOut]);
       this.clock.clearTimeout(timer);
       if (outcome === 'timeout') {
-        const hook = target.ext?.hook;
+        const hook = target.hook;
         if (hook !== undefined) hook.whenEnded = 'die';
         retire(target, 'killed');
         kill(target);
