@@ -148,7 +148,8 @@ class DynamicChild extends Child {
 
 /** @internal */
 export class DynamicCore extends SupervisorCore {
-  readonly children = new Map<Cell, Child>();
+  /** In start order. A set, not a map by cell: a cell's record is its hook (a chat holds one per connection). */
+  readonly children = new Set<Child>();
   template: OwnTemplate;
   readonly maxChildren: number;
 
@@ -163,7 +164,7 @@ export class DynamicCore extends SupervisorCore {
   }
 
   remove(child: Child): void {
-    if (child.cell !== undefined) this.children.delete(child.cell);
+    this.children.delete(child);
   }
 
   restart(failed: Child, delay: number): undefined {
@@ -184,7 +185,7 @@ export class DynamicCore extends SupervisorCore {
       case 'supervisor.terminate_child':
         return this.terminateChild(msg.child).then(msg.reply);
       case 'supervisor.which_children':
-        msg.reply([...this.children.values()].map((c) => this.info(c)) as never);
+        msg.reply([...this.children].map((c) => this.info(c)) as never);
         return;
       case 'supervisor.count_children':
         msg.reply(this.count());
@@ -195,7 +196,7 @@ export class DynamicCore extends SupervisorCore {
         msg.reply({ ok: false, reason: 'dynamic_supervisor' });
         return;
       case 'supervisor.upgrade': {
-        const upgrading = this.upgrade([...this.children.values()], msg.behavior, msg.migrate);
+        const upgrading = this.upgrade([...this.children], msg.behavior, msg.migrate);
         // The specs (and so the template) switch now; replies come when every child has switched,
         // without blocking the supervisor meanwhile.
         if (isSpawnable(msg.behavior)) this.template = { ...this.template, behavior: msg.behavior };
@@ -220,7 +221,7 @@ export class DynamicCore extends SupervisorCore {
     try {
       await cell.whenStarted();
     } catch (e) {
-      this.children.delete(cell);
+      this.children.delete(child);
       retire(cell, e instanceof Error ? e : 'shutdown');
       child.status = 'stopped';
       return { ok: false, reason: 'init_failed', error: e as Error };
@@ -240,7 +241,7 @@ export class DynamicCore extends SupervisorCore {
     // The template is shared by every child; only its args are the child's own.
     const child = new DynamicChild(this.template, args);
     const cell = spawnChildCell(this.cell, child);
-    this.children.set(cell, child);
+    this.children.add(child);
     return { ok: true, cell, child };
   }
 
@@ -251,18 +252,18 @@ export class DynamicCore extends SupervisorCore {
     } catch {
       return { ok: false, reason: 'not_found' };
     }
-    const child = this.children.get(cell);
-    if (child === undefined) return { ok: false, reason: 'not_found' };
+    const child = cell.hook;
+    if (!(child instanceof Child) || !this.children.has(child)) return { ok: false, reason: 'not_found' };
     await haltChild(this.cell, child, 'die');
     child.status = 'stopped';
-    this.children.delete(cell);
+    this.children.delete(child);
     return { ok: true };
   }
 
   /** Every child is asked to stop at once; resolves when all are gone. */
   override async stopAll(): Promise<void> {
     this.stopping = true;
-    const all = [...this.children.values()].reverse();
+    const all = [...this.children].reverse();
     await Promise.all(
       all.map(async (c) => {
         await haltChild(this.cell, c, 'die');
