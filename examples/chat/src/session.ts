@@ -67,55 +67,57 @@ export class Session {
     return (this.#flags & BINARY) !== 0;
   }
   set binary(on: boolean) {
-    this.#set(BINARY, on);
+    this.setBit(BINARY, on);
   }
   /** Closed for abuse (1008): frames still queued behind the decision are dropped, not counted. */
   get abusive(): boolean {
     return (this.#flags & ABUSIVE) !== 0;
   }
   set abusive(on: boolean) {
-    this.#set(ABUSIVE, on);
+    this.setBit(ABUSIVE, on);
   }
   get welcomed(): boolean {
     return (this.#flags & WELCOMED) !== 0;
   }
   set welcomed(on: boolean) {
-    this.#set(WELCOMED, on);
+    this.setBit(WELCOMED, on);
   }
   /** A slow-consumer check is due (survives a restart of the connection's actor). */
   get slowCheck(): boolean {
     return (this.#flags & SLOW_CHECK) !== 0;
   }
   set slowCheck(on: boolean) {
-    this.#set(SLOW_CHECK, on);
+    this.setBit(SLOW_CHECK, on);
   }
   /** Times of recent rate_limited answers, for the abuse limit (from the first one). */
   get limitedAt(): number[] | undefined {
     return this.#rare?.limitedAt;
   }
   set limitedAt(v: number[] | undefined) {
-    if (v !== undefined || this.#rare !== undefined) this.#rareNow().limitedAt = v;
+    if (v !== undefined || this.#rare !== undefined) this.rareNow().limitedAt = v;
   }
   /** Clustered: frames that came before the welcome, handled once it is sent. */
   get early(): SocketMessage[] | undefined {
     return this.#rare?.early;
   }
   set early(v: SocketMessage[] | undefined) {
-    if (v !== undefined || this.#rare !== undefined) this.#rareNow().early = v;
+    if (v !== undefined || this.#rare !== undefined) this.rareNow().early = v;
   }
   /** Clustered: requests waiting for a room owner elsewhere, by the monitor of that owner. */
   get waits(): Map<number, ClientRef | undefined> | undefined {
     return this.#rare?.waits;
   }
   set waits(v: Map<number, ClientRef | undefined> | undefined) {
-    if (v !== undefined || this.#rare !== undefined) this.#rareNow().waits = v;
+    if (v !== undefined || this.#rare !== undefined) this.rareNow().waits = v;
   }
 
-  #set(bit: number, on: boolean): void {
+  // TypeScript's `private` methods, not `#` ones: a class with `#` methods keeps a brand in every
+  // instance (8 bytes, and there is a session per connection).
+  private setBit(bit: number, on: boolean): void {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
   }
 
-  #rareNow(): SessionRare {
+  private rareNow(): SessionRare {
     let r = this.#rare;
     if (r === undefined) r = this.#rare = new SessionRare();
     return r;

@@ -132,8 +132,12 @@ export class SocketHandle<S = unknown> {
     return { framesOut: this.#framesOut, bytesOut: this.#bytesOut, dropped: this.#dropped };
   }
 
-  /** Closing at our end: `end`, `terminate` or the buffer limit, before uWS's close. */
-  get #ending(): boolean {
+  /**
+   * Closing at our end: `end`, `terminate` or the buffer limit, before uWS's close. This and the
+   * other private methods are TypeScript's `private`, not `#` methods: a class with `#` methods
+   * keeps a brand in every instance (8 bytes, and there is a handle per connection).
+   */
+  private get ending(): boolean {
     return this.#closeInfo !== undefined;
   }
 
@@ -152,7 +156,7 @@ export class SocketHandle<S = unknown> {
 
   /** `true` once the connection is closed (or closing at our end). */
   get closed(): boolean {
-    return this.#ws === undefined || this.#ending;
+    return this.#ws === undefined || this.ending;
   }
 
   /** How it closed; undefined while open. */
@@ -183,10 +187,10 @@ export class SocketHandle<S = unknown> {
    */
   pinged(): void {
     const ws = this.#ws;
-    if (ws === undefined || this.#ending) return;
+    if (ws === undefined || this.ending) return;
     this.#uwsBuffered = ws.getBufferedAmount();
     const limit = this.#limit;
-    if (limit !== undefined && this.#uwsBuffered + this.#pendingBytes > limit.bytes) this.#overflow(limit);
+    if (limit !== undefined && this.#uwsBuffered + this.#pendingBytes > limit.bytes) this.overflow(limit);
   }
 
   /**
@@ -194,7 +198,7 @@ export class SocketHandle<S = unknown> {
    * written with the other frames of this batch. Returns `closed` (and writes nothing) once closed.
    */
   send(data: string | Uint8Array, isBinary: boolean = typeof data !== 'string'): SendStatus {
-    if (this.#ws === undefined || this.#ending) return 'closed';
+    if (this.#ws === undefined || this.ending) return 'closed';
     let box = this.#outbox;
     if (box === undefined) {
       box = this.#outbox = [];
@@ -210,19 +214,19 @@ export class SocketHandle<S = unknown> {
     // then judges what the peer has not taken, not the size of a burst.
     if (this.#pendingBytes >= FLUSH_AT_BYTES) {
       this.flush();
-      return this.#ending ? 'closed' : 'queued';
+      return this.ending ? 'closed' : 'queued';
     }
     const limit = this.#limit;
     if (limit !== undefined && this.#pendingBytes + this.#uwsBuffered > limit.bytes) {
-      this.#overflow(limit);
+      this.overflow(limit);
       return 'closed';
     }
     return 'queued';
   }
 
-  #overflow(limit: BufferLimit): void {
+  private overflow(limit: BufferLimit): void {
     const ws = this.#ws;
-    if (ws === undefined || this.#ending) return;
+    if (ws === undefined || this.ending) return;
     // Drop what is still queued: sending it would only grow the buffer that is already too big.
     this.#outbox = undefined;
     this.#pendingBytes = 0;
@@ -261,7 +265,7 @@ export class SocketHandle<S = unknown> {
    */
   end(code = 1000, reason = ''): void {
     const ws = this.#ws;
-    if (ws === undefined || this.#ending) return;
+    if (ws === undefined || this.ending) return;
     this.#closeInfo = { code, reason };
     this.flush();
     // end() writes the close frame and half-closes by itself; no cork needed.
@@ -285,17 +289,17 @@ export class SocketHandle<S = unknown> {
     const ws = this.#ws;
     if (ws === undefined) return;
     // One frame is one write either way; several go out in one cork (one syscall).
-    if (box.length === 1) this.#write(ws, box[0] as Frame);
+    if (box.length === 1) this.writeOne(ws, box[0] as Frame);
     else
       ws.cork(() => {
-        for (let i = 0; i < box.length; i++) this.#write(ws, box[i] as Frame);
+        for (let i = 0; i < box.length; i++) this.writeOne(ws, box[i] as Frame);
       });
     this.#uwsBuffered = ws.getBufferedAmount();
     const limit = this.#limit;
-    if (limit !== undefined && !this.#ending && this.#uwsBuffered > limit.bytes) this.#overflow(limit);
+    if (limit !== undefined && !this.ending && this.#uwsBuffered > limit.bytes) this.overflow(limit);
   }
 
-  #write(ws: WebSocket<SocketSlot>, f: Frame): void {
+  private writeOne(ws: WebSocket<SocketSlot>, f: Frame): void {
     // 1: sent, 0: sent with backpressure building, 2: dropped over maxBackpressure.
     if (ws.send(f.data, f.isBinary) === 2) this.#dropped++;
     else {
