@@ -38,7 +38,8 @@ import type { RestartWindow } from './restart-window.js';
  */
 export abstract class Child extends GuardedContext implements SupervisedHook {
   cell: Cell | undefined = undefined;
-  status: ChildStatus = 'stopped';
+  /** `status` and `whenEnded` in one small integer (bits 0-1 and 2-3): two fields fewer per child. */
+  #bits = 0;
   /** The incarnation the supervisor last started; notices about older ones are stale. */
   startedIncarnation = 0;
   /**
@@ -47,8 +48,6 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
    */
   startedAt = 0;
   // The hook's half (SupervisedHook), reset by `spawnChildCell`.
-  whenEnded: 'notify' | 'hold' | 'die' = 'notify';
-  recent: unknown[] | undefined = undefined;
   incarnation = 0;
   ctx: Context<unknown> | undefined = undefined;
   /** Its cell's registry entries (`Cell.registrations`). */
@@ -91,6 +90,27 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
   /** The supervisor's cell (a dynamic child reads it from the spec it shares with its siblings). */
   abstract get supervisor(): Cell;
 
+  get status(): ChildStatus {
+    const b = this.#bits & 3;
+    return b === 0 ? 'stopped' : b === 1 ? 'running' : 'restarting';
+  }
+  set status(s: ChildStatus) {
+    this.#bits = (this.#bits & ~3) | (s === 'stopped' ? 0 : s === 'running' ? 1 : 2);
+  }
+  get whenEnded(): 'notify' | 'hold' | 'die' {
+    const b = this.#bits >> 2;
+    return b === 0 ? 'notify' : b === 1 ? 'hold' : 'die';
+  }
+  set whenEnded(w: 'notify' | 'hold' | 'die') {
+    this.#bits = (this.#bits & 3) | ((w === 'notify' ? 0 : w === 'hold' ? 1 : 2) << 2);
+  }
+  /** The last handled messages (SupervisedHook.recent), kept with the rare parts: most children record none. */
+  get recent(): unknown[] | undefined {
+    return this.#rare?.recent;
+  }
+  set recent(r: unknown[] | undefined) {
+    if (r !== undefined || this.#rare !== undefined) this.rareNow().recent = r;
+  }
   get restarts(): number {
     return this.#rare?.restarts ?? 0;
   }
@@ -208,6 +228,7 @@ class ChildRare {
   window: RestartWindow | undefined = undefined;
   poison: { msg: unknown; state: unknown } | undefined = undefined;
   halted: (() => void) | undefined = undefined;
+  recent: unknown[] | undefined = undefined;
   /** The first cell, once the record (its first context) has moved on to another cell. */
   firstCell: Cell | undefined = undefined;
 }
