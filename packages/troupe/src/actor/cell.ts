@@ -71,6 +71,7 @@ const F_STOPSELF = flags.F_STOPSELF;
 const F_TRAP = flags.F_TRAP;
 const F_URGENT = flags.F_URGENT;
 const F_IDLE_TIMEOUT = flags.F_IDLE_TIMEOUT;
+const F_HOOK = flags.F_HOOK;
 const NO_TURNS = flags.NO_TURNS;
 const P_DEAD = flags.P_DEAD;
 const P_RESTARTING = flags.P_RESTARTING;
@@ -136,7 +137,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     this.runtime = runtime;
     this.up = up;
     this.impl = impl;
-    this.flags = impl.hasInit ? P_STARTING : P_RUNNING;
+    this.flags = (impl.hasInit ? P_STARTING : P_RUNNING) | (up !== undefined && !(up instanceof Cell) ? F_HOOK : 0);
     this.state = initArgs;
   }
 
@@ -472,19 +473,18 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   /** The ext record, created on first use. */
   /** The actor that spawned this one (a supervisor for its children). */
   get spawner(): Cell | undefined {
-    const up = this.up;
-    return up === undefined || up instanceof Cell ? up : up.supervisor;
+    return (this.flags & F_HOOK) !== 0 ? (this.up as SupervisedHook).supervisor : (this.up as Cell | undefined);
   }
 
   /** Set when a supervisor owns this actor: exits end an incarnation, not the ref. */
   get hook(): SupervisedHook | undefined {
-    const up = this.up;
-    return up === undefined || up instanceof Cell ? undefined : up;
+    return (this.flags & F_HOOK) !== 0 ? (this.up as SupervisedHook) : undefined;
   }
 
   /** The supervisor's record lets go of this (dead) cell: it moves on to another. */
   dropHook(): void {
     this.up = this.spawner;
+    this.flags &= ~F_HOOK;
   }
 
   /** Registry entries to remove when the actor dies (a list, newest first): in the hook if supervised. */

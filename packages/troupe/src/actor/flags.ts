@@ -43,6 +43,8 @@ export const F_STOPSELF = 2048;
 export const F_URGENT = 4096;
 /** A receive timeout is set: a taken message is activity. */
 export const F_IDLE_TIMEOUT = 8192;
+/** `Cell.up` is the supervisor's record of the cell (its hook), not the spawning cell. */
+export const F_HOOK = 16384;
 
 /** A cell that must not be scheduled when a message arrives. */
 export const F_NO_SCHEDULE = F_SCHEDULED | F_IN_TURN | F_AWAIT | NO_TURNS;
