@@ -619,45 +619,58 @@ describe('restart in place', () => {
     assert.deepEqual({ alive: ref.alive, status: row?.status }, { alive: true, status: 'running' });
   });
 
-  it("ignores a late ctx.stop from a stopped child's first cell once restartChild gave it a new one", async () => {
-    const system = new ActorSystem({ logger: silentLogger });
-    let gate!: () => void;
-    let lateSelf: Ref<never> | undefined;
-    const worker: Behavior<string, number> = {
-      init: () => 0,
-      receive(s, msg, ctx: Context<string>) {
-        if (msg === 'slow') {
-          return new Promise<void>((r) => {
-            gate = r;
-          }).then(() => {
-            lateSelf = ctx.self as Ref<never>;
-            ctx.stop();
-            return s;
-          });
-        }
-        return s;
-      },
-    };
-    const sup = await system.start(
-      supervisor({ children: [{ id: 'w', behavior: worker, restart: 'permanent', shutdown: 'brutal_kill' }] }),
-    );
-    const first = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
-    first.send('slow');
-    await settle(system);
-    assert.equal((await terminateChild(sup, 'w')).ok, true);
-    const again = await restartChild(sup, 'w');
-    assert.equal(again.ok, true);
-    const second = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
-    assert.notEqual(second, first, 'a new cell, a new ref');
-    gate(); // the first cell's handler resumes and calls its ctx.stop()
-    await settle(system);
-    const [row] = await whichChildren(sup);
-    assert.deepEqual(
-      { alive: second.alive, status: row?.status, same: row?.ref === (second as unknown) },
-      { alive: true, status: 'running', same: true },
-    );
-    assert.equal(lateSelf, first as unknown as Ref<never>, "the late code's ctx.self is still its own cell's ref");
-  });
+  for (const inPlaceFirst of [false, true]) {
+    it(`ignores a late ctx.stop from a stopped child's first cell once restartChild gave it a new one${
+      inPlaceFirst ? ', after a restart in place' : ''
+    }`, async () => {
+      const system = new ActorSystem({ logger: silentLogger });
+      let gate!: () => void;
+      let lateSelf: Ref<never> | undefined;
+      const worker: Behavior<string, number> = {
+        init: () => 0,
+        receive(s, msg, ctx: Context<string>) {
+          if (msg === 'slow') {
+            return new Promise<void>((r) => {
+              gate = r;
+            }).then(() => {
+              lateSelf = ctx.self as Ref<never>;
+              ctx.stop();
+              return s;
+            });
+          }
+          return s;
+        },
+      };
+      const sup = await system.start(
+        supervisor({
+          children: [{ id: 'w', behavior: worker, label: 'w-label', restart: 'permanent', shutdown: 'brutal_kill' }],
+        }),
+      );
+      const first = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
+      first.send('slow');
+      await settle(system);
+      if (inPlaceFirst) {
+        // The first incarnation ends while its handler waits; the next one runs in the same cell.
+        system.exit(first as Ref<never>, new Error('linked peer died'));
+        await settle(system);
+        assert.equal((await whichChildren(sup))[0]?.restarts, 1);
+      }
+      assert.equal((await terminateChild(sup, 'w')).ok, true);
+      const again = await restartChild(sup, 'w');
+      assert.equal(again.ok, true);
+      const second = (await whichChildren(sup))[0]!.ref as unknown as Ref<string>;
+      assert.notEqual(second, first, 'a new cell, a new ref');
+      gate(); // the first cell's first handler resumes and calls its ctx.stop()
+      await settle(system);
+      const [row] = await whichChildren(sup);
+      assert.deepEqual(
+        { alive: second.alive, status: row?.status, same: row?.ref === (second as unknown) },
+        { alive: true, status: 'running', same: true },
+      );
+      assert.equal(lateSelf, first as unknown as Ref<never>, "the late code's ctx.self is still its own cell's ref");
+      assert.match(String(first), /w-label/, 'the replaced cell keeps its label');
+    });
+  }
 
   it("keeps a child's names across restarts in place, drops them at its end, and gives a new cell only its own", async () => {
     const system = new ActorSystem({ logger: silentLogger });

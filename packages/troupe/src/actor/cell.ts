@@ -483,8 +483,11 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
 
   /** The supervisor's record lets go of this (dead) cell: it moves on to another. */
   dropHook(): void {
+    const label = this.hook?.label;
     this.up = this.spawner;
     this.flags &= ~F_HOOK;
+    // Its name in logs and errors stays what it was.
+    if (label !== undefined) this.ensureExt().label = label;
   }
 
   /** Registry entries to remove when the actor dies (a list, newest first): in the hook if supervised. */

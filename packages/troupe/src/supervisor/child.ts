@@ -77,14 +77,14 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
   }
 
   /**
-   * The record is about to leave the cell it holds (a new cell, or none after a failed start): if it
-   * was that cell's context, late calls through it keep acting on (or being refused for) that
-   * cell, never the next one.
+   * The record is about to leave the cell it holds (a new cell, or none after a failed start).
+   * Leaving its first cell, whose first context it was (even if a restart in place has given that
+   * cell a context of its own since), it keeps the cell: late calls through it from that first
+   * incarnation act on (or are refused for) that cell, never the next one. At most one dead cell
+   * per record is kept so, and only by a record that has moved on.
    */
   leaveCell(): void {
-    if (this.ctx === this && this.cell !== undefined && this.#rare?.firstCell === undefined) {
-      this.rareNow().firstCell = this.cell;
-    }
+    if (this.cell !== undefined && this.#rare?.firstCell === undefined) this.rareNow().firstCell = this.cell;
   }
 
   /** The supervisor's cell (a dynamic child reads it from the spec it shares with its siblings). */
