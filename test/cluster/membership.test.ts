@@ -90,6 +90,28 @@ describe('cluster membership', () => {
     await ca.leave();
   });
 
+  it('does not declare live nodes down after this process itself stalled for longer than downAfterMs', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = new ActorSystem();
+    const b = new ActorSystem();
+    const aSaw = nodeEvents(a);
+    const bSaw = nodeEvents(b);
+    const ca = await joinCluster(a, { servers: n.url, node: 'a', cluster: 'stall', ...FAST });
+    const cb = await joinCluster(b, { servers: n.url, node: 'b', cluster: 'stall', ...FAST });
+    await until(() => a.nodes().includes('b') && b.nodes().includes('a'), 'a and b to see each other');
+    // A long synchronous task (or a starved process): no timer, no socket read, no heartbeat sent,
+    // for more than twice downAfterMs (500 ms).
+    const end = performance.now() + 1_200;
+    while (performance.now() < end) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 4 * FAST.heartbeatMs));
+    assert.deepEqual({ a: aSaw, b: bSaw }, { a: ['up b'], b: ['up a'] }, 'the stall was not held against the others');
+    await cb.leave();
+    await ca.leave();
+  });
+
   it('declares a node killed with SIGKILL down with noconnection, within downAfterMs and a sweep', async (t) => {
     const n = server(t);
     if (n === undefined) return;

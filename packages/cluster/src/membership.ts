@@ -11,7 +11,8 @@
  * subscribes to it ("no responders": the server dropped that node's connection), it is declared down
  * with `noconnection` at once. A node that is alive but slow (a long GC, a starved core) keeps its
  * connection and its subscription: the question just goes unanswered, and only `downAfterMs` of
- * silence declares it down, as before.
+ * silence declares it down, as before. Silence is counted only while this node runs: after a stall of
+ * its own it does not declare the others down for what it could not hear (`#sweep`).
  */
 import { pack, unpack } from 'msgpackr';
 
@@ -96,6 +97,10 @@ export class Membership {
   readonly #offs: Array<() => void> = [];
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   #stopped = false;
+  /** The sweep's period, and when it last ran and last credited a stall of this node (monotonic ms). */
+  #sweepMs = 0;
+  #lastSweep = 0;
+  #creditedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly bus: Bus,
@@ -113,7 +118,9 @@ export class Membership {
     this.#beat();
     this.#timers.push(setInterval(() => this.#beat(), this.o.heartbeatMs));
     // Sweep often enough that a silent node is declared down within a fraction of a heartbeat.
-    this.#timers.push(setInterval(() => this.#sweep(), Math.max(10, Math.floor(this.o.heartbeatMs / 4))));
+    this.#sweepMs = Math.max(10, Math.floor(this.o.heartbeatMs / 4));
+    this.#lastSweep = this.o.now();
+    this.#timers.push(setInterval(() => this.#sweep(), this.#sweepMs));
   }
 
   /** The other live nodes, by name. */
@@ -172,6 +179,18 @@ export class Membership {
 
   #sweep(): void {
     const now = this.o.now();
+    const last = this.#lastSweep;
+    this.#lastSweep = now;
+    // This node itself did not run for a while (a long task or GC, a starved process): its timers
+    // fire before it reads what its peers sent meanwhile, and peers in the same process sent
+    // nothing. Silence counts only while this node was there to hear it, so the stall is not held
+    // against them. At most once per downAfterMs, so that a node that is always late still
+    // declares a dead peer down.
+    const stall = now - last - this.#sweepMs;
+    if (stall > this.o.heartbeatMs && now - this.#creditedAt >= this.o.downAfterMs) {
+      this.#creditedAt = now;
+      for (const p of this.#peers.values()) p.lastSeen = Math.min(now, p.lastSeen + stall);
+    }
     for (const [node, p] of this.#peers) {
       const silent = now - p.lastSeen;
       if (silent >= this.o.downAfterMs) this.#declareDown(node, p);
