@@ -16,14 +16,10 @@ import { relay } from './relay.js';
 
 export { inboxHost, owner, relay };
 
-/** Joins the cluster and opens its history; leaves again when the history cannot be opened. */
-export async function joinChatCluster(
-  system: ActorSystem,
-  options: ChatOptions,
-  servers: readonly string[],
-): Promise<ChatCluster> {
+/** Joins the cluster at `options.cluster` and opens its history; leaves again if it cannot be opened. */
+export async function joinChatCluster(system: ActorSystem, options: ChatOptions): Promise<ChatCluster> {
   const c = await joinCluster(system, {
-    servers,
+    servers: options.cluster ?? [],
     node: options.node,
     cluster: options.clusterName,
     heartbeatMs: options.heartbeatMs,

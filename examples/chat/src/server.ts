@@ -94,7 +94,7 @@ export async function startChat(
   const parts = options.cluster !== undefined && options.cluster.length > 0 ? await import('./join.js') : undefined;
   const observer = options.observer ? await import('@troupe/uws/observer') : undefined;
   const cluster: ChatCluster | undefined =
-    parts === undefined ? undefined : await parts.joinChatCluster(system, options, options.cluster ?? []);
+    parts === undefined ? undefined : await parts.joinChatCluster(system, options);
   const roomNames = new UniqueRegistry<string, undefined, RoomMsg>('rooms');
   const world: World = {
     options,

@@ -77,14 +77,19 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
   }
 
   /**
-   * The record is about to leave the cell it holds (a new cell, or none after a failed start).
-   * Leaving its first cell, whose first context it was (even if a restart in place has given that
-   * cell a context of its own since), it keeps the cell: late calls through it from that first
+   * The record lets go of the (dead) cell it holds, before a new cell or none after a failed start:
+   * the cell drops its hook, and the record the cell's names (gone with its death). Leaving its
+   * first cell, whose first context it was (even if a restart in place has given that cell a
+   * context of its own since), it keeps the cell: late calls through it from that first
    * incarnation act on (or are refused for) that cell, never the next one. At most one dead cell
    * per record is kept so, and only by a record that has moved on.
    */
   leaveCell(): void {
-    if (this.cell !== undefined && this.#rare?.firstCell === undefined) this.rareNow().firstCell = this.cell;
+    const cell = this.cell;
+    if (cell === undefined) return;
+    if (this.#rare?.firstCell === undefined) this.rareNow().firstCell = cell;
+    cell.dropHook();
+    this.registrations = undefined;
   }
 
   /** The supervisor's cell (a dynamic child reads it from the spec it shares with its siblings). */
@@ -263,10 +268,8 @@ export class RestartDue extends SystemMessage {
 export function spawnChildCell(sup: Cell, child: Child): Cell {
   const spec = child.spec;
   // No args here: a supervised cell's init reads them from its hook (the child), every incarnation.
-  // The record lets go of its last cell (dead by now), whose names it kept, and takes the new one.
+  // The record lets go of its last cell (dead by now), and takes the new one.
   child.leaveCell();
-  child.cell?.dropHook();
-  child.registrations = undefined;
   // No label either: a supervised cell's label is its spec's, read through its hook.
   const cell = sup.runtime.spawn(
     spec.behavior,
@@ -308,8 +311,6 @@ export async function startChildCell(sup: Cell, child: Child): Promise<void> {
   } catch (e) {
     retire(cell, e instanceof Error ? e : 'shutdown');
     child.leaveCell();
-    cell.dropHook();
-    child.registrations = undefined;
     child.cell = undefined;
     child.status = 'stopped';
     throw e;
