@@ -228,7 +228,7 @@ async function inboxOnB() {
 /** The user's inbox on b, the user connected on a; a DM sent on a, answered to `answers`. */
 async function dmToDyingOwner(storedFirst: boolean, loadsHang = false) {
   const h = await inboxOnB();
-  const { answers, sender } = h;
+  const { sender } = h;
   // b stores it and dies before it hears so, or dies before it is stored.
   if (storedFirst) h.history.hold = 1;
   else h.history.lose = 1;

@@ -566,3 +566,32 @@ test('a message sent before the room changed epochs is asked about from the new 
   assert.equal(attach.epoch, 'e2');
   assert.equal(attach.unsureAfter, 0, 'not the id it had seen in the old epoch');
 });
+
+test('a relay whose members all left takes a join after its owner went: to the next owner, not refused as moving', async () => {
+  const r = await attached();
+  const bob = await r.member('bob');
+  r.relayOf().send({ type: 'leave', conn: bob.ref as never, socket: bob.socket as never });
+  await r.run();
+  assert.deepEqual(types(bob.socket.frames), ['left']);
+  r.taken();
+  // The owner's process dies while nobody is in the room here; the relay stays (idle, not closed).
+  const next = await r.replaceOwner();
+  r.clock.advance(1_000);
+  await r.run();
+  // A user joins here well before the relay would close as idle: the join is taken to the next
+  // owner, not answered `unavailable` until the relay goes (roomIdleMs).
+  const carol = r.conn('carol');
+  r.join('lobby', carol);
+  await r.run();
+  assert.deepEqual(
+    carol.socket.frames.map((f) => f.code),
+    [],
+    'not refused',
+  );
+  assert.deepEqual(
+    r.taken().map((m) => m.type),
+    ['attach', 'join'],
+    'attached to the next owner, and the join sent there',
+  );
+  assert.equal(r.state.owner, next);
+});

@@ -409,6 +409,11 @@ function forgetLost(s: RelayState, lost: Held): void {
   } else if (lost.type === 'join') kept.pending.delete(lost.conn);
 }
 
+/** Whether anything here waits for an owner: requests held, members, or messages whose fate it tells. */
+function needsOwner(s: RelayState): boolean {
+  return s.held.length > 0 || s.perUser.size > 0 || s.kept.unsure.length > 0;
+}
+
 function becameEmpty(s: RelayState, ctx: Context<RelayMsg>): void {
   if (s.perUser.size > 0 || s.idle) return;
   s.idle = true;
@@ -499,12 +504,17 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
       refuseHeld(s, `room ${s.name} has no owner: ${msg.reason}`);
       becameEmpty(s, ctx);
       // Members keep their membership here, and the relay looks again in a moment.
-      if (s.perUser.size > 0) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
+      if (needsOwner(s)) ctx.sendAfter(ctx.self, { type: 'owner.retry' }, RETRY_LOOK_MS);
+      else s.lostOwner = false;
       return s;
     }
 
     case 'owner.retry':
-      if (s.owner === undefined && (s.held.length > 0 || s.perUser.size > 0)) resolveOwner(s, ctx);
+      if (s.owner !== undefined || s.resolving || s.closing) return s;
+      if (needsOwner(s)) resolveOwner(s, ctx);
+      // Nobody here waits for an owner: the next request looks for one (refusing it as "moving"
+      // would last until the relay closes as idle).
+      else s.lostOwner = false;
       return s;
 
     case 'o.welcome': {
