@@ -4,6 +4,7 @@ import {
   ActorSystem,
   dynamicSupervisor,
   key,
+  type Ref,
   type Reply,
   restartChild,
   silentLogger,
@@ -77,6 +78,42 @@ describe('child names', () => {
     assert.ok(r.ok);
     assert.notEqual(r.ref, before);
     assert.equal(system.whereis(CACHE), r.ref);
+    await system.shutdown();
+  });
+
+  it('takes no stale exit notice for the next cell: a child restarted behind its own notice runs, and its name goes with it', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const stopper = {
+      init: () => 0,
+      receive(n: number, msg: 'stop', ctx: { stop(): void }) {
+        if (msg === 'stop') ctx.stop();
+        return n;
+      },
+    };
+    const sup = await system.start(
+      supervisor({ children: [{ id: 'w', behavior: stopper, name: 'svc', restart: 'transient' }] }),
+    );
+    const first = system.whereis('svc') as Ref<'stop'>;
+    // The child stops itself before the supervisor's turn: the notice of its end queues behind
+    // the terminate and the restart already in the supervisor's mailbox.
+    first.send('stop');
+    const t = terminateChild(sup, 'w');
+    const r = restartChild(sup, 'w');
+    assert.equal((await t).ok, true);
+    const again = await r;
+    await settle(system);
+    assert.ok(again.ok);
+    const second = system.whereis('svc');
+    assert.equal(second, again.ref);
+    assert.notEqual(second, first);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual({ status: row?.status, ref: row?.ref }, { status: 'running', ref: second });
+    // It is the running child: a restartChild is refused, and its end frees the name.
+    assert.deepEqual(await restartChild(sup, 'w'), { ok: false, reason: 'running' });
+    await system.stop(second as Ref<never>);
+    await settle(system);
+    const holder = system.whereis('svc');
+    assert.ok(holder === undefined || holder.alive, `'svc' still names the dead ${String(holder)}`);
     await system.shutdown();
   });
 

@@ -210,7 +210,7 @@ export abstract class Child extends GuardedContext implements SupervisedHook {
     // The supervisor hears of it next, not after the whole run queue: the restart is what the child's
     // waiting mail (and its peers) are waiting for.
     this.supervisor.pushUrgent(
-      new ChildDown(this, this.incarnation - 1, reason, messages, poison?.state, namesHeld(cell)),
+      new ChildDown(this, cell, this.incarnation - 1, reason, messages, poison?.state, namesHeld(cell)),
     );
   }
 }
@@ -242,6 +242,11 @@ class ChildRare {
 export class ChildDown extends SystemMessage {
   constructor(
     readonly child: Child,
+    /**
+     * The cell whose incarnation ended: a notice still queued when the record has moved on to a
+     * new cell (terminateChild then restartChild) is not that cell's, even at the same incarnation.
+     */
+    readonly cell: Cell,
     readonly incarnation: number,
     readonly reason: ExitReason,
     readonly messages: readonly unknown[],

@@ -83,7 +83,7 @@ export abstract class SupervisorCore {
     const child = n.child;
     if (this.stopping || child.status !== 'running' || child.startedIncarnation !== n.incarnation) return;
     const cell = child.cell;
-    if (cell === undefined) return;
+    if (cell === undefined || cell !== n.cell) return;
     const reason = n.reason;
     // Gathered now, written in this event-loop iteration's check phase, after the restarted child
     // has handled the mail waiting for it (and the frames read with the one that crashed it):
