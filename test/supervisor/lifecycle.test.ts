@@ -14,6 +14,7 @@ import {
   InitError,
   type Ref,
   restartChild,
+  type StartChildResult,
   type StrategyName,
   type SupervisorReport,
   silentLogger,
@@ -863,6 +864,43 @@ describe('dynamicSupervisor', () => {
       { first: r1.ok, second: second.ok, active: counts.active, actors: system.stats().actors - 1 },
       { first: true, second: false, active: 1, actors: 1 },
     );
+  });
+
+  it('answers startChild init_failed when the child gets an exit signal during its async init, and goes on', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const gates: Array<() => void> = [];
+    const selves: Array<Ref<never>> = [];
+    const worker: Behavior<string, number> = {
+      init: (ctx) => {
+        selves.push(ctx.self as Ref<never>);
+        return new Promise<number>((r) => {
+          gates.push(() => r(0));
+        });
+      },
+      receive: (s) => s,
+    };
+    const sup = await system.start(dynamicSupervisor({ child: { behavior: worker } }));
+    let answer: StartChildResult<string> | undefined;
+    void startChild(sup, undefined).then((r) => {
+      answer = r;
+    });
+    await settle(system);
+    const [starting] = selves;
+    system.exit(starting as Ref<never>, new Error('boom'));
+    await settle(system);
+    assert.equal(answer?.ok === false && answer.reason, 'init_failed', 'answered, not left waiting');
+    assert.equal(answer?.ok === false && answer.reason === 'init_failed' && answer.error instanceof InitError, true);
+    assert.equal(starting?.alive, false);
+    // Its init finishing late changes nothing; the supervisor still takes requests.
+    gates[0]?.();
+    await settle(system);
+    assert.equal((await countChildren(sup)).active, 0);
+    const next = startChild(sup, undefined);
+    await settle(system);
+    gates[1]?.();
+    assert.equal((await next).ok, true);
+    assert.equal((await countChildren(sup)).active, 1);
+    await system.shutdown();
   });
 
   it('takes down a child still in its async init when it is killed', async () => {

@@ -258,6 +258,15 @@ function rest(cell: Cell, reason: ExitReason, hook: SupervisedHook): void {
     if (mb !== undefined) for (let i = 0; i < mb.length; i++) queued.add(mb.peekAt(i));
     ext.calls.failWhere((c) => !queued.has(c.msg), new ExitError(cell.toString(), reason));
   }
+  if (ext.initWaiters !== undefined) {
+    // It ended during its init (an exit signal, say): whoever waits for its start (a supervisor's
+    // startChild, in the supervisor's own turn) hears that the start failed, as OTP's start_child
+    // does, instead of waiting for a start that will not come.
+    const waiters = ext.initWaiters;
+    ext.initWaiters = undefined;
+    const e = new InitError(cell.toString(), reason);
+    for (const w of waiters) w.reject(e);
+  }
   runOnEnd(cell, reason);
   if (hook.whenEnded === 'notify') hook.ended(cell, reason, poison);
   hook.halted?.();
