@@ -199,4 +199,37 @@ describe('upgradeChildren', () => {
     });
     await system.shutdown();
   });
+
+  it("gives an upgraded class actor its incarnation's context: a late ctx.stop after a restart in place is ignored", async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    let gate: () => void = () => {};
+    class V1 extends Actor<string> {
+      receive(_msg: string) {}
+    }
+    class V2 extends Actor<string> {
+      receive(msg: string) {
+        if (msg !== 'slow') return;
+        // Resumes after the incarnation that started it has ended: its ctx must not reach the next.
+        return new Promise<void>((r) => {
+          gate = r;
+        }).then(() => this.ctx.stop());
+      }
+    }
+    const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: V1, restart: 'permanent' }] }));
+    const ref = (await whichChildren(sup))[0]?.ref as unknown as Ref<string>;
+    assert.equal((await upgradeChildren(sup, { id: 'w', behavior: V2 })).ok, true);
+    ref.send('slow');
+    await settle(system);
+    system.exit(ref as Ref<never>, new Error('a linked peer died'));
+    await settle(system);
+    assert.equal((await whichChildren(sup))[0]?.restarts, 1);
+    gate();
+    await settle(system);
+    const [row] = await whichChildren(sup);
+    assert.deepEqual(
+      { restarts: row?.restarts, status: row?.status, alive: ref.alive },
+      { restarts: 1, status: 'running', alive: true },
+    );
+    await system.shutdown();
+  });
 });

@@ -59,7 +59,7 @@ export function applyUpgrade(cell: Cell, req: UpgradeRequest): void {
   let next: unknown;
   try {
     const migrated = req.migrate === undefined ? cell.state : req.migrate(cell.state);
-    next = req.impl.adopt(cell, migrated);
+    next = req.impl.adopt(cell.hook?.ctx ?? cell, migrated);
   } catch (e) {
     const error = toError(e);
     runtime.logger.error(
