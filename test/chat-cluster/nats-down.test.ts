@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ChatClient, type Frame, is, join } from '../chat/client.js';
-import { server, startAgain, stopNats, withNats } from '../cluster/harness.js';
+import { server, startAgain, startAgainEmpty, stopNats, withNats } from '../cluster/harness.js';
 import { type ChatProc, chatProcess, clusterName, formed } from './procs.js';
 
 withNats();
@@ -97,5 +97,51 @@ describe('chat cluster without NATS', () => {
     const d2 = await alice.next((f) => f.type === 'dm' && f.content === 'd2', 'the DM after NATS came back');
     assert.equal(d2.id, 2);
     await alice.next(is('dm', { content: 'd1' }), 'd1 earlier');
+  });
+
+  it('comes back by itself when NATS returns without its store: the rooms in new epochs, their members told', async (t) => {
+    const nats = server(t);
+    if (nats === undefined) return;
+    const name = clusterName();
+    const a = await chatProcess(t, nats.url, name, 'a');
+    const b = await chatProcess(t, nats.url, name, 'b');
+    await formed([a, b]);
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob');
+    const joined = await join(alice, 'r');
+    await join(bob, 'r');
+    assert.equal((await say(bob, 'r', 'one')).id, 1);
+
+    // The server comes back on its port with nothing of what it stored: no history stream, no
+    // names bucket. The chat makes them again; what was stored is gone (PROTOCOL.md).
+    const port = await stopNats();
+    await healthUntil([a, b], (h) => h.status === 503, 'both to see NATS gone');
+    await startAgainEmpty(port);
+    await healthUntil([a, b], (h) => h.status === 200 && h.body.nodes === 2, 'both to be back', 20_000);
+    let answer: Frame | undefined;
+    const end = Date.now() + 10_000;
+    do {
+      answer = await say(bob, 'r', 'two');
+      if (answer.type !== 'ack') await new Promise((r) => setTimeout(r, 100));
+    } while (answer.type !== 'ack' && Date.now() < end);
+    assert.equal(answer.type, 'ack', JSON.stringify(answer));
+    // The room's history went with the store: a new epoch, which its members hear unprompted.
+    const renewed = await alice.next(
+      (f) => f.type === 'joined' && f.room === 'r' && f.epoch !== joined.epoch,
+      'the new epoch of r',
+    );
+    const two = await alice.next((f) => f.type === 'message' && f.content === 'two', "bob's message");
+    assert.equal(two.id, answer.id);
+    assert.ok((answer.id as number) > (renewed.id as number));
+    // New connections are welcomed; new rooms and DMs work.
+    const carol = await a.connect('carol');
+    assert.equal((await join(carol, 'new-room')).type, 'joined');
+    let dm: Frame | undefined;
+    do {
+      dm = await bob.request({ type: 'dm', to: 'carol', content: 'hi' });
+      if (dm.type !== 'ack') await new Promise((r) => setTimeout(r, 100));
+    } while (dm.type !== 'ack' && Date.now() < end + 10_000);
+    assert.equal(dm.type, 'ack', JSON.stringify(dm));
+    await carol.next(is('dm', { content: 'hi' }), 'the DM');
   });
 });

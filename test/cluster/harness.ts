@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Cluster, type ClusterOptions, joinCluster } from '@troupe/cluster';
@@ -59,6 +60,14 @@ export async function stopNats(): Promise<number> {
 /** Starts the file's server again on `port`, on the store the stopped one left. */
 export async function startAgain(port: number): Promise<Nats> {
   nats = await startNats(binary as string, port, stoppedStore);
+  return nats;
+}
+
+/** Starts the file's server again on `port` on a new, empty store: it lost its streams and buckets. */
+export async function startAgainEmpty(port: number): Promise<Nats> {
+  if (stoppedStore !== undefined) rmSync(stoppedStore, { recursive: true, force: true });
+  stoppedStore = undefined;
+  nats = await startNats(binary as string, port);
   return nats;
 }
 

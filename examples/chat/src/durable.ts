@@ -45,6 +45,11 @@ export class FencedError extends Error {
 }
 
 /** A write that got no answer (in time, or before the connection closed): it may have been stored. */
+/** No stream took a write (NATS answered 503: no responders on the subject). */
+export class NoStreamError extends Error {
+  override readonly name = 'NoStreamError';
+}
+
 export class UnansweredWriteError extends Error {
   override readonly name = 'UnansweredWriteError';
 }
@@ -115,7 +120,7 @@ class Publisher {
     if (w === undefined) return;
     this.#waiting.delete(k);
     if (m.headers?.code === 503) {
-      w.reject(new Error('no JetStream stream answered (503)'));
+      w.reject(new NoStreamError('no JetStream stream answered (503)'));
       return;
     }
     let ack: { seq?: number; error?: { err_code?: number; description?: string } };
@@ -139,59 +144,107 @@ class Publisher {
   }
 }
 
+/** The stream's settings, from the cluster's name and the records kept per subject. */
+function streamConfig(name: string, history: number) {
+  return {
+    name: `${name}-history`,
+    subjects: [`${name}.h.>`],
+    max_msgs_per_subject: history,
+    max_age: MAX_AGE_S * 1_000_000_000,
+  };
+}
+
+/** The epoch of a subject with no record yet: from the stream's creation, so every process agrees. */
+function epochOf(info: { readonly created: string }): string {
+  return `s${Date.parse(info.created).toString(36)}`;
+}
+
 export class DurableHistory {
   readonly #jsm: JetStreamManager;
   readonly #js: ReturnType<typeof jetstream>;
   readonly #publisher: Publisher;
+  readonly #config: ReturnType<typeof streamConfig>;
   readonly #stream: string;
   readonly #prefix: string;
-  /** The epoch of a subject that has no record yet: the stream's, so every process agrees on it. */
-  readonly freshEpoch: string;
+  #freshEpoch: string;
+  /** A look at the stream (made again if it is gone) under way: the others wait for it. */
+  #ensuring: Promise<void> | undefined = undefined;
+  #closed = false;
 
   private constructor(
     nc: NatsConnection,
     jsm: JetStreamManager,
-    js: ReturnType<typeof jetstream>,
-    stream: string,
+    config: ReturnType<typeof streamConfig>,
     prefix: string,
     epoch: string,
   ) {
     this.#jsm = jsm;
-    this.#js = js;
+    this.#js = jetstream(nc);
     this.#publisher = new Publisher(nc);
-    this.#stream = stream;
+    this.#config = config;
+    this.#stream = config.name;
     this.#prefix = prefix;
-    this.freshEpoch = epoch;
+    this.#freshEpoch = epoch;
+    // A NATS server that comes back may have lost its store (a new server, a wiped disk): the
+    // stream is made again at once, not only when a read or write finds it missing.
+    void (async () => {
+      for await (const st of nc.status()) if (st.type === 'reconnect' && !this.#closed) void this.ensure();
+    })().catch(() => {});
   }
 
   /** Opens (or makes) the stream of the chat cluster `name`, keeping `history` records per subject. */
   static async open(cluster: Cluster, name: string, history: number): Promise<DurableHistory> {
     const nc = cluster.connection;
     const jsm = await jetstreamManager(nc);
-    const stream = `${name}-history`;
-    const config = {
-      name: stream,
-      subjects: [`${name}.h.>`],
-      max_msgs_per_subject: history,
-      max_age: MAX_AGE_S * 1_000_000_000,
-    };
-    let info: Awaited<ReturnType<JetStreamManager['streams']['info']>>;
-    try {
-      info = await jsm.streams.info(stream);
-    } catch {
-      // Two processes that start together both try; the second finds the first's.
-      info = await jsm.streams.add(config).catch(() => jsm.streams.info(stream));
-    }
-    const created = Date.parse(info.created);
-    return new DurableHistory(nc, jsm, jetstream(nc), stream, `${name}.h`, `s${created.toString(36)}`);
+    const config = streamConfig(name, history);
+    const info = await infoOrAdd(jsm, config);
+    return new DurableHistory(nc, jsm, config, `${name}.h`, epochOf(info));
+  }
+
+  /**
+   * The epoch of a subject that has no record yet: the stream's, so every process agrees on it. A
+   * stream made again (its server lost it) has a new one: what was in the old is gone, and rooms
+   * and inboxes start new epochs (PROTOCOL.md).
+   */
+  get freshEpoch(): string {
+    return this.#freshEpoch;
+  }
+
+  /**
+   * Makes the stream if it is gone (NATS came back without its store) and takes its epoch. Looks
+   * are shared: one at a time. Rejects if JetStream does not answer (the caller tries again later).
+   */
+  ensure(): Promise<void> {
+    this.#ensuring ??= infoOrAdd(this.#jsm, this.#config)
+      .then((info) => {
+        this.#freshEpoch = epochOf(info);
+      })
+      .finally(() => {
+        this.#ensuring = undefined;
+      });
+    return this.#ensuring;
   }
 
   #subject(kind: Kind, name: string): string {
     return `${this.#prefix}.${kind}.${Buffer.from(name, 'utf8').toString('base64url')}`;
   }
 
-  /** Its stored state, or undefined if nothing is stored of it. `withFrames: false` reads the last record only. */
+  /**
+   * Its stored state, or undefined if nothing is stored of it. `withFrames: false` reads the last
+   * record only. A read that fails looks at the stream (made again if it is gone) and tries once more.
+   */
   async load(kind: Kind, name: string, withFrames = true): Promise<Stored | undefined> {
+    try {
+      return await this.#load(kind, name, withFrames);
+    } catch (e) {
+      await this.ensure().catch(() => {
+        throw e;
+      });
+      return this.#load(kind, name, withFrames);
+    }
+  }
+
+  async #load(kind: Kind, name: string, withFrames: boolean): Promise<Stored | undefined> {
     const subject = this.#subject(kind, name);
     const last = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
     if (last === null) return undefined;
@@ -257,11 +310,31 @@ export class DurableHistory {
       parts.push(frames[i] as Buffer);
     }
     parts.push(origins === undefined ? CLOSE : Buffer.from(`],${JSON.stringify(origins.flat())}]`, 'utf8'));
-    return this.#publisher.publish(this.#subject(kind, name), Buffer.concat(parts), expect);
+    const written = this.#publisher.publish(this.#subject(kind, name), Buffer.concat(parts), expect);
+    // No stream took it (gone with its server's store): made again, for the writer's next try.
+    written.catch((e: unknown) => {
+      if (e instanceof NoStreamError) void this.ensure().catch(() => {});
+    });
+    return written;
   }
 
   /** Fails the writes still waiting (the process is leaving the cluster). */
   close(): void {
+    this.#closed = true;
     this.#publisher.close();
+  }
+}
+
+/** The stream's info, the stream made first if there is none. */
+async function infoOrAdd(
+  jsm: JetStreamManager,
+  config: ReturnType<typeof streamConfig>,
+): Promise<Awaited<ReturnType<JetStreamManager['streams']['info']>>> {
+  try {
+    return await jsm.streams.info(config.name);
+  } catch {
+    // Two processes that start together (or see the stream gone together) both try; the second
+    // finds the first's.
+    return await jsm.streams.add(config).catch(() => jsm.streams.info(config.name));
   }
 }
