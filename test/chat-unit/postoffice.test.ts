@@ -321,3 +321,25 @@ test('a DM that comes while an inbox is read again after a failed write is refus
   await h.run();
   assert.deepEqual(answers.at(-1)?.frame, { type: 'ack', ref: 7 });
 });
+
+test('an inbox still being read when it goes idle is kept: the connection waiting for it is welcomed once the read answers', async () => {
+  const h = await twoProcesses();
+  h.views.a = [h.a, h.b];
+  h.views.b = [h.a, h.b];
+  // NATS is slow to answer reads: the connection's hello waits for the inbox, which b reads.
+  const open = h.history.pauseLoads();
+  const onB = await h.connect('b');
+  assert.deepEqual(onB.seen, [], 'nothing yet: the inbox is being read');
+  // The cluster's view changes meanwhile (a is declared down): the inbox, with no post office
+  // attached yet, counts as idle from now.
+  h.views.b = [h.b];
+  for (let t = 0; t < 40_000; t += 500) await h.tick();
+  open();
+  await h.run();
+  await h.tick();
+  assert.deepEqual(
+    onB.seen.map((m) => (m as { type: string }).type),
+    ['welcome'],
+    'welcomed once the read answered',
+  );
+});

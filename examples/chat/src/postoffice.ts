@@ -933,7 +933,12 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
               error: { code: 'internal', reason: `the inbox of ${user} could not tell whether this DM was stored` },
             });
           }
-          const busy = inbox.writing !== undefined || inbox.queue.length > 0 || inbox.recheck.length > 0;
+          // Requests stashed while it is read (an attach not counted as a host yet) wait on it too.
+          const busy =
+            inbox.writing !== undefined ||
+            inbox.queue.length > 0 ||
+            inbox.recheck.length > 0 ||
+            inbox.stash !== undefined;
           if (inbox.failed) {
             inbox.failed = false;
             load(s, ctx, user);
