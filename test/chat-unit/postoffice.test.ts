@@ -12,7 +12,7 @@ import { ActorSystem, type Ref, silentLogger } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
 import { rendezvous } from '../../examples/chat/src/clustered.js';
 import { FencedError, type Origin, type Stored, UnansweredWriteError } from '../../examples/chat/src/durable.js';
-import { type HostMsg, inboxHost, UNSURE_MS } from '../../examples/chat/src/postoffice.js';
+import { ANSWER_MS, type HostMsg, inboxHost, UNSURE_MS } from '../../examples/chat/src/postoffice.js';
 import { newSession } from '../../examples/chat/src/session.js';
 import type { ConnMsg } from '../../examples/chat/src/world.js';
 import { FakeSocket, testWorld } from './harness.js';
@@ -342,4 +342,31 @@ test('an inbox still being read when it goes idle is kept: the connection waitin
     ['welcome'],
     'welcomed once the read answered',
   );
+});
+
+test('a DM whose request the bus lost is answered: its inbox owner says it was not stored', async () => {
+  const h = await inboxOnB();
+  const { answers, sender } = h;
+  // a's next DM for the inbox goes where b's post office seems to be, and is lost on the way (a
+  // NATS blip too short for b to be declared down: no DOWN comes).
+  const hole = h.system.spawn((_m: unknown) => {}) as Ref<HostMsg>;
+  Object.defineProperty(hole, 'node', { value: 'b' });
+  h.views.a = [h.a, hole];
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'lost', conn: sender, ref: 7 });
+  await h.run();
+  h.views.a = [h.a, h.b];
+  for (let t = 0; t < ANSWER_MS - 500; t += 500) await h.tick();
+  assert.equal(answers.length, 0, 'nothing said while the answer may still come');
+  await h.tick();
+  await h.tick();
+  assert.deepEqual(
+    answers.map((m) => [m.frame.type, m.frame.code, m.frame.ref]),
+    [['error', 'unavailable', 7]],
+    'b never stored it: unavailable (nothing applied), not silence',
+  );
+  assert.equal(h.history.inboxes.get(h.user)?.frames.length ?? 0, 0);
+  // The next DM goes through as ever.
+  h.a.send({ type: 'send', to: h.user, from: 'carol', content: 'next', conn: sender, ref: 8 });
+  await h.run();
+  assert.deepEqual(answers.at(-1)?.frame, { type: 'ack', ref: 8 });
 });

@@ -171,6 +171,8 @@ interface Request {
   readonly ref: ClientRef | undefined;
   /** A DM's: to whom, and the highest stream sequence this post office had heard of when it sent it. */
   readonly dm?: { readonly to: string; readonly anchor: number };
+  /** When it was sent (clock ms): unanswered after `ANSWER_MS`, the bus lost it or its answer. */
+  readonly at: number;
 }
 
 /** A DM whose inbox owner went before it answered: stored or not, the inbox's next place says. */
@@ -268,6 +270,13 @@ const ASK_AGAIN_MS = 2_000;
 /** How long after its last post office left an inbox answers a DM `unavailable`, not `no_such_user`. */
 const MOVING_MS = 2 * TICK_MS;
 const RETRY_MS = 1_000;
+/**
+ * How long a request waits for its owner's answer while the owner lives: longer than an owner's
+ * slowest answer (a write's timeout, then its recheck). Past it, the bus lost the request or its
+ * answer (a NATS blip too short for the owner to be declared down): a DM is unsure (the inbox's
+ * place says whether it was stored), a resume is answered `unavailable` (it applies nothing).
+ */
+export const ANSWER_MS = 30_000;
 
 function attach(s: HostState, ctx: Context<HostMsg>, user: string, lu: Local): void {
   const owner = inboxOwner(s.cluster, user);
@@ -321,7 +330,11 @@ function request(
 ): number {
   watchOwner(s, ctx, owner);
   const req = ++s.seq;
-  s.requests.set(req, to === undefined ? { owner, conn, ref } : { owner, conn, ref, dm: { to, anchor: s.heard } });
+  const at = ctx.system.clock.now();
+  s.requests.set(
+    req,
+    to === undefined ? { owner, conn, ref, at } : { owner, conn, ref, dm: { to, anchor: s.heard }, at },
+  );
   return req;
 }
 
@@ -632,7 +645,13 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
           } else if (pending.has(req)) {
             // Queued there: its `done` follows (and its owner is watched, as any request's).
             watchOwner(s, ctx, msg.owner);
-            s.requests.set(req, { owner: msg.owner, conn: u.conn, ref: u.ref, dm: { to: u.to, anchor: u.anchor } });
+            s.requests.set(req, {
+              owner: msg.owner,
+              conn: u.conn,
+              ref: u.ref,
+              dm: { to: u.to, anchor: u.anchor },
+              at: ctx.system.clock.now(),
+            });
           } else if (msg.known) answerError(u, UNREACHABLE);
           else unknownOutcome(u);
         }
@@ -882,6 +901,21 @@ export const inboxHost: Behavior<HostMsg, HostState, HostArgs> = {
 
       case 'tick': {
         ctx.sendAfter(ctx.self, { type: 'tick' }, TICK_MS);
+        if (s.requests.size > 0) {
+          // In the order they were sent (a request set again goes last, with its new time).
+          const at = ctx.system.clock.now();
+          let lost = false;
+          for (const [req, r] of s.requests) {
+            if (at - r.at < ANSWER_MS) break;
+            s.requests.delete(req);
+            if (r.dm === undefined) answerError(r, UNREACHABLE);
+            else {
+              s.unsure.set(req, { to: r.dm.to, anchor: r.dm.anchor, conn: r.conn, ref: r.ref, since: at });
+              lost = true;
+            }
+          }
+          if (lost) askUnsure(s, ctx);
+        }
         if (s.unsure.size > 0) {
           const at = ctx.system.clock.now();
           for (const [req, u] of s.unsure) {
