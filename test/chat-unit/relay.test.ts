@@ -595,3 +595,53 @@ test('a relay whose members all left takes a join after its owner went: to the n
   );
   assert.equal(r.state.owner, next);
 });
+
+test('a late message from the owner a relay left is not written twice, and a welcome behind it does not move its ids back', async () => {
+  const r = await attached();
+  const alice = await r.member('alice');
+  r.msg(1, 'one');
+  await r.run();
+  // The owner's process is taken for dead (a flap); the next owner's welcome repairs id 2, which
+  // the old one stored and had not sent yet.
+  const next = await r.replaceOwner();
+  r.relayOf().send({
+    type: 'o.welcome',
+    owner: next,
+    epoch: EPOCH,
+    id: 2,
+    members: 1,
+    missed: [stored(2, 'two')],
+    first: 2,
+    gapFrom: 0,
+  });
+  await r.run();
+  // The old owner's copy of id 2 comes late (o.msg names no owner).
+  r.msg(2, 'two');
+  await r.run();
+  // A welcome from an owner whose view is behind (it read the stream before id 2 was stored).
+  r.relayOf().send({
+    type: 'o.welcome',
+    owner: next,
+    epoch: EPOCH,
+    id: 1,
+    members: 1,
+    missed: [],
+    first: 2,
+    gapFrom: 0,
+  });
+  await r.run();
+  r.msg(3, 'three');
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.filter((f) => f.type === 'message').map((f) => [f.id, f.content]),
+    [
+      [1, 'one'],
+      [2, 'two'],
+      [3, 'three'],
+    ],
+  );
+  assert.deepEqual(
+    types(alice.socket.frames).filter((t) => t === 'gap'),
+    [],
+  );
+});

@@ -554,8 +554,10 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
           }
         }
       }
+      // In the same epoch, never back: an owner whose read of the stream is behind what was
+      // written here (its writes will be fenced) must not make those ids be written again.
+      s.kept.lastId = s.kept.epoch === msg.epoch ? Math.max(s.kept.lastId, msg.id) : msg.id;
       s.kept.epoch = msg.epoch;
-      s.kept.lastId = msg.id;
       return s;
     }
 
@@ -598,7 +600,13 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
         return s;
       }
       const id = msg.id;
-      if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1 && id > s.kept.lastId) {
+      if (s.kept.epoch !== undefined && id <= s.kept.lastId) {
+        // Written here already (repaired from a welcome, say), and this copy comes late from an
+        // owner this relay left in a flap: not written twice. Its sender may still wait for it.
+        if (msg.origin > 0) settle(s, msg.origin, id);
+        return s;
+      }
+      if (s.kept.epoch !== undefined && id !== s.kept.lastId + 1) {
         for (const [conn, m] of live(s)) {
           s.gapped.add(conn);
           world.counters.gaps++;
