@@ -248,6 +248,54 @@ async function startCountingWorker() {
 }
 
 describe('restart in place', () => {
+  it('restarts a killed nested supervisor once its children are gone: their names are free, and it counts one restart', async () => {
+    for (const kind of ['plain', 'async terminate', 'terminate that never ends'] as const) {
+      const { system, clock, captured } = newSystem();
+      let open: () => void = () => {};
+      let stops = 0;
+      const grandchild: Behavior<string, number> = {
+        init: () => 0,
+        receive: (s) => s,
+        // The first incarnation's terminate takes its time (or never ends); the next ones' do not.
+        terminate: () =>
+          kind === 'plain' || stops++ > 0
+            ? undefined
+            : new Promise<void>((r) => {
+                if (kind === 'async terminate') open = r;
+              }),
+      };
+      const inner = supervisor({ children: [{ id: 'g', behavior: grandchild, name: 'g', shutdown: 1_000 }] });
+      const top = await system.start(
+        supervisor({ maxRestarts: 1, withinMs: 5_000, children: [{ id: 'inner', behavior: inner }] }),
+      );
+      const nested = (await whichChildren(top))[0]?.ref as Ref<never>;
+      const before = system.whereis('g');
+      system.kill(nested);
+      await settle(system);
+      if (kind !== 'plain') {
+        // Its child is still stopping (and holds its name): the nested supervisor waits.
+        assert.equal((await whichChildren(top))[0]?.status, 'restarting', kind);
+        if (kind === 'async terminate') open();
+        else clock.advance(1_000); // the child's shutdown time: then it is killed
+        await settle(system);
+      }
+      const [row] = await whichChildren(top);
+      assert.deepEqual(
+        { status: row?.status, restarts: row?.restarts, top: top.alive },
+        { status: 'running', restarts: 1, top: true },
+        kind,
+      );
+      const after = system.whereis('g');
+      assert.ok(after !== undefined && after.alive && after !== before, `${kind}: a new g under its name`);
+      assert.deepEqual(
+        captured.errors.filter((e) => /NameTaken|intensity/.test(String(e.msg))).map((e) => e.msg),
+        [],
+        kind,
+      );
+      await system.shutdown();
+    }
+  });
+
   it('keeps the mailbox: messages queued behind the poison message reach the restarted actor', async () => {
     const { system } = newSystem();
     const log: string[] = [];

@@ -97,8 +97,12 @@ export interface Ext {
   bounded?: BoundedPolicy | undefined;
   initWaiters?: Array<{ resolve: () => void; reject: (e: Error) => void }> | undefined;
   exitWaiters?: Array<(reason: ExitReason) => void> | undefined;
-  /** Called once when the current incarnation ends (restart in place or death); a supervisor's cleanup. */
-  onEnd?: ((reason: ExitReason) => void) | undefined;
+  /**
+   * Called once when the current incarnation ends (restart in place or death); a supervisor's
+   * cleanup. What it returns settles once that cleanup is over (a supervisor's children are gone):
+   * the next incarnation waits for it.
+   */
+  onEnd?: ((reason: ExitReason) => PromiseLike<unknown> | undefined) | undefined;
   /** Registry entries to remove when the actor dies (a list, newest first); see `Cell.registrations`. */
   registrations?: Registration | undefined;
   /** The receive timeout, while one is set (receive-timeout.ts). */

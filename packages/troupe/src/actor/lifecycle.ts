@@ -267,8 +267,20 @@ function rest(cell: Cell, reason: ExitReason, hook: SupervisedHook): void {
     const e = new InitError(cell.toString(), reason);
     for (const w of waiters) w.reject(e);
   }
-  runOnEnd(cell, reason);
-  if (hook.whenEnded === 'notify') hook.ended(cell, reason, poison);
+  const cleanup = runOnEnd(cell, reason);
+  if (hook.whenEnded === 'notify') {
+    if (cleanup === undefined) hook.ended(cell, reason, poison);
+    else {
+      // A supervisor killed with live children: its next incarnation would start children under
+      // the names the last one's still hold. The restart waits until they are gone.
+      const incarnation = hook.incarnation;
+      const notify = () => {
+        if ((cell.flags & PHASE) === P_RESTARTING && hook.incarnation === incarnation && hook.whenEnded === 'notify')
+          hook.ended(cell, reason, poison);
+      };
+      cleanup.then(notify, notify);
+    }
+  }
   hook.halted?.();
 }
 
@@ -376,13 +388,14 @@ function cancelTimers(ext: Ext): void {
 }
 
 /** The incarnation's cleanup (a supervisor takes its children down with it); runs once. */
-function runOnEnd(cell: Cell, reason: ExitReason): void {
+function runOnEnd(cell: Cell, reason: ExitReason): PromiseLike<unknown> | undefined {
   const onEnd = cell.ext?.onEnd;
-  if (onEnd === undefined) return;
+  if (onEnd === undefined) return undefined;
   (cell.ext as Ext).onEnd = undefined;
   try {
-    onEnd(reason);
+    return onEnd(reason);
   } catch (e) {
     cell.runtime.logger.error({ err: e, actor: cell.toString() }, 'cleanup at the end of an incarnation threw');
+    return undefined;
   }
 }

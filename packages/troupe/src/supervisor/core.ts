@@ -5,7 +5,7 @@
  * `dynamic.ts` (children of one template) build on it.
  */
 
-import { type Cell, phaseOf, queueSignal, requestUpgrade, retire, toImpl } from '../actor/internal.js';
+import { type Cell, kill, phaseOf, queueSignal, requestUpgrade, retire, toImpl } from '../actor/internal.js';
 import type { Ref } from '../actor/ref.js';
 import type { UpgradeResult } from '../actor/upgrade.js';
 import { describeReason, type ExitReason, isCleanExit } from '../exit-reason.js';
@@ -260,18 +260,37 @@ export abstract class SupervisorCore {
     }
   }
 
-  private orphaned(reason: ExitReason): void {
+  /**
+   * The supervisor's incarnation ended without its terminate (killed): its children go too. What it
+   * returns settles once they are all gone (undefined: none was alive), so that a restart of this
+   * supervisor does not start children under names the old ones still hold. Each is killed if it
+   * is not gone within its shutdown spec's time, as a supervisor's terminate would.
+   */
+  private orphaned(reason: ExitReason): Promise<unknown> | undefined {
     this.stopping = true;
+    const clock = this.cell.runtime.clock;
+    let gone: Array<Promise<unknown>> | undefined;
     for (const c of this.all()) {
       const cell = c.cell;
       if (c.status === 'stopped' || cell === undefined || !cell.alive) continue;
       c.whenEnded = 'die';
-      if (c.timer !== undefined) this.cell.runtime.clock.clearTimeout(c.timer);
+      if (c.timer !== undefined) clock.clearTimeout(c.timer);
       c.status = 'stopped';
       retire(cell, reason);
+      if (!cell.alive) continue;
       // As a gen_server whose parent exits: it stops with the parent's reason, trapping or not
       // (a trapped EXIT from the parent is not a message to handle but the end).
       queueSignal(cell, reason === 'normal' ? 'shutdown' : reason, 'exit');
+      const shutdown = c.spec.shutdown;
+      if (shutdown === 'brutal_kill') kill(cell);
+      let timer: ReturnType<typeof clock.setTimeout> | undefined;
+      if (typeof shutdown === 'number' && cell.alive) timer = clock.setTimeout(() => kill(cell), shutdown);
+      (gone ??= []).push(
+        cell.whenExited().then(() => {
+          if (timer !== undefined) clock.clearTimeout(timer);
+        }),
+      );
     }
+    return gone === undefined ? undefined : Promise.all(gone);
   }
 }
