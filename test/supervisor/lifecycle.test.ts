@@ -286,7 +286,7 @@ describe('restart in place', () => {
         kind,
       );
       const after = system.whereis('g');
-      assert.ok(after !== undefined && after.alive && after !== before, `${kind}: a new g under its name`);
+      assert.ok(after?.alive === true && after !== before, `${kind}: a new g under its name`);
       assert.deepEqual(
         captured.errors.filter((e) => /NameTaken|intensity/.test(String(e.msg))).map((e) => e.msg),
         [],

@@ -269,7 +269,7 @@ export abstract class SupervisorCore {
   private orphaned(reason: ExitReason): Promise<unknown> | undefined {
     this.stopping = true;
     const clock = this.cell.runtime.clock;
-    let gone: Array<Promise<unknown>> | undefined;
+    const gone: Array<Promise<unknown>> = [];
     for (const c of this.all()) {
       const cell = c.cell;
       if (c.status === 'stopped' || cell === undefined || !cell.alive) continue;
@@ -285,12 +285,12 @@ export abstract class SupervisorCore {
       if (shutdown === 'brutal_kill') kill(cell);
       let timer: ReturnType<typeof clock.setTimeout> | undefined;
       if (typeof shutdown === 'number' && cell.alive) timer = clock.setTimeout(() => kill(cell), shutdown);
-      (gone ??= []).push(
+      gone.push(
         cell.whenExited().then(() => {
           if (timer !== undefined) clock.clearTimeout(timer);
         }),
       );
     }
-    return gone === undefined ? undefined : Promise.all(gone);
+    return gone.length === 0 ? undefined : Promise.all(gone);
   }
 }
