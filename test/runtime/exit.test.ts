@@ -14,10 +14,12 @@ import {
   type DeadLetter,
   describeReason,
   dynamicSupervisor,
+  ExitError,
   type ExitReason,
   isCleanExit,
   type Logger,
   type Ref,
+  type Reply,
   type RestartType,
   type SupervisorRef,
   SystemShutdownError,
@@ -605,5 +607,66 @@ describe('async handlers after death', () => {
     await settle(system);
     assert.equal(await system.exited(ref as never), 'killed');
     await assert.rejects(ref.call({ type: 'x' } as never), /exited: killed/);
+  });
+});
+
+describe('an actor that kills itself in a synchronous init or handler', () => {
+  it('stays dead after killing itself in init, and takes no more mail', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    const handled: string[] = [];
+    const b: Behavior<string, number> = {
+      init(ctx) {
+        ctx.kill(); // it finds it has nothing to do, and ends itself at once
+        return 0;
+      },
+      receive(_s, msg) {
+        handled.push(msg);
+      },
+    };
+    const ref = system.spawn(b);
+    await settle(system);
+    assert.equal(ref.alive, false);
+    assert.equal(system.stats().actors, 0);
+    ref.send('after its death');
+    await settle(system);
+    assert.deepEqual(handled, []);
+    assert.equal(await system.exited(ref), 'killed');
+    await system.shutdown();
+  });
+
+  it('keeps killed as its exit reason, whatever the handler returns after the kill', async () => {
+    for (const supervised of [false, true]) {
+      const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+      type M = { type: 'die' } | { type: 'get'; reply: Reply<number> };
+      const b: Behavior<M, { count: number } | undefined> = {
+        receive(state, msg, ctx) {
+          if (msg.type === 'die') {
+            ctx.kill();
+            return { count: (state?.count ?? 0) + 1 }; // the handler still returns a next state
+          }
+          msg.reply(state?.count ?? 0);
+          return state;
+        },
+      };
+      if (!supervised) {
+        const ref = system.spawn(b);
+        ref.send({ type: 'die' });
+        await settle(system);
+        assert.equal(await system.exited(ref), 'killed');
+        await assert.rejects(
+          ref.call({ type: 'get' }),
+          (e: unknown) => e instanceof ExitError && e.reason === 'killed',
+        );
+      } else {
+        // Restarted in place: a behaviour without init starts its next incarnation on undefined
+        // state, not on what the killed one returned.
+        const sup = await system.start(supervisor({ children: [{ id: 'w', behavior: b }] }));
+        const ref = (await whichChildren(sup))[0]?.ref as unknown as Ref<M>;
+        ref.send({ type: 'die' });
+        await settle(system);
+        assert.equal(await ref.call({ type: 'get' }), 0);
+      }
+      await system.shutdown();
+    }
   });
 });

@@ -103,6 +103,11 @@ export interface Host {
    * must not write its state into a dead actor or into the next incarnation.
    */
   incarnation(): number;
+  /**
+   * Whether a handler that just returned may set the state: not if the actor died or ended its
+   * incarnation during it (`ctx.kill()` on itself, say), whose state is its exit reason then.
+   */
+  takesState(): boolean;
 }
 
 /**
@@ -169,7 +174,7 @@ function keepState(host: Host, r: unknown): PromiseLike<unknown> | undefined {
       if (s !== undefined && host.incarnation() === incarnation) host.state = s;
     });
   }
-  host.state = r;
+  if (host.takesState()) host.state = r;
   return undefined;
 }
 
@@ -193,7 +198,7 @@ class ObjectImpl implements Impl {
         if (host.incarnation() === incarnation) host.state = s;
       });
     }
-    host.state = r;
+    if (host.takesState()) host.state = r;
     return undefined;
   }
   receive(host: Host, msg: unknown, ctx: Context<unknown>): PromiseLike<unknown> | undefined {

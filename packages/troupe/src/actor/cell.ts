@@ -403,7 +403,8 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       return;
     }
     if (pending === undefined) {
-      initSucceeded(this);
+      // Unless it ended during its init (it killed itself, say): then it is not started.
+      if ((this.flags & PHASE) === P_STARTING) initSucceeded(this);
       return;
     }
     this.flags |= F_AWAIT;
@@ -426,6 +427,11 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
   /** Host.incarnation: the incarnation, or -1 once dead. */
   incarnation(): number {
     return incarnationOf(this);
+  }
+
+  /** Host.takesState: starting or running (not stopping, resting for a restart, or dead). */
+  takesState(): boolean {
+    return (this.flags & NO_TURNS) === 0;
   }
 
   private awaitHandler(pending: PromiseLike<unknown>, msg: unknown): void {
