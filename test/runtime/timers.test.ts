@@ -222,3 +222,43 @@ describe('timer delays', () => {
     assert.match((errors[1] as RangeError).message, /^ctx\.sendInterval\(ref, msg, ms\): .* > 0; got 0$/);
   });
 });
+
+describe('an async handler that outlives its actor', () => {
+  type Msg = { type: 'go' } | { type: 'idle' } | { type: 'tick' };
+  for (const how of ['setReceiveTimeout', 'startIntervalTimer', 'startTimer', 'link', 'monitor'] as const) {
+    it(`leaves nothing behind when it calls ctx.${how} after the actor died`, async () => {
+      const clock = new SimulatedClock();
+      const system = new ActorSystem({ clock, logger: silentLogger });
+      const other = system.spawn((_m: unknown) => {});
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const ref = system.spawn(async (msg: Msg, ctx: Context<Msg>) => {
+        if (msg.type !== 'go') return;
+        await gate;
+        if (how === 'setReceiveTimeout') ctx.setReceiveTimeout(100, { type: 'idle' });
+        else if (how === 'startIntervalTimer') ctx.startIntervalTimer('t', { type: 'tick' }, 100);
+        else if (how === 'startTimer') ctx.startTimer('t', { type: 'tick' }, 100);
+        else if (how === 'link') ctx.link(other as Ref<never>);
+        else ctx.monitor(other as Ref<never>);
+      });
+      ref.send({ type: 'go' });
+      await settle(system);
+      system.exit(ref as Ref<never>, 'shutdown'); // an exit signal does not wait for the handler
+      await settle(system);
+      assert.equal(ref.alive, false);
+      const letters = system.stats().deadLetters;
+      release();
+      await settle(system);
+      clock.advance(1_000);
+      await settle(system);
+      assert.equal(clock.pending, 0, 'no timer armed for a dead actor');
+      assert.equal(system.stats().deadLetters, letters, 'no timeouts sent to a dead actor');
+      // The live actor keeps no link or monitor of the dead one: its end tells nobody.
+      const r = system.describe(other as Ref<never>, { relations: true })?.relations;
+      assert.deepEqual({ links: r?.links.length, monitoredBy: r?.monitoredBy }, { links: 0, monitoredBy: 0 });
+      await system.shutdown();
+    });
+  }
+});

@@ -7,6 +7,7 @@
 import { SystemMessage } from '../mailbox/mailbox.js';
 import { Timer } from '../timers/timer.js';
 import type { Cell } from './cell.js';
+import { P_DEAD } from './flags.js';
 
 /** @internal One keyed timer. */
 export interface KeyedTimer {
@@ -33,6 +34,8 @@ let starts = 0;
 /** @internal Starts (or restarts) the timer `key`: `msg` after `ms`, and every `everyMs` after that if given. */
 export function startTimer(cell: Cell, key: unknown, msg: unknown, ms: number, everyMs: number | undefined): void {
   cancelTimer(cell, key);
+  // A dead actor's timers are gone for good (an async handler that outlived it starts none).
+  if ((cell.flags & P_DEAD) !== 0) return;
   const ext = cell.ensureExt();
   const n = ++starts;
   const entry: KeyedTimer = {

@@ -13,7 +13,8 @@ const P_DEAD = flags.P_DEAD;
 
 /** Links `a` and `b` both ways. */
 export function link(a: Cell, b: Cell): void {
-  if (a === b) return;
+  // A dead actor links to nothing (a late call from an async handler that outlived it).
+  if (a === b || (a.flags & P_DEAD) !== 0) return;
   if ((b.flags & P_DEAD) !== 0) {
     exitSignal(a, b, 'noproc');
     return;

@@ -68,6 +68,9 @@ export function addMonitor(target: Cell, watcher: Watcher): Monitor | MonitorRef
 
 /** `ctx.monitor`: the actor `watcher` watches `target`. */
 export function monitor(watcher: Cell, target: Cell): MonitorRef {
+  // A dead watcher (a late call from an async handler that outlived it) holds no monitor: a fresh
+  // id that nothing will fire.
+  if ((watcher.flags & P_DEAD) !== 0) return watcher.runtime.nextMonitorId();
   const m = addMonitor(target, watcher);
   if (typeof m === 'number') return m;
   const ext = watcher.ensureExt();
@@ -82,6 +85,7 @@ export function monitor(watcher: Cell, target: Cell): MonitorRef {
  */
 export function monitorRemote(watcher: Cell, remote: RemoteActors, target: Ref<never>): MonitorRef {
   const id = watcher.runtime.nextMonitorId();
+  if ((watcher.flags & P_DEAD) !== 0) return id;
   const ext = watcher.ensureExt();
   if (ext.watching === undefined) ext.watching = new Map();
   ext.watching.set(id, target);

@@ -24,6 +24,8 @@ export interface ReceiveTimeout {
 /** @internal Sets (or replaces) the receive timeout. */
 export function setReceiveTimeout(cell: Cell, ms: number, msg: unknown): void {
   cancelReceiveTimeout(cell);
+  // A dead actor's timers are gone for good (an async handler that outlived it sets none).
+  if ((cell.flags & flags.P_DEAD) !== 0) return;
   const ext = cell.ensureExt();
   const clock = cell.runtime.clock;
   const rt: ReceiveTimeout = { ms, msg, last: clock.now(), timer: undefined as unknown as Timer };
