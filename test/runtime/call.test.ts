@@ -510,6 +510,31 @@ type SelfMsg =
   | { type: 'then-self' };
 
 describe('calling itself', () => {
+  it('refuses a call to itself from terminate when terminate runs after an async handler rejected', async () => {
+    const { clock, system } = simulated();
+    type M = { type: 'crash-later' } | { type: 'peek'; reply: Reply<number> };
+    let seen: unknown = 'nothing';
+    const ref = system.spawn({
+      async receive(_s: undefined, msg: M) {
+        if (msg.type !== 'crash-later') return;
+        await Promise.resolve();
+        throw new Error('boom');
+      },
+      async terminate(_s: undefined, _reason: unknown, ctx: Context<M>) {
+        try {
+          await ctx.self.call({ type: 'peek' });
+        } catch (e) {
+          seen = e;
+        }
+      },
+    });
+    ref.send({ type: 'crash-later' });
+    await settle(system); // no clock advance: nothing waits for a timeout
+    assert.ok(seen instanceof CallingSelfError, `terminate's call to itself got ${String(seen)}`);
+    assert.equal(clock.now(), 0);
+    assert.equal(ref.alive, false);
+  });
+
   it('rejects at once with a CallingSelfError, so an awaiting handler crashes with it instead of timing out', async () => {
     const { clock, system } = simulated();
     const ref = system.spawn(

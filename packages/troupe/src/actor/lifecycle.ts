@@ -39,6 +39,7 @@ const F_SIGNALS = flags.F_SIGNALS;
 const F_STOPSELF = flags.F_STOPSELF;
 const F_TRAP = flags.F_TRAP;
 const F_IDLE_TIMEOUT = flags.F_IDLE_TIMEOUT;
+const F_IN_TURN = flags.F_IN_TURN;
 const NO_TURNS = flags.NO_TURNS;
 const P_DEAD = flags.P_DEAD;
 const P_RESTARTING = flags.P_RESTARTING;
@@ -172,10 +173,17 @@ export function exitWith(cell: Cell, reason: ExitReason): void {
   }
   enter(cell, P_STOPPING);
   let pending: PromiseLike<unknown> | undefined;
+  // Its terminate is its own turn, wherever it is called from (an async handler's rejection runs
+  // it outside any turn): a call to itself from it is refused at once (CallingSelfError), not
+  // left to wait for an answer that cannot come.
+  const inTurn = cell.flags & F_IN_TURN;
+  cell.flags |= F_IN_TURN;
   try {
     pending = cell.impl.terminate(cell, reason, cell.hook?.ctx ?? cell);
   } catch (e) {
     cell.reportCrash(e, undefined, 'terminate');
+  } finally {
+    if (inTurn === 0) cell.flags &= ~F_IN_TURN;
   }
   if (pending === undefined) {
     end(cell, reason);
