@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   ActorSystem,
   type Context,
@@ -14,6 +17,7 @@ import {
   type OverflowPolicy,
   type Ref,
   type SpawnOptions,
+  silentLogger,
   TimeoutError,
 } from 'troupe';
 import { SimulatedClock, settle } from 'troupe/testing';
@@ -354,5 +358,71 @@ describe('bounded mailboxes and runtime messages', () => {
     const pending = ref.call({ type: 'get' });
     ref.send({ type: 'block' });
     await assert.rejects(pending, (e: unknown) => e instanceof MailboxFullError);
+  });
+});
+
+describe('sendWait timeouts', () => {
+  it('keeps nothing of a sendWait that timed out, however often a sender retries against a stuck actor', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const clock = new SimulatedClock();
+    const system = new ActorSystem({ clock, logger: silentLogger });
+    // Stuck on its first message (a write that never ends), with its one place taken.
+    const stuck = system.spawn((_m: { n: number }) => new Promise<void>(() => {}), {
+      mailbox: { capacity: 1, overflow: 'reject' },
+    });
+    stuck.send({ n: -2 });
+    await settle(system);
+    stuck.send({ n: -1 });
+    const held: Array<WeakRef<object>> = [];
+    // Each attempt in a function of its own: nothing of it stays in this frame.
+    const attempt = async (i: number) => {
+      const msg = { n: i, payload: new Array(1_000).fill(i) };
+      held.push(new WeakRef(msg));
+      const p = stuck.sendWait(msg, { timeoutMs: 10 });
+      clock.advance(10);
+      await assert.rejects(p, TimeoutError);
+    };
+    for (let i = 0; i < 200; i++) await attempt(i);
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await nextTurn();
+    }
+    assert.equal(held.filter((w) => w.deref() !== undefined).length, 0, 'timed-out messages still held');
+    system.kill(stuck as never);
+    await system.shutdown();
+  });
+
+  it('lets the waiting senders in, in order, after many others timed out around them', async () => {
+    const clock = new SimulatedClock();
+    const system = new ActorSystem({ clock, logger: silentLogger });
+    const got: number[] = [];
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const ref = system.spawn(
+      async (m: { n: number }) => {
+        if (m.n === -2) await gate;
+        got.push(m.n);
+      },
+      { mailbox: { capacity: 1, overflow: 'reject' } },
+    );
+    ref.send({ n: -2 });
+    await settle(system);
+    ref.send({ n: -1 });
+    const waiting: Array<Promise<boolean>> = [];
+    const lapsed: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 120; i++) {
+      if (i % 40 === 0) waiting.push(ref.sendWait({ n: i }));
+      else lapsed.push(ref.sendWait({ n: i }, { timeoutMs: 10 }).catch((e: unknown) => e));
+    }
+    clock.advance(10);
+    assert.ok((await Promise.all(lapsed)).every((e) => e instanceof TimeoutError));
+    open();
+    await settle(system);
+    assert.deepEqual(await Promise.all(waiting), [true, true, true]);
+    assert.deepEqual(got, [-2, -1, 0, 40, 80]);
+    await system.shutdown();
   });
 });

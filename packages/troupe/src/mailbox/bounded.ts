@@ -37,6 +37,8 @@ interface Waiter {
   done: boolean;
 }
 
+const noop = (): void => {};
+
 const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reject'];
 
 const ADMISSION: Record<OverflowPolicy, Admission> = {
@@ -67,6 +69,8 @@ export class BoundedPolicy {
   readonly overflow: OverflowPolicy;
   readonly #clock: Clock;
   #waiters: Denque<Waiter> | undefined = undefined;
+  /** Waiters in `#waiters` that timed out: skipped, and swept out once they are most of it. */
+  #lapsed = 0;
 
   constructor(options: MailboxOptions, clock: Clock) {
     this.capacity = options.capacity;
@@ -87,12 +91,19 @@ export class BoundedPolicy {
    */
   wait(size: number, msg: unknown, timeoutMs: number | undefined): Promise<boolean> | undefined {
     if (size < this.capacity && !this.#anyWaiting()) return undefined;
+    // Made out here: the closures below must not hold `msg` (a timed-out waiter lets it go).
+    const w: Waiter = { msg, resolve: noop, timer: undefined, done: false };
     return new Promise((resolve, reject) => {
-      const w: Waiter = { msg, resolve, timer: undefined, done: false };
+      w.resolve = resolve;
       if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
         w.timer = this.#clock.setTimeout(() => {
           if (w.done) return;
           w.done = true;
+          // Its message is not the actor's: let it go now, not when the queue next moves (a
+          // sender that keeps retrying against a stuck actor must not pile its messages up here).
+          w.msg = undefined;
+          w.timer = undefined;
+          this.#lapse();
           reject(new TimeoutError(timeoutMs, 'sendWait'));
         }, timeoutMs);
       }
@@ -117,11 +128,22 @@ export class BoundedPolicy {
       w.resolve(false);
     }
     this.#waiters = undefined;
+    this.#lapsed = 0;
     return left;
   }
 
   #anyWaiting(): boolean {
-    return this.#waiters !== undefined && !this.#waiters.isEmpty();
+    return this.#waiters !== undefined && this.#waiters.length > this.#lapsed;
+  }
+
+  /** A waiter timed out: once most of the queue has, the live ones are kept and the rest dropped. */
+  #lapse(): void {
+    this.#lapsed++;
+    const ws = this.#waiters as Denque<Waiter>;
+    if (this.#lapsed < 32 || this.#lapsed * 2 < ws.length) return;
+    const live = ws.toArray().filter((w) => !w.done);
+    this.#waiters = new Denque(live);
+    this.#lapsed = 0;
   }
 
   /** Takes the first waiter that has not timed out, and stops its timer. */
@@ -129,7 +151,10 @@ export class BoundedPolicy {
     const ws = this.#waiters;
     while (ws !== undefined && !ws.isEmpty()) {
       const w = ws.shift() as Waiter;
-      if (w.done) continue;
+      if (w.done) {
+        this.#lapsed--;
+        continue;
+      }
       w.done = true;
       if (w.timer !== undefined) this.#clock.clearTimeout(w.timer);
       return w;
