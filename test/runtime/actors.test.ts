@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Actor, ActorSystem, type Behavior, type Context, InitError, type Reply, silentLogger } from 'troupe';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Actor, ActorSystem, type Behavior, type Context, InitError, type Ref, type Reply, silentLogger } from 'troupe';
 import { settle } from 'troupe/testing';
 
 type CounterMsg = { type: 'inc'; by: number } | { type: 'get'; reply: Reply<number> };
@@ -209,5 +212,37 @@ describe('handlers', () => {
       ...Array.from({ length: 10 }, (_, i) => 1000 + i),
       ...Array.from({ length: 1000 }, (_, i) => i),
     ]);
+  });
+});
+
+describe('dead actors in memory', () => {
+  it('a chain of actors that each spawn their successor and stop keeps at most one dead one, not every generation', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const system = new ActorSystem({ logger: silentLogger });
+    const dead: Array<WeakRef<object>> = [];
+    let last: Ref<number> | undefined;
+    // Each generation hands over to the next (a relay, a session moving on) and stops.
+    const generation = (n: number, ctx: Context<number>) => {
+      if (n > 0) {
+        const next = ctx.spawn(generation);
+        last = next;
+        next.send(n - 1);
+      }
+      dead.push(new WeakRef(ctx.self as object));
+      if (n > 0) ctx.stop();
+    };
+    system.spawn(generation).send(50);
+    for (let i = 0; i < 200 && dead.length < 51; i++) await nextTurn();
+    assert.equal(dead.length, 51);
+    assert.equal(last?.alive, true, 'the last generation lives');
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await nextTurn();
+    }
+    // The live one keeps its parent (its ctx.parent); the 49 before that are gone.
+    const kept = dead.slice(0, 49).filter((w) => w.deref() !== undefined).length;
+    assert.equal(kept, 0, `${kept} dead generations still in memory`);
+    await system.shutdown();
   });
 });

@@ -329,6 +329,9 @@ export function die(cell: Cell, reason: ExitReason): void {
   dropRegistrations(cell);
   const mb = takeAll(cell);
   cell.state = reason;
+  // A dead actor keeps no ancestor alive: a live actor it spawned may keep it (its ctx.parent), but
+  // not, through it, every dead generation before it (a relay that hands over to its successor).
+  if ((cell.flags & flags.F_HOOK) === 0) cell.up = undefined;
   if (runtime.observed) runtime.emit({ type: 'exited', ref: cell as never, reason });
   if (mb !== undefined) {
     while (mb.length > 0) {
