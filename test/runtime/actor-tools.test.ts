@@ -60,8 +60,30 @@ describe('ctx.startTimer (keyed timers)', () => {
     });
     clock.advance(100);
     await settle(system);
-    assert.equal(cancelled, false, 'it had fired: no longer active');
+    assert.equal(cancelled, true, 'its message was still to be delivered: the cancel stopped it');
     assert.deepEqual(got, [], 'its queued message was dropped');
+    await system.shutdown();
+  });
+
+  it('counts a fired timer as active while its message waits in the mailbox: it will still deliver', async () => {
+    const { ref, got, clock, system } = setup();
+    ref.send((ctx) => ctx.startTimer('k', 'fired', 100));
+    await settle(system);
+    // Asked while the timer's message, fired behind this request, waits to be taken.
+    let active: boolean | undefined;
+    ref.send((ctx) => {
+      active = ctx.isTimerActive('k');
+    });
+    clock.advance(100);
+    await settle(system);
+    assert.equal(active, true);
+    assert.deepEqual(got, ['fired'], 'and it delivered');
+    let after: boolean | undefined;
+    ref.send((ctx) => {
+      after = ctx.isTimerActive('k');
+    });
+    await settle(system);
+    assert.equal(after, false, 'taken: no longer active');
     await system.shutdown();
   });
 

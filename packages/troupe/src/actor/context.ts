@@ -170,7 +170,7 @@ export interface Context<M> extends Spawner {
   startIntervalTimer(key: unknown, msg: M, ms: number): void;
   /** Cancels the timer `key` and any of its messages already queued; `false` if it was not active. */
   cancelTimer(key: unknown): boolean;
-  /** Whether the timer `key` will still deliver. */
+  /** Whether the timer `key` will still deliver (a one-shot that fired, until its message is taken). */
   isTimerActive(key: unknown): boolean;
   /**
    * Puts a message aside until `unstashAll()` (Akka's stash): for an actor that must wait for

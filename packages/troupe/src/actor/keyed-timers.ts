@@ -64,13 +64,16 @@ export function cancelTimer(cell: Cell, key: unknown): boolean {
   if (t === undefined) return false;
   cell.ext?.keyedTimers?.delete(key);
   t.timer.cancel();
-  return !t.fired;
+  // A one-shot that fired and whose message waits in the mailbox was active too: this stops it.
+  return true;
 }
 
-/** @internal Whether the timer `key` will still deliver. */
+/**
+ * @internal Whether the timer `key` will still deliver: until a one-shot's message is taken (it is
+ * in the mailbox once it fired), or an interval is cancelled.
+ */
 export function isTimerActive(cell: Cell, key: unknown): boolean {
-  const t = cell.ext?.keyedTimers?.get(key);
-  return t !== undefined && !t.fired;
+  return cell.ext?.keyedTimers?.get(key) !== undefined;
 }
 
 /** @internal Whether a fired timer's message is still current (its key was not restarted or cancelled since). */
