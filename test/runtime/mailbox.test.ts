@@ -425,4 +425,46 @@ describe('sendWait timeouts', () => {
     assert.deepEqual(got, [-2, -1, 0, 40, 80]);
     await system.shutdown();
   });
+
+  it('lets a waiting sender in only when there is room: a DOWN counts towards the bound', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock(), logger: silentLogger });
+    type M = { type: 'watch'; target: Ref<never> } | { type: 'work'; n: number };
+    let gate: Promise<void> = Promise.resolve();
+    let release: () => void = () => {};
+    const sizes: number[] = [];
+    const ref = system.spawn(
+      {
+        async receive(_s: undefined, msg: M, ctx: Context<M>) {
+          if (msg.type === 'watch') ctx.monitor(msg.target);
+          else {
+            sizes.push(system.describe(ctx.self as Ref<never>)?.mailbox ?? -1);
+            await gate;
+          }
+        },
+        info() {},
+      },
+      { mailbox: { capacity: 1, overflow: 'reject' } },
+    );
+    const target = system.spawn((_m: never) => {});
+    ref.send({ type: 'watch', target });
+    await settle(system);
+    gate = new Promise<void>((r) => {
+      release = r;
+    });
+    ref.send({ type: 'work', n: 0 }); // taken at once; its handler waits
+    await settle(system);
+    assert.equal(ref.send({ type: 'work', n: 1 }), true); // the one place
+    const waited = ref.sendWait({ type: 'work', n: 2 });
+    system.kill(target as Ref<never>); // its DOWN comes in past the bound
+    await settle(system);
+    assert.equal(system.describe(ref as Ref<never>)?.mailbox, 2);
+    release();
+    await settle(system);
+    assert.equal(await waited, true, 'let in once there was room');
+    assert.ok(
+      sizes.every((n) => n <= 1),
+      `a mailbox of capacity 1 held ${Math.max(...sizes)} messages`,
+    );
+    await system.shutdown();
+  });
 });

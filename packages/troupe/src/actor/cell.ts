@@ -362,9 +362,13 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       recent[last] = at + 1 === last ? 0 : at + 1;
     }
     if ((this.flags & F_BOUNDED) !== 0) {
-      // A message left: the first sender waiting for room gets it.
-      const waiting = ((this.ext as Ext).bounded as BoundedPolicy).letOneIn();
-      if (waiting !== EMPTY) this.push(waiting);
+      // A message left: the first sender waiting for room gets it, if there is room now (EXIT and
+      // DOWN messages count towards the bound but come in past it).
+      const bounded = (this.ext as Ext).bounded as BoundedPolicy;
+      if (mailboxSize(this) < bounded.capacity) {
+        const waiting = bounded.letOneIn();
+        if (waiting !== EMPTY) this.push(waiting);
+      }
     }
     if ((this.flags & F_IDLE_TIMEOUT) !== 0) tookMessage(this);
   }
