@@ -291,3 +291,41 @@ describe('cluster registry', () => {
     assert.deepEqual([code, signal], [0, null], 'the process exits by itself once its nodes left');
   });
 });
+
+describe('a node that leaves', () => {
+  it("a node's leave() leaves the other nodes' registry entries alone", async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const cl = 'rv-leave';
+    const a = await node(n.url, 'a', cl);
+    const b = await node(n.url, 'b', cl);
+    const c = await node(n.url, 'c', cl);
+    try {
+      await until(
+        () => a.system.nodes().length === 2 && b.system.nodes().length === 2 && c.system.nodes().length === 2,
+        'all up',
+      );
+      const actor = b.system.spawn((_m: unknown) => {});
+      assert.deepEqual(await b.cluster.registry.register('x', actor), { ok: true });
+      await until(
+        () => a.cluster.registry.whereis('x') !== undefined && c.cluster.registry.whereis('x') !== undefined,
+        'x seen',
+      );
+      let gaps = 0;
+      const probe = setInterval(() => {
+        if (c.cluster.registry.whereis('x') === undefined) gaps++;
+      }, 1);
+      await a.cluster.leave(); // a holds no names at all
+      await sleep(600);
+      clearInterval(probe);
+      assert.equal(gaps, 0, `c saw 'x' unregistered ${gaps} times after a (which never held it) left`);
+      assert.equal(b.cluster.registry.whereis('x'), actor, "b's actor still holds 'x'");
+    } finally {
+      await b.cluster.leave();
+      await c.cluster.leave();
+      await a.system.shutdown();
+      await b.system.shutdown();
+      await c.system.shutdown();
+    }
+  });
+});

@@ -411,6 +411,9 @@ export class ClusterRegistry {
 
   /** @internal A node (that run of it) is down: free its names, fenced by their revisions. */
   nodeDown(node: string, boot: string): void {
+    // Closed (this node is leaving): the others are not down, only out of this node's sight now.
+    // Their names are theirs to keep; freeing them here would let anyone take them from live actors.
+    if (this.#closed) return;
     for (const [name, e] of this.#cache) {
       if (e.node === node && e.boot === boot) void this.#release(name, e.rev);
     }
