@@ -329,3 +329,28 @@ describe('a node that leaves', () => {
     }
   });
 });
+
+describe('monitors of a long-lived actor', () => {
+  it('stay as many after 50 register/unregister and join/leave cycles as after one', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = await node(n.url, 'a', 'rv-mon-growth');
+    try {
+      const leader = a.system.spawn((_m: unknown) => {});
+      const count = () => a.system.describe(leader, { relations: true })?.relations?.monitoredBy ?? -1;
+      const cycle = async () => {
+        assert.deepEqual(await a.cluster.registry.register('leader', leader), { ok: true });
+        assert.equal(await a.cluster.registry.unregister('leader'), true);
+        a.cluster.groups.join('g', leader);
+        a.cluster.groups.leave('g', leader);
+      };
+      await cycle();
+      const once = count();
+      for (let i = 0; i < 49; i++) await cycle();
+      assert.equal(count(), once, 'a monitor left behind per cycle');
+    } finally {
+      await a.cluster.leave();
+      await a.system.shutdown();
+    }
+  });
+});

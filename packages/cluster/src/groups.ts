@@ -51,6 +51,8 @@ export class ProcessGroups {
   readonly #local = new Map<string, Ref<never>[]>();
   /** The groups each local member is in, for its exit. */
   readonly #memberOf = new Map<Ref<never>, string[]>();
+  /** The monitor of each local member, ended when it leaves its last group. */
+  readonly #watches = new Map<Ref<never>, () => void>();
   readonly #remote = new Map<Peer, Remote>();
   readonly #subject: string;
   #seq = 0;
@@ -110,7 +112,10 @@ export class ProcessGroups {
     if (of === undefined) {
       of = [];
       this.#memberOf.set(ref, of);
-      this.system.monitor(ref, () => this.#exited(ref));
+      this.#watches.set(
+        ref,
+        this.system.monitor(ref, () => this.#exited(ref)),
+      );
     }
     of.push(g);
     this.#broadcast([JOIN, this.dist.node, this.dist.boot, ++this.#seq, g, [ref.id]]);
@@ -128,7 +133,11 @@ export class ProcessGroups {
     if (list.length === 0) this.#local.delete(g);
     const of = this.#memberOf.get(ref);
     of?.splice(of.indexOf(g), 1);
-    if (of?.length === 0) this.#memberOf.delete(ref);
+    if (of?.length === 0) {
+      this.#memberOf.delete(ref);
+      this.#watches.get(ref)?.();
+      this.#watches.delete(ref);
+    }
     this.#broadcast([LEAVE, this.dist.node, this.dist.boot, ++this.#seq, g, [ref.id]]);
     return true;
   }
@@ -194,6 +203,7 @@ export class ProcessGroups {
     const of = this.#memberOf.get(ref);
     if (of === undefined) return;
     this.#memberOf.delete(ref);
+    this.#watches.delete(ref);
     for (const g of new Set(of)) {
       const list = this.#local.get(g);
       if (list === undefined) continue;
@@ -290,5 +300,7 @@ export class ProcessGroups {
   close(): void {
     this.#closed = true;
     this.#off?.();
+    for (const off of this.#watches.values()) off();
+    this.#watches.clear();
   }
 }

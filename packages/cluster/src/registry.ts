@@ -40,6 +40,8 @@ interface Entry {
 interface Held {
   readonly ref: Ref<never>;
   rev: number;
+  /** Ends the monitor that frees the name when its actor exits (the name let go before that). */
+  off?: () => void;
 }
 
 /** The wire value of an entry: the ref's record. */
@@ -226,6 +228,7 @@ export class ClusterRegistry {
     const h = this.#held.get(n);
     if (h === undefined) return false;
     this.#held.delete(n);
+    h.off?.();
     await this.#release(n, h.rev);
     return true;
   }
@@ -235,6 +238,7 @@ export class ClusterRegistry {
     const h = this.#held.get(name);
     if (h === undefined) return false;
     this.#held.delete(name);
+    h.off?.();
     void this.#release(name, h.rev);
     return true;
   }
@@ -320,10 +324,11 @@ export class ClusterRegistry {
         await this.#release(name, rev);
         return { ok: false, reason: 'dead' };
       }
-      this.#held.set(name, { ref, rev });
+      const held: Held = { ref, rev };
+      this.#held.set(name, held);
       // Seen here at once; the watch brings the same entry a moment later (and to every other node).
       this.#cache.set(name, { ref, rev, node: this.dist.node, boot: this.dist.boot, orphanSince: -1 });
-      this.system.monitor(ref, () => {
+      held.off = this.system.monitor(ref, () => {
         const h = this.#held.get(name);
         if (h?.ref !== ref) return;
         this.#held.delete(name);
@@ -504,6 +509,7 @@ export class ClusterRegistry {
     await Promise.allSettled([...this.#making]);
     const held = [...this.#held];
     this.#held.clear();
+    for (const [, h] of held) h.off?.();
     await Promise.all(held.map(([name, h]) => this.#release(name, h.rev)));
   }
 }
