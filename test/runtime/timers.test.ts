@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActorSystem, type Context, type Ref, silentLogger, type Timer } from 'troupe';
+import { ActorSystem, type Context, type Ref, realClock, silentLogger, type Timer } from 'troupe';
 import { createProbe, SimulatedClock, settle } from 'troupe/testing';
 
 /** A message that runs in the actor's context. */
@@ -261,4 +261,38 @@ describe('an async handler that outlives its actor', () => {
       await system.shutdown();
     });
   }
+});
+
+describe('the real clock', () => {
+  it('waits out a delay longer than Node allows (24.8 days) instead of firing at once, and cancels it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      let fired = 0;
+      const month = 30 * 24 * 3600 * 1000;
+      const t = realClock.setTimeout(() => fired++, month, true);
+      // A call waiting as long, on an actor that never answers: still waiting.
+      const system = new ActorSystem({ logger: silentLogger });
+      const silent = system.spawn((_m: { type: 'ask'; reply: (n: number) => void }) => {});
+      let outcome = 'pending';
+      silent.call({ type: 'ask' }, { timeoutMs: month }).then(
+        () => {
+          outcome = 'answered';
+        },
+        (e: unknown) => {
+          outcome = String(e);
+        },
+      );
+      // Node clamps a longer delay to 1 ms: 30 ms is plenty to see it fire if it were passed on.
+      await new Promise((r) => setTimeout(r, 30));
+      assert.equal(fired, 0);
+      assert.equal(outcome, 'pending');
+      assert.deepEqual(warnings, []);
+      realClock.clearTimeout(t);
+      await system.shutdown();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

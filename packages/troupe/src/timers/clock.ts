@@ -27,16 +27,60 @@ export interface Clock {
   setKeepAlive?(timer: ClockTimer, keepAlive: boolean): void;
 }
 
-/** The real clock: `performance.now()` and Node's timers. */
+/** Node's longest delay (a longer one fires after 1 ms, with a TimeoutOverflowWarning). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** A timer longer than Node's longest delay: armed again in steps until its deadline. */
+class LongTimeout {
+  #t: ReturnType<typeof setTimeout>;
+  #keepAlive: boolean;
+  constructor(
+    readonly fn: () => void,
+    readonly deadline: number,
+    unref: boolean,
+  ) {
+    this.#keepAlive = !unref;
+    this.#t = this.#arm();
+  }
+  #arm(): ReturnType<typeof setTimeout> {
+    const left = this.deadline - performance.now();
+    const t =
+      left > MAX_DELAY_MS
+        ? setTimeout(() => {
+            this.#t = this.#arm();
+          }, MAX_DELAY_MS)
+        : setTimeout(this.fn, Math.max(0, left));
+    if (!this.#keepAlive) t.unref();
+    return t;
+  }
+  clear(): void {
+    clearTimeout(this.#t);
+  }
+  keepAlive(on: boolean): void {
+    this.#keepAlive = on;
+    if (on) this.#t.ref();
+    else this.#t.unref();
+  }
+}
+
+/** The real clock: `performance.now()` and Node's timers (any delay, past Node's 24.8-day limit too). */
 export const realClock: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms, unref) => {
+    if (ms > MAX_DELAY_MS) return new LongTimeout(fn, performance.now() + ms, unref === true);
     const t = setTimeout(fn, ms);
     if (unref === true) t.unref();
     return t;
   },
-  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  clearTimeout: (timer) => {
+    if (timer instanceof LongTimeout) timer.clear();
+    else clearTimeout(timer as ReturnType<typeof setTimeout>);
+  },
   setKeepAlive: (timer, keepAlive) => {
+    if (timer instanceof LongTimeout) {
+      timer.keepAlive(keepAlive);
+      return;
+    }
     const t = timer as ReturnType<typeof setTimeout>;
     if (keepAlive) t.ref();
     else t.unref();
