@@ -490,3 +490,62 @@ describe('remote refs', () => {
     }
   });
 });
+
+describe('frames too big for the bus', () => {
+  const BIG = 'x'.repeat(2_000_000);
+  type Big = { type: 'big'; reply: Reply<string> } | { type: 'die'; error: boolean } | { type: 'take'; data: string };
+
+  it('answers a call whose request or reply is over max_payload with an error at once, not a timeout', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const { a, b, close } = await pair(n.url, 'big-reply');
+    try {
+      const onB = b.system.spawn((m: Big) => {
+        if (m.type === 'big') m.reply(BIG);
+      });
+      await b.cluster.registry.register('big', onB);
+      await until(() => a.cluster.registry.whereis('big') !== undefined, 'the name on a');
+      const remote = a.cluster.registry.whereis('big') as unknown as Ref<Big>;
+      const reply = await remote.call({ type: 'big' }, { timeoutMs: 60_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.match(String(reply), /max_payload/);
+      const request = await remote.call({ type: 'take', data: BIG } as never, { timeoutMs: 60_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(request instanceof RangeError && /max_payload/.test(request.message), String(request));
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells remote monitors of an exit whose reason is over max_payload, of the same kind', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const { a, b, close } = await pair(n.url, 'big-reason');
+    try {
+      for (const error of [false, true]) {
+        const onB = b.system.spawn((m: Big, ctx: { stop(r: unknown): void }) => {
+          if (m.type === 'die') ctx.stop(m.error ? new Error(BIG) : { shutdown: BIG });
+        });
+        const name = `dies-${error}`;
+        await b.cluster.registry.register(name, onB);
+        await until(() => a.cluster.registry.whereis(name) !== undefined, 'the name on a');
+        const remote = a.cluster.registry.whereis(name) as unknown as Ref<Big>;
+        let down: unknown;
+        a.system.monitor(remote as Ref<never>, (r) => {
+          down = r;
+        });
+        await sleep(100); // the monitor is set up on b
+        remote.send({ type: 'die', error });
+        await until(() => down !== undefined, 'DOWN on a');
+        if (error) assert.ok(down instanceof Error && /too big for the bus/.test(down.message), String(down));
+        else assert.match(String((down as { shutdown: unknown }).shutdown), /too big for the bus/);
+      }
+    } finally {
+      await close();
+    }
+  });
+});

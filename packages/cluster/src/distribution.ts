@@ -37,6 +37,18 @@ import {
 import { Codec, type RefTable } from './codec.js';
 import { reasonFromWire, reasonToWire, type SignalReason, wireDescribed } from './reasons.js';
 
+/**
+ * A wire exit reason cut down to fit the bus, of the same kind: an error stays an error (its name
+ * and the start of its message), a shutdown a shutdown (with a description).
+ */
+function shrunk(part: unknown, why: string): unknown {
+  if (part === null || typeof part !== 'object') return part;
+  const w = part as { error?: unknown[] };
+  if (Array.isArray(w.error))
+    return { error: [String(w.error[0]), `${String(w.error[1]).slice(0, 1_000)} (${why})`, null] };
+  return { shutdown: why };
+}
+
 const CALL = 1;
 const LINK = 2;
 const UNLINK = 3;
@@ -444,6 +456,7 @@ export class Distribution implements RemoteActors, RefTable {
     let data: Uint8Array;
     try {
       data = this.#codec.encode([CALL, ref.id, request, ms], `${actor}.call(request)`);
+      this.#fits(data, `${actor}.call(request)`);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -537,10 +550,25 @@ export class Distribution implements RemoteActors, RefTable {
     let data: Uint8Array;
     try {
       data = this.#codec.encode(frame, what ?? 'reply');
+      this.#fits(data, what ?? 'reply');
     } catch (e) {
+      // The caller hears why (not a reply, nor a timeout later).
       data = this.#codec.encode([0, 'error', e instanceof Error ? e.message : String(e)], 'reply');
     }
     this.#publish(reply, data);
+  }
+
+  /**
+   * Throws a RangeError for a frame over the NATS server's max_payload (1 MB by default), which
+   * nats.js would refuse to publish: said to whoever sent it, never dropped in silence.
+   */
+  #fits(data: Uint8Array, what: string): void {
+    const max = this.nc.info?.max_payload;
+    if (max !== undefined && data.byteLength > max - 1024) {
+      throw new RangeError(
+        `${what}: ${data.byteLength} bytes encoded, over the NATS server's max_payload (${max} bytes, less 1 KiB for headers)`,
+      );
+    }
   }
 
   /** Publishes; after the connection closed (the cluster was left), nothing goes out and nothing throws. */
@@ -636,6 +664,15 @@ export class Distribution implements RemoteActors, RefTable {
     } catch {
       // A { shutdown: detail } whose detail is not data travels as its description.
       data = this.#codec.encode(frame.map(wireDescribed), 'an exit signal');
+    }
+    const max = this.nc.info?.max_payload;
+    if (max !== undefined && data.byteLength > max - 1024) {
+      // An exit reason too big for the bus (a huge detail or stack) travels as a short
+      // description, so links and monitors elsewhere still hear of the exit.
+      data = this.#codec.encode(
+        frame.map((part) => shrunk(part, `an exit reason of ${data.byteLength} bytes, too big for the bus`)),
+        'an exit signal',
+      );
     }
     this.#publish(p.subject, data);
   }
