@@ -6,7 +6,7 @@
  * cluster recovers by itself: the same rooms, ids and epoch, and DMs again.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { type ChatClient, type Frame, is, join } from '../chat/client.js';
 import { server, startAgain, startAgainEmpty, stopNats, withNats } from '../cluster/harness.js';
 import { type ChatProc, chatProcess, clusterName, formed } from './procs.js';
@@ -30,19 +30,39 @@ async function healthUntil(
   }
 }
 
+/** Sends `frame` until it is acknowledged (the cluster comes back by itself), for at most `ms`. */
+async function untilAcked(c: ChatClient, frame: Record<string, unknown>, ms = 10_000): Promise<Frame> {
+  const end = Date.now() + ms;
+  let answer: Frame;
+  do {
+    answer = await c.request(frame);
+    if (answer.type !== 'ack') await new Promise((r) => setTimeout(r, 50));
+  } while (answer.type !== 'ack' && Date.now() < end);
+  assert.equal(answer.type, 'ack', JSON.stringify(answer));
+  return answer;
+}
+
+/** Two chat processes on the file's NATS; alice (on a) and bob (on b) in room r, whose first message bob sent. */
+async function twoInRoom(t: TestContext) {
+  const nats = server(t);
+  if (nats === undefined) return undefined;
+  const name = clusterName();
+  const a = await chatProcess(t, nats.url, name, 'a');
+  const b = await chatProcess(t, nats.url, name, 'b');
+  await formed([a, b]);
+  const alice = await a.connect('alice');
+  const bob = await b.connect('bob');
+  const joined = await join(alice, 'r');
+  await join(bob, 'r');
+  assert.equal((await say(bob, 'r', 'one')).id, 1);
+  return { a, b, alice, bob, joined };
+}
+
 describe('chat cluster without NATS', () => {
   it('keeps its sockets, answers unavailable and 503 while NATS is down, and recovers by itself', async (t) => {
-    const nats = server(t);
-    if (nats === undefined) return;
-    const name = clusterName();
-    const a = await chatProcess(t, nats.url, name, 'a');
-    const b = await chatProcess(t, nats.url, name, 'b');
-    await formed([a, b]);
-    const alice = await a.connect('alice');
-    const bob = await b.connect('bob');
-    const joined = await join(alice, 'r');
-    await join(bob, 'r');
-    assert.equal((await say(bob, 'r', 'one')).id, 1);
+    const pair = await twoInRoom(t);
+    if (pair === undefined) return;
+    const { a, b, alice, bob, joined } = pair;
     assert.equal((await bob.request({ type: 'dm', to: 'alice', content: 'd1' })).type, 'ack');
 
     const port = await stopNats();
@@ -73,13 +93,7 @@ describe('chat cluster without NATS', () => {
     await startAgain(port);
     await healthUntil([a, b], (h) => h.status === 200 && h.body.nodes === 2, 'both to be back', 20_000);
     // The room works again by itself: the same epoch, ids after the last one.
-    let answer: Frame | undefined;
-    const end = Date.now() + 10_000;
-    do {
-      answer = await say(bob, 'r', 'two');
-      if (answer.type !== 'ack') await new Promise((r) => setTimeout(r, 50));
-    } while (answer.type !== 'ack' && Date.now() < end);
-    assert.equal(answer.type, 'ack', JSON.stringify(answer));
+    const answer = await untilAcked(bob, { type: 'message', room: 'r', content: 'two' });
     assert.equal(answer.id, 2);
     const two = await alice.next(
       (f) => f.type === 'message' && f.content === 'two',
@@ -88,29 +102,16 @@ describe('chat cluster without NATS', () => {
     assert.equal(two.id, 2);
     assert.equal(alice.received('joined').filter((f) => f.epoch !== joined.epoch).length, 0);
     // DMs too.
-    let dm: Frame | undefined;
-    do {
-      dm = await bob.request({ type: 'dm', to: 'alice', content: 'd2' });
-      if (dm.type !== 'ack') await new Promise((r) => setTimeout(r, 50));
-    } while (dm.type !== 'ack' && Date.now() < end);
-    assert.equal(dm.type, 'ack', JSON.stringify(dm));
+    await untilAcked(bob, { type: 'dm', to: 'alice', content: 'd2' });
     const d2 = await alice.next((f) => f.type === 'dm' && f.content === 'd2', 'the DM after NATS came back');
     assert.equal(d2.id, 2);
     await alice.next(is('dm', { content: 'd1' }), 'd1 earlier');
   });
 
   it('comes back by itself when NATS returns without its store: the rooms in new epochs, their members told', async (t) => {
-    const nats = server(t);
-    if (nats === undefined) return;
-    const name = clusterName();
-    const a = await chatProcess(t, nats.url, name, 'a');
-    const b = await chatProcess(t, nats.url, name, 'b');
-    await formed([a, b]);
-    const alice = await a.connect('alice');
-    const bob = await b.connect('bob');
-    const joined = await join(alice, 'r');
-    await join(bob, 'r');
-    assert.equal((await say(bob, 'r', 'one')).id, 1);
+    const pair = await twoInRoom(t);
+    if (pair === undefined) return;
+    const { a, b, alice, bob, joined } = pair;
 
     // The server comes back on its port with nothing of what it stored: no history stream, no
     // names bucket. The chat makes them again; what was stored is gone (PROTOCOL.md).
@@ -118,13 +119,7 @@ describe('chat cluster without NATS', () => {
     await healthUntil([a, b], (h) => h.status === 503, 'both to see NATS gone');
     await startAgainEmpty(port);
     await healthUntil([a, b], (h) => h.status === 200 && h.body.nodes === 2, 'both to be back', 20_000);
-    let answer: Frame | undefined;
-    const end = Date.now() + 10_000;
-    do {
-      answer = await say(bob, 'r', 'two');
-      if (answer.type !== 'ack') await new Promise((r) => setTimeout(r, 100));
-    } while (answer.type !== 'ack' && Date.now() < end);
-    assert.equal(answer.type, 'ack', JSON.stringify(answer));
+    const answer = await untilAcked(bob, { type: 'message', room: 'r', content: 'two' });
     // The room's history went with the store: a new epoch, which its members hear unprompted.
     const renewed = await alice.next(
       (f) => f.type === 'joined' && f.room === 'r' && f.epoch !== joined.epoch,
@@ -145,12 +140,7 @@ describe('chat cluster without NATS', () => {
     // New connections are welcomed; new rooms and DMs work.
     const carol = await a.connect('carol');
     assert.equal((await join(carol, 'new-room')).type, 'joined');
-    let dm: Frame | undefined;
-    do {
-      dm = await bob.request({ type: 'dm', to: 'carol', content: 'hi' });
-      if (dm.type !== 'ack') await new Promise((r) => setTimeout(r, 100));
-    } while (dm.type !== 'ack' && Date.now() < end + 10_000);
-    assert.equal(dm.type, 'ack', JSON.stringify(dm));
+    await untilAcked(bob, { type: 'dm', to: 'carol', content: 'hi' });
     await carol.next(is('dm', { content: 'hi' }), 'the DM');
   });
 });
