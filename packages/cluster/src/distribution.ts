@@ -563,12 +563,17 @@ export class Distribution implements RemoteActors, RefTable {
    * nats.js would refuse to publish: said to whoever sent it, never dropped in silence.
    */
   #fits(data: Uint8Array, what: string): void {
-    const max = this.nc.info?.max_payload;
-    if (max !== undefined && data.byteLength > max - 1024) {
+    if (this.#tooBig(data)) {
       throw new RangeError(
-        `${what}: ${data.byteLength} bytes encoded, over the NATS server's max_payload (${max} bytes, less 1 KiB for headers)`,
+        `${what}: ${data.byteLength} bytes encoded, over the NATS server's max_payload (${this.nc.info?.max_payload} bytes, less 1 KiB for headers)`,
       );
     }
+  }
+
+  /** Over the server's max_payload, less 1 KiB for the headers and subjects around it. */
+  #tooBig(data: Uint8Array): boolean {
+    const max = this.nc.info?.max_payload;
+    return max !== undefined && data.byteLength > max - 1024;
   }
 
   /** Publishes; after the connection closed (the cluster was left), nothing goes out and nothing throws. */
@@ -665,8 +670,7 @@ export class Distribution implements RemoteActors, RefTable {
       // A { shutdown: detail } whose detail is not data travels as its description.
       data = this.#codec.encode(frame.map(wireDescribed), 'an exit signal');
     }
-    const max = this.nc.info?.max_payload;
-    if (max !== undefined && data.byteLength > max - 1024) {
+    if (this.#tooBig(data)) {
       // An exit reason too big for the bus (a huge detail or stack) travels as a short
       // description, so links and monitors elsewhere still hear of the exit.
       data = this.#codec.encode(
