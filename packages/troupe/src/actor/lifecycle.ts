@@ -266,15 +266,10 @@ function rest(cell: Cell, reason: ExitReason, hook: SupervisedHook): void {
     if (mb !== undefined) for (let i = 0; i < mb.length; i++) queued.add(mb.peekAt(i));
     ext.calls.failWhere((c) => !queued.has(c.msg), new ExitError(cell.toString(), reason));
   }
-  if (ext.initWaiters !== undefined) {
-    // It ended during its init (an exit signal, say): whoever waits for its start (a supervisor's
-    // startChild, in the supervisor's own turn) hears that the start failed, as OTP's start_child
-    // does, instead of waiting for a start that will not come.
-    const waiters = ext.initWaiters;
-    ext.initWaiters = undefined;
-    const e = new InitError(cell.toString(), reason);
-    for (const w of waiters) w.reject(e);
-  }
+  // It may have ended during its init (an exit signal, say): whoever waits for its start (a
+  // supervisor's startChild, in the supervisor's own turn) hears that the start failed, as OTP's
+  // start_child does, instead of waiting for a start that will not come.
+  failStart(cell, ext, reason);
   const cleanup = runOnEnd(cell, reason);
   if (hook.whenEnded === 'notify') {
     if (cleanup === undefined) hook.ended(cell, reason, poison);
@@ -362,11 +357,7 @@ export function die(cell: Cell, reason: ExitReason): void {
   breakLinks(cell, reason);
   cell.hook?.died?.(cell, reason);
   fireMonitors(cell, reason);
-  if (ext.initWaiters !== undefined) {
-    const e = new InitError(cell.toString(), reason);
-    for (const w of ext.initWaiters) w.reject(e);
-    ext.initWaiters = undefined;
-  }
+  failStart(cell, ext, reason);
   if (ext.exitWaiters !== undefined) {
     const waiters = ext.exitWaiters;
     ext.exitWaiters = undefined;
@@ -396,6 +387,15 @@ function cancelTimers(ext: Ext): void {
   if (timers === undefined) return;
   ext.timers = undefined;
   for (const t of timers) t.cancel();
+}
+
+/** Whoever waits for the start of an incarnation that ended before it started hears an InitError. */
+function failStart(cell: Cell, ext: Ext, reason: ExitReason): void {
+  const waiters = ext.initWaiters;
+  if (waiters === undefined) return;
+  ext.initWaiters = undefined;
+  const e = new InitError(cell.toString(), reason);
+  for (const w of waiters) w.reject(e);
 }
 
 /** The incarnation's cleanup (a supervisor takes its children down with it); runs once. */
