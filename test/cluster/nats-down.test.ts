@@ -46,9 +46,13 @@ describe('when NATS is down', () => {
         a.cluster.registry.register('new', a.system.spawn(adder)),
         (err: unknown) => err instanceof RegistryUnavailableError,
       );
+      assert.equal(a.cluster.registry.available, false);
 
       await startAgain(port);
       await until(() => a.cluster.connected && b.cluster.connected, 'both to reconnect', 15_000);
+      // Available again (the bucket open on the new server, the lease current) means claims work at once.
+      await until(() => a.cluster.registry.available, "a's registry to be available", 15_000);
+      assert.deepEqual(await a.cluster.registry.register('first', a.system.spawn(adder)), { ok: true });
       await until(
         () => a.system.nodes().includes('b') && b.system.nodes().includes('a'),
         'both to see each other',

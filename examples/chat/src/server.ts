@@ -218,7 +218,9 @@ export async function startChat(
   );
   function health(): Health {
     if (cluster === undefined) return { ok: !draining, node: options.node, cluster: 'off', nodes: 1 };
-    const up = cluster.cluster.connected;
+    // Up when it can serve what needs the cluster: connected, and its registry usable (just after a
+    // reconnect, for a round trip or two, it is not yet).
+    const up = cluster.cluster.connected && cluster.cluster.registry.available;
     return {
       ok: !draining && up,
       node: cluster.node,

@@ -192,6 +192,7 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
       if (s.type === 'disconnect') dist.connected = false;
       else if (s.type === 'reconnect') {
         dist.connected = true;
+        m.beat();
         void registry.reconnected();
       }
     }

@@ -100,6 +100,8 @@ export class ClusterRegistry {
    */
   readonly #making = new Set<Promise<unknown>>();
   #closed = false;
+  /** Reconnects' opens of the bucket under way: until they are done, the bucket may be gone. */
+  #reopening = 0;
   #reconcile: ReturnType<typeof setInterval> | undefined;
   /** Claims whose actor exited or lost the name, for tests and metrics. */
   lost = 0;
@@ -217,6 +219,20 @@ export class ClusterRegistry {
     if (e === undefined || !e.ref.alive) return undefined;
     if (e.node === this.dist.node && !this.o.current()) return undefined;
     return e.ref;
+  }
+
+  /**
+   * Whether claims can be made now: NATS is connected, the bucket is open (after a reconnect, open
+   * again), and this node's lease on its names is current (its heartbeat came back recently).
+   * While it is false, `register` rejects with a `RegistryUnavailableError` and this node's own
+   * names look up as undefined. Just after a reconnect it is false for a round trip or two.
+   */
+  get available(): boolean {
+    return !this.#closed && this.#reopening === 0 && this.#kv !== undefined && this.#usable();
+  }
+
+  #usable(): boolean {
+    return this.dist.connected && this.o.current();
   }
 
   /**
@@ -352,8 +368,13 @@ export class ClusterRegistry {
 
   #kvOrThrow(): KV {
     if (this.#closed) throw new RegistryUnavailableError('cluster.registry: the cluster was left');
-    if (this.#kv === undefined || !this.dist.connected || !this.o.current()) {
+    if (this.#kv === undefined || !this.dist.connected) {
       throw new RegistryUnavailableError('cluster.registry: NATS is out of reach');
+    }
+    if (!this.o.current()) {
+      throw new RegistryUnavailableError(
+        "cluster.registry: this node's lease on its names is in doubt (its heartbeat has not come back lately)",
+      );
     }
     return this.#kv;
   }
@@ -400,7 +421,7 @@ export class ClusterRegistry {
     // Claim it again (the reconnect check does the same, if this node was cut off).
     if (rev === undefined) {
       const kv = this.#kv;
-      if (kv !== undefined && this.dist.connected && this.o.current()) void this.#recheck(kv, name, h);
+      if (kv !== undefined && this.#usable()) void this.#recheck(kv, name, h);
       return;
     }
     const holder = this.#cache.get(name)?.ref;
@@ -431,15 +452,20 @@ export class ClusterRegistry {
   async reconnected(): Promise<void> {
     if (this.#closed) return;
     // A server that just started may not serve JetStream yet: try again until it does.
-    for (let attempt = 0; ; attempt++) {
-      if (this.#closed || !this.dist.connected) return;
-      try {
-        this.#ready = this.#open();
-        await this.#ready;
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * (attempt + 1))).unref());
+    this.#reopening++;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (this.#closed || !this.dist.connected) return;
+        try {
+          this.#ready = this.#open();
+          await this.#ready;
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * (attempt + 1))).unref());
+        }
       }
+    } finally {
+      this.#reopening--;
     }
     const kv = this.#kv;
     if (kv === undefined) return;
@@ -487,7 +513,7 @@ export class ClusterRegistry {
 
   /** Entries of nodes that are gone, which no `nodedown` freed: freed after two `downAfterMs`. */
   #reconcileOrphans(): void {
-    if (this.#kv === undefined || !this.dist.connected || !this.o.current()) return;
+    if (this.#kv === undefined || !this.#usable()) return;
     const now = performance.now();
     for (const [name, e] of this.#cache) {
       const live = e.node === this.dist.node ? e.boot === this.dist.boot : this.dist.peer(e.node)?.boot === e.boot;
