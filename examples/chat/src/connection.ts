@@ -25,10 +25,8 @@ import {
   type Session,
   takeToken,
 } from './session.js';
+import { type MembersFrame, namesWithin } from './users.js';
 import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
-
-/** The most names a `who` answers with (PROTOCOL.md): a bounded answer to a tiny request. */
-export const WHO_LIMIT = 1_000;
 
 /** Clustered: frames a connection holds while it waits for its welcome; more are answered `unavailable`. */
 const EARLY_LIMIT = 256;
@@ -178,6 +176,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       return;
 
     case 'who': {
+      let room: Ref<OwnerMsg> | Ref<RoomMsg> | undefined;
       if (world.cluster !== undefined) {
         if (!world.cluster.cluster.connected) {
           sendFrame(
@@ -186,20 +185,31 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
           );
           return;
         }
-        // Users cluster-wide: the room's owner knows them. No owner: nobody is in the room.
-        const owner = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
-        if (owner !== undefined) {
-          // Watched until it answers: an owner that dies first makes it `unavailable`, not silence.
-          const token = ctx.monitor(owner as Ref<never>) as number;
-          session.waits ??= new Map();
-          session.waits.set(token, frame.ref);
-          owner.send({ type: 'who', conn: self, token, ...refOf(frame) });
-        } else sendFrame(socket, withRef({ type: 'members', room: frame.room, users: [] }, frame.ref));
+        // Users cluster-wide: the room's owner knows them.
+        room = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
+      } else {
+        room = world.rooms.whereis(frame.room);
+        if (room === undefined) {
+          // No room actor, for a moment, yet maybe members (its supervisor gave up on it, and the
+          // next message starts it again): the members registry says who they are.
+          const users = new Set<string>();
+          for (const m of world.members.lookup(frame.room).values()) users.add(m.session.user);
+          sendFrame(socket, withRef(membersAnswer(session, frame.room, [...users].sort()), frame.ref));
+          return;
+        }
+      }
+      // No owner: nobody is in the room.
+      if (room === undefined) {
+        sendFrame(socket, withRef(membersAnswer(session, frame.room, []), frame.ref));
         return;
       }
-      const users = new Set<string>();
-      for (const m of world.members.lookup(frame.room).values()) users.add(m.session.user);
-      sendFrame(socket, withRef(membersAnswer(session, frame.room, [...users].sort()), frame.ref));
+      // The room keeps its names in order, and sends those the answer budget pays for (a flood of
+      // `who` in a big room costs the names it gets, not a sort of the room each). Watched until it
+      // answers: a room that ends first makes it `unavailable`, not silence.
+      const token = ctx.monitor(room as Ref<never>) as number;
+      session.waits ??= new Map();
+      session.waits.set(token, frame.ref);
+      (room as Ref<RoomMsg>).send({ type: 'who', conn: self, token, budget: session.answerBudget, ...refOf(frame) });
       return;
     }
   }
@@ -210,25 +220,10 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
  * connection's answer budget pays for (which they spend), with `more` when some are left out
  * (PROTOCOL.md).
  */
-export function membersAnswer(
-  session: Session,
-  room: string,
-  sorted: readonly string[],
-): { type: 'members'; room: string; users: string[]; more?: true } {
-  let n = 0;
-  // The frame itself: its type, room, ref and more, and its WebSocket header.
-  let bytes = 64 + room.length;
-  const max = Math.min(sorted.length, WHO_LIMIT);
-  while (n < max) {
-    // A name costs its quotes and comma too.
-    const cost = (sorted[n] as string).length + 3;
-    if (bytes + cost > session.answerBudget) break;
-    bytes += cost;
-    n++;
-  }
+export function membersAnswer(session: Session, room: string, sorted: readonly string[]): MembersFrame {
+  const [frame, bytes] = namesWithin(room, sorted, session.answerBudget);
   session.answerBudget = Math.max(0, session.answerBudget - bytes);
-  const users = sorted.slice(0, n);
-  return n < sorted.length ? { type: 'members', room, users, more: true } : { type: 'members', room, users };
+  return frame;
 }
 
 /**
@@ -289,7 +284,10 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
         errorFrame(
           {
             code: 'unavailable',
-            reason: 'the room is moving to another process',
+            reason:
+              world.cluster === undefined
+                ? 'the room restarted before it answered'
+                : 'the room is moving to another process',
             ...(ref === undefined ? {} : { ref }),
           },
           RETRY_MS,

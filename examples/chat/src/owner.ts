@@ -16,11 +16,11 @@
  */
 import type { Behavior, Context, InfoMessage, MonitorRef, Ref, Timer } from 'troupe';
 import { Encoded } from './codec.js';
-import { WHO_LIMIT } from './connection.js';
 import { FencedError, type Origin, type Stored } from './durable.js';
-import type { ClientRef, ServerFrame, Since } from './protocol.js';
+import type { ClientRef, Since } from './protocol.js';
 import type { RelayMsg } from './relay.js';
 import { History, Origins } from './store.js';
+import { UserCounts, whoAnswer } from './users.js';
 import type { ConnMsg, World } from './world.js';
 
 export type OwnerMsg =
@@ -70,7 +70,13 @@ export type OwnerMsg =
       readonly seq: number;
     }
   /** Answered to `conn` with the `token` it gave (it watches this owner until then). */
-  | { readonly type: 'who'; readonly conn: Ref<ConnMsg>; readonly token: number; readonly ref?: ClientRef }
+  | {
+      readonly type: 'who';
+      readonly conn: Ref<ConnMsg>;
+      readonly token: number;
+      readonly budget: number;
+      readonly ref?: ClientRef;
+    }
   /** Lost the race for the room's name (or the process is draining): stop, once what is accepted is stored. */
   | { readonly type: 'retire' }
   /** The room's name is this owner's now (the relay that started it claimed it): load, then answer. */
@@ -140,7 +146,7 @@ interface OwnerState {
   retiring: boolean;
   readonly relays: Map<Ref<RelayMsg>, Attached>;
   /** User -> how many relays hold it: the room's users cluster-wide are the keys. */
-  readonly users: Map<string, number>;
+  readonly users: UserCounts;
   readonly joins: Set<string>;
   readonly leaves: Set<string>;
   presenceTimer: Timer | undefined;
@@ -160,19 +166,11 @@ function presence(s: OwnerState, ctx: Context<OwnerMsg>, user: string, joined: b
 }
 
 function userIn(s: OwnerState, user: string): boolean {
-  const n = s.users.get(user) ?? 0;
-  s.users.set(user, n + 1);
-  return n === 0;
+  return s.users.add(user);
 }
 
 function userOut(s: OwnerState, user: string): boolean {
-  const n = (s.users.get(user) ?? 1) - 1;
-  if (n > 0) {
-    s.users.set(user, n);
-    return false;
-  }
-  s.users.delete(user);
-  return true;
+  return s.users.remove(user);
 }
 
 /** A relay goes: its users leave unless another relay holds them; the room idles when none is left. */
@@ -261,7 +259,7 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
       dieAfterStore: false,
       retiring: false,
       relays: new Map(),
-      users: new Map(),
+      users: new UserCounts(),
       joins: new Set(),
       leaves: new Set(),
       presenceTimer: undefined,
@@ -498,20 +496,9 @@ export const owner: Behavior<OwnerMsg, OwnerState, OwnerArgs> = {
         return s;
       }
 
-      case 'who': {
-        // The first WHO_LIMIT names; the asking connection cuts them to its answer budget.
-        const sorted = [...s.users.keys()].sort();
-        const frame: ServerFrame =
-          sorted.length > WHO_LIMIT
-            ? { type: 'members', room: s.name, users: sorted.slice(0, WHO_LIMIT), more: true }
-            : { type: 'members', room: s.name, users: sorted };
-        msg.conn.send({
-          type: 'frame',
-          frame: msg.ref === undefined ? frame : { ...frame, ref: msg.ref },
-          token: msg.token,
-        });
+      case 'who':
+        whoAnswer(s.name, s.users, msg);
         return s;
-      }
 
       case 'presence.flush': {
         s.presenceTimer = undefined;

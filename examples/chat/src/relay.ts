@@ -24,6 +24,7 @@ import { type ClientRef, errorFrame, type ServerFrame, withRef } from './protoco
 import { deliver, notMember, passLeaveOn, type RoomMsg, unwatch, type WatchedMembers, watch } from './room.js';
 import type { Session } from './session.js';
 import { type RelayStore, writeReplay } from './store.js';
+import { UserCounts } from './users.js';
 import { type ConnMsg, ensureRoom, type Member, OWNER_SUP, ROOMS_FULL, roomsFullError, type World } from './world.js';
 
 /** What a relay accepts: a room's requests from local connections, and what its owner sends. */
@@ -723,6 +724,18 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
     case 'presence.flush':
       return s;
 
+    case 'who':
+      // Connections ask the owner (it counts the room's users cluster-wide); one that asks here is
+      // passed on, or, with no owner yet, told nobody is known to be in the room.
+      if (s.owner !== undefined) s.owner.send(msg);
+      else
+        msg.conn.send({
+          type: 'frame',
+          frame: withRef({ type: 'members', room: s.name, users: [] }, msg.ref),
+          token: msg.token,
+        });
+      return s;
+
     case 'member.exit': {
       // A member connection ended for good (the members registry's onExit); one not counted
       // here left before it ended, or this relay started after its end.
@@ -753,7 +766,7 @@ export const relay: Behavior<RelayMsg, RelayState, RelayArgs> = {
       resolving: false,
       held: kept.held,
       watched: new Map(),
-      perUser: new Map(),
+      perUser: new UserCounts(),
       pending: kept.pending,
       inflight: kept.inflight,
       gapped: kept.gapped,

@@ -12,6 +12,7 @@ import { Encoded, sendFrame } from './codec.js';
 import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
+import { type UserCounts, whoAnswer } from './users.js';
 import {
   type ConnMsg,
   closeIfOverHard,
@@ -41,6 +42,14 @@ export type RoomMsg =
       readonly conn: Ref<ConnMsg>;
       readonly socket: SocketHandle<Session>;
       readonly content: string;
+      readonly ref?: ClientRef;
+    }
+  /** `who`: the names within `budget` bytes (the asker's answer budget) go back as a `frame` with `token`. */
+  | {
+      readonly type: 'who';
+      readonly conn: Ref<ConnMsg>;
+      readonly token: number;
+      readonly budget: number;
       readonly ref?: ClientRef;
     }
   /** A member connection ended for good (the members registry's onExit): its entry is gone. */
@@ -83,7 +92,7 @@ export interface LocalMembers {
   readonly name: string;
   readonly world: World;
   /** Connections per user, for `members` (distinct users) and presence. */
-  readonly perUser: Map<string, number>;
+  readonly perUser: UserCounts;
   /** Members whose room messages are being dropped until they resume. */
   readonly gapped: Set<Ref<ConnMsg>>;
 }
@@ -99,9 +108,7 @@ export interface WatchedMembers extends LocalMembers {
  */
 export function watch(s: WatchedMembers, conn: Ref<ConnMsg>, m: Member): boolean {
   s.watched.set(conn, m);
-  const n = (s.perUser.get(m.session.user) ?? 0) + 1;
-  s.perUser.set(m.session.user, n);
-  return n === 1;
+  return s.perUser.add(m.session.user);
 }
 
 /**
@@ -122,13 +129,7 @@ export function unwatch(s: WatchedMembers, conn: Ref<ConnMsg>): string | undefin
   if (w === undefined) return undefined;
   s.watched.delete(conn);
   s.gapped.delete(conn);
-  const n = (s.perUser.get(w.session.user) ?? 1) - 1;
-  if (n > 0) {
-    s.perUser.set(w.session.user, n);
-    return undefined;
-  }
-  s.perUser.delete(w.session.user);
-  return w.session.user;
+  return s.perUser.remove(w.session.user) ? w.session.user : undefined;
 }
 
 /**
@@ -142,9 +143,7 @@ function isMember(s: RoomState, self: Ref<RoomMsg>, conn: Ref<ConnMsg>): boolean
 
 /** Counts a new member's user in; true if it is the user's first connection here. */
 function countIn(s: RoomState, user: string): boolean {
-  const n = (s.perUser.get(user) ?? 0) + 1;
-  s.perUser.set(user, n);
-  return n === 1;
+  return s.perUser.add(user);
 }
 
 /**
@@ -157,11 +156,7 @@ function recount(s: RoomState, user: string): boolean {
   const members = s.world.members.lookup(s.name);
   let n = 0;
   for (const conn of s.world.users.lookup(user).keys()) if (members.has(conn)) n++;
-  if (n > 0) {
-    s.perUser.set(user, n);
-    return false;
-  }
-  return s.perUser.delete(user);
+  return s.perUser.set(user, n);
 }
 
 function presence(s: RoomState, ctx: Context<RoomMsg>, user: string, joined: boolean): void {
@@ -361,6 +356,10 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         if (msg.ref !== undefined) sendFrame(msg.socket, { type: 'ack', ref: msg.ref, id });
         return s;
       }
+
+      case 'who':
+        whoAnswer(s.name, s.perUser, msg);
+        return s;
 
       case 'member.exit': {
         // Its entry is gone already. Counted here or not (it left before it ended, or this room

@@ -12,6 +12,7 @@ import type { OwnerMsg } from './owner.js';
 import type { ClientRef, Since } from './protocol.js';
 import type { Held, InFlight } from './relay.js';
 import type { Session } from './session.js';
+import { UserCounts } from './users.js';
 import type { ConnMsg } from './world.js';
 
 /** This process's run, in every epoch it makes: two runs never share an epoch. */
@@ -288,7 +289,7 @@ export class RoomStore extends History {
    * The users present (with their connection counts) as the room last knew them: a restarted room
    * compares them with the registry, so a member who left while it was down still gets its leave.
    */
-  readonly present = new Map<string, number>();
+  readonly present = new UserCounts();
   /** Members whose room messages are dropped until they resume: still so after a restart. */
   readonly gapped = new Set<unknown>();
 }
