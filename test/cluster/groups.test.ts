@@ -97,6 +97,37 @@ describe('process groups', () => {
     }
   });
 
+  it('refuses a publish too big for the bus with a RangeError, and nobody gets it, local members included', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = await node(n.url, 'a', 'pg-big');
+    const b = await node(n.url, 'b', 'pg-big');
+    try {
+      await until(() => a.system.nodes().includes('b') && b.system.nodes().includes('a'), 'a and b');
+      const got: string[] = [];
+      a.cluster.groups.join(
+        'g',
+        a.system.spawn((m: string) => void got.push(`a:${m.length}`)),
+      );
+      b.cluster.groups.join(
+        'g',
+        b.system.spawn((m: string) => void got.push(`b:${m.length}`)),
+      );
+      await until(() => a.cluster.groups.members('g').length === 2, 'a to see both members');
+      assert.throws(
+        () => a.cluster.groups.publish('g', 'x'.repeat(2_000_000)),
+        (e: unknown) => e instanceof RangeError && /max_payload/.test(e.message),
+      );
+      // A small one after it reaches both: the first went to nobody.
+      assert.equal(a.cluster.groups.publish('g', 'small'), 2);
+      await until(() => got.length === 2, 'the small publish to arrive');
+      assert.deepEqual(got.sort(), ['a:5', 'b:5']);
+    } finally {
+      await a.cluster.leave();
+      await b.cluster.leave();
+    }
+  });
+
   it('drops the members of a node killed with SIGKILL once it is declared down', async (t) => {
     const n = server(t);
     if (n === undefined) return;

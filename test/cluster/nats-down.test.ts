@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RegistryUnavailableError } from '@troupe/cluster';
 import { type DeadLetter, ExitError, type Ref, type Reply } from 'troupe';
-import { pair, server, startAgain, stopNats, until, withNats } from './harness.js';
+import { node, pair, server, startAgain, stopNats, until, withNats } from './harness.js';
 
 withNats();
 
@@ -68,6 +68,53 @@ describe('when NATS is down', () => {
       assert.deepEqual(await a.cluster.registry.register('new', a.system.spawn(adder)), { ok: true });
     } finally {
       await close();
+    }
+  });
+
+  it('brings group changes made while NATS was away to the other nodes once it is back', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    // No nodedown in the outage (and so no snapshot): only the reconnect can tell the others.
+    const slow = { heartbeatMs: 200, downAfterMs: 20_000 };
+    const a = await node(n.url, 'a', 'down-pg', slow);
+    const b = await node(n.url, 'b', 'down-pg', slow);
+    try {
+      await until(() => a.system.nodes().includes('b') && b.system.nodes().includes('a'), 'a and b');
+      const doomed = b.system.spawn((_m: unknown) => {});
+      b.cluster.groups.join('g', doomed);
+      const stays = a.system.spawn((_m: unknown) => {});
+      a.cluster.groups.join('g', stays);
+      await until(() => a.cluster.groups.members('g').length === 2, 'a to see both members');
+      await until(() => b.cluster.groups.members('g').length === 2, 'b to see both members');
+
+      const port = await stopNats();
+      await until(() => !a.cluster.connected && !b.cluster.connected, 'both to notice');
+      // Changes on both sides while nobody hears them.
+      b.system.kill(doomed);
+      const joiner = b.system.spawn((_m: unknown) => {});
+      b.cluster.groups.join('h', joiner);
+      a.cluster.groups.leave('g', stays);
+      a.cluster.groups.join('k', stays);
+
+      await startAgain(port);
+      await until(() => a.cluster.connected && b.cluster.connected, 'both to reconnect', 15_000);
+      await until(
+        () =>
+          a.cluster.groups.members('g').length === 0 &&
+          a.cluster.groups.members('h').length === 1 &&
+          b.cluster.groups.members('g').length === 0 &&
+          b.cluster.groups.members('k').length === 1,
+        'the changes of the outage on both nodes',
+        15_000,
+      );
+      assert.deepEqual(a.system.nodes(), ['b'], 'no nodedown meanwhile: the reconnect told them');
+      assert.equal(a.cluster.groups.members('h')[0]?.id, joiner.id);
+      assert.deepEqual(b.cluster.groups.groups(), ['h', 'k']);
+    } finally {
+      await a.cluster.leave();
+      await b.cluster.leave();
+      await a.system.shutdown();
+      await b.system.shutdown();
     }
   });
 });

@@ -456,7 +456,7 @@ export class Distribution implements RemoteActors, RefTable {
     let data: Uint8Array;
     try {
       data = this.#codec.encode([CALL, ref.id, request, ms], `${actor}.call(request)`);
-      this.#fits(data, `${actor}.call(request)`);
+      this.fits(data, `${actor}.call(request)`);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -550,7 +550,7 @@ export class Distribution implements RemoteActors, RefTable {
     let data: Uint8Array;
     try {
       data = this.#codec.encode(frame, what ?? 'reply');
-      this.#fits(data, what ?? 'reply');
+      this.fits(data, what ?? 'reply');
     } catch (e) {
       // The caller hears why (not a reply, nor a timeout later).
       data = this.#codec.encode([0, 'error', e instanceof Error ? e.message : String(e)], 'reply');
@@ -562,7 +562,8 @@ export class Distribution implements RemoteActors, RefTable {
    * Throws a RangeError for a frame over the NATS server's max_payload (1 MB by default), which
    * nats.js would refuse to publish: said to whoever sent it, never dropped in silence.
    */
-  #fits(data: Uint8Array, what: string): void {
+  /** @internal Throws a RangeError if `data` is too big for the NATS server's max_payload. */
+  fits(data: Uint8Array, what: string): void {
     if (this.#tooBig(data)) {
       throw new RangeError(
         `${what}: ${data.byteLength} bytes encoded, over the NATS server's max_payload (${this.nc.info?.max_payload} bytes, less 1 KiB for headers)`,

@@ -8,7 +8,10 @@
  * `<cluster>.pg`, each numbered in one sequence per node run; a node that comes up is sent every
  * other node's whole membership as a snapshot at that sequence. A receiver applies a change only if
  * it is the next of that node's sequence; one older than its snapshot is already in it, and a gap
- * asks for a fresh snapshot. A node that goes down takes its members with it.
+ * asks for a fresh snapshot. A node that goes down takes its members with it. Changes made while a
+ * node's NATS connection was down went nowhere (and changes of others it may have missed): when it
+ * is back it says where its sequence is and asks the others for theirs, and whoever is behind asks
+ * for a snapshot.
  */
 import { type ActorSystem, Key, type Ref } from 'troupe';
 import { type Distribution, FIRST_EXTRA_KIND, type Peer, type RemoteRef } from './distribution.js';
@@ -18,6 +21,8 @@ const LEAVE = FIRST_EXTRA_KIND + 1;
 const SNAPSHOT = FIRST_EXTRA_KIND + 2;
 const WANT_SNAPSHOT = FIRST_EXTRA_KIND + 3;
 const PUBLISH = FIRST_EXTRA_KIND + 4;
+/** `[SEQ, node, boot, seq, ask]`: where a node's sequence is (after a reconnect); `ask`: and say where yours is. */
+const SEQ = FIRST_EXTRA_KIND + 5;
 
 /** A group name: a string, or a typed `key<M>('name')` whose members accept `M`. */
 export type GroupName<M = never> = string | Key<M>;
@@ -172,8 +177,9 @@ export class ProcessGroups {
   /**
    * Sends `msg` to every member of `group`: local members directly, and one message to each other
    * node with members, which delivers it to its own. Returns how many nodes it went to, this one
-   * included if it has members. A message that cannot travel throws a `TypeError`, before anything
-   * is sent.
+   * included if it has members. A message that cannot travel throws a `TypeError`, and one too big
+   * for the NATS server's `max_payload` a `RangeError`, before anything is sent (local members
+   * get nothing either).
    * @example cluster.groups.publish(ROOM, { type: 'say', text: 'hi' });
    */
   publish<M>(group: Key<M>, msg: M): number;
@@ -184,10 +190,10 @@ export class ProcessGroups {
     for (const [p, r] of this.#remote) if (r.groups.has(g) && p.up) targets.push(p);
     let nodes = 0;
     if (targets.length > 0 && this.dist.connected) {
-      const data = this.dist.encode(
-        [PUBLISH, this.dist.node, this.dist.boot, g, msg],
-        `cluster.groups.publish('${g}', msg)`,
-      );
+      const what = `cluster.groups.publish('${g}', msg)`;
+      const data = this.dist.encode([PUBLISH, this.dist.node, this.dist.boot, g, msg], what);
+      // Too big for the bus: nobody gets it, rather than the local members alone.
+      this.dist.fits(data, what);
       for (const p of targets) this.dist.publishTo(p, data);
       nodes += targets.length;
     }
@@ -230,6 +236,14 @@ export class ProcessGroups {
     this.dist.control(p, [WANT_SNAPSHOT, this.dist.node, this.dist.boot]);
   }
 
+  /**
+   * @internal The NATS connection is back: the others hear where this node's sequence is (changes
+   * made meanwhile went nowhere) and say where theirs are (this node may have missed some).
+   */
+  reconnected(): void {
+    this.#broadcast([SEQ, this.dist.node, this.dist.boot, this.#seq, 1]);
+  }
+
   #sendSnapshot(p: Peer): void {
     const groups: Array<[string, number[]]> = [];
     for (const [g, refs] of this.#local) groups.push([g, refs.map((r) => r.id)]);
@@ -253,6 +267,16 @@ export class ProcessGroups {
       this.#remote.set(p, r);
     }
     const seq = f[3] as number;
+    if (kind === SEQ) {
+      if (f[4] === 1) this.dist.control(p, [SEQ, this.dist.node, this.dist.boot, this.#seq, 0]);
+      // Behind (or never given a snapshot): a fresh one, asked for once.
+      if ((r.seq < 0 || seq > r.seq) && !r.asked) {
+        r.seq = -1;
+        r.asked = true;
+        this.dist.control(p, [WANT_SNAPSHOT, this.dist.node, this.dist.boot]);
+      }
+      return;
+    }
     if (kind === SNAPSHOT) {
       r.groups.clear();
       for (const [g, ids] of f[4] as Array<[string, number[]]>) {

@@ -193,6 +193,7 @@ export async function joinCluster(system: ActorSystem, options: ClusterOptions):
       else if (s.type === 'reconnect') {
         dist.connected = true;
         m.beat();
+        groups.reconnected();
         void registry.reconnected();
       }
     }
