@@ -292,6 +292,28 @@ describe('cluster registry', () => {
   });
 });
 
+describe('a node restarted under the same name', () => {
+  it('registers at once a name its killed earlier run held, which nobody had freed yet', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const cl = 'restart-same-name';
+    const old = childNode(n.url, 'b', cl, 'victim');
+    await until(() => old.lines.includes('ready'), 'the first run registered its names', 20_000);
+    // SIGKILL: no goodbye, and no other node to declare it down and free its names.
+    old.kill();
+    await new Promise((r) => old.child.once('exit', r));
+    const b = await node(n.url, 'b', cl);
+    try {
+      const victim = b.system.spawn((_m: unknown) => {});
+      assert.deepEqual(await b.cluster.registry.register('victim', victim), { ok: true });
+      assert.equal(b.cluster.registry.whereis('victim'), victim);
+    } finally {
+      await b.cluster.leave();
+      await b.system.shutdown();
+    }
+  });
+});
+
 describe('a node that leaves', () => {
   it("a node's leave() leaves the other nodes' registry entries alone", async (t) => {
     const n = server(t);

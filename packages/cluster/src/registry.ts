@@ -328,13 +328,27 @@ export class ClusterRegistry {
     try {
       await this.#ready?.catch(() => {});
       const kv = this.#kvOrThrow();
-      let rev: number;
-      try {
-        rev = await kv.create(kvKey(name), this.dist.encode({ ref } satisfies EntryValue, 'a registry entry'));
-      } catch (e) {
-        const holder = await this.#holder(kv, name);
-        if (holder !== undefined) return { ok: false, reason: 'taken', ref: holder };
-        throw new RegistryUnavailableError(`cluster.registry: claiming '${name}' failed: ${String(e)}`, { cause: e });
+      const value = this.dist.encode({ ref } satisfies EntryValue, 'a registry entry');
+      let rev: number | undefined;
+      for (let attempt = 0; rev === undefined; attempt++) {
+        try {
+          rev = await kv.create(kvKey(name), value);
+        } catch (e) {
+          const holder = await this.#holder(kv, name);
+          // Only this node writes entries that name its actors: one whose actor is not alive is an
+          // earlier run's (this node restarted under its name before anyone declared that run
+          // down) or an exited actor's whose release has not landed. Freed (fenced by its
+          // revision), and claimed again.
+          const stale = holder !== undefined && holder.ref.node === this.dist.node && !holder.ref.alive;
+          if (attempt === 0 && (holder === undefined || stale)) {
+            if (stale) await this.#release(name, holder.rev);
+            continue;
+          }
+          if (holder !== undefined) return { ok: false, reason: 'taken', ref: holder.ref };
+          throw new RegistryUnavailableError(`cluster.registry: claiming '${name}' failed: ${String(e)}`, {
+            cause: e,
+          });
+        }
       }
       if (!ref.alive) {
         await this.#release(name, rev);
@@ -356,11 +370,11 @@ export class ClusterRegistry {
     }
   }
 
-  async #holder(kv: KV, name: string): Promise<Ref<never> | undefined> {
+  async #holder(kv: KV, name: string): Promise<{ ref: Ref<never>; rev: number } | undefined> {
     try {
       const e = await kv.get(kvKey(name));
       if (e === null || e.operation !== 'PUT') return undefined;
-      return (this.dist.decodeValue(e.value) as EntryValue).ref;
+      return { ref: (this.dist.decodeValue(e.value) as EntryValue).ref, rev: e.revision };
     } catch {
       return undefined;
     }
@@ -500,7 +514,7 @@ export class ClusterRegistry {
       h.rev = await kv.create(kvKey(name), this.dist.encode({ ref: h.ref } satisfies EntryValue, 'a registry entry'));
       return true;
     } catch {
-      const holder = await this.#holder(kv, name);
+      const holder = (await this.#holder(kv, name))?.ref;
       // Not taken, and the create failed; or our own claim made meanwhile by the other path: look again.
       if (holder === undefined || holder === h.ref) return false;
       if (this.#held.get(name) === h) {
