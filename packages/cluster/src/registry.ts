@@ -100,8 +100,14 @@ export class ClusterRegistry {
    */
   readonly #making = new Set<Promise<unknown>>();
   #closed = false;
-  /** Reconnects' opens of the bucket under way: until they are done, the bucket may be gone. */
-  #reopening = 0;
+  /**
+   * From a reconnect until the bucket is open again and every lease this node holds has been
+   * checked against it: the bucket may be gone, and a name this node held may have been freed and
+   * taken meanwhile, so its own names are not answered for. `#reconnects` counts the checks begun,
+   * so that only the newest one ends the doubt.
+   */
+  #inDoubt = false;
+  #reconnects = 0;
   #reconcile: ReturnType<typeof setInterval> | undefined;
   /** Claims whose actor exited or lost the name, for tests and metrics. */
   lost = 0;
@@ -139,7 +145,14 @@ export class ClusterRegistry {
     const kv = await new Kvm(this.nc).create(this.o.bucket, { history: 1, storage: 'memory' as never });
     if (this.#closed) return;
     this.#kv = kv;
-    const empty = (await kv.status()).values === 0;
+    // Where the bucket is now: the watch has caught up once it delivered this revision or a later
+    // one (it delivers every name's last entry, and this one is some name's last or was replaced
+    // by a later one). Not only the watch's `delta`: on nats-server 2.9 a watch made just after a
+    // name changed can count one more pending than it delivers (its delta never reaches 0, and the
+    // open waited for the next change of any name; seen after a reconnect).
+    const state = (await kv.status()).streamInfo.state;
+    const empty = state.messages === 0;
+    const last = state.last_seq;
     this.#watch?.stop();
     // Checked again here, synchronously before the watch starts: `close` waits only for watches it
     // can see, so none may start once it has begun.
@@ -170,7 +183,7 @@ export class ClusterRegistry {
     void (async () => {
       for await (const e of watch) {
         this.#apply(e.key, e.operation, e.value, e.revision);
-        if (e.delta === 0) caughtUp();
+        if (e.delta === 0 || e.revision >= last) caughtUp();
       }
     })()
       .catch(() => {
@@ -208,8 +221,9 @@ export class ClusterRegistry {
 
   /**
    * The live actor registered under `name` anywhere in the cluster, or undefined; from the local
-   * cache, so it costs no round trip. While this node cannot reach NATS, its own names answer
-   * undefined (its lease on them is in doubt).
+   * cache, so it costs no round trip. While this node cannot reach NATS, and after a reconnect
+   * until its leases were checked again, its own names answer undefined (its lease on them is in
+   * doubt).
    * @example cluster.registry.whereis(LEADER)?.send({ type: 'hello' });
    */
   whereis<M>(name: Key<M>): Ref<M> | undefined;
@@ -217,18 +231,19 @@ export class ClusterRegistry {
   whereis(name: ClusterName<unknown>): Ref<never> | undefined {
     const e = this.#cache.get(nameOf(name, 'cluster.registry.whereis(name)'));
     if (e === undefined || !e.ref.alive) return undefined;
-    if (e.node === this.dist.node && !this.o.current()) return undefined;
+    if (e.node === this.dist.node && (this.#inDoubt || !this.o.current())) return undefined;
     return e.ref;
   }
 
   /**
    * Whether claims can be made now: NATS is connected, the bucket is open (after a reconnect, open
    * again), and this node's lease on its names is current (its heartbeat came back recently).
-   * While it is false, `register` rejects with a `RegistryUnavailableError` and this node's own
-   * names look up as undefined. Just after a reconnect it is false for a round trip or two.
+   * While it is false, `register` may reject with a `RegistryUnavailableError` and this node's own
+   * names look up as undefined. After a reconnect it is false until the bucket is open again and
+   * each name this node holds was checked against it (a round trip or two).
    */
   get available(): boolean {
-    return !this.#closed && this.#reopening === 0 && this.#kv !== undefined && this.#usable();
+    return !this.#closed && !this.#inDoubt && this.#kv !== undefined && this.#usable();
   }
 
   #usable(): boolean {
@@ -465,27 +480,25 @@ export class ClusterRegistry {
    */
   async reconnected(): Promise<void> {
     if (this.#closed) return;
+    const run = ++this.#reconnects;
+    this.#inDoubt = true;
     // A server that just started may not serve JetStream yet: try again until it does.
-    this.#reopening++;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        if (this.#closed || !this.dist.connected) return;
-        try {
-          this.#ready = this.#open();
-          await this.#ready;
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * (attempt + 1))).unref());
-        }
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed || !this.dist.connected) return;
+      try {
+        this.#ready = this.#open();
+        await this.#ready;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * (attempt + 1))).unref());
       }
-    } finally {
-      this.#reopening--;
     }
     const kv = this.#kv;
     if (kv === undefined) return;
     let unsure = false;
     for (const [name, h] of [...this.#held]) if (!(await this.#recheck(kv, name, h))) unsure = true;
     if (unsure) setTimeout(() => void this.reconnected(), 500).unref();
+    else if (run === this.#reconnects) this.#inDoubt = false;
   }
 
   /**
