@@ -156,6 +156,38 @@ describe('ctx.setReceiveTimeout', () => {
     await system.shutdown();
   });
 
+  it('counts the time an async handler runs as busy: the idle period starts when it settles', async () => {
+    const clock = new SimulatedClock();
+    const system = new ActorSystem({ clock, logger: silentLogger });
+    const got: Array<[string, number]> = [];
+    let release: () => void = () => {};
+    const ref = system.spawn<'arm' | 'slow' | 'idle'>(async (m, ctx) => {
+      got.push([m, clock.now()]);
+      if (m === 'arm') ctx.setReceiveTimeout(1_000, 'idle');
+      if (m === 'slow') await new Promise<void>((r) => (release = r));
+    });
+    ref.send('arm');
+    await settle(system);
+    ref.send('slow');
+    await settle(system);
+    clock.advance(2_500); // the handler is still awaiting its promise
+    await settle(system);
+    assert.deepEqual(
+      got.map(([m]) => m),
+      ['arm', 'slow'],
+      'no idle while the handler runs',
+    );
+    release();
+    await settle(system);
+    clock.advance(999);
+    await settle(system);
+    assert.equal(got.length, 2, 'not idle 999 ms after it settled');
+    clock.advance(1);
+    await settle(system);
+    assert.deepEqual(got.at(-1), ['idle', clock.now()], 'idle a whole period after it settled');
+    await system.shutdown();
+  });
+
   it('is dropped by a restart in place', async () => {
     const clock = new SimulatedClock();
     const system = new ActorSystem({ clock, logger: silentLogger });

@@ -417,6 +417,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
       () => {
         if (incarnationOf(this) !== incarnation) return;
         this.flags &= ~F_AWAIT;
+        if ((this.flags & F_IDLE_TIMEOUT) !== 0) tookMessage(this);
         initSucceeded(this);
         this.wake();
       },
@@ -457,6 +458,7 @@ export class Cell extends Ref<unknown> implements Mailbox, Context<unknown>, Hos
     const f = this.flags & ~F_AWAIT;
     this.flags = f;
     if ((f & NO_TURNS) !== 0) return;
+    if ((f & F_IDLE_TIMEOUT) !== 0) tookMessage(this);
     if ((f & F_SIGNALS) !== 0 || hasMail(this)) this.wake();
   }
 

@@ -148,7 +148,8 @@ export interface Context<M> extends Spawner {
   /**
    * Sends the actor `msg` after `ms` (finite, > 0) without a message, and again after every further
    * idle `ms` (GenServer's timeout; Akka's `setReceiveTimeout`). Every message it takes counts as
-   * activity; setting it again replaces it. A restart drops it: set it in `init`.
+   * activity, and so does the time an async handler runs (the idle period starts when it settles);
+   * setting it again replaces it. A restart drops it: set it in `init`.
    * @example
    * init(ctx) {
    *   ctx.setReceiveTimeout(60_000, { type: 'idle' }); // then: case 'idle': ctx.stop();

@@ -1,7 +1,8 @@
 /**
  * The receive timeout (GenServer's `timeout`, Akka's `setReceiveTimeout`): after `ms` without a
  * message, the actor is sent `msg`, and again after every further idle `ms`, until it is cancelled.
- * Every message taken counts as activity. The timer is armed once and, when it fires early because
+ * Every message taken counts as activity, and so does the time an async handler runs (the idle
+ * period starts when it settles). The timer is armed once and, when it fires early because
  * mail came meanwhile, armed again for the rest of the period, so a busy actor pays one clock read
  * per message, not a timer. It belongs to the incarnation: a restart drops it (set it again in
  * `init`).
@@ -11,6 +12,7 @@ import type { Cell } from './cell.js';
 import * as flags from './flags.js';
 
 const F_IDLE_TIMEOUT = flags.F_IDLE_TIMEOUT;
+const F_AWAIT = flags.F_AWAIT;
 
 /** @internal An actor's receive timeout. */
 export interface ReceiveTimeout {
@@ -44,7 +46,7 @@ export function cancelReceiveTimeout(cell: Cell): boolean {
   return true;
 }
 
-/** @internal The actor took a message: it is not idle. */
+/** @internal The actor took a message, or its async handler settled: it is not idle. */
 export function tookMessage(cell: Cell): void {
   const rt = cell.ext?.receiveTimeout;
   if (rt !== undefined) rt.last = cell.runtime.clock.now();
@@ -56,6 +58,12 @@ function arm(cell: Cell, rt: ReceiveTimeout, ms: number): Timer {
     ms,
     () => {
       if (cell.ext?.receiveTimeout !== rt) return;
+      // Inside an async handler (or init) that has not settled: busy, not idle. Its end starts the
+      // idle period (`tookMessage`), as a GenServer's timeout starts when its callback returns.
+      if ((cell.flags & F_AWAIT) !== 0) {
+        rt.timer = arm(cell, rt, rt.ms);
+        return;
+      }
       const idle = cell.runtime.clock.now() - rt.last;
       if (idle >= rt.ms) {
         // Idle for a whole period: the message goes out, and the next period starts from it.
