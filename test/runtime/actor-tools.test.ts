@@ -304,6 +304,48 @@ describe('ctx.stash', () => {
     await system.shutdown();
   });
 
+  it('gives a stashed DOWN or EXIT back to info, not receive, once unstashed', async () => {
+    const system = new ActorSystem({ logger: silentLogger });
+    const seen: string[] = [];
+    const watched = system.spawn((_m: 'stop', ctx: Context<'stop'>) => ctx.stop());
+    const linked = system.spawn((_m: 'stop', ctx: Context<'stop'>) => ctx.stop({ shutdown: 'bye' }));
+    type W = { type: 'watch' } | { type: 'ready' };
+    const watcher: Behavior<W, boolean> = {
+      init: () => false,
+      receive(ready, msg, ctx) {
+        seen.push(`receive ${msg.type}`);
+        if (msg.type === 'watch') {
+          ctx.trapExit(true);
+          ctx.monitor(watched as never);
+          ctx.link(linked as never);
+          return ready;
+        }
+        ctx.unstashAll();
+        return true;
+      },
+      info(ready, msg, ctx) {
+        if (!ready) {
+          seen.push(`stash ${msg.type}`);
+          ctx.stash(msg); // no cast: an info message can be stashed
+          return ready;
+        }
+        seen.push(`info ${msg.type}`);
+        return ready;
+      },
+    };
+    const ref = system.spawn(watcher);
+    ref.send({ type: 'watch' });
+    await settle(system);
+    watched.send('stop');
+    await settle(system);
+    linked.send('stop');
+    await settle(system);
+    ref.send({ type: 'ready' });
+    await settle(system);
+    assert.deepEqual(seen, ['receive watch', 'stash DOWN', 'stash EXIT', 'receive ready', 'info DOWN', 'info EXIT']);
+    await system.shutdown();
+  });
+
   it('keeps a stashed request pending, then answers it', async () => {
     const system = new ActorSystem({ logger: silentLogger });
     const client = system.spawn<ClientMsg>(

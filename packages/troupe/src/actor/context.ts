@@ -6,7 +6,7 @@ import type { ExitReason } from '../exit-reason.js';
 import type { MailboxOptions } from '../mailbox/bounded.js';
 import type { Timer } from '../timers/timer.js';
 import type { ActorClass, Behavior, ReceiveFn } from './behavior.js';
-import type { MonitorRef } from './messages.js';
+import type { InfoMessage, MonitorRef } from './messages.js';
 import type { Name } from './names.js';
 import type { Outcome } from './pipe.js';
 import type { Ref } from './ref.js';
@@ -183,7 +183,7 @@ export interface Context<M> extends Spawner {
    *   if (msg.type === 'connected') { ctx.unstashAll(); return { ...state, connected: true }; }
    * },
    */
-  stash(msg: M): void;
+  stash(msg: M | InfoMessage): void;
   /** Puts every stashed message back at the front of the mailbox, in stash order; returns how many. */
   unstashAll(): number;
   /** How many messages are stashed. */

@@ -2,14 +2,16 @@
  * Stash, as Akka's: an actor that is not ready for some messages yet (it waits for a connection, a
  * lock, a reply) puts them aside with `ctx.stash(msg)` and takes more mail; `ctx.unstashAll()` puts
  * every stashed message back at the front of the mailbox, in the order they were stashed, ahead of
- * the mail that came meanwhile. The stash is bounded (default 10,000 messages): a stash past its
+ * the mail that came meanwhile (a stashed EXIT or DOWN message goes to `info` again). The stash is bounded (default 10,000 messages): a stash past its
  * capacity throws, which crashes the actor, as Akka's `StashOverflowException`. Across a restart in
  * place the stash goes back into the mailbox (when the child keeps its mailbox) or to dead letters;
  * when the actor dies it goes to dead letters.
  */
 import Denque from 'denque';
-import { type Mailbox, toQueue } from '../mailbox/mailbox.js';
+import { toQueue } from '../mailbox/mailbox.js';
 import type { Cell } from './cell.js';
+import { F_INFO } from './flags.js';
+import { DownInfo, ExitInfo } from './messages.js';
 
 /** How many messages a stash holds by default. */
 export const DEFAULT_STASH_CAPACITY = 10_000;
@@ -45,9 +47,22 @@ export function takeStash(cell: Cell): unknown[] | undefined {
   return s;
 }
 
-/** @internal Puts messages at the front of a mailbox, keeping their order. */
-export function prepend(mb: Mailbox, msgs: readonly unknown[]): void {
-  let q = toQueue(mb);
-  if (q === undefined) q = mb.queue = new Denque();
-  for (let i = msgs.length - 1; i >= 0; i--) q.unshift(msgs[i]);
+/**
+ * @internal Puts messages at the front of an actor's mailbox, keeping their order. A stashed EXIT
+ * or DOWN message is counted in again as info, so that it goes to `info` again, not `receive`.
+ */
+export function prepend(cell: Cell, msgs: readonly unknown[]): void {
+  let q = toQueue(cell);
+  if (q === undefined) q = cell.queue = new Denque();
+  let infos = 0;
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i];
+    if (m instanceof ExitInfo || m instanceof DownInfo) infos++;
+    q.unshift(m);
+  }
+  if (infos > 0) {
+    const ext = cell.ensureExt();
+    ext.infoCount = (ext.infoCount ?? 0) + infos;
+    cell.flags |= F_INFO;
+  }
 }
