@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { type Cluster, joinCluster } from '@troupe/cluster';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { ActorSystem, type SystemEvent } from 'troupe';
 import { FAST, server, until, withNats } from './harness.js';
 
@@ -220,6 +220,54 @@ describe('cluster membership', () => {
     await cb2.leave();
     await cb1.leave();
     await ca.leave();
+  });
+
+  it('remembers the newest 1,024 nodes that went down, not every name it ever saw', async (t) => {
+    const n = server(t);
+    if (n === undefined) return;
+    const a = new ActorSystem();
+    const cluster = 'forget';
+    const ca = await joinCluster(a, { servers: n.url, node: 'a', cluster, ...FAST });
+    const raw = await connect({ servers: n.url });
+    /** What a says to a (fake) node's run: the kinds of its frames. */
+    const kinds = (node: string, boot: string) => {
+      const got: number[] = [];
+      raw.subscribe(`${cluster}.n.${node}.${boot}`, {
+        callback: (_e, m) => {
+          const f = unpack(m.data) as unknown[];
+          if (Array.isArray(f)) got.push(f[0] as number);
+        },
+      });
+      return got;
+    };
+    const beat = (node: string, boot: string) => raw.publish(`${cluster}.hb`, pack({ node, boot }));
+    const RESYNC = 8;
+    /** A fake node heard once, then silent until a declares it down. */
+    const upAndDown = async (names: string[]) => {
+      for (const name of names) beat(name, 'r1');
+      await until(() => names.every((x) => a.nodes().includes(x)), 'a to see them up');
+      await until(() => names.every((x) => !a.nodes().includes(x)), 'a to declare them down', 10_000);
+    };
+    try {
+      // A node that went down and comes back (the same run): remembered, so a resyncs with it.
+      await upAndDown(['kept']);
+      const toKept = kinds('kept', 'r1');
+      await raw.flush();
+      beat('kept', 'r1');
+      await until(() => toKept.includes(RESYNC), 'a to resync with the run it remembers');
+      await upAndDown(['kept']);
+      // Then 1,024 other names go down: the oldest, kept, is forgotten, and comes back as new.
+      await upAndDown(Array.from({ length: 1_024 }, (_, i) => `gone${i}`));
+      const again = kinds('kept', 'r1');
+      await raw.flush();
+      beat('kept', 'r1');
+      await until(() => again.length > 0 && a.nodes().includes('kept'), 'a to see it up again');
+      await raw.flush();
+      assert.equal(again.includes(RESYNC), false, 'forgotten: a new node to a, not a run that came back');
+    } finally {
+      await raw.close();
+      await ca.leave();
+    }
   });
 
   it('says which server it could not reach, when there is none', async () => {

@@ -35,6 +35,7 @@ import {
   TimeoutError,
 } from 'troupe';
 import { Codec, type RefTable } from './codec.js';
+import { remember } from './membership.js';
 import { reasonFromWire, reasonToWire, type SignalReason, wireDescribed } from './reasons.js';
 
 /**
@@ -182,7 +183,10 @@ export class Distribution implements RemoteActors, RefTable {
   readonly #replyPrefix: string;
   readonly #codec: Codec;
   readonly #peers = new Map<string, Peer>();
-  /** The last run of each node that went down, by name: it may come back (a node cut off, not gone). */
+  /**
+   * The last run of each node that went down, by name: it may come back (a node cut off, not gone).
+   * The newest REMEMBER_DOWN of them.
+   */
   readonly #down = new Map<string, Peer>();
   /** Local actors whose refs left this node, by id. */
   readonly #exports = new Map<number, Ref<never>>();
@@ -291,7 +295,7 @@ export class Distribution implements RemoteActors, RefTable {
     const p = this.#peers.get(name);
     if (p === undefined || p.boot !== boot) return;
     this.#peers.delete(name);
-    this.#down.set(name, p);
+    remember(this.#down, name, p);
     p.up = false;
     p.announced = false;
     if (p.unannouncedTimer !== undefined) {

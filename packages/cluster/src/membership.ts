@@ -50,6 +50,24 @@ export interface Bus {
 }
 
 /** The subject only one run of a node answers, to say that it still has a connection. */
+/**
+ * How many nodes that went down each node remembers, by name (the newest): a node whose run came
+ * back is known for the same one (its refs work again). Bounded, so that a cluster whose nodes get
+ * new names (a pod per deploy) does not grow without end; a node forgotten comes back as a new one.
+ */
+export const REMEMBER_DOWN = 1_024;
+
+/** Sets `key` in `map` as its newest entry, and forgets the oldest past `max`. */
+export function remember<K, V>(map: Map<K, V>, key: K, value: V, max = REMEMBER_DOWN): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size <= max) return;
+  for (const k of map.keys()) {
+    map.delete(k);
+    if (map.size <= max) return;
+  }
+}
+
 export function aliveSubject(cluster: string, node: string, boot: string): string {
   return `${cluster}.alive.${node}.${boot}`;
 }
@@ -208,7 +226,7 @@ export class Membership {
 
   #declareDown(node: string, p: Peer): void {
     this.#peers.delete(node);
-    this.#silenced.set(node, p.boot);
+    remember(this.#silenced, node, p.boot);
     this.events.down(node, p.boot, 'noconnection');
   }
 
