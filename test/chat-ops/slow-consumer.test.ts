@@ -136,4 +136,27 @@ describe('slow consumers', () => {
     resume();
     assert.equal((await slow.closedWith()).code, 1013);
   });
+
+  it('closes with 1013 a client that sends and never reads its answers, once the grace period is over', async (t) => {
+    const server = await startServer(t, {
+      softLimit: 16 * 1024,
+      hardLimit: 256 * 1024 * 1024,
+      softLimitGraceMs: 200,
+      rate: 1_000_000,
+      burst: 1_000_000,
+    });
+    const c = await server.connect('pinger');
+    const resume = pause(c);
+    // Pongs pile up in its buffer (the kernel's fill first), and nothing else is written to it;
+    // each echoes its ref, of the longest kind allowed.
+    const ref = 'r'.repeat(128);
+    let rounds = 0;
+    for (; rounds < 200 && (await metric(server, 'chat_slow_closed_total')) === 0; rounds++) {
+      for (let j = 0; j < 2_000; j++) c.send({ type: 'ping', ref });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    t.diagnostic(`closed after ${rounds} rounds of 2,000 pings`);
+    resume();
+    assert.equal((await c.closedWith()).code, 1013);
+  });
 });

@@ -48,12 +48,16 @@ export async function harness(opts: Partial<typeof DEFAULTS> = {}) {
       dynamicSupervisor({ child: { behavior: room, restart: 'transient' }, maxRestarts: 1000, withinMs: 1000 }),
     ),
   );
-  /** A connection: a dummy actor plus a fake socket, registered under its user as a connection's init does. */
+  /**
+   * A connection: an actor that keeps what it is sent (`got`) plus a fake socket, registered under
+   * its user as a connection's init does.
+   */
   const conn = (user: string) => {
-    const ref = system.spawn((_m: unknown) => {}) as Ref<never>;
+    const got: unknown[] = [];
+    const ref = system.spawn((m: unknown) => void got.push(m)) as Ref<never>;
     const socket = new FakeSocket(newSession(user, 100, 0));
     world.users.register(user, ref as never, socket as never);
-    return { ref, socket };
+    return { ref, socket, got };
   };
   /** The room of `name`, started if needed; these tests stay under every limit. */
   const roomOf = (name: string): Ref<RoomMsg> => {

@@ -123,3 +123,21 @@ test('a leave that reaches a room on its way out goes to the room that holds the
   );
   assert.deepEqual([...world.members.lookup('lobby').keys()], [alice.ref]);
 });
+
+test('a member over the soft limit still gets presence but is told it is slow; over the hard limit it is closed', async () => {
+  const { world, conn, join, alice, batch, presenceSeen } = await aliceAndBob();
+  const o = world.options;
+  // alice stopped reading: past the soft limit, the frame still goes (it is not numbered, so
+  // nothing could say it was missed) and her connection starts its grace period.
+  alice.socket.bufferedAmount = o.softLimit + 1;
+  join('lobby', conn('carol'));
+  await batch();
+  assert.deepEqual(presenceSeen(), [{ type: 'presence', room: 'lobby', joins: ['carol'], leaves: [] }]);
+  assert.deepEqual(alice.got, [{ type: 'slow', room: '' }]);
+  // Past the hard limit: closed, as a room message would close it.
+  alice.socket.bufferedAmount = o.hardLimit + 1;
+  join('lobby', conn('dave'));
+  await batch();
+  assert.equal(alice.socket.closed, true);
+  assert.deepEqual(presenceSeen(), []);
+});

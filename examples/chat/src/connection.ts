@@ -311,7 +311,11 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
             }
             return socket;
           }
-          return onFrame(socket, msg, ctx, world);
+          onFrame(socket, msg, ctx, world);
+          // Its own answers (pongs, acks, errors, who) fill its buffer too, if it does not read:
+          // over the soft limit, the grace period starts, as for room messages.
+          if (socket.bufferedAmount > o.softLimit) armSlowCheck(session, ctx, o.softLimitGraceMs);
+          return socket;
         }
         case 'welcome': {
           if (session.welcomed) return socket;
@@ -335,10 +339,7 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
         case 'socket.drain':
           return socket;
         case 'slow':
-          if (!session.slowCheck) {
-            session.slowCheck = true;
-            ctx.sendAfter(ctx.self, { type: 'slow.check' }, o.softLimitGraceMs);
-          }
+          armSlowCheck(session, ctx, o.softLimitGraceMs);
           return socket;
         case 'crash':
           world.faults?.crashed(socket);
@@ -355,6 +356,13 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
       }
     },
   };
+}
+
+/** Over the soft limit: closed with 1013 if it is still over it after `graceMs` (once armed, armed). */
+function armSlowCheck(session: Session, ctx: Context<Msg>, graceMs: number): void {
+  if (session.slowCheck) return;
+  session.slowCheck = true;
+  ctx.sendAfter(ctx.self, { type: 'slow.check' }, graceMs);
 }
 
 /** One frame from the client: rate limit, parse, handle. */

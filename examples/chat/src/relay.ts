@@ -21,7 +21,16 @@ import { ownerName } from './clustered.js';
 import { Encoded, sendFrame } from './codec.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientRef, errorFrame, type ServerFrame, withRef } from './protocol.js';
-import { deliver, notMember, passLeaveOn, type RoomMsg, unwatch, type WatchedMembers, watch } from './room.js';
+import {
+  deliver,
+  notMember,
+  passLeaveOn,
+  type RoomMsg,
+  sendUnnumbered,
+  unwatch,
+  type WatchedMembers,
+  watch,
+} from './room.js';
 import type { Session } from './session.js';
 import { type RelayStore, writeReplay } from './store.js';
 import { UserCounts } from './users.js';
@@ -530,7 +539,7 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
           epoch: msg.epoch,
           id: msg.id,
         });
-        for (const [conn, m] of s.watched) if (!s.pending.has(conn)) joined.sendTo(m);
+        for (const [conn, m] of s.watched) if (!s.pending.has(conn)) sendUnnumbered(s.world, conn, m, joined);
         s.gapped.clear();
       } else if (s.kept.epoch !== undefined && msg.id > s.kept.lastId) {
         // Same epoch, messages this relay never saw (stored by an owner that died before it sent
@@ -698,7 +707,7 @@ function handle(s: RelayState, msg: RelayMsg, ctx: Context<RelayMsg>): RelayStat
 
     case 'o.presence': {
       const frame = new Encoded({ type: 'presence', room: s.name, joins: [...msg.joins], leaves: [...msg.leaves] });
-      for (const [, m] of live(s)) frame.sendTo(m);
+      for (const [conn, m] of live(s)) sendUnnumbered(s.world, conn, m, frame);
       return s;
     }
 

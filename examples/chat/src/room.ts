@@ -196,6 +196,18 @@ export function deliver(s: LocalMembers, conn: Ref<ConnMsg>, m: Member, frame: E
 }
 
 /**
+ * Writes a frame that is not numbered (presence, an unprompted `joined`) to one member. It is not
+ * dropped at the soft limit as a room message is (nothing could say it was missed), but a member
+ * over the hard limit is closed, and one over the soft limit is told `slow` (it closes itself if it
+ * stays there for the grace period): a client that never reads is bounded by these frames too.
+ */
+export function sendUnnumbered(world: World, conn: Ref<ConnMsg>, m: Member, frame: Encoded): void {
+  if (closeIfOverHard(world, m)) return;
+  frame.sendTo(m);
+  if (m.bufferedAmount > world.options.softLimit && !m.session.slowCheck) conn.send({ type: 'slow', room: '' });
+}
+
+/**
  * Replays the messages after `sinceId` under the soft limit (it counts every byte queued for a
  * client, replays too: PROTOCOL.md). What does not fit is a `gap` whose `from` is the first id not
  * sent, and the member gets no room messages until it resumes from there: each `join` + `since`
@@ -253,7 +265,7 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
           epoch: store.epoch,
           id: store.lastId,
         });
-        for (const m of world.members.lookup(name).values()) joined.sendTo(m);
+        for (const [conn, m] of world.members.lookup(name)) sendUnnumbered(world, conn, m, joined);
       }
     }
     becameEmpty(s, ctx);
@@ -376,7 +388,9 @@ export const room: Behavior<RoomMsg, RoomState, RoomArgs> = {
         const frame = new Encoded({ type: 'presence', room: s.name, joins: [...s.joins], leaves: [...s.leaves] });
         s.joins.clear();
         s.leaves.clear();
-        for (const [conn, m] of world.members.lookup(s.name)) if (!s.gapped.has(conn)) frame.sendTo(m);
+        for (const [conn, m] of world.members.lookup(s.name)) {
+          if (!s.gapped.has(conn)) sendUnnumbered(world, conn, m, frame);
+        }
         return s;
       }
 
