@@ -34,6 +34,8 @@ export class Encoded {
   #frame: ServerFrame | undefined;
   #text: Buffer | undefined = undefined;
   #pack: Uint8Array | undefined = undefined;
+  /** Compacted: kept in a history, as its JSON alone. */
+  #kept = false;
   constructor(frame: ServerFrame | undefined) {
     this.#frame = frame;
   }
@@ -56,11 +58,18 @@ export class Encoded {
     if (socket.session.binary) {
       if (this.#pack === undefined) {
         const frame = this.#frame;
-        // Compacted (kept in the history): decode the JSON, and keep the packed bytes as its own.
-        this.#pack =
+        const packed =
           frame !== undefined
             ? encodePack(frame)
-            : own(encodePack(JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame));
+            : encodePack(JSON.parse((this.#text as Buffer).toString('utf8')) as ServerFrame);
+        if (this.#kept) {
+          // In a history (a replay): packed for this send only, so that the history holds what
+          // --history-bytes counts, its JSON, whatever its readers speak.
+          socket.send(packed, true);
+          return packed.byteLength;
+        }
+        // Live, from another process as JSON: kept for the other binary members of the fan-out.
+        this.#pack = frame !== undefined ? packed : own(packed);
       }
       socket.send(this.#pack, true);
       return this.#pack.byteLength;
@@ -84,12 +93,21 @@ export class Encoded {
     return this.#text.byteLength;
   }
 
-  /** Drops the frame object, keeping its encoded bytes (JSON at least, MessagePack if made). */
+  /**
+   * For a frame kept in a history, once its fan-out is done: drops the frame object and its
+   * MessagePack encoding, keeping its JSON bytes (what the history's `--history-bytes` counts). A
+   * replay to a MessagePack client packs it again for that send.
+   */
   compact(): void {
-    if (this.#frame === undefined) return;
-    this.#text = own(this.#text ?? Buffer.from(encodeJson(this.#frame), 'utf8'));
-    if (this.#pack !== undefined) this.#pack = own(this.#pack);
+    this.#text = own(this.#text ?? Buffer.from(encodeJson(this.#frame as ServerFrame), 'utf8'));
     this.#frame = undefined;
+    this.#pack = undefined;
+    this.#kept = true;
+  }
+
+  /** @internal The encoded bytes it holds now (JSON and MessagePack), for tests. */
+  get heldBytes(): number {
+    return (this.#text?.byteLength ?? 0) + (this.#pack?.byteLength ?? 0);
   }
 }
 
