@@ -36,13 +36,17 @@ async function relayHarness() {
   /**
    * `throwOnce`: the registry's next lookup throws (a bug of the relay's own, as far as it knows).
    * `owner`: the one the registry finds (`replaceOwner` kills it and registers another).
+   * `available`: whether the registry can claim (false just after a reconnect).
    */
-  const state = { findable: true, throwOnce: false, owner };
+  const state = { findable: true, throwOnce: false, owner, available: true };
   (h.world as { cluster: unknown }).cluster = {
     draining: false,
     cluster: {
       connected: true,
       registry: {
+        get available() {
+          return state.available;
+        },
         whereis: () => {
           if (state.throwOnce) {
             state.throwOnce = false;
@@ -192,6 +196,41 @@ test('a join held while no owner can be found is answered unavailable and makes 
     ['unavailable'],
   );
   assert.deepEqual(types(bob.socket.frames), ['joined', 'message']);
+});
+
+test('just after a reconnect, a relay that finds no owner starts none and answers unavailable', async () => {
+  const r = await relayHarness();
+  // The registry is not yet sure of this process's own names: a lookup of an owner here finds nobody.
+  r.state.findable = false;
+  r.state.available = false;
+  let started = 0;
+  r.world.names.register(
+    OWNER_SUP,
+    (await r.system.start(
+      dynamicSupervisor({
+        child: {
+          behavior: {
+            init: () => {
+              started++;
+              return undefined;
+            },
+            receive: (st: undefined) => st,
+          },
+          restart: 'temporary',
+        },
+      }),
+    )) as never,
+  );
+  const alice = r.conn('alice');
+  r.join('lobby', alice);
+  await r.run();
+  assert.deepEqual(
+    alice.socket.frames.map((f) => f.code),
+    ['unavailable'],
+  );
+  assert.equal(r.world.members.lookup('lobby').has(alice.ref as never), false, 'not a member');
+  assert.deepEqual(r.taken(), [], 'no owner was asked');
+  assert.equal(started, 0, 'no second owner started, to lose its claim to the one this process has');
 });
 
 test('a relay asks its owner whether it holds it after attaching; dropped, it attaches again and gets what it missed', async () => {

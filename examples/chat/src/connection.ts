@@ -26,7 +26,15 @@ import {
   takeToken,
 } from './session.js';
 import { type MembersFrame, namesWithin } from './users.js';
-import { type ConnMsg, ensureRoom, INBOX_HOST, ROOMS_FULL, roomsFullError, type World } from './world.js';
+import {
+  type ConnMsg,
+  closeIfOverHard,
+  ensureRoom,
+  INBOX_HOST,
+  ROOMS_FULL,
+  roomsFullError,
+  type World,
+} from './world.js';
 
 /** Clustered: frames a connection holds while it waits for its welcome; more are answered `unavailable`. */
 const EARLY_LIMIT = 256;
@@ -178,7 +186,8 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
     case 'who': {
       let room: Ref<OwnerMsg> | Ref<RoomMsg> | undefined;
       if (world.cluster !== undefined) {
-        if (!world.cluster.cluster.connected) {
+        const c = world.cluster.cluster;
+        if (!c.connected) {
           sendFrame(
             socket,
             errorFrame({ code: 'unavailable', reason: 'the cluster bus is down', ...refOf(frame) }, RETRY_MS),
@@ -186,7 +195,19 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
           return;
         }
         // Users cluster-wide: the room's owner knows them.
-        room = world.cluster.cluster.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
+        room = c.registry.whereis(ownerName(frame.room)) as Ref<OwnerMsg> | undefined;
+        // Not found just after a reconnect, when this process does not answer for its own names
+        // (its rooms' owners among them) until its leases are checked: "nobody" could be wrong.
+        if (room === undefined && !c.registry.available) {
+          sendFrame(
+            socket,
+            errorFrame(
+              { code: 'unavailable', reason: 'the cluster registry is not ready yet', ...refOf(frame) },
+              RETRY_MS,
+            ),
+          );
+          return;
+        }
       } else {
         room = world.rooms.whereis(frame.room);
         if (room === undefined) {
@@ -333,7 +354,9 @@ export function connection(world: World): Behavior<Msg, SocketHandle<Session>, S
           }
           // A room's owner elsewhere sends the names it has; this connection's budget cuts them.
           const f = msg.frame;
+          if (closeIfOverHard(world, socket)) return socket;
           sendFrame(socket, f.type === 'members' ? { ...f, ...membersAnswer(session, f.room, f.users) } : f);
+          if (socket.bufferedAmount > o.softLimit) armSlowCheck(session, ctx, o.softLimitGraceMs);
           return socket;
         }
         case 'socket.drain':

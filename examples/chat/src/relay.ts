@@ -190,6 +190,12 @@ function resolveOwner(s: RelayState, ctx: Context<RelayMsg>): void {
     self.send({ type: 'owner', ref: found });
     return;
   }
+  // Just after a reconnect this process's own names look up as nobody's until its leases are
+  // checked: an owner started then would only lose the claim to the one this process has.
+  if (!registry.available) {
+    self.send({ type: 'owner.failed', reason: 'the cluster registry is not ready yet' });
+    return;
+  }
   const sup = s.world.names.whereis(OWNER_SUP);
   if (sup === undefined) {
     self.send({ type: 'owner.failed', reason: 'the owners supervisor is down' });

@@ -177,9 +177,10 @@ export class ProcessGroups {
   /**
    * Sends `msg` to every member of `group`: local members directly, and one message to each other
    * node with members, which delivers it to its own. Returns how many nodes it went to, this one
-   * included if it has members. A message that cannot travel throws a `TypeError`, and one too big
-   * for the NATS server's `max_payload` a `RangeError`, before anything is sent (local members
-   * get nothing either).
+   * included if it has members. A message that cannot travel to the other nodes with members throws
+   * a `TypeError`, and one too big for the NATS server's `max_payload` a `RangeError`, before
+   * anything is sent (local members get nothing either). With no other node to reach (none has
+   * members, or NATS is away), it is not encoded at all, and goes to the local members.
    * @example cluster.groups.publish(ROOM, { type: 'say', text: 'hi' });
    */
   publish<M>(group: Key<M>, msg: M): number;
@@ -241,6 +242,8 @@ export class ProcessGroups {
    * made meanwhile went nowhere) and say where theirs are (this node may have missed some).
    */
   reconnected(): void {
+    // A snapshot asked for before the connection went may never come: the beacons decide again.
+    for (const r of this.#remote.values()) r.asked = false;
     this.#broadcast([SEQ, this.dist.node, this.dist.boot, this.#seq, 1]);
   }
 
@@ -268,7 +271,11 @@ export class ProcessGroups {
     }
     const seq = f[3] as number;
     if (kind === SEQ) {
-      if (f[4] === 1) this.dist.control(p, [SEQ, this.dist.node, this.dist.boot, this.#seq, 0]);
+      if (f[4] === 1) {
+        this.dist.control(p, [SEQ, this.dist.node, this.dist.boot, this.#seq, 0]);
+        // It was away: a snapshot asked of it meanwhile may be lost.
+        r.asked = false;
+      }
       // Behind (or never given a snapshot): a fresh one, asked for once.
       if ((r.seq < 0 || seq > r.seq) && !r.asked) {
         r.seq = -1;
