@@ -20,7 +20,7 @@ import { FencedError, type Origin, type Stored } from './durable.js';
 import type { ClientRef, Since } from './protocol.js';
 import type { RelayMsg } from './relay.js';
 import { History, Origins } from './store.js';
-import { UserCounts, whoAnswer } from './users.js';
+import { UserCounts, type WhoRequest, whoAnswer } from './users.js';
 import type { ConnMsg, World } from './world.js';
 
 export type OwnerMsg =
@@ -70,13 +70,7 @@ export type OwnerMsg =
       readonly seq: number;
     }
   /** Answered to `conn` with the `token` it gave (it watches this owner until then). */
-  | {
-      readonly type: 'who';
-      readonly conn: Ref<ConnMsg>;
-      readonly token: number;
-      readonly budget: number;
-      readonly ref?: ClientRef;
-    }
+  | WhoRequest
   /** Lost the race for the room's name (or the process is draining): stop, once what is accepted is stored. */
   | { readonly type: 'retire' }
   /** The room's name is this owner's now (the relay that started it claimed it): load, then answer. */

@@ -12,7 +12,7 @@ import { Encoded, sendFrame } from './codec.js';
 import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
-import { type UserCounts, whoAnswer } from './users.js';
+import { type UserCounts, type WhoRequest, whoAnswer } from './users.js';
 import {
   type ConnMsg,
   closeIfOverHard,
@@ -44,14 +44,7 @@ export type RoomMsg =
       readonly content: string;
       readonly ref?: ClientRef;
     }
-  /** `who`: the names within `budget` bytes (the asker's answer budget) go back as a `frame` with `token`. */
-  | {
-      readonly type: 'who';
-      readonly conn: Ref<ConnMsg>;
-      readonly token: number;
-      readonly budget: number;
-      readonly ref?: ClientRef;
-    }
+  | WhoRequest
   /** A member connection ended for good (the members registry's onExit): its entry is gone. */
   | { readonly type: 'member.exit'; readonly conn: Ref<ConnMsg>; readonly user: string }
   | { readonly type: 'presence.flush' }

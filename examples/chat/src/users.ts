@@ -117,12 +117,20 @@ export function namesWithin(room: string, sorted: readonly string[], budget: num
   return [n < sorted.length ? { type: 'members', room, users, more: true } : { type: 'members', room, users }, bytes];
 }
 
+/**
+ * A connection's `who`, to the room (clustered: its owner): the names within `budget` bytes (the
+ * asker's answer budget) go back to `conn` as a `frame` with `token`.
+ */
+export interface WhoRequest {
+  readonly type: 'who';
+  readonly conn: Ref<ConnMsg>;
+  readonly token: number;
+  readonly budget: number;
+  readonly ref?: ClientRef;
+}
+
 /** A room's (or owner's) answer to a `who`: the names the asker's budget pays for, in order, to its connection. */
-export function whoAnswer(
-  room: string,
-  users: UserCounts,
-  msg: { readonly conn: Ref<ConnMsg>; readonly token: number; readonly budget: number; readonly ref?: ClientRef },
-): void {
+export function whoAnswer(room: string, users: UserCounts, msg: WhoRequest): void {
   const [frame] = namesWithin(room, users.sorted(), msg.budget);
   msg.conn.send({ type: 'frame', frame: withRef(frame, msg.ref), token: msg.token });
 }
