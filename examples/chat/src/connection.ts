@@ -13,6 +13,7 @@ import type { FaultLog } from './faults.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
+import { unavailable } from './relay.js';
 import { notMember, type RoomMsg } from './room.js';
 import {
   addRoom,
@@ -188,10 +189,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
       if (world.cluster !== undefined) {
         const c = world.cluster.cluster;
         if (!c.connected) {
-          sendFrame(
-            socket,
-            errorFrame({ code: 'unavailable', reason: 'the cluster bus is down', ...refOf(frame) }, RETRY_MS),
-          );
+          unavailable(socket, frame.ref, 'the cluster bus is down');
           return;
         }
         // Users cluster-wide: the room's owner knows them.
@@ -199,13 +197,7 @@ function handleFrame(socket: SocketHandle<Session>, world: World, ctx: Context<M
         // Not found just after a reconnect, when this process does not answer for its own names
         // (its rooms' owners among them) until its leases are checked: "nobody" could be wrong.
         if (room === undefined && !c.registry.available) {
-          sendFrame(
-            socket,
-            errorFrame(
-              { code: 'unavailable', reason: 'the cluster registry is not ready yet', ...refOf(frame) },
-              RETRY_MS,
-            ),
-          );
+          unavailable(socket, frame.ref, 'the cluster registry is not ready yet');
           return;
         }
       } else {

@@ -165,7 +165,8 @@ export const UNSURE_MS = 10_000;
 export const OWNER_CHECK_MS = 3_000;
 export const OWNER_CHECKS = 3;
 
-function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
+/** Answers a frame `unavailable` with `retry_ms` (nothing of it was applied). */
+export function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
   sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
 }
 
