@@ -13,8 +13,7 @@ import type { FaultLog } from './faults.js';
 import { deliverDm, inboxPosition, lastConnectionGone, resumeInbox } from './inbox.js';
 import type { OwnerMsg } from './owner.js';
 import { type ClientFrame, type ClientRef, errorFrame, parseClientFrame, readRef, withRef } from './protocol.js';
-import { unavailable } from './relay.js';
-import { notMember, type RoomMsg } from './room.js';
+import { notMember, type RoomMsg, unavailable } from './room.js';
 import {
   addRoom,
   earnAnswers,

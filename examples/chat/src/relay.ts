@@ -27,6 +27,7 @@ import {
   passLeaveOn,
   type RoomMsg,
   sendUnnumbered,
+  unavailable,
   unwatch,
   type WatchedMembers,
   watch,
@@ -143,8 +144,6 @@ interface RelayState extends WatchedMembers {
 const RECLAIM_MS = 50;
 /** How long a relay waits before it looks for an owner again after it could not find or claim one. */
 const RETRY_LOOK_MS = 250;
-/** `retry_ms` of an `unavailable` answer. */
-const RETRY_MS = 1_000;
 /** At most this many requests wait for an owner; more are answered `unavailable`. */
 const MAX_HELD = 10_000;
 /**
@@ -164,11 +163,6 @@ export const UNSURE_MS = 10_000;
  */
 export const OWNER_CHECK_MS = 3_000;
 export const OWNER_CHECKS = 3;
-
-/** Answers a frame `unavailable` with `retry_ms` (nothing of it was applied). */
-export function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
-  sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
-}
 
 /** Counts a member out (and forgets its unanswered join). */
 function leaveHere(s: RelayState, conn: Ref<ConnMsg>): string | undefined {

@@ -9,7 +9,7 @@
 import type { SocketHandle } from '@troupe/uws';
 import type { Behavior, Context, DeadLetter, Ref, Timer } from 'troupe';
 import { Encoded, sendFrame } from './codec.js';
-import { type ClientRef, type ServerFrame, type Since, withRef } from './protocol.js';
+import { type ClientRef, errorFrame, type ServerFrame, type Since, withRef } from './protocol.js';
 import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
 import { type UserCounts, type WhoRequest, whoAnswer } from './users.js';
@@ -74,6 +74,14 @@ interface RoomState extends LocalMembers {
 /** The `not_member` answer to a request for a room the connection has not joined. */
 export function notMember(socket: SocketHandle<Session>, room: string, ref: ClientRef | undefined): void {
   sendFrame(socket, withRef({ type: 'error', code: 'not_member', reason: `not in room ${room}` }, ref));
+}
+
+/** `retry_ms` of an `unavailable` answer. */
+const RETRY_MS = 1_000;
+
+/** Answers a frame `unavailable` with `retry_ms` (nothing of it was applied). Clustered rooms and their connections use it. */
+export function unavailable(socket: SocketHandle<Session>, ref: ClientRef | undefined, why: string): void {
+  sendFrame(socket, errorFrame({ code: 'unavailable', reason: why, ...(ref === undefined ? {} : { ref }) }, RETRY_MS));
 }
 
 /**
